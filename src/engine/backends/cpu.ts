@@ -1,0 +1,272 @@
+import type { AdamWHyper, AttentionShape, Backend, DType, Tensor } from '../backend';
+import * as ref from '../../kernels/reference';
+import type { FloatArray } from '../../kernels/reference';
+
+export interface CpuBackendOptions {
+  /**
+   * 'f64' stores every tensor in float64: slower, but finite-difference gradient checks and
+   * golden comparisons then measure the math, not float32 round-off.
+   */
+  precision?: 'f32' | 'f64';
+}
+
+/** A tensor living in host memory. */
+export class CpuTensor implements Tensor {
+  released = false;
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly data: FloatArray | Uint32Array,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * The reference backend: every op is the TypeScript function in src/kernels/reference.ts.
+ * Used by Node (command line, simulations), as the WebGPU fallback, and as the oracle in
+ * the kernel tests.
+ */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly deviceLabel: string;
+  private bytes = 0;
+  private readonly f64: boolean;
+
+  constructor(opts: CpuBackendOptions = {}) {
+    this.f64 = opts.precision === 'f64';
+    this.deviceLabel = this.f64 ? 'CPU (TypeScript reference, float64)' : 'CPU (TypeScript reference)';
+  }
+
+  private f(t: Tensor): FloatArray {
+    const c = t as CpuTensor;
+    if (c.released) throw new Error('CpuBackend: use of a released tensor');
+    if (c.dtype !== 'f32') throw new Error(`CpuBackend: expected an f32 tensor, got ${c.dtype}`);
+    return c.data as FloatArray;
+  }
+  private u(t: Tensor): Uint32Array {
+    const c = t as CpuTensor;
+    if (c.released) throw new Error('CpuBackend: use of a released tensor');
+    if (c.dtype !== 'u32') throw new Error(`CpuBackend: expected a u32 tensor, got ${c.dtype}`);
+    return c.data as Uint32Array;
+  }
+  private make(shape: readonly number[], data?: ArrayLike<number>): CpuTensor {
+    const n = sizeOf(shape);
+    const d = this.f64 ? new Float64Array(n) : new Float32Array(n);
+    if (data) {
+      if (data.length !== n) throw new Error(`CpuBackend: data of ${data.length} elements for shape [${shape}]`);
+      d.set(data);
+    }
+    this.bytes += d.byteLength;
+    return new CpuTensor([...shape], 'f32', d);
+  }
+
+  upload(data: Float32Array, shape: readonly number[]): Tensor {
+    return this.make(shape, data);
+  }
+  uploadU32(data: Uint32Array, shape: readonly number[]): Tensor {
+    if (data.length !== sizeOf(shape)) throw new Error(`CpuBackend: ${data.length} ids for shape [${shape}]`);
+    this.bytes += data.byteLength;
+    return new CpuTensor([...shape], 'u32', Uint32Array.from(data));
+  }
+  zeros(shape: readonly number[]): Tensor {
+    return this.make(shape);
+  }
+  write(t: Tensor, data: Float32Array): void {
+    const d = this.f(t);
+    if (d.length !== data.length) throw new Error('CpuBackend.write: size mismatch');
+    d.set(data);
+  }
+  clone(t: Tensor): Tensor {
+    const c = t as CpuTensor;
+    if (c.dtype === 'u32') return this.uploadU32(c.data as Uint32Array, c.shape);
+    return this.make(t.shape, this.f(t));
+  }
+  async read(t: Tensor): Promise<Float32Array> {
+    return Float32Array.from(this.f(t));
+  }
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    return Uint32Array.from(this.u(t));
+  }
+  /** Synchronous view for CPU-only callers (float64 in f64 mode). */
+  view(t: Tensor): FloatArray {
+    return this.f(t);
+  }
+  release(t: Tensor): void {
+    const c = t as CpuTensor;
+    if (c.released) throw new Error('CpuBackend: tensor released twice');
+    c.released = true;
+    this.bytes -= c.data.byteLength;
+  }
+  flush(): void {}
+  liveBytes(): number {
+    return this.bytes;
+  }
+  dispose(): void {}
+
+  matmul(
+    a: Tensor,
+    b: Tensor,
+    opts: { transA?: boolean; transB?: boolean; bias?: Tensor; into?: Tensor } = {},
+  ): Tensor {
+    const [ar, ac] = a.shape;
+    const [br, bc] = b.shape;
+    const M = opts.transA ? ac : ar;
+    const K = opts.transA ? ar : ac;
+    const Kb = opts.transB ? bc : br;
+    const N = opts.transB ? br : bc;
+    if (a.shape.length !== 2 || b.shape.length !== 2 || K !== Kb) {
+      throw new Error(`matmul: incompatible shapes [${a.shape}]${opts.transA ? 'ᵀ' : ''} · [${b.shape}]${opts.transB ? 'ᵀ' : ''}`);
+    }
+    const out = opts.into ?? this.make([M, N]);
+    if (out.size !== M * N) throw new Error('matmul: `into` has the wrong size');
+    ref.matmulRef(
+      this.f(a), this.f(b), this.f(out), M, K, N,
+      !!opts.transA, !!opts.transB, opts.bias ? this.f(opts.bias) : null, !!opts.into,
+    );
+    return out;
+  }
+  add(a: Tensor, b: Tensor): Tensor {
+    const x = this.f(a);
+    const y = this.f(b);
+    if (x.length !== y.length) throw new Error('add: size mismatch');
+    const out = this.make(a.shape);
+    const o = this.f(out);
+    for (let i = 0; i < x.length; i++) o[i] = x[i] + y[i];
+    return out;
+  }
+  addInto(into: Tensor, a: Tensor): Tensor {
+    const o = this.f(into);
+    const x = this.f(a);
+    if (x.length !== o.length) throw new Error('addInto: size mismatch');
+    for (let i = 0; i < x.length; i++) o[i] += x[i];
+    return into;
+  }
+  sumRows(a: Tensor, into?: Tensor): Tensor {
+    const [M, N] = a.shape;
+    const out = into ?? this.make([N]);
+    ref.sumRowsRef(this.f(a), this.f(out), M, N, !!into);
+    return out;
+  }
+  scale(a: Tensor, s: number): Tensor {
+    const x = this.f(a);
+    const out = this.make(a.shape);
+    const o = this.f(out);
+    for (let i = 0; i < x.length; i++) o[i] = x[i] * s;
+    return out;
+  }
+
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number) {
+    const [N, C] = x.shape;
+    const y = this.make([N, C]);
+    const mean = this.make([N]);
+    const rstd = this.make([N]);
+    ref.layerNormRef(this.f(x), this.f(gamma), this.f(beta), this.f(y), this.f(mean), this.f(rstd), N, C, eps);
+    return { y, mean, rstd };
+  }
+  layerNormBackward(dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, dgamma: Tensor, dbeta: Tensor) {
+    const [N, C] = x.shape;
+    const dx = this.make([N, C]);
+    ref.layerNormBackwardRef(
+      this.f(dy), this.f(x), this.f(gamma), this.f(mean), this.f(rstd),
+      this.f(dx), this.f(dgamma), this.f(dbeta), N, C,
+    );
+    return dx;
+  }
+
+  gelu(x: Tensor): Tensor {
+    const out = this.make(x.shape);
+    ref.geluRef(this.f(x), this.f(out));
+    return out;
+  }
+  geluBackward(dy: Tensor, x: Tensor): Tensor {
+    const out = this.make(x.shape);
+    ref.geluBackwardRef(this.f(dy), this.f(x), this.f(out));
+    return out;
+  }
+
+  attention(qkv: Tensor, s: AttentionShape) {
+    const C = qkv.shape[1] / 3;
+    const y = this.make([s.B * s.T, C]);
+    const probs = this.make([s.B, s.nHead, s.T, s.T]);
+    ref.attentionRef(this.f(qkv), this.f(y), this.f(probs), s.B, s.T, s.nHead, C);
+    return { y, probs };
+  }
+  attentionBackward(dy: Tensor, qkv: Tensor, probs: Tensor, s: AttentionShape): Tensor {
+    const C = qkv.shape[1] / 3;
+    const dqkv = this.make(qkv.shape);
+    ref.attentionBackwardRef(this.f(dy), this.f(qkv), this.f(probs), this.f(dqkv), s.B, s.T, s.nHead, C);
+    return dqkv;
+  }
+  attentionCached(qkv: Tensor, kCache: Tensor, vCache: Tensor, s: AttentionShape & { past: number; maxT: number }): Tensor {
+    const C = qkv.shape[1] / 3;
+    if (s.past + s.T > s.maxT) throw new Error(`attentionCached: position ${s.past + s.T} exceeds the cache (${s.maxT})`);
+    const y = this.make([s.B * s.T, C]);
+    ref.attentionCachedRef(this.f(qkv), this.f(kCache), this.f(vCache), this.f(y), s.B, s.T, s.nHead, C, s.past, s.maxT);
+    return y;
+  }
+
+  embedding(ids: Tensor, wte: Tensor, wpe: Tensor, B: number, T: number, posOffset = 0): Tensor {
+    const C = wte.shape[1];
+    const x = this.make([B * T, C]);
+    ref.embeddingRef(this.u(ids), this.f(wte), this.f(wpe), this.f(x), B, T, C, posOffset);
+    return x;
+  }
+  embeddingBackward(dx: Tensor, ids: Tensor, dwte: Tensor, dwpe: Tensor, B: number, T: number): void {
+    ref.embeddingBackwardRef(this.f(dx), this.u(ids), this.f(dwte), this.f(dwpe), B, T, dwte.shape[1]);
+  }
+
+  logSoftmaxGather(logits: Tensor, targets: Tensor) {
+    const [N, V] = logits.shape;
+    const logprobs = this.make([N]);
+    const lse = this.make([N]);
+    ref.logSoftmaxGatherRef(this.f(logits), this.u(targets), this.f(logprobs), this.f(lse), N, V);
+    return { logprobs, lse };
+  }
+  logSoftmaxGatherBackward(dlogprobs: Tensor, logits: Tensor, lse: Tensor, targets: Tensor): Tensor {
+    const [N, V] = logits.shape;
+    const d = this.make([N, V]);
+    ref.logSoftmaxGatherBackwardRef(this.f(dlogprobs), this.f(logits), this.f(lse), this.u(targets), this.f(d), N, V);
+    return d;
+  }
+  crossEntropy(logprobs: Tensor, mask: Tensor): Tensor {
+    return this.make([1], [ref.crossEntropyRef(this.f(logprobs), this.f(mask))]);
+  }
+  softmax(logits: Tensor, temperature: number): Tensor {
+    const [N, V] = logits.shape;
+    const out = this.make([N, V]);
+    ref.softmaxRef(this.f(logits), this.f(out), N, V, temperature);
+    return out;
+  }
+  argmax(logits: Tensor): Tensor {
+    const [N, V] = logits.shape;
+    const out = new Uint32Array(N);
+    ref.argmaxRef(this.f(logits), out, N, V);
+    this.bytes += out.byteLength;
+    return new CpuTensor([N], 'u32', out);
+  }
+  gatherRows(x: Tensor, rows: Tensor): Tensor {
+    const [, C] = x.shape;
+    const r = this.u(rows);
+    const src = this.f(x);
+    const out = this.make([r.length, C]);
+    const o = this.f(out);
+    for (let i = 0; i < r.length; i++) o.set(src.subarray(r[i] * C, r[i] * C + C), i * C);
+    return out;
+  }
+
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamWHyper): void {
+    ref.adamwRef(this.f(param), this.f(grad), this.f(m), this.f(v), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step);
+  }
+  clipGradNorm(grads: readonly Tensor[], maxNorm: number): Tensor {
+    const norm = ref.clipGradNormRef(grads.map((g) => this.f(g)), maxNorm);
+    return this.make([1], [norm]);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Backend, Tensor } from './backend';
+import type { GPT2Model } from './model/gpt2';
+
+export interface AdamWConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm clip; 0 disables clipping. */
+  maxGradNorm: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+
+/**
+ * AdamW over a GPT2Model's parameters, moments kept on the model's backend. As in GPT-2/nanoGPT
+ * practice, weight decay applies to matrices only (not biases, layer-norm gains, or position
+ * embeddings' siblings of rank 1).
+ */
+export class AdamW {
+  private readonly m = new Map<string, Tensor>();
+  private readonly v = new Map<string, Tensor>();
+  step = 0;
+
+  constructor(
+    private readonly model: GPT2Model,
+    public config: AdamWConfig,
+  ) {
+    for (const s of model.specs) {
+      this.m.set(s.name, model.backend.zeros(s.shape));
+      this.v.set(s.name, model.backend.zeros(s.shape));
+    }
+  }
+
+  private get backend(): Backend {
+    return this.model.backend;
+  }
+
+  /**
+   * Clips the accumulated gradients and applies one update. Returns the pre-clip gradient norm
+   * as a device tensor (caller may read it, then must release it).
+   */
+  apply(lr = this.config.lr): Tensor {
+    const be = this.backend;
+    const grads = this.model.specs.map((s) => this.model.g(s.name));
+    const norm = be.clipGradNorm(grads, this.config.maxGradNorm > 0 ? this.config.maxGradNorm : Infinity);
+    this.step++;
+    for (const s of this.model.specs) {
+      be.adamw(this.model.p(s.name), this.model.g(s.name), this.m.get(s.name)!, this.v.get(s.name)!, {
+        lr,
+        beta1: this.config.beta1,
+        beta2: this.config.beta2,
+        eps: this.config.eps,
+        weightDecay: s.shape.length === 2 ? this.config.weightDecay : 0,
+        step: this.step,
+      });
+    }
+    return norm;
+  }
+
+  /** Resets the moments (after restoring a snapshot, the old moments no longer apply). */
+  reset(): void {
+    for (const s of this.model.specs) {
+      const z = new Float32Array(s.shape.reduce((a, b) => a * b, 1));
+      this.backend.write(this.m.get(s.name)!, z);
+      this.backend.write(this.v.get(s.name)!, z);
+    }
+    this.step = 0;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) this.backend.release(t);
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/**
+ * One supervised step on a right-padded batch: masked mean cross-entropy of next tokens,
+ * backward, clip, AdamW. Returns the loss before the update.
+ */
+export async function sftStep(
+  model: GPT2Model,
+  opt: AdamW,
+  batch: { ids: Uint32Array; targets: Uint32Array; mask: Float32Array; B: number; T: number },
+): Promise<{ loss: number; gradNorm: number }> {
+  const be = model.backend;
+  model.zeroGrads();
+  const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
+  const maskT = be.upload(batch.mask, [batch.B * batch.T]);
+  const lossT = be.crossEntropy(s.logprobs, maskT);
+  be.release(maskT);
+  let count = 0;
+  for (const m of batch.mask) count += m;
+  // d(−Σ mask·lp / count)/d lp = −mask / count
+  const dlp = batch.mask.map((m) => (count > 0 ? -m / count : 0));
+  model.backward(s, dlp);
+  model.releaseForward(s);
+  const normT = opt.apply();
+  const [loss] = await be.read(lossT);
+  const [gradNorm] = await be.read(normT);
+  be.release(lossT);
+  be.release(normT);
+  return { loss, gradNorm };
+}

@@ -1,0 +1,41 @@
+import { generateCommand, generateHelp } from './commands/generate';
+import { logprobsCommand, logprobsHelp } from './commands/logprobs';
+import { processIO, UsageError, type CliIO } from './io';
+
+type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
+
+const COMMANDS: Record<string, Command> = {
+  generate: { run: generateCommand, help: generateHelp },
+  logprobs: { run: logprobsCommand, help: logprobsHelp },
+};
+
+function usage(): string {
+  return `Duelbook command line (Node, CPU backend)\n\nUsage: duelbook <command> [options]\n\n${Object.values(COMMANDS)
+    .map((c) => c.help)
+    .join('\n\n')}\n`;
+}
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr(`duelbook: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(cmd.help + '\n');
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const usageLike = e instanceof UsageError || (err.code ?? '').startsWith('ERR_PARSE_ARGS');
+    io.stderr(`duelbook ${name}: ${err.message}\n`);
+    return usageLike ? 2 : 1;
+  }
+}

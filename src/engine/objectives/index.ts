@@ -1,0 +1,29 @@
+/**
+ * Preference objectives: functions of per-sequence log-probs that return the loss, its
+ * gradient w.r.t. every policy sequence log-prob, and the metrics TRL logs.
+ */
+export { softplus, logSigmoid, sigmoid, logSumExp, mean } from './math.ts';
+export { RunningMoments, type RunningMomentsState } from './running_moments.ts';
+export {
+  PAIRED_LOSS_TYPES,
+  type PairedLossType,
+  isPairedLossType,
+  type PairedBatch,
+  type PairedHyper,
+  type DpoMetrics,
+  type PairedObjectiveResult,
+  type WeightedLoss,
+  pairedKernels,
+  pairedObjective,
+  dpoSigmoidLoss,
+} from './paired.ts';
+export { type KtoBatch, type KtoHyper, type KtoMetrics, type KtoResult, ktoLoss, klMismatchIndices } from './kto.ts';
+export {
+  type ListwiseExample,
+  type ListwiseResult,
+  labelsFromRanking,
+  plackettLuceNll,
+  plackettLuceLoss,
+  lipoLambdaWeights,
+  lipoLambdaLoss,
+} from './listwise.ts';

@@ -1,0 +1,28 @@
+/** Online Bradley–Terry reward modelling on engine-supplied feature vectors. */
+export { OnlineStandardizer } from './standardizer.ts';
+export { AdamW, Sgd, type AdamWConfig, type SgdConfig, type ParamOptimizer } from './optim.ts';
+export { BradleyTerryHead, type TrainingPair } from './bt_head.ts';
+export {
+  PrequentialTracker,
+  prequentialAccuracy,
+  predictionScore,
+  type DecisiveOutcome,
+  type PrequentialSummary,
+} from './prequential.ts';
+export {
+  RewardEnsemble,
+  type RewardEnsembleConfig,
+  type RewardVote,
+  type VoteOutcome,
+  type RewardEstimate,
+  type PreferenceEstimate,
+  type ObserveResult,
+} from './ensemble.ts';
+export {
+  bestOfN,
+  relabelPair,
+  mostUncertainPair,
+  type BestOfNResult,
+  type Relabel,
+  type UncertainPair,
+} from './selection.ts';

@@ -1,0 +1,108 @@
+/**
+ * Pure text metrics for spotting policy collapse and loss of fluency in recent samples.
+ * Word tokens are whitespace-separated and lowercased throughout.
+ *
+ * - distinct-n (Li et al. 2016): unique n-grams / total n-grams over a set of samples; falls
+ *   when the policy keeps saying the same thing.
+ * - repetition rate (seq-rep-n, Welleck et al. 2019): per sample, 1 − unique n-grams / n-grams,
+ *   averaged over samples; rises with degenerate loops ("the the the …").
+ * - duplicate rate: share of samples identical to an earlier one (whitespace-normalised);
+ *   mode collapse in its bluntest form.
+ * - English-word rate: share of letters-only tokens that are in a given English word set; the
+ *   caller passes the Set (e.g. built from `an-array-of-english-words`) so this module does not
+ *   pull a 2.7 MB list into every bundle that imports it.
+ * Empty inputs give NaN (undefined, not zero): charts show a gap rather than a fake collapse.
+ */
+
+export function wordTokens(text: string): string[] {
+  const t = text.trim().toLowerCase();
+  return t === '' ? [] : t.split(/\s+/);
+}
+
+function ngrams(tokens: readonly string[], n: number): string[] {
+  const out: string[] = [];
+  // U+0001 cannot occur inside a whitespace-split token, so the join is unambiguous enough.
+  for (let i = 0; i + n <= tokens.length; i++) out.push(tokens.slice(i, i + n).join('\u0001'));
+  return out;
+}
+
+function checkN(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
+}
+
+/** Corpus-level distinct-n over `texts` (n-grams never span two samples). */
+export function distinctN(texts: readonly string[], n: number): number {
+  checkN(n);
+  const seen = new Set<string>();
+  let total = 0;
+  for (const t of texts) {
+    for (const g of ngrams(wordTokens(t), n)) {
+      seen.add(g);
+      total++;
+    }
+  }
+  return total === 0 ? NaN : seen.size / total;
+}
+
+/** seq-rep-n of one text: 1 − unique/total n-grams (NaN when it has no n-gram). */
+export function sequenceRepetition(text: string, n = 4): number {
+  checkN(n);
+  const gs = ngrams(wordTokens(text), n);
+  return gs.length === 0 ? NaN : 1 - new Set(gs).size / gs.length;
+}
+
+/** Mean seq-rep-n over the samples that have at least one n-gram (NaN if none do). */
+export function repetitionRate(texts: readonly string[], n = 4): number {
+  let s = 0;
+  let k = 0;
+  for (const t of texts) {
+    const r = sequenceRepetition(t, n);
+    if (!Number.isNaN(r)) {
+      s += r;
+      k++;
+    }
+  }
+  return k === 0 ? NaN : s / k;
+}
+
+/** Share of samples equal to an earlier sample after lowercasing and collapsing whitespace. */
+export function duplicateRate(texts: readonly string[]): number {
+  if (texts.length === 0) return NaN;
+  const seen = new Set<string>();
+  let dup = 0;
+  for (const t of texts) {
+    const key = wordTokens(t).join(' ');
+    if (seen.has(key)) dup++;
+    else seen.add(key);
+  }
+  return dup / texts.length;
+}
+
+/**
+ * Letters-only word tokens of a text: whitespace-separated, lowercased, with punctuation
+ * trimmed from both ends ("world." → "world"); a token that still contains anything but
+ * letters ("x1", "don't", "http://…") is not letters-only and is left out, as are tokens that
+ * were pure punctuation.
+ */
+export function letterTokens(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of wordTokens(text)) {
+    const t = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+    if (t !== '' && /^\p{L}+$/u.test(t)) out.push(t);
+  }
+  return out;
+}
+
+/** Share of letters-only tokens found in `words` (pooled over all texts given). */
+export function englishWordRate(texts: string | readonly string[], words: ReadonlySet<string>): number {
+  const list = typeof texts === 'string' ? [texts] : texts;
+  let hits = 0;
+  let total = 0;
+  for (const t of list) {
+    for (const w of letterTokens(t)) {
+      total++;
+      if (words.has(w)) hits++;
+    }
+  }
+  return total === 0 ? NaN : hits / total;
+}

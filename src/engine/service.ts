@@ -1,0 +1,326 @@
+import type {
+  BackendInfo,
+  BackendPreference,
+  EngineErrorCode,
+  GenerateChunk,
+  GenerateRequest,
+  LoadProgress,
+  ModelInfo,
+  ModelSource,
+  PolicyRef,
+  ScoreRequest,
+  ScoreResult,
+  WeightsSnapshot,
+} from '../worker_api/engine_api';
+import type { Backend } from './backend';
+import { selectBackend } from './backends/select';
+import { CpuBackend } from './backends/cpu';
+import { scoreSequences } from './batch';
+import { generateTokens, type GenerateStep } from './generate';
+import { countParams } from './model/config';
+import { GPT2Model } from './model/gpt2';
+import { buildPolicy, fetchModelFiles, type LoadedPolicy, type ModelFiles } from './model/load';
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    // The code leads the message because Comlink transfers only name and message.
+    super(`${code}: ${message}`);
+    this.name = 'EngineError';
+  }
+}
+
+/** Serialises model work: generation steps, scoring and training never interleave. */
+class WorkQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+interface Generation {
+  iterator: AsyncGenerator<GenerateStep>;
+  promptIds: number[];
+  tokenIds: number[][];
+  done: boolean;
+  model: GPT2Model;
+}
+
+/** Calls `fn` at most `hz` times a second, always delivering the last value. */
+export function throttle<T>(fn: (v: T) => void, hz = 30): (v: T, force?: boolean) => void {
+  let last = 0;
+  return (v, force = false) => {
+    const now = performance.now();
+    if (force || now - last >= 1000 / hz) {
+      last = now;
+      fn(v);
+    }
+  };
+}
+
+/**
+ * Everything the engine worker does, as plain async methods (the worker file only exposes an
+ * instance). Runs in a worker or in Node; `gpu` is injected (navigator.gpu, or undefined).
+ */
+export class EngineService {
+  private backend: Backend | null = null;
+  private info: BackendInfo | null = null;
+  private policy: LoadedPolicy | null = null;
+  private reference: GPT2Model | null = null;
+  private files: ModelFiles | null = null;
+  private readonly snapshots = new Map<string, { step: number; weights: Map<string, Float32Array> }>();
+  private readonly generations = new Map<string, Generation>();
+  private readonly queue = new WorkQueue();
+  private nextHandle = 1;
+  private unsubscribeLost: (() => void) | null = null;
+  /** Optimizer steps taken on the policy since loading (the trainer advances it). */
+  step = 0;
+
+  constructor(private readonly gpu: GPU | undefined) {}
+
+  async loadModel(source: ModelSource, pref: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    const t0 = performance.now();
+    const progress = throttle((p: LoadProgress) => onProgress?.(p));
+    let files: ModelFiles;
+    try {
+      if (source.kind === 'url') {
+        files = await fetchModelFiles(source.url, (p) => progress({ phase: 'fetch', loaded: p.loaded, total: p.total }));
+      } else {
+        files = {
+          name: source.name,
+          config: parseJson(source.config, 'config.json'),
+          tokenizer: parseJson(source.tokenizer, 'tokenizer.json'),
+          weights: source.weights,
+        };
+      }
+    } catch (e) {
+      throw new EngineError('LOAD_FAILED', (e as Error).message);
+    }
+    return this.queue.run(async () => {
+      progress({ phase: 'parse', loaded: 0, total: 1 }, true);
+      this.disposeModel();
+      if (!this.backend || (pref === 'cpu') !== (this.backend.name === 'cpu')) {
+        this.backend?.dispose();
+        const sel = await selectBackend(pref, this.gpu);
+        this.backend = sel.backend;
+        this.info = sel.info;
+        await this.watchDeviceLoss();
+      }
+      try {
+        progress({ phase: 'upload', loaded: 0, total: 1 }, true);
+        this.policy = buildPolicy(this.backend, files);
+        this.files = files;
+      } catch (e) {
+        throw new EngineError('LOAD_FAILED', (e as Error).message);
+      }
+      this.step = 0;
+      // Make sure the upload has finished before reporting ready.
+      await this.backend.read(this.policy.model.p('ln_f.bias'));
+      progress({ phase: 'ready', loaded: 1, total: 1 }, true);
+      const c = this.policy.config;
+      return {
+        name: files.name,
+        parameters: countParams(c),
+        nLayer: c.nLayer,
+        nHead: c.nHead,
+        nEmbd: c.nEmbd,
+        vocabSize: c.vocabSize,
+        nPositions: c.nPositions,
+        backend: this.info!,
+        loadMs: performance.now() - t0,
+      };
+    });
+  }
+
+  private async watchDeviceLoss(): Promise<void> {
+    this.unsubscribeLost?.();
+    this.unsubscribeLost = null;
+    if (this.backend?.name !== 'webgpu') return;
+    const { onDeviceLost } = await import('./gpu/device');
+    this.unsubscribeLost = onDeviceLost(({ reason, message }) => {
+      if (reason === 'destroyed') return;
+      // Rebuild on the CPU from the loaded files: the device's buffers are gone.
+      const files = this.files;
+      this.backend = new CpuBackend();
+      this.info = {
+        name: 'cpu',
+        label: this.backend.deviceLabel,
+        fallbackReason: `the GPU device was lost (${reason}: ${message}); reloaded on the CPU, training since the last snapshot was lost`,
+      };
+      this.generations.clear();
+      this.reference = null;
+      this.policy = files ? buildPolicy(this.backend, files) : null;
+    });
+  }
+
+  async backendInfo(): Promise<BackendInfo | null> {
+    return this.info;
+  }
+
+  /** The loaded policy; throws NO_MODEL otherwise. */
+  requirePolicy(): LoadedPolicy {
+    if (!this.policy) throw new EngineError('NO_MODEL', 'no model is loaded');
+    return this.policy;
+  }
+
+  /** The frozen reference: a copy of the weights as loaded, created on first use. */
+  requireReference(): GPT2Model {
+    this.requirePolicy();
+    if (!this.reference) this.reference = buildPolicy(this.backend!, this.files!).model;
+    return this.reference;
+  }
+
+  private modelFor(ref: PolicyRef | undefined): GPT2Model {
+    return ref === 'reference' ? this.requireReference() : this.requirePolicy().model;
+  }
+
+  async generateStart(req: GenerateRequest): Promise<string> {
+    const p = this.requirePolicy();
+    validateGenerate(req);
+    const promptIds = p.tokenizer.encode(req.prompt);
+    if (promptIds.length === 0) throw new EngineError('BAD_REQUEST', 'the prompt encodes to no tokens');
+    const model = this.modelFor(req.policy);
+    const iterator = generateTokens(model, promptIds, {
+      numSequences: req.numSequences,
+      maxNewTokens: req.maxNewTokens,
+      temperature: req.temperature,
+      topK: req.topK,
+      topP: req.topP,
+      seed: req.seed,
+      eosTokenId: p.eosTokenId,
+    });
+    const handle = `g${this.nextHandle++}`;
+    this.generations.set(handle, {
+      iterator,
+      promptIds,
+      tokenIds: Array.from({ length: req.numSequences }, () => []),
+      done: false,
+      model,
+    });
+    return handle;
+  }
+
+  /** Decodes one more token of every sequence and returns the texts so far. */
+  async generateNext(handle: string): Promise<GenerateChunk> {
+    const g = this.generations.get(handle);
+    if (!g) throw new EngineError('UNKNOWN_HANDLE', `no generation ${handle} (finished or cancelled)`);
+    const p = this.requirePolicy();
+    if (!g.done) {
+      const r = await this.queue.run(() => g.iterator.next());
+      if (r.done) g.done = true;
+      else {
+        r.value.tokens.forEach((t, b) => {
+          if (t >= 0) g.tokenIds[b].push(t);
+        });
+        if (r.value.done.every(Boolean)) g.done = true;
+      }
+    }
+    if (g.done) {
+      this.generations.delete(handle);
+      await g.iterator.return(undefined);
+    }
+    return {
+      texts: g.tokenIds.map((ids) => p.tokenizer.decode(ids)),
+      tokenIds: g.tokenIds.map((ids) => [...ids]),
+      promptIds: g.promptIds,
+      done: g.done,
+    };
+  }
+
+  async generateCancel(handle: string): Promise<void> {
+    const g = this.generations.get(handle);
+    if (!g) return;
+    this.generations.delete(handle);
+    await this.queue.run(() => g.iterator.return(undefined));
+  }
+
+  /** Runs a generation to the end (for the trainer and simulations). */
+  async generate(req: GenerateRequest): Promise<GenerateChunk> {
+    const h = await this.generateStart(req);
+    for (;;) {
+      const c = await this.generateNext(h);
+      if (c.done) return c;
+    }
+  }
+
+  async score(req: ScoreRequest): Promise<ScoreResult> {
+    const p = this.requirePolicy();
+    const promptIds = p.tokenizer.encode(req.prompt);
+    const seqs = req.completions.map((c) => [...promptIds, ...p.tokenizer.encode(c)]);
+    const tooLong = seqs.find((s) => s.length > p.config.nPositions);
+    if (tooLong) throw new EngineError('BAD_REQUEST', `${tooLong.length} tokens exceed the context of ${p.config.nPositions}`);
+    const model = this.modelFor(req.policy);
+    return this.queue.run(() => scoreSequences(model, seqs, seqs.map(() => promptIds.length)));
+  }
+
+  async snapshot(name: string): Promise<WeightsSnapshot> {
+    const p = this.requirePolicy();
+    const weights = await this.queue.run(() => p.model.readWeights());
+    this.snapshots.set(name, { step: this.step, weights });
+    return { name, step: this.step };
+  }
+
+  async restore(name: string): Promise<void> {
+    const s = this.snapshots.get(name);
+    if (!s) throw new EngineError('BAD_REQUEST', `no snapshot named "${name}"`);
+    const p = this.requirePolicy();
+    await this.queue.run(async () => p.model.writeWeights(s.weights));
+    this.step = s.step;
+  }
+
+  async listSnapshots(): Promise<WeightsSnapshot[]> {
+    return [...this.snapshots].map(([name, s]) => ({ name, step: s.step }));
+  }
+
+  /** Runs `fn` on the work queue (the trainer's entry point, so it never interleaves with decoding). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(fn);
+  }
+
+  get currentBackend(): Backend | null {
+    return this.backend;
+  }
+
+  private disposeModel(): void {
+    for (const g of this.generations.values()) void g.iterator.return(undefined);
+    this.generations.clear();
+    this.policy?.model.dispose();
+    this.reference?.dispose();
+    this.policy = null;
+    this.reference = null;
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue.run(async () => {
+      this.disposeModel();
+      this.unsubscribeLost?.();
+      this.backend?.dispose();
+      this.backend = null;
+      this.info = null;
+    });
+  }
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${name}: not valid JSON`);
+  }
+}
+
+function validateGenerate(r: GenerateRequest): void {
+  const bad = (m: string) => {
+    throw new EngineError('BAD_REQUEST', m);
+  };
+  if (!Number.isInteger(r.numSequences) || r.numSequences < 1 || r.numSequences > 64) bad('numSequences must be 1…64');
+  if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 0 || r.maxNewTokens > 4096) bad('maxNewTokens must be 0…4096');
+  if (!(r.temperature >= 0)) bad('temperature must be ≥ 0');
+  if (!Number.isInteger(r.topK) || r.topK < 0) bad('topK must be a non-negative integer');
+  if (!(r.topP > 0 && r.topP <= 1)) bad('topP must be in (0, 1]');
+  if (!Number.isInteger(r.seed)) bad('seed must be an integer');
+}

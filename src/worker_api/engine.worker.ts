@@ -1,0 +1,22 @@
+/// <reference lib="webworker" />
+import * as Comlink from 'comlink';
+import { EngineService } from '../engine/service';
+import type { EngineApi } from './engine_api';
+
+// The worker only exposes the engine; all logic lives in src/engine/service.ts.
+const service = new EngineService((self as unknown as WorkerGlobalScope).navigator.gpu);
+
+const api = {
+  loadModel: (source, backend, onProgress) => service.loadModel(source, backend, onProgress),
+  backendInfo: () => service.backendInfo(),
+  generateStart: (req) => service.generateStart(req),
+  generateNext: (handle) => service.generateNext(handle),
+  generateCancel: (handle) => service.generateCancel(handle),
+  score: (req) => service.score(req),
+  snapshot: (name) => service.snapshot(name),
+  restore: (name) => service.restore(name),
+  listSnapshots: () => service.listSnapshots(),
+  dispose: () => service.dispose(),
+} satisfies EngineApi;
+
+Comlink.expose(api);

@@ -19,6 +19,18 @@ export default mergeConfig(
           },
         },
         {
+          // Whole-app tests: Playwright drives headless Chromium against a real Vite server.
+          extends: true,
+          test: {
+            name: 'e2e',
+            include: ['tests/e2e/**/*.test.ts'],
+            environment: 'node',
+            testTimeout: 300_000,
+            hookTimeout: 120_000,
+            fileParallelism: false,
+          },
+        },
+        {
           extends: true,
           test: {
             name: 'browser',

@@ -75,6 +75,75 @@ export interface WeightsSnapshot {
   step: number;
 }
 
+/** Online preference-learning settings (names as TRL's DPOConfig where one exists). */
+export interface TrainerSettings {
+  /** TRL loss_type: sigmoid, cdpo, robust, hinge, ipo, bco_pair, nca_pair, sppo_hard, apo_zero, apo_down, sft. */
+  objective: string;
+  beta: number;
+  /** Label smoothing ε (cdpo, robust). */
+  epsilon: number;
+  lr: number;
+  /** Gradient steps after each decisive vote. */
+  stepsPerVote: number;
+  batchSize: number;
+  /** Replay buffer capacity (oldest pairs are dropped first). */
+  bufferSize: number;
+  maxGradNorm: number;
+  seed: number;
+}
+
+export type VoteOutcome = 'a' | 'b' | 'tie' | 'bothbad';
+
+/** A judged pair of candidates for one prompt. Token ids are those the engine generated. */
+export interface PairFeedback {
+  prompt: string;
+  promptIds: number[];
+  aIds: number[];
+  bIds: number[];
+  outcome: VoteOutcome;
+  /** Train on it now (true), or only record it for the reward model and later steps. */
+  train: boolean;
+}
+
+/** What TRL's DPOTrainer logs for one optimizer step, plus our timing. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  rewardsChosen: number;
+  rewardsRejected: number;
+  rewardsMargins: number;
+  rewardsAccuracy: number;
+  logpsChosen: number;
+  logpsRejected: number;
+  gradNorm: number;
+  stepMs: number;
+}
+
+export interface RewardModelStatus {
+  /** P(a ≻ b) the reward model predicted before seeing this vote (null for ties it skips). */
+  predictedPAB: number | null;
+  correct: boolean | null;
+  prequentialAccuracy: number;
+  windowAccuracy: number;
+  votesSeen: number;
+}
+
+export interface FeedbackResult {
+  steps: StepMetrics[];
+  rewardModel: RewardModelStatus;
+  bufferSize: number;
+}
+
+/** Drift and collapse indicators of the current policy, measured on fresh samples. */
+export interface PolicyHealth {
+  /** Monte-Carlo sequence KL(π‖π_ref) in nats, mean over samples. */
+  kl: number;
+  distinct1: number;
+  distinct2: number;
+  repetition: number;
+  samples: number;
+}
+
 export type EngineErrorCode =
   | 'NO_MODEL'
   | 'LOAD_FAILED'
@@ -101,6 +170,15 @@ export interface EngineApi {
   generateNext(handle: string): Promise<GenerateChunk>;
   generateCancel(handle: string): Promise<void>;
   score(req: ScoreRequest): Promise<ScoreResult>;
+  configureTrainer(settings: TrainerSettings): Promise<void>;
+  /** Records a judged pair: the reward model predicts then learns; decisive votes train the policy. */
+  feedback(f: PairFeedback): Promise<FeedbackResult>;
+  /** Extra optimizer steps on the replay buffer. */
+  train(steps: number): Promise<StepMetrics[]>;
+  /** The reward model's current P(a ≻ b) and its ensemble spread. */
+  rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }>;
+  /** KL to the reference and collapse metrics on fresh samples for these prompts. */
+  policyHealth(prompts: string[], seed: number, maxNewTokens: number): Promise<PolicyHealth>;
   /** Saves the current policy weights under a name (host memory). */
   snapshot(name: string): Promise<WeightsSnapshot>;
   restore(name: string): Promise<void>;

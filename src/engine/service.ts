@@ -7,7 +7,12 @@ import type {
   LoadProgress,
   ModelInfo,
   ModelSource,
+  PairFeedback,
+  FeedbackResult,
+  PolicyHealth,
   PolicyRef,
+  StepMetrics,
+  TrainerSettings,
   ScoreRequest,
   ScoreResult,
   WeightsSnapshot,
@@ -20,6 +25,9 @@ import { generateTokens, type GenerateStep } from './generate';
 import { countParams } from './model/config';
 import { GPT2Model } from './model/gpt2';
 import { buildPolicy, fetchModelFiles, type LoadedPolicy, type ModelFiles } from './model/load';
+import { OnlineLearner } from './learning/online';
+import { DEFAULT_TRAINER, validateTrainerSettings } from './learning/trainer';
+import { policyHealth } from './learning/health';
 
 export class EngineError extends Error {
   constructor(
@@ -76,6 +84,8 @@ export class EngineService {
   private readonly generations = new Map<string, Generation>();
   private readonly queue = new WorkQueue();
   private nextHandle = 1;
+  private learner: OnlineLearner | null = null;
+  private trainerSettings: TrainerSettings = DEFAULT_TRAINER;
   private unsubscribeLost: (() => void) | null = null;
   /** Optimizer steps taken on the policy since loading (the trainer advances it). */
   step = 0;
@@ -153,6 +163,7 @@ export class EngineService {
       };
       this.generations.clear();
       this.reference = null;
+      this.learner = null;
       this.policy = files ? buildPolicy(this.backend, files) : null;
     });
   }
@@ -257,6 +268,60 @@ export class EngineService {
     return this.queue.run(() => scoreSequences(model, seqs, seqs.map(() => promptIds.length)));
   }
 
+  async configureTrainer(settings: TrainerSettings): Promise<void> {
+    try {
+      validateTrainerSettings(settings);
+    } catch (e) {
+      throw new EngineError('BAD_REQUEST', (e as Error).message);
+    }
+    this.trainerSettings = { ...settings };
+    await this.queue.run(async () => this.learner?.trainer.reconfigure(this.trainerSettings));
+  }
+
+  /** The online learner over the loaded policy, created on first use. */
+  requireLearner(): OnlineLearner {
+    const p = this.requirePolicy();
+    if (!this.learner) this.learner = new OnlineLearner(p.model, this.requireReference(), this.trainerSettings);
+    return this.learner;
+  }
+
+  async feedback(f: PairFeedback): Promise<FeedbackResult> {
+    const learner = this.requireLearner();
+    const V = this.requirePolicy().config.vocabSize;
+    for (const ids of [f.promptIds, f.aIds, f.bIds]) {
+      if (!Array.isArray(ids) || ids.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) {
+        throw new EngineError('BAD_REQUEST', 'feedback token ids must be integers inside the vocabulary');
+      }
+    }
+    if (f.promptIds.length === 0) throw new EngineError('BAD_REQUEST', 'feedback needs the prompt token ids');
+    const r = await this.queue.run(() => learner.feedback(f));
+    this.step = learner.trainer.steps;
+    return r;
+  }
+
+  async train(steps: number): Promise<StepMetrics[]> {
+    const learner = this.requireLearner();
+    if (learner.trainer.bufferLength === 0) throw new EngineError('BAD_REQUEST', 'no preference pairs to train on yet');
+    const r = await this.queue.run(() => learner.train(steps));
+    this.step = learner.trainer.steps;
+    return r;
+  }
+
+  async rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }> {
+    const learner = this.requireLearner();
+    const ids = promptIds.length ? promptIds : this.requirePolicy().tokenizer.encode(prompt);
+    return this.queue.run(() => learner.rewardPredict(ids, aIds, bIds));
+  }
+
+  async policyHealth(prompts: string[], seed: number, maxNewTokens: number): Promise<PolicyHealth> {
+    const p = this.requirePolicy();
+    const reference = this.requireReference();
+    const { texts: _texts, ...health } = await this.queue.run(() =>
+      policyHealth(p.model, reference, p.tokenizer, prompts, { seed, maxNewTokens, eosTokenId: p.eosTokenId }),
+    );
+    return health;
+  }
+
   async snapshot(name: string): Promise<WeightsSnapshot> {
     const p = this.requirePolicy();
     const weights = await this.queue.run(() => p.model.readWeights());
@@ -288,6 +353,8 @@ export class EngineService {
   private disposeModel(): void {
     for (const g of this.generations.values()) void g.iterator.return(undefined);
     this.generations.clear();
+    this.learner?.dispose();
+    this.learner = null;
     this.policy?.model.dispose();
     this.reference?.dispose();
     this.policy = null;

@@ -1,0 +1,85 @@
+/**
+ * The session layer: the notebook document and everything that reads, writes, stores and
+ * shares it. No Svelte, no GPU; runs on the main thread and in Node.
+ */
+export * from './schema.ts';
+export * from './limits.ts';
+export { createIdGenerator, type IdGenerator, type IdGeneratorOptions } from './ids.ts';
+export { safeHref, isFetchableModelUrl } from './url.ts';
+export { parseSessionDocument, type SessionParseResult, type SessionParseOptions } from './parse.ts';
+export { migrate, newerVersionMessage, OLDEST_SESSION_VERSION, type MigrationResult } from './migrate.ts';
+export { checkSessionIntegrity } from './integrity.ts';
+export {
+  APP_VERSION,
+  SessionEditError,
+  createSession,
+  createStarterSession,
+  createCell,
+  defaultCellConfig,
+  insertCell,
+  updateCell,
+  removeCell,
+  moveCell,
+  renameSession,
+  findCell,
+  touch,
+  splitPastedPrompts,
+  cellConfigSchema,
+  type CreateSessionOptions,
+  type CellPatch,
+} from './document.ts';
+export {
+  appendEvent,
+  appendEvents,
+  undoEvent,
+  cancelledSeqs,
+  effectiveEvents,
+  lastUndoable,
+  votesToPreferencePairs,
+  type NewSessionEvent,
+  type PreferencePair,
+  type PreferencePairOptions,
+} from './events.ts';
+export { serializeSession, stableStringify, sessionFileName, importSession } from './serialize.ts';
+export {
+  encodeShareLink,
+  decodeShareLink,
+  isShareLinkHash,
+  type ShareLinkResult,
+  type DecodeShareLinkOptions,
+} from './share.ts';
+export { SessionStore, newSessionId, DEFAULT_DB_NAME, type StoredSessionSummary } from './storage.ts';
+export { createAutosaver, type Autosaver, type AutosaverOptions } from './autosave.ts';
+export {
+  isOpfsAvailable,
+  saveTensorBlob,
+  loadTensorBlob,
+  deleteTensorBlob,
+  listTensorBlobs,
+  isValidTensorName,
+} from './opfs.ts';
+export {
+  exportDatasetJsonl,
+  parseDatasetJsonl,
+  importDatasetFile,
+  appendDatasetRows,
+  preferencePairRows,
+  thumbsRows,
+  rankingRows,
+  battleRows,
+  snapshotModelName,
+  datasetFileName,
+  toJsonl,
+  IMPORTED_SNAPSHOT,
+  BATTLE_WINNERS,
+  type DatasetKind,
+  type DatasetRowOf,
+  type PreferencePairRow,
+  type ThumbsRow,
+  type RankingRow,
+  type BattleRow,
+  type JsonlParseResult,
+  type AppendDatasetOptions,
+} from './dataset.ts';
+export { replayPlan, type ReplayStep } from './replay.ts';
+export { estimateDocumentBytes, MAX_EDITABLE_DOCUMENT_BYTES } from './size.ts';

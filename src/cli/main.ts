@@ -1,5 +1,6 @@
 import { generateCommand, generateHelp } from './commands/generate';
 import { logprobsCommand, logprobsHelp } from './commands/logprobs';
+import { simCommand, simHelp } from './commands/sim';
 import { processIO, UsageError, type CliIO } from './io';
 
 type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
@@ -7,6 +8,7 @@ type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: stri
 const COMMANDS: Record<string, Command> = {
   generate: { run: generateCommand, help: generateHelp },
   logprobs: { run: logprobsCommand, help: logprobsHelp },
+  sim: { run: simCommand, help: simHelp },
 };
 
 function usage(): string {

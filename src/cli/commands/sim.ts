@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import englishWords from 'an-array-of-english-words';
+import { runSimulation, type SimulationConfig } from '../../engine/learning/simulate';
+import { DEFAULT_TRAINER } from '../../engine/learning/trainer';
+import { GPT2Model } from '../../engine/model/gpt2';
+import type { AnnotatorConfig, NoiseModel } from '../../engine/annotators';
+import { loadCliPolicy } from '../policy_cli';
+import { DEFAULT_MODEL_DIR } from '../model_dir';
+import { parseNumber, UsageError, type CliIO } from '../io';
+
+export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
+             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
+             [--batch-size N] [--buffer N] [--max-tokens N] [--eval-prompts N] [--flip-rate P]
+             [--bt-temperature T] [--target-words N] [--keywords a,b] [--json]
+  Runs the online loop without a person: the policy proposes pairs, a simulated annotator votes,
+  the policy (DPO family) and the reward model update after every vote; then the policy is
+  judged against the frozen reference on held-out prompts. Prints win rate with a 95% interval,
+  KL to the reference, reward-model prequential accuracy, fluency and the metric series.`;
+
+export async function simCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      annotator: { type: 'string', default: 'sentiment' },
+      objective: { type: 'string', default: DEFAULT_TRAINER.objective },
+      votes: { type: 'string' },
+      seed: { type: 'string' },
+      beta: { type: 'string' },
+      epsilon: { type: 'string' },
+      lr: { type: 'string' },
+      'steps-per-vote': { type: 'string' },
+      'batch-size': { type: 'string' },
+      buffer: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'eval-prompts': { type: 'string' },
+      'flip-rate': { type: 'string' },
+      'bt-temperature': { type: 'string' },
+      'target-words': { type: 'string' },
+      keywords: { type: 'string' },
+      prompts: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const seed = parseNumber('seed', values.seed, 1, { int: true });
+  const trainer = {
+    ...DEFAULT_TRAINER,
+    objective: values.objective!,
+    beta: parseNumber('beta', values.beta, DEFAULT_TRAINER.beta, { min: 1e-6 }),
+    epsilon: parseNumber('epsilon', values.epsilon, DEFAULT_TRAINER.epsilon, { min: 0, max: 0.49 }),
+    lr: parseNumber('lr', values.lr, DEFAULT_TRAINER.lr, { min: 1e-9, max: 1 }),
+    stepsPerVote: parseNumber('steps-per-vote', values['steps-per-vote'], DEFAULT_TRAINER.stepsPerVote, { int: true, min: 0 }),
+    batchSize: parseNumber('batch-size', values['batch-size'], DEFAULT_TRAINER.batchSize, { int: true, min: 1 }),
+    bufferSize: parseNumber('buffer', values.buffer, DEFAULT_TRAINER.bufferSize, { int: true, min: 1 }),
+    seed,
+  };
+  const annotator = annotatorFromFlags(values);
+  const policy = await loadCliPolicy(values.model);
+  const promptsFile = values.prompts ?? path.join(values.model ?? DEFAULT_MODEL_DIR, 'prompts.json');
+  const prompts = await readPrompts(promptsFile);
+  const nEval = parseNumber('eval-prompts', values['eval-prompts'], 100, { int: true, min: 1 });
+  if (prompts.length < nEval + 10) throw new UsageError(`${promptsFile} has ${prompts.length} prompts; need more than --eval-prompts + 10`);
+  const cfg: SimulationConfig = {
+    annotator,
+    trainer,
+    votes: parseNumber('votes', values.votes, 200, { int: true, min: 1 }),
+    seed,
+    // The first prompts of the file are the fixed evaluation set; votes use the rest.
+    evalPrompts: prompts.slice(0, nEval),
+    trainPrompts: prompts.slice(nEval),
+    maxNewTokens: parseNumber('max-tokens', values['max-tokens'], 32, { int: true, min: 1 }),
+    temperature: 1,
+    collapseWindow: 40,
+    englishWords: new Set(englishWords),
+  };
+  const reference = new GPT2Model(policy.model.backend, policy.config, await policy.model.readWeights());
+  const bar = io.isTTY ? progressBar(io) : null;
+  const result = await runSimulation(policy, reference, cfg, (p) => bar?.(p.phase, p.done, p.total));
+  if (io.isTTY) io.stderr('\n');
+  if (values.json) {
+    io.stdout(JSON.stringify({ config: { annotator, trainer, votes: cfg.votes, seed, maxNewTokens: cfg.maxNewTokens, evalPrompts: nEval }, ...result }) + '\n');
+  } else {
+    const f = (x: number | null, d = 3) => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
+    io.stdout(
+      `win rate vs reference  ${f(result.win_rate)} [${f(result.win_rate_ci[0])}, ${f(result.win_rate_ci[1])}]  (${result.wins} W / ${result.losses} L / ${result.ties} T)\n` +
+        `KL(π‖π_ref)            ${f(result.kl, 2)} nats per sequence\n` +
+        `reward model           prequential accuracy ${f(result.rm_prequential_accuracy)} (last 100: ${f(result.rm_prequential_accuracy_last100)})\n` +
+        `English-word rate      policy ${f(result.fluency.policy_english_rate)} · reference ${f(result.fluency.reference_english_rate)}\n` +
+        `distinct-2             policy ${f(result.fluency.policy_distinct2)} · reference ${f(result.fluency.reference_distinct2)}\n` +
+        `votes ${result.votes} (${result.decisive_votes} decisive), ${result.optimizer_steps} optimizer steps, ${f(result.seconds, 1)} s\n`,
+    );
+  }
+  return 0;
+}
+
+function annotatorFromFlags(v: Record<string, string | boolean | undefined>): Omit<AnnotatorConfig, 'seed'> {
+  const kind = String(v.annotator);
+  const flip = v['flip-rate'] as string | undefined;
+  const temp = v['bt-temperature'] as string | undefined;
+  if (flip !== undefined && temp !== undefined) throw new UsageError('give at most one of --flip-rate and --bt-temperature');
+  // Noiseless by default: label-flip noise with p = 0. Equal scores are ties.
+  const noise: NoiseModel = temp !== undefined
+    ? { type: 'bt', temperature: parseNumber('bt-temperature', temp, 1, { min: 1e-9 }) }
+    : { type: 'flip', flipRate: parseNumber('flip-rate', flip, 0, { min: 0, max: 0.5 }) };
+  const common = { noise, tieThreshold: 1e-9, critique: false };
+  switch (kind) {
+    case 'sentiment':
+      return { ...common, id: 'sentiment', scorer: { kind: 'sentiment' } };
+    case 'length':
+      return { ...common, id: 'length', scorer: { kind: 'length', targetWords: parseNumber('target-words', v['target-words'] as string | undefined, 20, { int: true, min: 1 }) } };
+    case 'keyword': {
+      const kw = String(v.keywords ?? 'sea,ship,whale').split(',').map((s) => s.trim()).filter(Boolean);
+      return { ...common, id: 'keyword', scorer: { kind: 'keyword', keywords: kw } };
+    }
+    case 'readability':
+      return { ...common, id: 'readability', scorer: { kind: 'readability' } };
+    default:
+      throw new UsageError(`--annotator must be sentiment, length, keyword or readability, got "${kind}"`);
+  }
+}
+
+async function readPrompts(file: string): Promise<string[]> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'}`);
+  }
+  const prompts = (json as { prompts?: unknown }).prompts;
+  if (!Array.isArray(prompts) || !prompts.every((p) => typeof p === 'string')) throw new Error(`${file}: expected {"prompts": [strings]}`);
+  return prompts as string[];
+}
+
+function progressBar(io: CliIO) {
+  let last = 0;
+  return (phase: string, done: number, total: number) => {
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    io.stderr(`\r${phase.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  };
+}

@@ -1,0 +1,180 @@
+import { generateAll } from '../generate';
+import type { LoadedPolicy } from '../model/load';
+import type { GPT2Model } from '../model/gpt2';
+import { Rng } from '../rng';
+import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
+import { distinctN, englishWordRate, repetitionRate, resultForPolicy, winRate, type PairwiseResult } from '../stats';
+import type { StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
+import { OnlineLearner } from './online';
+import { policyHealth } from './health';
+
+export interface SimulationConfig {
+  annotator: Omit<AnnotatorConfig, 'seed'>;
+  trainer: TrainerSettings;
+  votes: number;
+  seed: number;
+  /** Prompts the votes are drawn from. */
+  trainPrompts: string[];
+  /** Held-out prompts for the final win rate and KL (one policy and one reference sample each). */
+  evalPrompts: string[];
+  maxNewTokens: number;
+  temperature: number;
+  /** Collapse metrics (distinct-n, repetition) are computed over this many recent candidates. */
+  collapseWindow: number;
+  /** Word list for the English-word rate of the evaluation samples. */
+  englishWords?: ReadonlySet<string>;
+}
+
+export interface SimulationPoint {
+  vote: number;
+  loss: number | null;
+  margin: number | null;
+  chosenLogp: number | null;
+  rejectedLogp: number | null;
+  rmPrequentialAccuracy: number;
+  recentDistinct2: number;
+  recentRepetition: number;
+  stepMs: number | null;
+}
+
+export interface SimulationResult {
+  win_rate: number;
+  win_rate_ci: [number, number];
+  wins: number;
+  losses: number;
+  ties: number;
+  kl: number;
+  rm_prequential_accuracy: number;
+  rm_prequential_accuracy_last100: number;
+  votes: number;
+  decisive_votes: number;
+  optimizer_steps: number;
+  seconds: number;
+  fluency: {
+    policy_english_rate: number | null;
+    reference_english_rate: number | null;
+    policy_distinct2: number;
+    reference_distinct2: number;
+    policy_repetition: number;
+    reference_repetition: number;
+  };
+  series: SimulationPoint[];
+  samples: { prompt: string; policy: string; reference: string }[];
+}
+
+export interface SimulationProgress {
+  phase: 'reference' | 'votes' | 'evaluation';
+  done: number;
+  total: number;
+}
+
+/**
+ * The whole loop without a person (AlpacaFarm-style): the policy proposes two candidates per
+ * prompt, a simulated annotator with hidden preferences votes, and the policy and reward model
+ * update online. Finally the policy is compared with the frozen reference on held-out prompts
+ * by the same kind of annotator (a separate seed), with KL(π‖π_ref) and fluency measured on
+ * the same samples so a win bought by collapse is visible.
+ */
+export async function runSimulation(
+  policy: LoadedPolicy,
+  reference: GPT2Model,
+  cfg: SimulationConfig,
+  onProgress?: (p: SimulationProgress) => void,
+  signal?: { cancelled: boolean },
+): Promise<SimulationResult> {
+  const t0 = performance.now();
+  if (cfg.trainPrompts.length === 0 || cfg.evalPrompts.length === 0) throw new Error('simulation: need train and eval prompts');
+  const rng = new Rng(cfg.seed).fork('simulation');
+  const voter = new SimulatedAnnotator({ ...cfg.annotator, seed: `${cfg.seed}-voter` });
+  const evaluator = new SimulatedAnnotator({ ...cfg.annotator, seed: `${cfg.seed}-evaluator` });
+  const learner = new OnlineLearner(policy.model, reference, cfg.trainer);
+  const tok = policy.tokenizer;
+  const sampling = { temperature: cfg.temperature, topK: 0, topP: 1, maxNewTokens: cfg.maxNewTokens, eosTokenId: policy.eosTokenId };
+  const series: SimulationPoint[] = [];
+  const recent: string[] = [];
+  const prequential: number[] = [];
+  let decisive = 0;
+  try {
+    for (let v = 0; v < cfg.votes; v++) {
+      if (signal?.cancelled) throw new Error('simulation cancelled');
+      const prompt = cfg.trainPrompts[rng.int(cfg.trainPrompts.length)];
+      const promptIds = tok.encode(prompt);
+      const [aIds, bIds] = await generateAll(policy.model, promptIds, { ...sampling, numSequences: 2, seed: cfg.seed * 1_000_003 + v });
+      const a = tok.decode(aIds);
+      const b = tok.decode(bIds);
+      recent.push(a, b);
+      while (recent.length > cfg.collapseWindow) recent.shift();
+      const judged = voter.judge(prompt, a, b);
+      if (judged.outcome === 'a' || judged.outcome === 'b') decisive++;
+      const r = await learner.feedback({ prompt, promptIds, aIds, bIds, outcome: judged.outcome, train: true });
+      if (r.rewardModel.correct !== null) prequential.push(r.rewardModel.correct ? 1 : 0);
+      const last: StepMetrics | undefined = r.steps.at(-1);
+      series.push({
+        vote: v + 1,
+        loss: last?.loss ?? null,
+        margin: last?.rewardsMargins ?? null,
+        chosenLogp: last?.logpsChosen ?? null,
+        rejectedLogp: last?.logpsRejected ?? null,
+        rmPrequentialAccuracy: r.rewardModel.prequentialAccuracy,
+        recentDistinct2: distinctN(recent, 2),
+        recentRepetition: repetitionRate(recent),
+        stepMs: last ? r.steps.reduce((s, x) => s + x.stepMs, 0) / r.steps.length : null,
+      });
+      onProgress?.({ phase: 'votes', done: v + 1, total: cfg.votes });
+    }
+
+    // Evaluation: one policy and one reference sample per held-out prompt, same seed for both.
+    const results: PairwiseResult[] = [];
+    const samples: SimulationResult['samples'] = [];
+    for (let i = 0; i < cfg.evalPrompts.length; i++) {
+      if (signal?.cancelled) throw new Error('simulation cancelled');
+      const prompt = cfg.evalPrompts[i];
+      const promptIds = tok.encode(prompt);
+      const seed = cfg.seed * 7_000_001 + i;
+      const [pIds] = await generateAll(policy.model, promptIds, { ...sampling, numSequences: 1, seed });
+      const [rIds] = await generateAll(reference, promptIds, { ...sampling, numSequences: 1, seed });
+      const p = tok.decode(pIds);
+      const ref = tok.decode(rIds);
+      // Random presentation order, so an annotator's position bias cannot favour either side.
+      const policyFirst = rng.next() < 0.5;
+      const j = policyFirst ? evaluator.judge(prompt, p, ref) : evaluator.judge(prompt, ref, p);
+      results.push(resultForPolicy(j.outcome, policyFirst ? 'a' : 'b'));
+      samples.push({ prompt, policy: p, reference: ref });
+      onProgress?.({ phase: 'evaluation', done: i + 1, total: cfg.evalPrompts.length });
+    }
+    const wr = winRate(results);
+    // KL on fresh temperature-1 samples (the distribution KL(π‖π_ref) is defined on).
+    const health = await policyHealth(policy.model, reference, tok, cfg.evalPrompts, {
+      seed: cfg.seed + 1, maxNewTokens: cfg.maxNewTokens, eosTokenId: policy.eosTokenId,
+    });
+    const last100 = prequential.slice(-100);
+    const policyTexts = samples.map((s) => s.policy);
+    const referenceTexts = samples.map((s) => s.reference);
+    return {
+      win_rate: wr.winRate,
+      win_rate_ci: wr.ci95,
+      wins: wr.wins,
+      losses: wr.losses,
+      ties: wr.ties,
+      kl: health.kl,
+      rm_prequential_accuracy: learner.rewardModel.summary.accuracy,
+      rm_prequential_accuracy_last100: last100.length ? last100.reduce((a, b) => a + b, 0) / last100.length : NaN,
+      votes: cfg.votes,
+      decisive_votes: decisive,
+      optimizer_steps: learner.trainer.steps,
+      seconds: (performance.now() - t0) / 1000,
+      fluency: {
+        policy_english_rate: cfg.englishWords ? englishWordRate(policyTexts, cfg.englishWords) : null,
+        reference_english_rate: cfg.englishWords ? englishWordRate(referenceTexts, cfg.englishWords) : null,
+        policy_distinct2: distinctN(policyTexts, 2),
+        reference_distinct2: distinctN(referenceTexts, 2),
+        policy_repetition: repetitionRate(policyTexts),
+        reference_repetition: repetitionRate(referenceTexts),
+      },
+      series,
+      samples,
+    };
+  } finally {
+    learner.dispose();
+  }
+}

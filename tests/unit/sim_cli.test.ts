@@ -1,0 +1,56 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/io';
+import { tinyCheckpoint } from '../support/tiny_checkpoint';
+
+describe('duelbook sim (tiny checkpoint)', () => {
+  let dir = '';
+  beforeAll(() => {
+    const ck = tinyCheckpoint(11);
+    dir = mkdtempSync(path.join(tmpdir(), 'duelbook-sim-'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(ck.hfConfig));
+    writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(ck.tokenizer));
+    writeFileSync(path.join(dir, 'model.safetensors'), ck.safetensors);
+    const starts = ['The sea', 'A good day', 'They said', 'In the morning', 'We hope', 'The ship', 'It was', 'Our nation', 'The whale', 'He felt'];
+    writeFileSync(path.join(dir, 'prompts.json'), JSON.stringify({ prompts: [...starts, ...starts.map((s) => s + ' that')] }));
+  });
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), readFile: async () => '', isTTY: false };
+    return { code: await main(argv, io), out, err };
+  };
+
+  it('runs the loop and reports win rate, interval, KL, prequential accuracy and samples; seeded', async () => {
+    const args = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '6', '--eval-prompts', '5',
+      '--max-tokens', '6', '--steps-per-vote', '1', '--batch-size', '2', '--lr', '1e-3', '--seed', '3', '--json'];
+    const a = await run(args);
+    expect(a.err).toBe('');
+    expect(a.code).toBe(0);
+    const r = JSON.parse(a.out);
+    expect(r.win_rate).toBeGreaterThanOrEqual(0);
+    expect(r.win_rate).toBeLessThanOrEqual(1);
+    expect(r.win_rate_ci[0]).toBeLessThanOrEqual(r.win_rate);
+    expect(r.win_rate_ci[1]).toBeGreaterThanOrEqual(r.win_rate);
+    expect(r.wins + r.losses + r.ties).toBe(5);
+    expect(Number.isFinite(r.kl)).toBe(true);
+    expect(r.series.length).toBe(6);
+    expect(r.samples.length).toBe(5);
+    expect(r.optimizer_steps).toBe(r.decisive_votes);
+    expect(typeof r.seconds).toBe('number');
+    const b = JSON.parse((await run(args)).out);
+    // Everything but wall-clock timings replays exactly.
+    const untimed = (x: typeof r) => ({ ...x, seconds: 0, series: x.series.map((p: Record<string, unknown>) => ({ ...p, stepMs: 0 })) });
+    expect(untimed(b)).toEqual(untimed(r));
+  });
+
+  it('rejects an unknown annotator and objective', async () => {
+    expect((await run(['sim', '--model', dir, '--annotator', 'vibes'])).err).toMatch(/--annotator must be/);
+    const bad = await run(['sim', '--model', dir, '--objective', 'nope', '--votes', '1', '--eval-prompts', '2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/unknown objective/);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { createWebGpuBackend } from '../../src/engine/backends/webgpu';
+import { CpuBackend } from '../../src/engine/backends/cpu';
+import type { Backend } from '../../src/engine/backend';
+import { GPT2Model } from '../../src/engine/model/gpt2';
+import { AdamW, sftStep } from '../../src/engine/optim';
+import { generateAll } from '../../src/engine/generate';
+import { tinyGoldenParity, type TinyGolden } from '../support/golden_parity';
+import { TINY_CONFIG, randomBatch, randomWeights } from '../support/tiny_model';
+import golden from '../golden/tiny_gpt2/expected.json';
+import goldenConfig from '../golden/tiny_gpt2/config.json';
+import goldenWeightsUrl from '../golden/tiny_gpt2/model.safetensors?url';
+
+/** max|a − b| / max(max|b|, 1e-6): the error relative to the reference's scale. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 1e-6;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
+  let gpu: Backend;
+  beforeAll(async () => {
+    gpu = await createWebGpuBackend(navigator.gpu);
+  });
+
+  it('matches the PyTorch fixture within 1e-4 (log-probs, loss, gradients)', async () => {
+    const weights = await (await fetch(goldenWeightsUrl)).arrayBuffer();
+    const r = await tinyGoldenParity(gpu, goldenConfig, weights, golden as unknown as TinyGolden);
+    expect(r.maxLogprobError).toBeLessThanOrEqual(1e-4);
+    expect(r.lossError).toBeLessThanOrEqual(1e-4);
+    expect(r.maxGradError, r.worstTensor).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('log-probs and every parameter gradient match the CPU backend within 1e-4 on a random 2-layer model', async () => {
+    const cpu = new CpuBackend();
+    const w = randomWeights(TINY_CONFIG, 21);
+    const batch = randomBatch(TINY_CONFIG, [9, 6, 10], 10, 22);
+    const dlp = batch.mask.map((m, i) => m * Math.sin(i + 1));
+    const results = [];
+    for (const be of [cpu, gpu]) {
+      const model = new GPT2Model(be, TINY_CONFIG, w);
+      model.zeroGrads();
+      const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
+      const lp = await be.read(s.logprobs);
+      model.backward(s, dlp);
+      model.releaseForward(s);
+      const grads = new Map<string, Float32Array>();
+      for (const spec of model.specs) grads.set(spec.name, await be.read(model.g(spec.name)));
+      results.push({ lp, grads });
+      model.dispose();
+    }
+    expect(relErr(results[1].lp, results[0].lp)).toBeLessThanOrEqual(1e-4);
+    for (const [name, g] of results[0].grads) expect(relErr(results[1].grads.get(name)!, g), name).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('training follows the CPU trajectory for the first AdamW steps, and greedy decoding agrees', async () => {
+    const cpu = new CpuBackend();
+    const batch = randomBatch(TINY_CONFIG, [10, 8], 10, 31);
+    const losses: number[][] = [];
+    const greedy: number[][][] = [];
+    for (const be of [cpu, gpu]) {
+      const model = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 30, 0.1));
+      const opt = new AdamW(model, { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      const l: number[] = [];
+      for (let i = 0; i < 5; i++) l.push((await sftStep(model, opt, batch)).loss);
+      losses.push(l);
+      greedy.push(await generateAll(model, [1, 2, 3], { numSequences: 2, maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 0, eosTokenId: null }));
+      opt.dispose();
+      model.dispose();
+    }
+    losses[0].forEach((l, i) => expect(Math.abs(losses[1][i] - l) / l, `step ${i}`).toBeLessThanOrEqual(1e-3));
+    expect(losses[0][4]).toBeLessThan(losses[0][0]);
+    expect(greedy[1]).toEqual(greedy[0]);
+  });
+});

@@ -14,6 +14,9 @@ import type {
   StepMetrics,
   TrainerSettings,
   ScoreRequest,
+  SimulationProgressEvent,
+  SimulationRequest,
+  SimulationSummary,
   ScoreResult,
   WeightsSnapshot,
 } from '../worker_api/engine_api';
@@ -28,6 +31,7 @@ import { buildPolicy, fetchModelFiles, type LoadedPolicy, type ModelFiles } from
 import { OnlineLearner } from './learning/online';
 import { DEFAULT_TRAINER, validateTrainerSettings } from './learning/trainer';
 import { policyHealth } from './learning/health';
+import { runSimulation } from './learning/simulate';
 
 export class EngineError extends Error {
   constructor(
@@ -86,6 +90,7 @@ export class EngineService {
   private nextHandle = 1;
   private learner: OnlineLearner | null = null;
   private trainerSettings: TrainerSettings = DEFAULT_TRAINER;
+  private simulation: { cancelled: boolean } | null = null;
   private unsubscribeLost: (() => void) | null = null;
   /** Optimizer steps taken on the policy since loading (the trainer advances it). */
   step = 0;
@@ -320,6 +325,61 @@ export class EngineService {
       policyHealth(p.model, reference, p.tokenizer, prompts, { seed, maxNewTokens, eosTokenId: p.eosTokenId }),
     );
     return health;
+  }
+
+  async simulate(req: SimulationRequest, onProgress?: (p: SimulationProgressEvent) => void): Promise<SimulationSummary> {
+    const p = this.requirePolicy();
+    if (this.simulation) throw new EngineError('BAD_REQUEST', 'a simulation is already running');
+    try {
+      validateTrainerSettings(req.trainer);
+    } catch (e) {
+      throw new EngineError('BAD_REQUEST', (e as Error).message);
+    }
+    const signal = { cancelled: false };
+    this.simulation = signal;
+    const progress = throttle((e: SimulationProgressEvent) => onProgress?.(e));
+    const noise = { type: 'flip' as const, flipRate: req.flipRate };
+    const scorer =
+      req.annotator === 'length' ? { kind: 'length' as const, targetWords: req.targetWords ?? 20 }
+      : req.annotator === 'keyword' ? { kind: 'keyword' as const, keywords: req.keywords ?? ['sea'] }
+      : req.annotator === 'readability' ? { kind: 'readability' as const }
+      : { kind: 'sentiment' as const };
+    try {
+      // The simulation trains its own copy, so the session's policy stays as the user left it.
+      const weights = await this.queue.run(() => p.model.readWeights());
+      const copy = { ...p, model: new GPT2Model(this.backend!, p.config, weights) };
+      try {
+        const r = await runSimulation(
+          copy,
+          this.requireReference(),
+          {
+            annotator: { id: req.annotator, scorer, noise, tieThreshold: 1e-9, critique: false },
+            trainer: req.trainer,
+            votes: req.votes,
+            seed: req.seed,
+            trainPrompts: req.trainPrompts,
+            evalPrompts: req.evalPrompts,
+            maxNewTokens: req.maxNewTokens,
+            temperature: 1,
+            collapseWindow: 40,
+          },
+          (e) => progress(e, e.done === e.total),
+          signal,
+        );
+        return { ...r, series: r.series.map(({ vote, loss, margin, rmPrequentialAccuracy, recentDistinct2, recentRepetition }) => ({ vote, loss, margin, rmPrequentialAccuracy, recentDistinct2, recentRepetition })) };
+      } finally {
+        copy.model.dispose();
+      }
+    } catch (e) {
+      if (signal.cancelled) throw new EngineError('CANCELLED', 'the simulation was cancelled');
+      throw e;
+    } finally {
+      this.simulation = null;
+    }
+  }
+
+  async simulateCancel(): Promise<void> {
+    if (this.simulation) this.simulation.cancelled = true;
   }
 
   async snapshot(name: string): Promise<WeightsSnapshot> {

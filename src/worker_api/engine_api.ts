@@ -144,12 +144,58 @@ export interface PolicyHealth {
   samples: number;
 }
 
+export interface SimulationRequest {
+  annotator: 'sentiment' | 'length' | 'keyword' | 'readability';
+  /** Label-flip noise p (AlpacaFarm): with probability 2p the label is a coin flip. */
+  flipRate: number;
+  targetWords?: number;
+  keywords?: string[];
+  trainer: TrainerSettings;
+  votes: number;
+  seed: number;
+  trainPrompts: string[];
+  evalPrompts: string[];
+  maxNewTokens: number;
+}
+
+export interface SimulationProgressEvent {
+  phase: 'reference' | 'votes' | 'evaluation';
+  done: number;
+  total: number;
+}
+
+/** Mirrors the command line's `duelbook sim --json` output. */
+export interface SimulationSummary {
+  win_rate: number;
+  win_rate_ci: [number, number];
+  wins: number;
+  losses: number;
+  ties: number;
+  kl: number;
+  rm_prequential_accuracy: number;
+  rm_prequential_accuracy_last100: number;
+  votes: number;
+  decisive_votes: number;
+  optimizer_steps: number;
+  seconds: number;
+  series: {
+    vote: number;
+    loss: number | null;
+    margin: number | null;
+    rmPrequentialAccuracy: number;
+    recentDistinct2: number;
+    recentRepetition: number;
+  }[];
+  samples: { prompt: string; policy: string; reference: string }[];
+}
+
 export type EngineErrorCode =
   | 'NO_MODEL'
   | 'LOAD_FAILED'
   | 'BAD_REQUEST'
   | 'UNKNOWN_HANDLE'
   | 'DEVICE_LOST'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 /** Errors cross the worker boundary as "CODE: message" (Comlink keeps name and message). */
@@ -179,6 +225,12 @@ export interface EngineApi {
   rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }>;
   /** KL to the reference and collapse metrics on fresh samples for these prompts. */
   policyHealth(prompts: string[], seed: number, maxNewTokens: number): Promise<PolicyHealth>;
+  /**
+   * Runs the AlpacaFarm-style loop on a copy of the current policy (the loaded policy is not
+   * changed). Progress is throttled to ~30 Hz; `simulateCancel` stops it with CANCELLED.
+   */
+  simulate(req: SimulationRequest, onProgress?: (p: SimulationProgressEvent) => void): Promise<SimulationSummary>;
+  simulateCancel(): Promise<void>;
   /** Saves the current policy weights under a name (host memory). */
   snapshot(name: string): Promise<WeightsSnapshot>;
   restore(name: string): Promise<void>;

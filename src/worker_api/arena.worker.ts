@@ -1,0 +1,11 @@
+/// <reference lib="webworker" />
+import * as Comlink from 'comlink';
+import { computeLeaderboard } from '../engine/arena_service';
+import type { ArenaApi } from './arena_api';
+
+// The worker only exposes the service; the logic lives in src/engine/arena_service.ts.
+const api = {
+  leaderboard: async (request) => computeLeaderboard(request),
+} satisfies ArenaApi;
+
+Comlink.expose(api);

@@ -1,0 +1,56 @@
+import { describe, it, expect } from 'vitest';
+import { EngineService } from '../../src/engine/service';
+import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
+import { engineErrorCode, type ModelSource } from '../../src/worker_api/engine_api';
+import { tinyCheckpoint } from '../support/tiny_checkpoint';
+
+function source(): ModelSource {
+  const ck = tinyCheckpoint(9);
+  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
+}
+
+const prompts = ['The sea', 'A good day', 'They said', 'In the morning', 'We hope', 'The ship'];
+
+describe('EngineService (Node, CPU)', () => {
+  it('without WebGPU falls back to the CPU and says why', async () => {
+    const s = new EngineService(undefined);
+    const info = await s.loadModel(source(), 'auto');
+    expect(info.backend.name).toBe('cpu');
+    expect(info.backend.fallbackReason).toMatch(/not available/);
+    await expect(s.feedback({ prompt: 'x', promptIds: [], aIds: [1], bIds: [2], outcome: 'a', train: true }))
+      .rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+  });
+
+  it('feedback trains the session policy; simulate trains a copy and leaves it unchanged', async () => {
+    const s = new EngineService(undefined);
+    await s.loadModel(source(), 'cpu');
+    await s.configureTrainer({ ...DEFAULT_TRAINER, lr: 1e-3, stepsPerVote: 1, batchSize: 2 });
+    const gen = await s.generate({ prompt: 'The sea', numSequences: 2, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 1 });
+    const before = await s.score({ prompt: 'The sea', completions: gen.texts });
+    const fb = await s.feedback({ prompt: 'The sea', promptIds: gen.promptIds, aIds: gen.tokenIds[0], bIds: gen.tokenIds[1], outcome: 'a', train: true });
+    expect(fb.steps.length).toBe(1);
+    expect(fb.steps[0].loss).toBeCloseTo(Math.LN2, 5);
+    const after = await s.score({ prompt: 'The sea', completions: gen.texts });
+    expect(after.sums[0] - after.sums[1]).toBeGreaterThan(before.sums[0] - before.sums[1]);
+
+    const progress: string[] = [];
+    const sim = await s.simulate(
+      { annotator: 'length', targetWords: 3, flipRate: 0, trainer: { ...DEFAULT_TRAINER, stepsPerVote: 1, batchSize: 2 }, votes: 3, seed: 2, trainPrompts: prompts, evalPrompts: prompts.slice(0, 3), maxNewTokens: 4 },
+      (p) => progress.push(p.phase),
+    );
+    expect(sim.series.length).toBe(3);
+    expect(progress).toContain('evaluation');
+    const unchanged = await s.score({ prompt: 'The sea', completions: gen.texts });
+    expect(unchanged.sums).toEqual(after.sums);
+  });
+
+  it('cancels a running simulation with CANCELLED', async () => {
+    const s = new EngineService(undefined);
+    await s.loadModel(source(), 'cpu');
+    const run = s.simulate(
+      { annotator: 'sentiment', flipRate: 0, trainer: DEFAULT_TRAINER, votes: 500, seed: 1, trainPrompts: prompts, evalPrompts: prompts, maxNewTokens: 4 },
+      () => void s.simulateCancel(),
+    );
+    await expect(run).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'CANCELLED');
+  });
+});

@@ -1,6 +1,7 @@
 import { generateCommand, generateHelp } from './commands/generate';
 import { logprobsCommand, logprobsHelp } from './commands/logprobs';
 import { simCommand, simHelp } from './commands/sim';
+import { evalCommand, evalHelp } from './commands/eval';
 import { processIO, UsageError, type CliIO } from './io';
 
 type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, Command> = {
   generate: { run: generateCommand, help: generateHelp },
   logprobs: { run: logprobsCommand, help: logprobsHelp },
   sim: { run: simCommand, help: simHelp },
+  eval: { run: evalCommand, help: evalHelp },
 };
 
 function usage(): string {

@@ -47,6 +47,17 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(untimed(b)).toEqual(untimed(r));
   });
 
+  it('eval samples held-out prompts and reports the English-word rate', async () => {
+    const r = await run(['eval', '--model', dir, '--prompts', '4', '--max-tokens', '5', '--seed', '2', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.prompts).toBe(4);
+    expect(j.samples.length).toBe(4);
+    expect(j.english_word_rate).toBeGreaterThanOrEqual(0);
+    expect(j.english_word_rate).toBeLessThanOrEqual(1);
+    expect(JSON.parse((await run(['eval', '--model', dir, '--prompts', '4', '--max-tokens', '5', '--seed', '2', '--json'])).out)).toEqual(j);
+  });
+
   it('rejects an unknown annotator and objective', async () => {
     expect((await run(['sim', '--model', dir, '--annotator', 'vibes'])).err).toMatch(/--annotator must be/);
     const bad = await run(['sim', '--model', dir, '--objective', 'nope', '--votes', '1', '--eval-prompts', '2']);

@@ -122,7 +122,7 @@ function annotatorFromFlags(v: Record<string, string | boolean | undefined>): Om
   }
 }
 
-async function readPrompts(file: string): Promise<string[]> {
+export async function readPrompts(file: string): Promise<string[]> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));

@@ -2,6 +2,7 @@ import { generateCommand, generateHelp } from './commands/generate';
 import { logprobsCommand, logprobsHelp } from './commands/logprobs';
 import { simCommand, simHelp } from './commands/sim';
 import { evalCommand, evalHelp } from './commands/eval';
+import { rateCommand, rateHelp } from './commands/rate';
 import { processIO, UsageError, type CliIO } from './io';
 
 type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   logprobs: { run: logprobsCommand, help: logprobsHelp },
   sim: { run: simCommand, help: simHelp },
   eval: { run: evalCommand, help: evalHelp },
+  rate: { run: rateCommand, help: rateHelp },
 };
 
 function usage(): string {

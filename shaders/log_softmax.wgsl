@@ -1,0 +1,150 @@
+// Row-wise kernels over logits [N, V] (V up to 50257): log-softmax gathered at the targets,
+// its backward, temperature softmax for sampling, and argmax for greedy decoding.
+// Constants prepended by src/kernels/log_softmax.ts: WG (threads per row, a power of two).
+// One workgroup per row: each thread folds a strided slice, then a tree reduction.
+
+struct Params {
+  N: u32,
+  V: u32,
+  inv_temp: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> logprobs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> lse_out: array<f32>;
+@group(0) @binding(5) var<storage, read> dlogprobs: array<f32>;
+@group(0) @binding(6) var<storage, read> lse_in: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(8) var<storage, read_write> probs: array<f32>;
+@group(0) @binding(9) var<storage, read_write> best: array<u32>;
+
+var<workgroup> red: array<f32, WG>;
+var<workgroup> red_i: array<u32, WG>;
+
+fn wg_max(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn wg_sum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn row_of(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wg.x + wg.y * nwg.x;
+}
+
+fn row_max(off: u32, lid: u32) -> f32 {
+  // Not -inf: WGSL has no infinity literal, and a row of all -FLT_MAX still works.
+  var m = -3.4028234e38;
+  for (var v = lid; v < p.V; v += WG) { m = max(m, logits[off + v]); }
+  return wg_max(m, lid);
+}
+
+@compute @workgroup_size(WG)
+fn log_softmax_gather(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wg, nwg);
+  if (row >= p.N) { return; }
+  let off = row * p.V;
+  let m = row_max(off, lid);
+  var s = 0.0;
+  for (var v = lid; v < p.V; v += WG) { s += exp(logits[off + v] - m); }
+  let l = m + log(wg_sum(s, lid));
+  if (lid == 0u) {
+    lse_out[row] = l;
+    logprobs[row] = logits[off + min(targets[row], p.V - 1u)] - l;
+  }
+}
+
+// dlogits[i, v] = g·(1[v = t] − exp(logits − lse)); elementwise over N·V.
+@compute @workgroup_size(WG)
+fn log_softmax_gather_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.N * p.V) { return; }
+  let row = i / p.V;
+  let v = i - row * p.V;
+  let g = dlogprobs[row];
+  var d = -g * exp(logits[i] - lse_in[row]);
+  if (v == targets[row]) { d += g; }
+  dlogits[i] = d;
+}
+
+@compute @workgroup_size(WG)
+fn softmax(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wg, nwg);
+  if (row >= p.N) { return; }
+  let off = row * p.V;
+  let m = row_max(off, lid);
+  var s = 0.0;
+  for (var v = lid; v < p.V; v += WG) {
+    let e = exp((logits[off + v] - m) * p.inv_temp);
+    probs[off + v] = e;
+    s += e;
+  }
+  let inv = 1.0 / wg_sum(s, lid);
+  // Each thread rescales exactly the entries it wrote, so no barrier is needed in between.
+  for (var v = lid; v < p.V; v += WG) { probs[off + v] = probs[off + v] * inv; }
+}
+
+// Lowest index wins ties, like the CPU reference (a thread scans its slice in increasing
+// order with a strict '>', and the tree prefers the smaller index on equal values).
+@compute @workgroup_size(WG)
+fn argmax(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wg, nwg);
+  if (row >= p.N) { return; }
+  let off = row * p.V;
+  var bv = -3.4028234e38;
+  var bi = 0xffffffffu;
+  for (var v = lid; v < p.V; v += WG) {
+    let x = logits[off + v];
+    if (bi == 0xffffffffu || x > bv) {
+      bv = x;
+      bi = v;
+    }
+  }
+  red[lid] = bv;
+  red_i[lid] = bi;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      let ov = red[lid + s];
+      let oi = red_i[lid + s];
+      let mi = red_i[lid];
+      if (oi != 0xffffffffu && (mi == 0xffffffffu || ov > red[lid] || (ov == red[lid] && oi < mi))) {
+        red[lid] = ov;
+        red_i[lid] = oi;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { best[row] = red_i[0]; }
+}

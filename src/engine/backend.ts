@@ -52,6 +52,8 @@ export interface Backend {
   upload(data: Float32Array, shape: readonly number[]): Tensor;
   uploadU32(data: Uint32Array, shape: readonly number[]): Tensor;
   zeros(shape: readonly number[]): Tensor;
+  /** Set every element of a tensor to 0 (gradients, optimizer moments) without a host array. */
+  zero(t: Tensor): void;
   /** Overwrite an existing f32 tensor's contents with `data` (same size). */
   write(t: Tensor, data: Float32Array): void;
   /** Copy of a tensor (new storage). */

@@ -61,11 +61,7 @@ export class AdamW {
 
   /** Resets the moments (after restoring a snapshot, the old moments no longer apply). */
   reset(): void {
-    for (const s of this.model.specs) {
-      const z = new Float32Array(s.shape.reduce((a, b) => a * b, 1));
-      this.backend.write(this.m.get(s.name)!, z);
-      this.backend.write(this.v.get(s.name)!, z);
-    }
+    for (const t of [...this.m.values(), ...this.v.values()]) this.backend.zero(t);
     this.step = 0;
   }
 

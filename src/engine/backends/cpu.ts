@@ -79,6 +79,11 @@ export class CpuBackend implements Backend {
   zeros(shape: readonly number[]): Tensor {
     return this.make(shape);
   }
+  zero(t: Tensor): void {
+    const c = t as CpuTensor;
+    if (c.released) throw new Error('CpuBackend: use of a released tensor');
+    c.data.fill(0);
+  }
   write(t: Tensor, data: Float32Array): void {
     const d = this.f(t);
     if (d.length !== data.length) throw new Error('CpuBackend.write: size mismatch');

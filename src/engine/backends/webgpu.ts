@@ -151,6 +151,11 @@ export class WebGpuBackend implements Backend {
     return t;
   }
 
+  zero(t: Tensor): void {
+    const g = this.check(t, t.dtype);
+    this.ctx.clear(g.buf, g.bytes);
+  }
+
   write(t: Tensor, data: Float32Array): void {
     const g = this.check(t);
     if (data.length !== g.size) throw new Error(`write: ${data.length} values into ${shapeStr(g)}`);

@@ -201,13 +201,7 @@ export class GPT2Model {
     if (!this.grads) {
       this.grads = new Map(this.specs.map((s) => [s.name, this.backend.zeros(s.shape)]));
     } else {
-      const zero = new Map<number, Float32Array>();
-      for (const s of this.specs) {
-        const g = this.grads.get(s.name)!;
-        let z = zero.get(g.size);
-        if (!z) zero.set(g.size, (z = new Float32Array(g.size)));
-        this.backend.write(g, z);
-      }
+      for (const g of this.grads.values()) this.backend.zero(g);
     }
     return this.grads;
   }

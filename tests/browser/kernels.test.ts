@@ -14,7 +14,7 @@ import { maxAbs, relErr, Rng } from './support/random';
 const TOL = 1e-4;
 
 let gpu: WebGpuBackend;
-const cpu = new CpuBackend();
+const cpu = new CpuBackend({ wasm: false });
 
 beforeAll(async () => {
   gpu = await createWebGpuBackend(navigator.gpu);

@@ -37,7 +37,7 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
   });
 
   it('log-probs and every parameter gradient match the CPU backend within 1e-4 on a random 2-layer model', async () => {
-    const cpu = new CpuBackend();
+    const cpu = new CpuBackend({ wasm: false });
     const w = randomWeights(TINY_CONFIG, 21);
     const batch = randomBatch(TINY_CONFIG, [9, 6, 10], 10, 22);
     const dlp = batch.mask.map((m, i) => m * Math.sin(i + 1));
@@ -59,7 +59,7 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
   });
 
   it('training follows the CPU trajectory for the first AdamW steps, and greedy decoding agrees', async () => {
-    const cpu = new CpuBackend();
+    const cpu = new CpuBackend({ wasm: false });
     const batch = randomBatch(TINY_CONFIG, [10, 8], 10, 31);
     const losses: number[][] = [];
     const greedy: number[][][] = [];

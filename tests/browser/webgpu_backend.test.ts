@@ -110,7 +110,7 @@ describe('greedy decode loop', () => {
 
   it('matches the CPU backend token for token, with one submit per token', async () => {
     const gpu = await createWebGpuBackend(navigator.gpu);
-    const cpu = new CpuBackend();
+    const cpu = new CpuBackend({ wasm: false });
     const prompt = [5, 17, 99, 3];
     const ref = await generate(cpu, prompt, 8);
     let last = gpu.submits;

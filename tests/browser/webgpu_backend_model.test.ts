@@ -26,7 +26,7 @@ const config: GPT2Config = {
 };
 
 let gpu: WebGpuBackend;
-const cpu = new CpuBackend();
+const cpu = new CpuBackend({ wasm: false });
 
 beforeAll(async () => {
   gpu = await createWebGpuBackend(navigator.gpu);

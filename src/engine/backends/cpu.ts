@@ -1,6 +1,7 @@
 import type { AdamWHyper, AttentionShape, Backend, DType, Tensor } from '../backend';
 import * as ref from '../../kernels/reference';
 import type { FloatArray } from '../../kernels/reference';
+import { matmulWasm, wasmSimdAvailable } from '../../kernels/wasm/matmul';
 
 export interface CpuBackendOptions {
   /**
@@ -8,6 +9,12 @@ export interface CpuBackendOptions {
    * golden comparisons then measure the math, not float32 round-off.
    */
   precision?: 'f32' | 'f64';
+  /**
+   * Use the WebAssembly SIMD matmul where available (default true in f32 mode). It runs
+   * 30–50× faster than the TypeScript loops at the policy's training shapes; the TypeScript
+   * reference stays the oracle for kernel tests.
+   */
+  wasm?: boolean;
 }
 
 /** A tensor living in host memory. */
@@ -39,10 +46,14 @@ export class CpuBackend implements Backend {
   readonly deviceLabel: string;
   private bytes = 0;
   private readonly f64: boolean;
+  private readonly wasm: boolean;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.f64 = opts.precision === 'f64';
-    this.deviceLabel = this.f64 ? 'CPU (TypeScript reference, float64)' : 'CPU (TypeScript reference)';
+    this.wasm = !this.f64 && opts.wasm !== false && wasmSimdAvailable();
+    this.deviceLabel = this.f64
+      ? 'CPU (TypeScript reference, float64)'
+      : this.wasm ? 'CPU (TypeScript + WebAssembly SIMD matmul)' : 'CPU (TypeScript reference)';
   }
 
   private f(t: Tensor): FloatArray {
@@ -132,6 +143,15 @@ export class CpuBackend implements Backend {
     }
     const out = opts.into ?? this.make([M, N]);
     if (out.size !== M * N) throw new Error('matmul: `into` has the wrong size');
+    // With few rows and a transposed B (the LM head while decoding), transposing B for the
+    // wasm kernel costs more than the TypeScript loop saves.
+    if (this.wasm && !(opts.transB && M < 4)) {
+      matmulWasm(
+        this.f(a) as Float32Array, this.f(b) as Float32Array, this.f(out) as Float32Array, M, K, N,
+        !!opts.transA, !!opts.transB, opts.bias ? (this.f(opts.bias) as Float32Array) : null, !!opts.into,
+      );
+      return out;
+    }
     ref.matmulRef(
       this.f(a), this.f(b), this.f(out), M, K, N,
       !!opts.transA, !!opts.transB, opts.bias ? this.f(opts.bias) : null, !!opts.into,

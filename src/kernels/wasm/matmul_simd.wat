@@ -9,19 +9,22 @@
 ;;   work: scratch of 8192 + m * min(k, 256) * 4 bytes (packed B panel, then packed A slice).
 ;;   16-byte aligned a, b, c and work keep every v128 access inside one cache line.
 ;;
-;; Blocking (the numbers were measured on the Zen 5 development machine under V8):
+;; Blocking. Measured on the development machine (AMD Zen 5, V8 in Node 20, a shared and busy
+;; 2-core VM, so only differences well above ~20% were taken as real):
 ;;   * Register block: 4 rows x 8 columns of C = 8 v128 accumulators. With the two B vectors,
-;;     the broadcast A value and the product temporary that is 12 of the 16 xmm registers
-;;     V8 allocates on x64; 6x8, 5x8, 4x12 and 3x16 spill and ran 2-3x slower, 2x16 tied.
+;;     the broadcast A value and a product temporary that is 12 of the 16 xmm registers V8
+;;     allocates on x64. 6x8, 5x8, 4x12 and 3x16 blocks ran 2-3x slower (register spills, by
+;;     all appearances); 2x16 tied with 4x8.
 ;;   * K is cut into slices of at most 256 (KC). Per slice, an 8-column panel of B
-;;     (256 x 8 x 4 B = 8 KiB) is packed contiguously so it stays in L1 while every
-;;     4-row block of A streams past it; the A slice (m x 256) is packed 4 rows interleaved
-;;     so the inner loop walks one pointer with immediate offsets. Unpacked B rows are
-;;     n*4 bytes apart (4 KiB for n = 1024: every row in the same L1 set). Slicing K
-;;     helped K = 4096 (panel 128 KiB otherwise) and was neutral at K <= 1024.
-;;   * The inner loop is not unrolled over k: unrolling by 2 or 4 measured slower here.
-;;   * mul + add, not fused: relaxed-SIMD FMA is not available everywhere, and the
-;;     separate ops give the same results in every engine.
+;;     (256 x 8 x 4 B = 8 KiB) is packed contiguously so it stays in L1 while every 4-row block
+;;     of A streams past it; unpacked, its rows are n*4 bytes apart (4 KiB for n = 1024, all in
+;;     one L1 set). The A slice (m x 256) is packed 4 rows interleaved, so the inner loop walks
+;;     one pointer with immediate offsets (a little faster than four row pointers). Slicing K
+;;     kept K = 4096 at full speed and was neutral for K <= 1024; KC of 128/512/1024 tied.
+;;     Blocking M as well (whole B slice packed, row blocks of 32-128) gained nothing.
+;;   * The inner loop is not unrolled over k: unrolling by 2 or 4 measured slower.
+;;   * mul + add, not fused: relaxed-SIMD FMA is not available everywhere, and separate ops give
+;;     the same bits in every engine.
 (module
   (memory (export "memory") 1)
 

@@ -1,0 +1,148 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import wabtInit from 'wabt';
+import { Rng } from '../../src/engine/rng';
+import { matmulRef } from '../../src/kernels/reference';
+import { matmulWasm, wasmSimdAvailable, wasmMatmulMemoryBytes } from '../../src/kernels/wasm/matmul';
+import { MATMUL_SIMD_BASE64 } from '../../src/kernels/wasm/matmul_simd_bytes';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function randn(rng: Rng, n: number): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = rng.normal();
+  return x;
+}
+
+/** max |got - want| / max |want|: the error relative to the size of the result. */
+function relErr(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    // NaN must count as a failure, and NaN > x is false, so test it explicitly.
+    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+interface Case {
+  M: number;
+  K: number;
+  N: number;
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  accumulate: boolean;
+}
+
+/** Runs one case through both implementations on the same seeded inputs; returns the error. */
+function compare(c: Case, seed: number): number {
+  const rng = new Rng(seed);
+  const a = randn(rng, c.M * c.K);
+  const b = randn(rng, c.K * c.N);
+  const bias = c.bias ? randn(rng, c.N) : null;
+  const start = randn(rng, c.M * c.N);
+  const want = start.slice();
+  const got = c.accumulate ? start.slice() : new Float32Array(c.M * c.N).fill(Number.NaN);
+  matmulRef(a, b, want, c.M, c.K, c.N, c.transA, c.transB, bias, c.accumulate);
+  matmulWasm(a, b, got, c.M, c.K, c.N, c.transA, c.transB, bias, c.accumulate);
+  return relErr(got, want);
+}
+
+const SIZES: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [5, 7, 3],
+  [37, 45, 29],
+  [130, 67, 259],
+  // K over one 256-wide slice (with a ragged last slice) and exact multiples of the blocks.
+  [12, 600, 16],
+  [8, 256, 24],
+];
+
+describe('matmulWasm (SIMD128) against matmulRef', () => {
+  it('is available in this Node', () => {
+    expect(wasmSimdAvailable()).toBe(true);
+  });
+
+  for (const [M, K, N] of SIZES) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`${M}x${K}x${N} transA=${transA} transB=${transB}, with and without bias/accumulate`, () => {
+          let seed = M * 1_000_003 + K * 1009 + N * 7 + (transA ? 2 : 0) + (transB ? 1 : 0);
+          for (const bias of [false, true]) {
+            for (const accumulate of [false, true]) {
+              const err = compare({ M, K, N, transA, transB, bias, accumulate }, seed++);
+              expect(err, `bias=${bias} accumulate=${accumulate}`).toBeLessThanOrEqual(1e-5);
+            }
+          }
+        });
+      }
+    }
+  }
+
+  it('K = 0 gives zeros, the bias, or out unchanged (+ bias), like the reference', () => {
+    for (const bias of [false, true]) {
+      for (const accumulate of [false, true]) {
+        expect(compare({ M: 6, K: 0, N: 10, transA: false, transB: true, bias, accumulate }, 99)).toBe(0);
+      }
+    }
+  });
+
+  it('writes nothing outside out[0, M*N)', () => {
+    const rng = new Rng('bounds');
+    const out = new Float32Array(5 * 9 + 3).fill(7);
+    matmulWasm(randn(rng, 5 * 4), randn(rng, 4 * 9), out, 5, 4, 9, false, false, null, false);
+    expect(Array.from(out.subarray(45))).toEqual([7, 7, 7]);
+  });
+
+  it('reuses its memory, and stale data from a larger call does not leak into a padded one', () => {
+    // A big call whose inputs are NaN leaves NaN all over the memory, padding areas included.
+    const M = 130;
+    const K = 300;
+    const N = 259;
+    const nan = new Float32Array(M * K * 4).fill(Number.NaN);
+    matmulWasm(nan, nan, new Float32Array(M * N), M, K, N, false, false, null, false);
+    const bytes = wasmMatmulMemoryBytes();
+    expect(bytes).toBeGreaterThan(0);
+    for (let t = 0; t < 3; t++) {
+      expect(compare({ M: 37, K: 45, N: 29, transA: t === 1, transB: t === 2, bias: true, accumulate: t === 0 }, t))
+        .toBeLessThanOrEqual(1e-5);
+    }
+    // Smaller calls fit, so the memory did not grow.
+    expect(wasmMatmulMemoryBytes()).toBe(bytes);
+  });
+
+  it('rejects arrays that are too short', () => {
+    expect(() =>
+      matmulWasm(new Float32Array(5), new Float32Array(6), new Float32Array(6), 2, 3, 2, false, false, null, false),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('committed wasm bytes', () => {
+  it('match the .wat compiled with wabt (SIMD enabled)', async () => {
+    const wabt = await wabtInit();
+    const mod = wabt.parseWat('matmul_simd.wat', readFileSync(`${root}src/kernels/wasm/matmul_simd.wat`, 'utf8'), {
+      simd: true,
+    });
+    let compiled: Uint8Array;
+    try {
+      mod.resolveNames();
+      mod.validate();
+      compiled = mod.toBinary({ write_debug_names: false }).buffer;
+    } finally {
+      mod.destroy();
+    }
+    expect(Buffer.from(compiled).toString('base64')).toBe(MATMUL_SIMD_BASE64);
+  });
+
+  it('match what scripts/build_wasm.mjs writes (its --check mode)', () => {
+    // Throws (non-zero exit) when the generated TS file differs from what the script would write.
+    const stdout = execFileSync(process.execPath, [`${root}scripts/build_wasm.mjs`, '--check'], { encoding: 'utf8' });
+    expect(stdout).toContain('up to date');
+  });
+});

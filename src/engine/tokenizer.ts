@@ -33,6 +33,8 @@ export class TextTokenizer {
   }
 
   decode(ids: readonly number[], skipSpecial = true): string {
+    // The library rejects an empty array, and an empty completion (EOS first) is common.
+    if (ids.length === 0) return '';
     return this.tok.decode([...ids], { skip_special_tokens: skipSpecial, clean_up_tokenization_spaces: false });
   }
 

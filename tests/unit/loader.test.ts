@@ -72,6 +72,7 @@ describe('checkpoint loading', () => {
     const ids = tok.encode(text);
     expect(tok.decode(ids)).toBe(text);
     expect(tok.encode(' the')).toEqual([258]); // Ġ + the merged
+    expect(tok.decode([])).toBe(''); // an empty completion (EOS first) decodes to ''
     expect(() => new TextTokenizer({ model: { type: 'WordPiece', vocab: {} } })).toThrow(/not supported/);
     expect(() => new TextTokenizer({})).toThrow(/model\.vocab/);
   });

@@ -20,7 +20,8 @@ export class OnlineLearner {
     settings: TrainerSettings,
   ) {
     this.trainer = new PreferenceTrainer(policy, reference, settings);
-    this.rewardModel = new RewardEnsemble({ dim: reference.config.nEmbd, seed: `rm-${settings.seed}` });
+    // Features: pooled input and final hidden states of the reference (see referencePass).
+    this.rewardModel = new RewardEnsemble({ dim: 2 * reference.config.nEmbd, seed: `rm-${settings.seed}` });
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {

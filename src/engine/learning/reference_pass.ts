@@ -4,7 +4,11 @@ import type { GPT2Model } from '../model/gpt2';
 export interface ReferencePassResult {
   /** Summed completion log-probs under the model, per completion. */
   sums: number[];
-  /** Mean of the final (post-ln_f) hidden states over each completion's positions: [C] each. */
+  /**
+   * Reward-model features, [2C] each: the mean over the completion's positions of the input
+   * hidden states (token + position embeddings: which words were used) followed by the mean of
+   * the final post-ln_f hidden states (what the model makes of them in context).
+   */
   features: Float32Array[];
 }
 
@@ -22,7 +26,7 @@ export async function referencePass(
   const seqs = completions.map((c) => [...promptIds, ...c]);
   const batch = buildBatch(seqs, seqs.map(() => promptIds.length));
   const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
-  const [lp, hidden] = [await be.read(s.logprobs), await be.read(s.lnf.y)];
+  const [lp, input, hidden] = [await be.read(s.logprobs), await be.read(s.blocks[0].x), await be.read(s.lnf.y)];
   model.releaseForward(s);
   const C = model.config.nEmbd;
   const sums: number[] = [];
@@ -35,12 +39,15 @@ export async function referencePass(
     // empty completion (its state is what the model would continue from).
     const from = completions[b].length > 0 ? promptIds.length : promptIds.length - 1;
     const to = seqs[b].length;
-    const f = new Float32Array(C);
+    const f = new Float32Array(2 * C);
     for (let t = from; t < to; t++) {
       const off = (b * batch.T + t) * C;
-      for (let c = 0; c < C; c++) f[c] += hidden[off + c];
+      for (let c = 0; c < C; c++) {
+        f[c] += input[off + c];
+        f[C + c] += hidden[off + c];
+      }
     }
-    for (let c = 0; c < C; c++) f[c] /= to - from;
+    for (let c = 0; c < 2 * C; c++) f[c] /= to - from;
     features.push(f);
   }
   return { sums, features };

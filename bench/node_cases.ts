@@ -1,0 +1,241 @@
+/**
+ * The Node half of `npm run bench`: the CPU paths of the command line and simulations.
+ * 5. reward-model refit and Bradley–Terry fit against plain textbook peers (bench/baselines.ts);
+ * 6. GPT2Model.forward on the CPU backend against onnxruntime-web's WASM EP in Node.
+ */
+import { cpus } from 'node:os';
+import * as ort from 'onnxruntime-web';
+import { CpuBackend } from '../src/engine/backends/cpu';
+import { buildPolicy } from '../src/engine/model/load';
+import { buildBatch } from '../src/engine/batch';
+import { RewardEnsemble, type RewardVote } from '../src/engine/reward';
+import { aggregateIndexedBattles, fitBradleyTerry, simulateBattles } from '../src/engine/ratings';
+import { Rng } from '../src/engine/rng';
+import { batchRewardModel, perBattleBradleyTerry } from './baselines';
+import type { PolicyFiles } from './model_source';
+import { median, rate, round, timeInterleaved } from './timing';
+import type { BenchRow, NodeCase, Sizes } from './types';
+
+export interface NodeCaseConfig {
+  sizes: Sizes;
+  files: PolicyFiles;
+  /** Sequences for the CPU forward (prompt ids, padded/cut to cpuForwardSeq). */
+  forwardIds: number[][];
+  ortThreads: number;
+  log: (s: string) => void;
+}
+
+export function cpuLabel(): string {
+  const c = cpus();
+  return `CPU: ${c[0]?.model?.trim() ?? 'unknown'} (${c.length} logical cores), Node ${process.version}`;
+}
+
+// ------------------------------------------------------------------ 5a: reward model
+
+async function caseReward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
+  const dim = cfg.files.info.config.nEmbd;
+  const nTrain = cfg.sizes.rmVotes;
+  const nTest = cfg.sizes.rmHeldOut;
+  // Synthetic votes from a planted linear reward on Gaussian "pooled hidden state" features.
+  const rng = new Rng('bench-reward');
+  const wTrue = Array.from({ length: dim }, () => rng.normal());
+  const feat = () => Float32Array.from({ length: dim }, () => rng.normal());
+  const votes: RewardVote[] = [];
+  for (let i = 0; i < nTrain + nTest; i++) {
+    const a = feat();
+    const b = feat();
+    let d = 0;
+    for (let j = 0; j < dim; j++) d += wTrue[j] * (a[j] - b[j]);
+    const p = 1 / (1 + Math.exp((-3 * d) / Math.sqrt(2 * dim)));
+    votes.push({ a, b, outcome: rng.next() < p ? 'a' : 'b' });
+  }
+  const train = votes.slice(0, nTrain);
+  const test = votes.slice(nTrain);
+  const accuracy = (pAB: (v: RewardVote) => number) => test.filter((v) => (pAB(v) > 0.5) === (v.outcome === 'a')).length / test.length;
+
+  let oursAcc = NaN;
+  let peerAcc = NaN;
+  let peerIters = 0;
+  const ours = () => {
+    const ens = new RewardEnsemble({ dim, seed: 'bench' });
+    for (const v of train) ens.observe(v);
+    oursAcc = accuracy((v) => ens.preference(v.a, v.b).pAB);
+  };
+  const peer = () => {
+    const fit = batchRewardModel(train.map((v) => ({ a: v.a, b: v.b, aWins: v.outcome === 'a' })), dim);
+    peerIters = fit.iterations;
+    peerAcc = accuracy((v) => (fit.reward(v.a) > fit.reward(v.b) ? 1 : 0));
+  };
+  const [oursMs, peerMs] = await timeInterleaved([ours, peer], cfg.sizes.warmup, cfg.sizes.reps);
+  const o = median(oursMs);
+  const p = median(peerMs);
+  cfg.log(`reward refit ${nTrain} votes: ours ${round(o, 3)} ms vs batch IRLS ${round(p, 3)} ms`);
+  return [
+    {
+      group: 5,
+      case: `reward model: fit ${nTrain} votes`,
+      ours: round(o),
+      peer: round(p),
+      ratio: round(o / p),
+      unit: 'ms',
+      better: 'lower',
+      adapter: cpuLabel(),
+      peerName: 'batch logistic regression, Newton/IRLS to convergence (bench/baselines.ts), 1 model',
+      peerAdapter: cpuLabel(),
+      shapes: `${nTrain} decisive votes, features d = ${dim} (the policy's n_embd)`,
+      reps: cfg.sizes.reps,
+      warmup: cfg.sizes.warmup,
+      oursMs: oursMs.map((x) => round(x)),
+      peerMs: peerMs.map((x) => round(x)),
+      notes: [
+        'ours: a fresh RewardEnsemble (5 heads, online standardisation, 4 AdamW minibatch steps per head per vote) observing every vote in order — what replaying a session costs',
+        `peer converged in ${peerIters} Newton iterations; held-out accuracy on ${nTest} votes: ours ${round(oursAcc, 3)}, peer ${round(peerAcc, 3)}`,
+        'synthetic votes from a planted linear reward on Gaussian features',
+      ],
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ 5b: Bradley–Terry
+
+async function caseRatings(cfg: NodeCaseConfig): Promise<BenchRow[]> {
+  const n = cfg.sizes.btCompetitors;
+  const m = cfg.sizes.btBattles;
+  const rng = new Rng('bench-bt');
+  const theta = Array.from({ length: n }, () => 0.35 * rng.normal());
+  const names = theta.map((_, k) => `model-${String(k).padStart(3, '0')}`);
+  const sim = simulateBattles(theta, { battles: m, seed: 7, tieModel: 'davidson', tieParameter: 0.3, bothBadShare: 0.25 });
+  let oursRatings: Float64Array = new Float64Array(n);
+  let peerRatings: Float64Array = new Float64Array(n);
+  let oursIt = 0;
+  let peerIt = 0;
+  const ours = () => {
+    const counts = aggregateIndexedBattles(names, sim.modelA, sim.modelB, sim.outcome);
+    const fit = fitBradleyTerry(counts, { ties: 'half' });
+    if (!fit.converged) throw new Error('ratings: fitBradleyTerry did not converge');
+    const idx = new Map(fit.names.map((nm, k) => [nm, k]));
+    oursRatings = Float64Array.from(names, (nm) => fit.ratings[idx.get(nm)!]);
+    oursIt = fit.iterations;
+  };
+  const peer = () => {
+    const r = perBattleBradleyTerry(n, sim.modelA, sim.modelB, sim.outcome);
+    peerRatings = r.ratings;
+    peerIt = r.iterations;
+  };
+  const [oursMs, peerMs] = await timeInterleaved([ours, peer], cfg.sizes.warmup, cfg.sizes.reps);
+  let diff = 0;
+  for (let i = 0; i < n; i++) diff = Math.max(diff, Math.abs(oursRatings[i] - peerRatings[i]));
+  const o = median(oursMs);
+  const p = median(peerMs);
+  cfg.log(`Bradley–Terry ${n} × ${m}: ours ${round(o, 3)} ms vs per-battle Newton ${round(p, 3)} ms`);
+  return [
+    {
+      group: 5,
+      case: `Bradley–Terry fit`,
+      ours: round(o),
+      peer: round(p),
+      ratio: round(o / p),
+      unit: 'ms',
+      better: 'lower',
+      adapter: cpuLabel(),
+      peerName: 'per-battle Newton logistic regression, no aggregation (bench/baselines.ts)',
+      peerAdapter: cpuLabel(),
+      shapes: `${n} competitors, ${m.toLocaleString('en-US')} battles (Davidson ties ν = 0.3, 25 % of ties "both bad")`,
+      reps: cfg.sizes.reps,
+      warmup: cfg.sizes.warmup,
+      oursMs: oursMs.map((x) => round(x)),
+      peerMs: peerMs.map((x) => round(x)),
+      notes: [
+        `ours: aggregateIndexedBattles + fitBradleyTerry (ties "half", both-bad as tie; ${oursIt} iterations); simulation not timed`,
+        `peer: ${peerIt} Newton iterations over every battle; max |Δ rating| ours vs peer = ${diff.toExponential(2)} Elo points`,
+      ],
+      agreement: { metric: 'max |Δ rating| (Elo points)', value: diff },
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ 6: CPU forward
+
+async function caseCpuForward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
+  const { files } = cfg;
+  const c = files.info.config;
+  const be = new CpuBackend();
+  const policy = buildPolicy(be, {
+    name: files.info.name,
+    config: files.hfConfig,
+    tokenizer: files.tokenizerJson,
+    weights: files.safetensors.slice().buffer,
+  });
+  const model = policy.model;
+  const batch = buildBatch(cfg.forwardIds, cfg.forwardIds.map(() => 1));
+  const { B, T } = batch;
+  ort.env.wasm.numThreads = cfg.ortThreads;
+  ort.env.logLevel = 'error';
+  const session = await ort.InferenceSession.create(files.onnx.slice(), {
+    executionProviders: ['wasm'],
+    externalData: [{ path: 'model.safetensors', data: files.safetensors.slice() }],
+  });
+  try {
+    const ids64 = BigInt64Array.from(batch.ids, (x) => BigInt(x));
+    let oursLp: Float32Array = new Float32Array(0);
+    let peerLogits: Float32Array = new Float32Array(0);
+    const ours = async () => {
+      const s = model.forward(batch.ids, batch.targets, B, T);
+      oursLp = await be.read(s.logprobs);
+      model.releaseForward(s);
+    };
+    const peer = async () => {
+      const r = await session.run({ input_ids: new ort.Tensor('int64', ids64, [B, T]) });
+      peerLogits = r.logits.data as Float32Array;
+    };
+    const [oursMs, peerMs] = await timeInterleaved([ours, peer], cfg.sizes.warmup, cfg.sizes.reps);
+    // Same model? Compare our log-probs with a log-softmax of ORT's logits at the targets.
+    const V = c.vocabSize;
+    let diff = 0;
+    for (let i = 0; i < B * T; i++) {
+      if (!batch.mask[i]) continue;
+      let mx = -Infinity;
+      for (let v = 0; v < V; v++) mx = Math.max(mx, peerLogits[i * V + v]);
+      let z = 0;
+      for (let v = 0; v < V; v++) z += Math.exp(peerLogits[i * V + v] - mx);
+      diff = Math.max(diff, Math.abs(peerLogits[i * V + batch.targets[i]] - mx - Math.log(z) - oursLp[i]));
+    }
+    const o = rate(B * T, oursMs);
+    const p = rate(B * T, peerMs);
+    cfg.log(`CPU forward ${B}×${T}: ours ${round(o, 3)} vs ORT WASM ${round(p, 3)} tokens/s`);
+    return [
+      {
+        group: 6,
+        case: 'CPU forward vs ORT WASM (Node)',
+        ours: round(o),
+        peer: round(p),
+        ratio: round(o / p),
+        unit: 'tokens/s',
+        better: 'higher',
+        adapter: `${cpuLabel()}; our CPU backend (TypeScript, 1 thread)`,
+        peerName: `onnxruntime-web ${ort.env.versions.web ?? ''} WASM EP in Node`,
+        peerAdapter: `${cpuLabel()}; WASM SIMD, ${cfg.ortThreads} thread${cfg.ortThreads === 1 ? '' : 's'}`,
+        shapes: `${B} sequences × ${T} tokens; ${c.nLayer}L/${c.nHead}H/${c.nEmbd}d, V=${V}, ${files.info.params.toLocaleString('en-US')} params`,
+        reps: cfg.sizes.reps,
+        warmup: cfg.sizes.warmup,
+        oursMs: oursMs.map((x) => round(x)),
+        peerMs: peerMs.map((x) => round(x)),
+        notes: [
+          ...(files.info.note ? [files.info.note] : []),
+          'ours: GPT2Model.forward + log-softmax gather of targets + read; ORT: logits [B, T, V] (no gather)',
+          `ONNX: ${files.info.onnxSource}; max |Δ log-prob| ours vs ORT = ${diff.toExponential(2)}`,
+        ],
+        agreement: { metric: 'max |Δ log-prob|', value: diff },
+      },
+    ];
+  } finally {
+    await session.release();
+    model.dispose();
+  }
+}
+
+export const NODE_CASE_FNS: Record<NodeCase, (cfg: NodeCaseConfig) => Promise<BenchRow[]>> = {
+  reward: caseReward,
+  ratings: caseRatings,
+  cpu_forward: caseCpuForward,
+};

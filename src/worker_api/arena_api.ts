@@ -63,6 +63,27 @@ export interface ArenaResult {
   fitMs: number;
 }
 
+/**
+ * Pair-selection rules the Arena offers (names as src/engine/selection). The reward-model
+ * ensemble-disagreement rule is not offered: it needs the ensemble's scores of snapshots.
+ */
+export const PAIR_SELECTIONS = ['uniform', 'arena-weighted', 'closeness-uncertainty', 'pairs', 'knockout', 'rucb', 'ccb', 'double-thompson'] as const;
+export type PairSelection = (typeof PAIR_SELECTIONS)[number];
+
+export interface PairRequest {
+  selection: PairSelection;
+  /** The competitors that can be drawn now. */
+  names: string[];
+  /** Battles so far (any names; those not in `names` are ignored). */
+  battles: ArenaBattle[];
+  seed: number;
+}
+
 export interface ArenaApi {
   leaderboard(request: ArenaRequest): Promise<ArenaResult>;
+  /**
+   * The next pair to compare, [left, right], by the selection rule replayed over the battles
+   * so far; null when the rule has nothing left to ask (a finished sort or bracket).
+   */
+  nextPair(request: PairRequest): Promise<[string, string] | null>;
 }

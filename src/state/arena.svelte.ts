@@ -1,0 +1,109 @@
+/**
+ * An Arena cell at run time: the battles in the session's log (pairwise votes between
+ * candidates from different policy snapshots), rated in the arena worker, plus saving policy
+ * snapshots so later duels can be attributed to them.
+ */
+import * as Comlink from 'comlink';
+import { appendEvent, battleRows, type ArenaConfig, type BattleRow, type SessionDocument } from '../session/index';
+import type { ArenaApi, ArenaBattle, ArenaResult, PairRequest } from '../worker_api/arena_api';
+import { describeEngineError } from './engine_client';
+import type { EngineState } from './engine.svelte';
+import type { SessionState } from './session.svelte';
+
+/** One arena worker for the page, spawned on first use. */
+class ArenaClient {
+  readonly #worker = new Worker(new URL('../worker_api/arena.worker.ts', import.meta.url), { type: 'module' });
+  readonly api = Comlink.wrap<ArenaApi>(this.#worker);
+}
+let client: ArenaClient | null = null;
+const arenaApi = () => (client ??= new ArenaClient()).api;
+
+/** The next pair by a selection rule, computed in the arena worker. */
+export function proposeArenaPair(request: PairRequest): Promise<[string, string] | null> {
+  return arenaApi().nextPair(request);
+}
+
+/** Why a snapshot name cannot be used, or null. Names must not collide with generated ones. */
+export function snapshotNameProblem(name: string): string | null {
+  if (name === '') return 'Give the snapshot a name.';
+  if (name === 'reference' || /^step-\d+$/.test(name)) return `“${name}” is reserved: the reference and step-N name policies already.`;
+  if (name.startsWith('__')) return 'Names starting with “__” are reserved.';
+  if (name.length > 100) return 'Use at most 100 characters.';
+  return null;
+}
+
+const OUTCOME_OF: Record<BattleRow['winner'], ArenaBattle['outcome']> = {
+  model_a: 'a',
+  model_b: 'b',
+  tie: 'tie',
+  'tie (bothbad)': 'bothbad',
+};
+
+export function battlesOf(doc: SessionDocument, duelCellId: string | undefined): ArenaBattle[] {
+  return battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId }).map((row) => ({
+    modelA: row.model_a,
+    modelB: row.model_b,
+    outcome: OUTCOME_OF[row.winner],
+  }));
+}
+
+export class ArenaState {
+  result = $state.raw<ArenaResult | null>(null);
+  status = $state<'idle' | 'computing' | 'ready' | 'error'>('idle');
+  error = $state<string | null>(null);
+  snapshotError = $state<string | null>(null);
+  battles = $state(0);
+
+  #key: string | null = null;
+  #token = 0;
+
+  constructor(
+    readonly cellId: string,
+    private readonly engine: EngineState,
+    private readonly session: SessionState,
+  ) {}
+
+  /** Refits when the battles or the fit's settings changed (or when forced by a re-run). */
+  async refresh(config: ArenaConfig, duelCellId: string | undefined, force = false): Promise<void> {
+    const battles = battlesOf(this.session.doc, duelCellId);
+    const key = JSON.stringify([config.tieModel, config.bootstrapRounds, config.seed, battles]);
+    if (!force && key === this.#key) return;
+    this.#key = key;
+    this.battles = battles.length;
+    const token = ++this.#token;
+    this.status = 'computing';
+    try {
+      const result = await arenaApi().leaderboard({
+        battles,
+        tieModel: config.tieModel,
+        bootstrapRounds: config.bootstrapRounds,
+        seed: config.seed,
+      });
+      if (token !== this.#token) return;
+      this.result = result;
+      this.status = 'ready';
+      this.error = null;
+    } catch (e) {
+      if (token !== this.#token) return;
+      this.status = 'error';
+      this.error = `The ratings could not be fitted: ${(e as Error).message}`;
+    }
+  }
+
+  /** Saves the current policy weights in the engine and logs a `snapshot` event. */
+  async snapshot(name: string): Promise<void> {
+    const problem = snapshotNameProblem(name);
+    if (problem) {
+      this.snapshotError = problem;
+      return;
+    }
+    const generation = this.session.generation;
+    try {
+      const saved = await this.engine.api.snapshot(name);
+      this.session.apply((doc) => appendEvent(doc, { type: 'snapshot', cellId: this.cellId, name: saved.name, step: saved.step }), generation);
+      this.snapshotError = null;
+    } catch (e) {
+      this.snapshotError = describeEngineError('snapshot', e);
+    }
+  }
+}

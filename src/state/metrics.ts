@@ -1,0 +1,107 @@
+/**
+ * Training metrics as columns, the shape uPlot draws. A series is rebuilt from the event log's
+ * `train_step` events when a session opens (so a reload shows the same charts) and grows by
+ * one row per optimizer step while training. It is a plain object: a chart redraws when the
+ * owning rune class bumps its `version`, not on every array write.
+ */
+import type { PolicyHealth, RewardModelStatus, StepMetrics } from '../worker_api/engine_api';
+import { effectiveEvents, type SessionEvent } from '../session/index';
+
+/** Metric names as stored in `train_step` events (TRL's log keys where TRL has one). */
+export const METRIC = {
+  loss: 'loss',
+  rewardsChosen: 'rewards/chosen',
+  rewardsRejected: 'rewards/rejected',
+  rewardsMargins: 'rewards/margins',
+  rewardsAccuracy: 'rewards/accuracies',
+  logpsChosen: 'logps/chosen',
+  logpsRejected: 'logps/rejected',
+  gradNorm: 'grad_norm',
+  stepMs: 'step_ms',
+  kl: 'kl',
+  distinct2: 'distinct_2',
+  rmAccuracy: 'rm/prequential_accuracy',
+  rmWindowAccuracy: 'rm/window_accuracy',
+  rmVotes: 'rm/votes_seen',
+} as const;
+
+export type MetricRecord = Record<string, number | null>;
+
+const finite = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/** One step's metrics as an event records them (non-finite values become null: JSON has no NaN). */
+export function stepMetricsRecord(step: StepMetrics, rm: RewardModelStatus | null, health: PolicyHealth | null): MetricRecord {
+  const record: MetricRecord = {
+    [METRIC.loss]: finite(step.loss),
+    [METRIC.rewardsChosen]: finite(step.rewardsChosen),
+    [METRIC.rewardsRejected]: finite(step.rewardsRejected),
+    [METRIC.rewardsMargins]: finite(step.rewardsMargins),
+    [METRIC.rewardsAccuracy]: finite(step.rewardsAccuracy),
+    [METRIC.logpsChosen]: finite(step.logpsChosen),
+    [METRIC.logpsRejected]: finite(step.logpsRejected),
+    [METRIC.gradNorm]: finite(step.gradNorm),
+    [METRIC.stepMs]: finite(step.stepMs),
+  };
+  if (rm) {
+    record[METRIC.rmAccuracy] = finite(rm.prequentialAccuracy);
+    record[METRIC.rmWindowAccuracy] = finite(rm.windowAccuracy);
+    record[METRIC.rmVotes] = finite(rm.votesSeen);
+  }
+  if (health) {
+    record[METRIC.kl] = finite(health.kl);
+    record[METRIC.distinct2] = finite(health.distinct2);
+  }
+  return record;
+}
+
+export class MetricSeries {
+  /** Row number (1-based count of logged steps), the charts' x axis. */
+  readonly x: number[] = [];
+  readonly #columns = new Map<string, (number | null)[]>();
+
+  get length(): number {
+    return this.x.length;
+  }
+
+  /** Appends a row; `x` defaults to the row number (1-based). */
+  push(record: MetricRecord, x?: number): void {
+    const row = this.x.length;
+    this.x.push(x ?? row + 1);
+    for (const [name, value] of Object.entries(record)) {
+      let column = this.#columns.get(name);
+      if (!column) {
+        column = new Array<number | null>(row).fill(null);
+        this.#columns.set(name, column);
+      }
+      column.push(finite(value));
+    }
+    for (const column of this.#columns.values()) if (column.length < row + 1) column.push(null);
+  }
+
+  /** The column for `name`, padded with nulls (a metric first logged late has no earlier values). */
+  column(name: string): (number | null)[] {
+    return this.#columns.get(name) ?? new Array<number | null>(this.x.length).fill(null);
+  }
+
+  /** The last non-null value of `name`. */
+  last(name: string): number | null {
+    const column = this.#columns.get(name);
+    if (!column) return null;
+    for (let i = column.length - 1; i >= 0; i--) if (column[i] !== null) return column[i]!;
+    return null;
+  }
+
+  clear(): void {
+    this.x.length = 0;
+    this.#columns.clear();
+  }
+
+  /** The series a Train cell's logged steps give. */
+  static fromEvents(events: readonly SessionEvent[], cellId: string): MetricSeries {
+    const series = new MetricSeries();
+    for (const event of effectiveEvents(events)) {
+      if (event.type === 'train_step' && event.cellId === cellId) series.push(event.metrics);
+    }
+    return series;
+  }
+}

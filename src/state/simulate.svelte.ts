@@ -1,0 +1,111 @@
+/**
+ * A Simulate cell at run time: an AlpacaFarm-style loop in the engine worker (a simulated
+ * annotator votes, the trainer learns, and the result is judged against the reference), run on
+ * a copy of the policy so the session's own policy is untouched. Results are kept for the page
+ * (the session format has no event for them yet).
+ */
+import * as Comlink from 'comlink';
+import type { SimulateConfig, TrainConfig } from '../session/index';
+import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } from '../worker_api/engine_api';
+import { describeEngineError } from './engine_client';
+import { engineErrorCode } from '../worker_api/engine_api';
+import type { EngineState } from './engine.svelte';
+import { MetricSeries } from './metrics';
+import { trainerSettings } from './train.svelte';
+
+export const SIMULATED_ANNOTATORS = ['length', 'sentiment', 'keyword', 'readability'] as const;
+export type SimulatedAnnotator = (typeof SIMULATED_ANNOTATORS)[number];
+
+export const SIM_METRIC = { loss: 'loss', margin: 'margin', rm: 'rm', distinct2: 'distinct2', repetition: 'repetition' } as const;
+
+/** The worker request a Simulate cell's config describes, or why it cannot run. */
+export function simulationRequest(config: SimulateConfig, prompts: readonly string[]): SimulationRequest | string {
+  const a = config.annotator;
+  if (!(SIMULATED_ANNOTATORS as readonly string[]).includes(a.criterion)) {
+    return `The engine has no “${a.criterion}” annotator; choose ${SIMULATED_ANNOTATORS.join(', ')}.`;
+  }
+  if (a.labelNoise > 0.5) return 'Label noise is a flip rate p (with probability 2p the label is a coin flip), so it must be at most 0.5.';
+  if (prompts.length < 2) return 'A simulation needs at least two prompts (some to train on, some held out to evaluate).';
+  // Every fifth prompt is held out for the win-rate evaluation.
+  const evalPrompts = prompts.filter((_, i) => i % 5 === 4);
+  const trainPrompts = prompts.filter((_, i) => i % 5 !== 4);
+  const train: TrainConfig = {
+    objective: config.objective,
+    beta: config.beta,
+    epsilon: 0,
+    lr: config.lr,
+    stepsPerVote: 1,
+    batchSize: 8,
+    bufferSize: 1_000,
+    updateAfterEveryVote: true,
+  };
+  const targetWords = a.params?.['targetWords'];
+  const keywords = a.params?.['keywords'];
+  return {
+    annotator: a.criterion as SimulatedAnnotator,
+    flipRate: a.labelNoise,
+    ...(typeof targetWords === 'number' ? { targetWords } : {}),
+    ...(typeof keywords === 'string' ? { keywords: keywords.split(',').map((k) => k.trim()).filter((k) => k !== '') } : {}),
+    trainer: { ...trainerSettings(train), seed: config.seed },
+    votes: config.votes,
+    seed: config.seed,
+    trainPrompts: trainPrompts.length > 0 ? trainPrompts : [...prompts],
+    evalPrompts: evalPrompts.length > 0 ? evalPrompts : prompts.slice(0, 1),
+    maxNewTokens: config.sampling?.maxTokens ?? 24,
+  };
+}
+
+export class SimulateState {
+  status = $state<'idle' | 'running' | 'done' | 'cancelled' | 'error'>('idle');
+  progress = $state.raw<SimulationProgressEvent | null>(null);
+  summary = $state.raw<SimulationSummary | null>(null);
+  error = $state<string | null>(null);
+  version = $state(0);
+  readonly series = new MetricSeries();
+
+  constructor(private readonly engine: EngineState) {}
+
+  async run(request: SimulationRequest): Promise<void> {
+    if (!this.engine.ready) {
+      this.status = 'error';
+      this.error = 'No model is loaded: run the Policy cell first.';
+      return;
+    }
+    this.status = 'running';
+    this.error = null;
+    this.progress = { phase: 'reference', done: 0, total: 1 };
+    const onProgress = Comlink.proxy((p: SimulationProgressEvent) => {
+      this.progress = p;
+    });
+    try {
+      const summary = await this.engine.api.simulate(request, onProgress);
+      this.summary = summary;
+      this.series.clear();
+      for (const point of summary.series) {
+        this.series.push(
+          {
+            [SIM_METRIC.loss]: point.loss,
+            [SIM_METRIC.margin]: point.margin,
+            [SIM_METRIC.rm]: point.rmPrequentialAccuracy,
+            [SIM_METRIC.distinct2]: point.recentDistinct2,
+            [SIM_METRIC.repetition]: point.recentRepetition,
+          },
+          point.vote,
+        );
+      }
+      this.version++;
+      this.status = 'done';
+    } catch (e) {
+      if (engineErrorCode(e) === 'CANCELLED') {
+        this.status = 'cancelled';
+      } else {
+        this.status = 'error';
+        this.error = describeEngineError('simulate', e);
+      }
+    }
+  }
+
+  cancel(): void {
+    void this.engine.api.simulateCancel().catch(() => undefined);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The Note cell's Markdown: the parser builds a tree (never HTML), and the rendered component
+ * puts hostile input on screen as inert text, with no javascript: (or other unsafe) hrefs.
+ */
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import Markdown from '../../src/ui/Markdown.svelte';
+import { parseMarkdown, parseInline, type Inline } from '../../src/ui/markdown';
+
+const mounted: ReturnType<typeof mount>[] = [];
+afterEach(() => {
+  for (const component of mounted.splice(0)) void unmount(component);
+  document.body.replaceChildren();
+});
+
+function render(text: string): HTMLElement {
+  const target = document.createElement('div');
+  document.body.append(target);
+  mounted.push(mount(Markdown, { target, props: { text } }));
+  flushSync();
+  return target;
+}
+
+const links = (nodes: Inline[]): string[] =>
+  nodes.flatMap((n) => (n.type === 'link' ? [n.href, ...links(n.children)] : 'children' in n ? links(n.children) : []));
+
+describe('parseMarkdown', () => {
+  it('builds headings, paragraphs, lists, code, quotes and rules', () => {
+    const blocks = parseMarkdown('# Title\n\nSome **bold** and *em* and `code`.\n\n- one\n- two\n\n3. three\n4. four\n\n```ts\nlet x = 1;\n```\n\n> quoted\n\n---');
+    expect(blocks.map((b) => b.type)).toEqual(['heading', 'paragraph', 'list', 'list', 'code', 'quote', 'rule']);
+    const [heading, paragraph, bullets, numbers, code] = blocks;
+    expect(heading).toMatchObject({ type: 'heading', level: 1, children: [{ type: 'text', text: 'Title' }] });
+    expect(paragraph).toMatchObject({
+      type: 'paragraph',
+      children: [
+        { type: 'text', text: 'Some ' },
+        { type: 'strong', children: [{ type: 'text', text: 'bold' }] },
+        { type: 'text', text: ' and ' },
+        { type: 'em', children: [{ type: 'text', text: 'em' }] },
+        { type: 'text', text: ' and ' },
+        { type: 'code', text: 'code' },
+        { type: 'text', text: '.' },
+      ],
+    });
+    expect(bullets).toMatchObject({ type: 'list', ordered: false, items: [[{ text: 'one' }], [{ text: 'two' }]] });
+    expect(numbers).toMatchObject({ type: 'list', ordered: true, start: 3 });
+    expect(code).toEqual({ type: 'code', lang: 'ts', text: 'let x = 1;' });
+  });
+
+  it('keeps http(s), mailto and relative links and drops every script-bearing scheme', () => {
+    const inline = parseInline(
+      '[a](https://example.com) [b](mailto:x@example.com) [c](./notes.md) [d](javascript:alert(1)) [e](JavaScript:alert(1)) ' +
+        '[f](java\tscript:alert(1)) [g](data:text/html,hi) [h](vbscript:x) <javascript:alert(2)> <https://example.org>',
+      0,
+    );
+    expect(links(inline)).toEqual(['https://example.com', 'mailto:x@example.com', './notes.md', 'https://example.org']);
+    // The refused links keep their label as text.
+    const text = inline.filter((n) => n.type === 'text').map((n) => (n.type === 'text' ? n.text : '')).join('');
+    expect(text).toContain('d');
+    expect(text).toContain('javascript:alert(2)');
+  });
+
+  it('treats snake_case, unclosed markers and escapes as text', () => {
+    expect(parseInline('a_b_c and 2 * 3 * 4 and \\*not em\\*', 0)).toEqual([{ type: 'text', text: 'a_b_c and 2 * 3 * 4 and *not em*' }]);
+  });
+
+  it('survives hostile nesting without deep recursion', () => {
+    const t0 = performance.now();
+    parseMarkdown('>'.repeat(5000) + ' deep');
+    parseMarkdown('*'.repeat(20000));
+    parseMarkdown('['.repeat(5000) + 'x' + ']'.repeat(5000) + '(https://e.com)');
+    parseMarkdown('**a '.repeat(2000));
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('<Markdown>', () => {
+  it('renders raw HTML as text and never runs it', async () => {
+    const w = window as unknown as { __pwned?: number };
+    delete w.__pwned;
+    const root = render('<img src=x onerror="window.__pwned=1">\n\n<script>window.__pwned=2</script>\n\n<b onmouseover="window.__pwned=3">b</b>');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.__pwned).toBeUndefined();
+    expect(root.querySelectorAll('img, script, b').length).toBe(0);
+    expect(root.textContent).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(root.textContent).toContain('<script>window.__pwned=2</script>');
+  });
+
+  it('emits only vetted hrefs, and external links open without an opener', () => {
+    const root = render('[ok](https://example.com/x) [rel](../docs) [bad](javascript:alert(1)) [ent](&#106;avascript:alert(1)) ![img](https://example.com/p.png)');
+    const anchors = [...root.querySelectorAll('a')];
+    expect(anchors.map((a) => a.getAttribute('href'))).toEqual(['https://example.com/x', '../docs', '&#106;avascript:alert(1)']);
+    // An entity is not decoded in a DOM attribute: that last href is a harmless relative path.
+    expect(anchors.every((a) => a.protocol === 'http:' || a.protocol === 'https:')).toBe(true);
+    expect(anchors[0]!.rel).toContain('noopener');
+    expect(anchors[0]!.target).toBe('_blank');
+    expect(root.querySelectorAll('img').length).toBe(0);
+    expect(root.textContent).toContain('img');
+  });
+});

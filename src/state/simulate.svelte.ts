@@ -34,7 +34,7 @@ export function simulationRequest(config: SimulateConfig, prompts: readonly stri
     beta: config.beta,
     epsilon: 0,
     lr: config.lr,
-    stepsPerVote: 1,
+    stepsPerVote: 2,
     batchSize: 8,
     bufferSize: 1_000,
     updateAfterEveryVote: true,

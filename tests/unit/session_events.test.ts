@@ -217,7 +217,7 @@ describe('document edits', () => {
     expect(doc.cells.map((c) => c.kind)).toEqual(['policy', 'prompts', 'duel', 'train', 'arena']);
     const [policy, prompts, duel, train] = doc.cells;
     expect(duel!.config).toMatchObject({ policyCellId: policy!.id, promptsCellId: prompts!.id });
-    expect(train!.config).toMatchObject({ duelCellId: duel!.id, objective: 'sigmoid', beta: 0.1 });
+    expect(train!.config).toMatchObject({ duelCellId: duel!.id, objective: 'sigmoid', beta: 0.5 });
     expect(parseSessionDocument(doc).ok).toBe(true);
   });
 

@@ -209,6 +209,7 @@ export function attentionRef(
   const scale = 1 / Math.sqrt(D);
   const C3 = 3 * C;
   const scores = new Float64Array(T);
+  const acc = new Float64Array(D);
   probs.fill(0);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -229,8 +230,7 @@ export function attentionRef(
           sum += scores[s];
         }
         const yOff = (b * T + t) * C + h * D;
-        for (let d = 0; d < D; d++) y[yOff + d] = 0;
-        const acc = new Float64Array(D);
+        acc.fill(0);
         for (let s = 0; s <= t; s++) {
           const p = scores[s] / sum;
           probs[pOff + t * T + s] = p;

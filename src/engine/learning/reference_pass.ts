@@ -26,7 +26,8 @@ export async function referencePass(
   const seqs = completions.map((c) => [...promptIds, ...c]);
   const batch = buildBatch(seqs, seqs.map(() => promptIds.length));
   const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
-  const [lp, input, hidden] = [await be.read(s.logprobs), await be.read(s.blocks[0].x), await be.read(s.lnf.y)];
+  // Issued together so WebGPU copies all three in one submit and one round trip.
+  const [lp, input, hidden] = await Promise.all([be.read(s.logprobs), be.read(s.blocks[0].x), be.read(s.lnf.y)]);
   model.releaseForward(s);
   const C = model.config.nEmbd;
   const sums: number[] = [];

@@ -4,7 +4,7 @@ import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
 import { distinctN, englishWordRate, repetitionRate, resultForPolicy, winRate, type PairwiseResult } from '../stats';
-import type { StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
+import type { SimulationSummary, StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
 import { OnlineLearner } from './online';
 import { policyHealth } from './health';
 
@@ -37,19 +37,8 @@ export interface SimulationPoint {
   stepMs: number | null;
 }
 
-export interface SimulationResult {
-  win_rate: number;
-  win_rate_ci: [number, number];
-  wins: number;
-  losses: number;
-  ties: number;
-  kl: number;
-  rm_prequential_accuracy: number;
-  rm_prequential_accuracy_last100: number;
-  votes: number;
-  decisive_votes: number;
-  optimizer_steps: number;
-  seconds: number;
+/** The worker's SimulationSummary, plus fluency and the full per-vote series the CLI prints. */
+export interface SimulationResult extends Omit<SimulationSummary, 'series'> {
   fluency: {
     policy_english_rate: number | null;
     reference_english_rate: number | null;
@@ -59,7 +48,6 @@ export interface SimulationResult {
     reference_repetition: number;
   };
   series: SimulationPoint[];
-  samples: { prompt: string; policy: string; reference: string }[];
 }
 
 export interface SimulationProgress {

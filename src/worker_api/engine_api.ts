@@ -128,10 +128,71 @@ export interface RewardModelStatus {
   votesSeen: number;
 }
 
+/**
+ * Collapse indicators over the most recent candidates the learner was given feedback on
+ * (distinct bigrams fall and repetition rises when the policy collapses onto a few strings).
+ */
+export interface CollapseMetrics {
+  recentDistinct2: number;
+  recentRepetition: number;
+  /** How many recent completions the two numbers were computed over. */
+  window: number;
+}
+
 export interface FeedbackResult {
   steps: StepMetrics[];
   rewardModel: RewardModelStatus;
   bufferSize: number;
+}
+
+/** Thumbs up/down on one completion: TRL's unpaired (KTO) format of prompt, completion, label. */
+export interface ThumbsFeedback {
+  prompt: string;
+  promptIds: number[];
+  completionIds: number[];
+  /** true = thumbs up (desirable), false = thumbs down. */
+  desirable: boolean;
+  train: boolean;
+}
+
+/** A ranking of N ≥ 2 completions of one prompt, best first (listwise objectives, LiPO). */
+export interface RankingFeedback {
+  prompt: string;
+  promptIds: number[];
+  /** Completion token ids, best first. */
+  rankedIds: number[][];
+  train: boolean;
+}
+
+/** A simulated annotator as a session stores it (schema's AnnotatorConfig). */
+export interface AnnotatorSpec {
+  id: string;
+  /** 'sentiment' | 'length' | 'keyword' | 'readability' */
+  criterion: string;
+  /** AlpacaFarm label-flip probability p (with probability 2p the label is a coin flip). */
+  labelNoise: number;
+  /** Lean towards the first-shown candidate, −1 … +1. */
+  positionBias: number;
+  seed: number | string;
+  params?: Record<string, number | boolean | string>;
+}
+
+export interface AnnotatorVerdict {
+  outcome: VoteOutcome;
+  /** The annotator's P(a ≻ b) before drawing the outcome. */
+  pAB: number;
+  /** Its hidden scores of a and b. */
+  scores: { a: number; b: number };
+  /** A one-line explanation of the verdict. */
+  critique: string;
+}
+
+/** What a metrics listener receives: every update since the previous delivery (≤ ~30 deliveries/s). */
+export interface LearnerMetricsEvent {
+  kind: 'feedback' | 'train';
+  steps: StepMetrics[];
+  rewardModel: RewardModelStatus | null;
+  collapse: CollapseMetrics | null;
 }
 
 /** Drift and collapse indicators of the current policy, measured on fresh samples. */

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import englishWords from 'an-array-of-english-words';
 import { runSimulation, type SimulationConfig } from '../../engine/learning/simulate';
@@ -13,11 +14,13 @@ import { parseNumber, UsageError, type CliIO } from '../io';
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--eval-prompts N] [--flip-rate P]
-             [--bt-temperature T] [--target-words N] [--keywords a,b] [--json]
+             [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
   Runs the online loop without a person: the policy proposes pairs, a simulated annotator votes,
   the policy (DPO family) and the reward model update after every vote; then the policy is
   judged against the frozen reference on held-out prompts. Prints win rate with a 95% interval,
-  KL to the reference, reward-model prequential accuracy, fluency and the metric series.`;
+  KL to the reference, reward-model prequential accuracy, fluency and the metric series.
+  --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
+  hidden scores, the reward model's prediction) for analysis or as a preference dataset.`;
 
 export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
@@ -41,6 +44,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'target-words': { type: 'string' },
       keywords: { type: 'string' },
       prompts: { type: 'string' },
+      'votes-out': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -78,7 +82,15 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   };
   const reference = new GPT2Model(policy.model.backend, policy.config, await policy.model.readWeights());
   const bar = io.isTTY ? progressBar(io) : null;
-  const result = await runSimulation(policy, reference, cfg, (p) => bar?.(p.phase, p.done, p.total));
+  const votesOut = values['votes-out'] ? createWriteStream(values['votes-out']) : null;
+  let result;
+  try {
+    result = await runSimulation(policy, reference, cfg, (p) => bar?.(p.phase, p.done, p.total), undefined, (v) => {
+      votesOut?.write(JSON.stringify(v) + '\n');
+    });
+  } finally {
+    if (votesOut) await new Promise<void>((resolve, reject) => votesOut.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  }
   if (io.isTTY) io.stderr('\n');
   if (values.json) {
     io.stdout(JSON.stringify({ config: { annotator, trainer, votes: cfg.votes, seed, maxNewTokens: cfg.maxNewTokens, evalPrompts: nEval }, ...result }) + '\n');

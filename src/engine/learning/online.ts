@@ -1,7 +1,7 @@
 import type { GPT2Model } from '../model/gpt2';
 import { RewardEnsemble } from '../reward';
 import type { FeedbackResult, PairFeedback, StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
-import { referencePass } from './reference_pass';
+import { referencePass, rewardFeatureDim } from './reference_pass';
 import { PreferenceTrainer } from './trainer';
 
 /**
@@ -21,7 +21,7 @@ export class OnlineLearner {
   ) {
     this.trainer = new PreferenceTrainer(policy, reference, settings);
     // Features: pooled input and final hidden states of the reference (see referencePass).
-    this.rewardModel = new RewardEnsemble({ dim: 2 * reference.config.nEmbd, seed: `rm-${settings.seed}` });
+    this.rewardModel = new RewardEnsemble({ dim: rewardFeatureDim(reference.config), seed: `rm-${settings.seed}` });
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {

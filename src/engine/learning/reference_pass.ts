@@ -12,6 +12,11 @@ export interface ReferencePassResult {
   features: Float32Array[];
 }
 
+/** Length of the reward-model feature vector `referencePass` returns for a model config. */
+export function rewardFeatureDim(config: { nEmbd: number }): number {
+  return 2 * config.nEmbd;
+}
+
 /**
  * One forward pass of prompt + completion under a (frozen) model, giving both what the trainer
  * caches (reference log-probs) and what the reward model reads (pooled hidden states), so a

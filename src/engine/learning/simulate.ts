@@ -50,6 +50,19 @@ export interface SimulationResult extends Omit<SimulationSummary, 'series'> {
   series: SimulationPoint[];
 }
 
+/** One simulated vote as it happened: what was shown and what the annotator said. */
+export interface SimulatedVote {
+  vote: number;
+  prompt: string;
+  a: string;
+  b: string;
+  outcome: 'a' | 'b' | 'tie' | 'bothbad';
+  /** The annotator's hidden scores of a and b. */
+  scores: { a: number; b: number };
+  /** The reward model's P(a ≻ b) before it saw this vote (null for ties and both bad). */
+  rmPredictedPAB: number | null;
+}
+
 export interface SimulationProgress {
   phase: 'reference' | 'votes' | 'evaluation';
   done: number;
@@ -69,6 +82,7 @@ export async function runSimulation(
   cfg: SimulationConfig,
   onProgress?: (p: SimulationProgress) => void,
   signal?: { cancelled: boolean },
+  onVote?: (v: SimulatedVote) => void,
 ): Promise<SimulationResult> {
   const t0 = performance.now();
   if (cfg.trainPrompts.length === 0 || cfg.evalPrompts.length === 0) throw new Error('simulation: need train and eval prompts');
@@ -96,6 +110,7 @@ export async function runSimulation(
       if (judged.outcome === 'a' || judged.outcome === 'b') decisive++;
       const r = await learner.feedback({ prompt, promptIds, aIds, bIds, outcome: judged.outcome, train: true });
       if (r.rewardModel.correct !== null) prequential.push(r.rewardModel.correct ? 1 : 0);
+      onVote?.({ vote: v + 1, prompt, a, b, outcome: judged.outcome, scores: judged.scores, rmPredictedPAB: r.rewardModel.predictedPAB });
       const last: StepMetrics | undefined = r.steps.at(-1);
       series.push({
         vote: v + 1,

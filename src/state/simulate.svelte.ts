@@ -12,6 +12,7 @@ import { engineErrorCode } from '../worker_api/engine_api';
 import type { EngineState } from './engine.svelte';
 import { MetricSeries } from './metrics';
 import { trainerSettings } from './train.svelte';
+import { loadShippedFrontier, runFromSummary, type FrontierRun, type ShippedFrontier } from './frontier';
 
 export const SIMULATED_ANNOTATORS = ['length', 'sentiment', 'keyword', 'readability'] as const;
 export type SimulatedAnnotator = (typeof SIMULATED_ANNOTATORS)[number];
@@ -62,8 +63,16 @@ export class SimulateState {
   error = $state<string | null>(null);
   version = $state(0);
   readonly series = new MetricSeries();
+  /** Runs finished in this page, drawn on the frontier beside the shipped measurements. */
+  runs = $state.raw<FrontierRun[]>([]);
+  /** The measured frontier of the default model, or why it is unavailable. */
+  shipped = $state.raw<ShippedFrontier | string | null>(null);
 
   constructor(private readonly engine: EngineState) {}
+
+  async loadFrontier(): Promise<void> {
+    if (this.shipped === null) this.shipped = await loadShippedFrontier();
+  }
 
   async run(request: SimulationRequest): Promise<void> {
     if (!this.engine.ready) {
@@ -80,6 +89,7 @@ export class SimulateState {
     try {
       const summary = await this.engine.api.simulate(request, onProgress);
       this.summary = summary;
+      this.runs = [...this.runs, runFromSummary(summary, request.trainer)];
       this.series.clear();
       for (const point of summary.series) {
         this.series.push(

@@ -225,6 +225,19 @@ export interface SimulationProgressEvent {
   total: number;
 }
 
+/** Fluency of the evaluation samples, policy beside reference (the bar's "staying fluent"). */
+export interface SimulationFluency {
+  policy_english_rate: number | null;
+  reference_english_rate: number | null;
+  policy_distinct2: number;
+  reference_distinct2: number;
+  policy_repetition: number;
+  reference_repetition: number;
+}
+
+/** How a run ended, by the learning bar: a significant win while fluent, or which failure. */
+export type RunVerdict = 'learning' | 'no learning' | 'collapse' | 'degraded';
+
 /** Mirrors the command line's `duelbook sim --json` output. */
 export interface SimulationSummary {
   win_rate: number;
@@ -239,6 +252,8 @@ export interface SimulationSummary {
   decisive_votes: number;
   optimizer_steps: number;
   seconds: number;
+  fluency: SimulationFluency;
+  verdict: RunVerdict;
   series: {
     vote: number;
     loss: number | null;

@@ -4,7 +4,8 @@ import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
 import { distinctN, englishWordRate, repetitionRate, resultForPolicy, winRate, type PairwiseResult } from '../stats';
-import type { SimulationSummary, StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
+import type { SimulationFluency, SimulationSummary, StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
+import { runVerdict } from './frontier';
 import { OnlineLearner } from './online';
 import { policyHealth } from './health';
 
@@ -39,14 +40,6 @@ export interface SimulationPoint {
 
 /** The worker's SimulationSummary, plus fluency and the full per-vote series the CLI prints. */
 export interface SimulationResult extends Omit<SimulationSummary, 'series'> {
-  fluency: {
-    policy_english_rate: number | null;
-    reference_english_rate: number | null;
-    policy_distinct2: number;
-    reference_distinct2: number;
-    policy_repetition: number;
-    reference_repetition: number;
-  };
   series: SimulationPoint[];
 }
 
@@ -153,6 +146,14 @@ export async function runSimulation(
     const last100 = prequential.slice(-100);
     const policyTexts = samples.map((s) => s.policy);
     const referenceTexts = samples.map((s) => s.reference);
+    const fluency: SimulationFluency = {
+      policy_english_rate: cfg.englishWords ? englishWordRate(policyTexts, cfg.englishWords) : null,
+      reference_english_rate: cfg.englishWords ? englishWordRate(referenceTexts, cfg.englishWords) : null,
+      policy_distinct2: distinctN(policyTexts, 2),
+      reference_distinct2: distinctN(referenceTexts, 2),
+      policy_repetition: repetitionRate(policyTexts),
+      reference_repetition: repetitionRate(referenceTexts),
+    };
     return {
       win_rate: wr.winRate,
       win_rate_ci: wr.ci95,
@@ -166,14 +167,8 @@ export async function runSimulation(
       decisive_votes: decisive,
       optimizer_steps: learner.trainer.steps,
       seconds: (performance.now() - t0) / 1000,
-      fluency: {
-        policy_english_rate: cfg.englishWords ? englishWordRate(policyTexts, cfg.englishWords) : null,
-        reference_english_rate: cfg.englishWords ? englishWordRate(referenceTexts, cfg.englishWords) : null,
-        policy_distinct2: distinctN(policyTexts, 2),
-        reference_distinct2: distinctN(referenceTexts, 2),
-        policy_repetition: repetitionRate(policyTexts),
-        reference_repetition: repetitionRate(referenceTexts),
-      },
+      fluency,
+      verdict: runVerdict({ win_rate_ci: wr.ci95, kl: health.kl, fluency }),
       series,
       samples,
     };

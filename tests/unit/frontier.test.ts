@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FLUENCY_BAR, fluencyFailures, runVerdict, type VerdictInput } from '../../src/engine/learning/frontier';
+import { parseFrontier } from '../../src/state/frontier';
+
+const fluent = { policy_english_rate: 0.93, reference_english_rate: 0.91, policy_distinct2: 0.93, reference_distinct2: 0.93, policy_repetition: 0.01, reference_repetition: 0.01 };
+const run = (ci: [number, number], kl: number, fluency = fluent): VerdictInput => ({ win_rate_ci: ci, kl, fluency });
+
+describe('runVerdict (the learning bar of issue #7)', () => {
+  it('calls a significant, fluent win learning', () => {
+    expect(runVerdict(run([0.695, 0.854], 18.3))).toBe('learning');
+  });
+  it('calls an interval that includes ½ no learning', () => {
+    expect(runVerdict(run([0.497, 0.686], 6.3))).toBe('no learning');
+  });
+  it('calls a win bought with repetition collapse', () => {
+    const f = { ...fluent, policy_distinct2: 0.31 };
+    expect(runVerdict(run([0.96, 1], 101, f))).toBe('collapse');
+    expect(fluencyFailures(run([0.96, 1], 101, f))).toHaveLength(2);
+  });
+  it('calls a KL blow-up without a win degraded', () => {
+    expect(runVerdict(run([0.3, 0.5], FLUENCY_BAR.maxKl + 1))).toBe('degraded');
+  });
+  it('applies each fluency threshold at its boundary', () => {
+    expect(fluencyFailures(run([0.6, 0.8], FLUENCY_BAR.maxKl))).toEqual([]);
+    const lowEnglish = { ...fluent, policy_english_rate: 0.9 * 0.91 - 1e-6 };
+    expect(fluencyFailures(run([0.6, 0.8], 10, lowEnglish))[0]).toMatch(/English/);
+    const lowDistinct = { ...fluent, policy_distinct2: 0.8 * 0.93 - 1e-6 };
+    expect(fluencyFailures(run([0.6, 0.8], 10, lowDistinct))[0]).toMatch(/distinct-2/);
+    // Without a word list (the browser worker) the English check is skipped, not failed.
+    expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_english_rate: null, reference_english_rate: null }))).toEqual([]);
+  });
+});
+
+describe('the shipped frontier (models/default/frontier.json)', () => {
+  const json = JSON.parse(readFileSync('models/default/frontier.json', 'utf8'));
+  const frontier = parseFrontier(json);
+
+  it('covers β ∈ {0.1, 0.5} × three learning rates plus another objective', () => {
+    const sigmoid = frontier.runs.filter((r) => r.objective === 'sigmoid');
+    for (const beta of [0.1, 0.5]) expect(new Set(sigmoid.filter((r) => r.beta === beta).map((r) => r.lr)).size).toBeGreaterThanOrEqual(3);
+    expect(frontier.runs.some((r) => r.objective !== 'sigmoid')).toBe(true);
+  });
+
+  it('shows both failure modes and real learning', () => {
+    const verdicts = new Set(frontier.runs.map((r) => r.verdict));
+    expect(verdicts.has('learning')).toBe(true);
+    expect(verdicts.has('no learning')).toBe(true);
+    expect(verdicts.has('collapse')).toBe(true);
+  });
+
+  it('stores verdicts that the engine recomputes from the measured numbers', () => {
+    for (const p of json.points) expect(runVerdict(p)).toBe(p.verdict);
+  });
+
+  it('rejects a file that is not a frontier', () => {
+    expect(() => parseFrontier({ format: 'duelbook.frontier', version: 1, annotator: 'x', points: [{ objective: 'sigmoid' }] })).toThrow(/not a frontier file/);
+    expect(() => parseFrontier({ format: 'other' })).toThrow(/not a frontier file/);
+  });
+});

@@ -158,6 +158,16 @@ describe('thumbs', () => {
     expect(r.steps[0].rewardsAccuracy).toBe(((lGood - kl > 0 ? 1 : 0) + (lBad - kl < 0 ? 1 : 0)) / 2);
   });
 
+  it('under a listwise objective an up/down pair of one prompt is a list of two (PL at the reference: ln 2)', async () => {
+    const l = learner({ objective: 'plackett_luce', stepsPerVote: 1 });
+    const lone = await l.feedbackThumbs({ prompt: '', promptIds: P1, completionIds: BAD, desirable: false, train: true });
+    expect(lone.steps).toEqual([]);
+    expect(lone.untrainedReason).toMatch(/listwise objective "plackett_luce"/);
+    const r = await l.feedbackThumbs({ prompt: '', promptIds: P1, completionIds: GOOD, desirable: true, train: true });
+    expect(r.steps[0].loss).toBeCloseTo(Math.LN2, 6);
+    expect(l.trainer.examplesOf(1).map((e) => e.kind === 'list' && e.ranked.map((c) => c.ids))).toEqual([[GOOD, BAD]]);
+  });
+
   it('a paired vote under kto becomes one desirable and one undesirable example', async () => {
     const l = learner({ objective: 'kto', stepsPerVote: 1 });
     const r = await l.feedback({ prompt: '', promptIds: P1, aIds: BAD, bIds: GOOD, outcome: 'b', train: true });

@@ -1,4 +1,6 @@
 import type {
+  AnnotatorSpec,
+  AnnotatorVerdict,
   BackendInfo,
   BackendPreference,
   EngineErrorCode,
@@ -9,6 +11,7 @@ import type {
   ModelSource,
   PairFeedback,
   FeedbackResult,
+  LearnerMetricsEvent,
   PolicyHealth,
   PolicyRef,
   StepMetrics,
@@ -18,6 +21,8 @@ import type {
   SimulationRequest,
   SimulationSummary,
   ScoreResult,
+  RankingFeedback,
+  ThumbsFeedback,
   WeightsSnapshot,
 } from '../worker_api/engine_api';
 import type { Backend } from './backend';
@@ -32,6 +37,8 @@ import { OnlineLearner } from './learning/online';
 import { DEFAULT_TRAINER, validateTrainerSettings } from './learning/trainer';
 import { policyHealth } from './learning/health';
 import { runSimulation } from './learning/simulate';
+import { MetricsStream } from './learning/metrics_stream';
+import { annotatePair, annotateScores } from './learning/annotator_spec';
 
 export class EngineError extends Error {
   constructor(
@@ -92,6 +99,7 @@ export class EngineService {
   private trainerSettings: TrainerSettings = DEFAULT_TRAINER;
   private simulation: { cancelled: boolean } | null = null;
   private unsubscribeLost: (() => void) | null = null;
+  private readonly metrics = new MetricsStream<LearnerMetricsEvent>();
   /** Optimizer steps taken on the policy since loading (the trainer advances it). */
   step = 0;
 
@@ -286,30 +294,92 @@ export class EngineService {
   /** The online learner over the loaded policy, created on first use. */
   requireLearner(): OnlineLearner {
     const p = this.requirePolicy();
-    if (!this.learner) this.learner = new OnlineLearner(p.model, this.requireReference(), this.trainerSettings);
+    if (!this.learner) this.learner = new OnlineLearner(p.model, this.requireReference(), this.trainerSettings, (ids) => p.tokenizer.decode(ids));
     return this.learner;
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {
     const learner = this.requireLearner();
-    const V = this.requirePolicy().config.vocabSize;
-    for (const ids of [f.promptIds, f.aIds, f.bIds]) {
-      if (!Array.isArray(ids) || ids.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) {
+    this.checkFeedbackIds(f.promptIds, [f.aIds, f.bIds]);
+    return this.learn(() => learner.feedback(f));
+  }
+
+  async feedbackThumbs(f: ThumbsFeedback): Promise<FeedbackResult> {
+    const learner = this.requireLearner();
+    if (typeof f.desirable !== 'boolean') throw new EngineError('BAD_REQUEST', 'thumbs feedback needs desirable: true (up) or false (down)');
+    this.checkFeedbackIds(f.promptIds, [f.completionIds]);
+    return this.learn(() => learner.feedbackThumbs(f));
+  }
+
+  async feedbackRanking(f: RankingFeedback): Promise<FeedbackResult> {
+    const learner = this.requireLearner();
+    if (!Array.isArray(f.rankedIds) || f.rankedIds.length < 2) throw new EngineError('BAD_REQUEST', 'a ranking needs at least 2 completions');
+    if (f.rankedIds.length > 64) throw new EngineError('BAD_REQUEST', 'a ranking may hold at most 64 completions');
+    this.checkFeedbackIds(f.promptIds, f.rankedIds);
+    return this.learn(() => learner.feedbackRanking(f));
+  }
+
+  /** Runs one piece of feedback on the queue and streams its result to metric listeners. */
+  private async learn(fn: () => Promise<FeedbackResult>): Promise<FeedbackResult> {
+    const learner = this.requireLearner();
+    const r = await this.queue.run(fn);
+    this.step = learner.trainer.steps;
+    this.metrics.push({ kind: 'feedback', steps: r.steps, rewardModel: r.rewardModel, collapse: r.collapse });
+    return r;
+  }
+
+  /** Token ids must be inside the vocabulary and each prompt + completion inside the context. */
+  private checkFeedbackIds(promptIds: number[], completions: number[][]): void {
+    const c = this.requirePolicy().config;
+    for (const ids of [promptIds, ...completions]) {
+      if (!Array.isArray(ids) || ids.some((t) => !Number.isInteger(t) || t < 0 || t >= c.vocabSize)) {
         throw new EngineError('BAD_REQUEST', 'feedback token ids must be integers inside the vocabulary');
       }
     }
-    if (f.promptIds.length === 0) throw new EngineError('BAD_REQUEST', 'feedback needs the prompt token ids');
-    const r = await this.queue.run(() => learner.feedback(f));
-    this.step = learner.trainer.steps;
-    return r;
+    if (promptIds.length === 0) throw new EngineError('BAD_REQUEST', 'feedback needs the prompt token ids');
+    const longest = Math.max(...completions.map((ids) => ids.length));
+    if (promptIds.length + longest > c.nPositions) {
+      throw new EngineError('BAD_REQUEST', `prompt + completion is ${promptIds.length + longest} tokens, more than the context of ${c.nPositions}`);
+    }
   }
 
   async train(steps: number): Promise<StepMetrics[]> {
     const learner = this.requireLearner();
-    if (learner.trainer.bufferLength === 0) throw new EngineError('BAD_REQUEST', 'no preference pairs to train on yet');
+    if (!Number.isInteger(steps) || steps < 0) throw new EngineError('BAD_REQUEST', 'steps must be a non-negative integer');
+    if (learner.trainer.bufferLength === 0) throw new EngineError('BAD_REQUEST', 'no feedback to train on yet');
+    if (!learner.trainer.hasExamples()) {
+      throw new EngineError('BAD_REQUEST', `nothing in the replay buffer can train the "${learner.trainer.currentObjective}" objective (thumbs need a 👍 and a 👎 on the same prompt, or "kto")`);
+    }
     const r = await this.queue.run(() => learner.train(steps));
     this.step = learner.trainer.steps;
+    this.metrics.push({ kind: 'train', steps: r, rewardModel: null, collapse: null });
     return r;
+  }
+
+  async annotatePair(spec: AnnotatorSpec, index: number, prompt: string, a: string, b: string): Promise<AnnotatorVerdict> {
+    try {
+      return annotatePair(spec, index, prompt, a, b);
+    } catch (e) {
+      throw new EngineError('BAD_REQUEST', `annotator: ${(e as Error).message}`);
+    }
+  }
+
+  async annotateScores(spec: AnnotatorSpec, _prompt: string, completions: string[]): Promise<number[]> {
+    try {
+      return annotateScores(spec, completions);
+    } catch (e) {
+      throw new EngineError('BAD_REQUEST', `annotator: ${(e as Error).message}`);
+    }
+  }
+
+  /** See EngineApi.subscribeMetrics: batched, ≤ ~30 deliveries a second, failing listeners removed. */
+  async subscribeMetrics(listener: (events: LearnerMetricsEvent[]) => void): Promise<string> {
+    if (typeof listener !== 'function') throw new EngineError('BAD_REQUEST', 'subscribeMetrics needs a listener function (Comlink.proxy on the page side)');
+    return this.metrics.subscribe(listener);
+  }
+
+  async unsubscribeMetrics(id: string): Promise<void> {
+    this.metrics.unsubscribe(id);
   }
 
   async rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }> {
@@ -425,6 +495,7 @@ export class EngineService {
     await this.queue.run(async () => {
       this.disposeModel();
       this.unsubscribeLost?.();
+      this.metrics.dispose();
       this.backend?.dispose();
       this.backend = null;
       this.info = null;

@@ -15,6 +15,8 @@ const api = {
   score: (req) => service.score(req),
   configureTrainer: (settings) => service.configureTrainer(settings),
   feedback: (f) => service.feedback(f),
+  feedbackThumbs: (f) => service.feedbackThumbs(f),
+  feedbackRanking: (f) => service.feedbackRanking(f),
   train: (steps) => service.train(steps),
   rewardPredict: (prompt, aIds, bIds, promptIds) => service.rewardPredict(prompt, aIds, bIds, promptIds),
   policyHealth: (prompts, seed, maxNewTokens) => service.policyHealth(prompts, seed, maxNewTokens),
@@ -23,6 +25,12 @@ const api = {
   snapshot: (name) => service.snapshot(name),
   restore: (name) => service.restore(name),
   listSnapshots: () => service.listSnapshots(),
+  annotatePair: (spec, index, prompt, a, b) => service.annotatePair(spec, index, prompt, a, b),
+  annotateScores: (spec, prompt, completions) => service.annotateScores(spec, prompt, completions),
+  // The listener is a Comlink proxy (the page wraps it in Comlink.proxy); the service drops it
+  // when a call to it fails, e.g. after the page released it.
+  subscribeMetrics: (listener) => service.subscribeMetrics(listener),
+  unsubscribeMetrics: (id) => service.unsubscribeMetrics(id),
   dispose: () => service.dispose(),
 } satisfies EngineApi;
 

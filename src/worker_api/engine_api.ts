@@ -77,7 +77,12 @@ export interface WeightsSnapshot {
 
 /** Online preference-learning settings (names as TRL's DPOConfig where one exists). */
 export interface TrainerSettings {
-  /** TRL loss_type: sigmoid, cdpo, robust, hinge, ipo, bco_pair, nca_pair, sppo_hard, apo_zero, apo_down, sft. */
+  /**
+   * TRL loss_type: sigmoid, cdpo, robust, hinge, ipo, bco_pair, nca_pair, sppo_hard, apo_zero,
+   * apo_down, sft; `kto` (TRL's KTOTrainer, unpaired thumbs); listwise `plackett_luce` or
+   * `lipo_lambda` (whole rankings). Every objective trains on every kind of feedback it can
+   * make examples of (see PreferenceTrainer in src/engine/learning/trainer.ts).
+   */
   objective: string;
   beta: number;
   /** Label smoothing ε (cdpo, robust). */
@@ -117,6 +122,8 @@ export interface StepMetrics {
   logpsRejected: number;
   gradNorm: number;
   stepMs: number;
+  /** KTO only: the detached reference point z_ref (TRL logs it as `kl`). */
+  kl?: number;
 }
 
 export interface RewardModelStatus {
@@ -142,7 +149,14 @@ export interface CollapseMetrics {
 export interface FeedbackResult {
   steps: StepMetrics[];
   rewardModel: RewardModelStatus;
+  /** Feedback items (pairs, thumbs, rankings) in the policy's replay buffer. */
   bufferSize: number;
+  collapse: CollapseMetrics;
+  /**
+   * Why the policy took no step although `train` was asked for (a tie, a lone thumbs under a
+   * paired objective, …); absent when it trained or was not asked to.
+   */
+  untrainedReason?: string;
 }
 
 /** Thumbs up/down on one completion: TRL's unpaired (KTO) format of prompt, completion, label. */
@@ -296,5 +310,16 @@ export interface EngineApi {
   snapshot(name: string): Promise<WeightsSnapshot>;
   restore(name: string): Promise<void>;
   listSnapshots(): Promise<WeightsSnapshot[]>;
+  /** Thumbs up/down on one completion (KTO when the objective is 'kto'). */
+  feedbackThumbs(f: ThumbsFeedback): Promise<FeedbackResult>;
+  /** A ranking of N completions (listwise objective; its pairs also train the reward model). */
+  feedbackRanking(f: RankingFeedback): Promise<FeedbackResult>;
+  /** A simulated annotator's verdict on a pair. Deterministic in (spec.seed, index): the same session replays to the same votes. */
+  annotatePair(spec: AnnotatorSpec, index: number, prompt: string, a: string, b: string): Promise<AnnotatorVerdict>;
+  /** The annotator's hidden score of each completion (for ranking and thumbs judged by it). */
+  annotateScores(spec: AnnotatorSpec, prompt: string, completions: string[]): Promise<number[]>;
+  /** Streams learner updates (feedback and train steps) to a listener, batched so it is called at most ~30 times a second. Returns an id for `unsubscribeMetrics`. */
+  subscribeMetrics(listener: (events: LearnerMetricsEvent[]) => void): Promise<string>;
+  unsubscribeMetrics(id: string): Promise<void>;
   dispose(): Promise<void>;
 }

@@ -1,9 +1,18 @@
-import { buildBatch } from '../batch';
+import { buildBatch, scoreSequences } from '../batch';
 import { referencePass } from './reference_pass';
 import type { GPT2Model } from '../model/gpt2';
 import { AdamW } from '../optim';
 import { Rng } from '../rng';
-import { isPairedLossType, pairedObjective, RunningMoments, type PairedLossType } from '../objectives';
+import {
+  PAIRED_LOSS_TYPES,
+  klMismatchIndices,
+  ktoLoss,
+  lipoLambdaLoss,
+  pairedObjective,
+  plackettLuceLoss,
+  RunningMoments,
+  type PairedLossType,
+} from '../objectives';
 import type { StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
 
 export const DEFAULT_TRAINER: TrainerSettings = {
@@ -18,7 +27,44 @@ export const DEFAULT_TRAINER: TrainerSettings = {
   seed: 0,
 };
 
-/** One preference pair with its reference log-probs cached (the reference never changes). */
+/** Listwise objectives over whole rankings (src/engine/objectives/listwise.ts). */
+export const LISTWISE_OBJECTIVES = ['plackett_luce', 'lipo_lambda'] as const;
+/** Every objective the trainer accepts: TRL's DPO loss types, KTO, and the listwise ones. */
+export const TRAINER_OBJECTIVES = [...PAIRED_LOSS_TYPES, 'kto', ...LISTWISE_OBJECTIVES] as const;
+export type TrainerObjective = (typeof TRAINER_OBJECTIVES)[number];
+export type ListwiseObjective = (typeof LISTWISE_OBJECTIVES)[number];
+
+/** What shape of example an objective trains on. */
+export type ObjectiveFamily = 'paired' | 'unpaired' | 'listwise';
+
+export function objectiveFamily(objective: TrainerObjective): ObjectiveFamily {
+  if (objective === 'kto') return 'unpaired';
+  if ((LISTWISE_OBJECTIVES as readonly string[]).includes(objective)) return 'listwise';
+  return 'paired';
+}
+
+export function isTrainerObjective(name: string): name is TrainerObjective {
+  return (TRAINER_OBJECTIVES as readonly string[]).includes(name);
+}
+
+/** A completion with its reference log-prob (summed over its tokens), cached once. */
+export interface ScoredCompletion {
+  ids: number[];
+  ref: number;
+}
+
+/**
+ * Feedback as the replay buffer keeps it: exactly what was said, with reference log-probs
+ * cached when it arrived (the reference never changes). Which training examples an item
+ * yields depends on the objective at step time (see `PreferenceTrainer.examplesOf`), so
+ * switching objectives mid-session reuses everything already collected.
+ */
+export type BufferedFeedback =
+  | { kind: 'pair'; promptIds: number[]; chosen: ScoredCompletion; rejected: ScoredCompletion }
+  | { kind: 'thumbs'; promptIds: number[]; completion: ScoredCompletion; desirable: boolean }
+  | { kind: 'ranking'; promptIds: number[]; ranked: ScoredCompletion[] };
+
+/** One preference pair with its reference log-probs cached (the legacy pair-only form). */
 export interface BufferedPair {
   promptIds: number[];
   chosenIds: number[];
@@ -27,31 +73,53 @@ export interface BufferedPair {
   refRejected: number;
 }
 
-export function validateTrainerSettings(s: TrainerSettings): PairedLossType {
+/** One unit of a batch: a pair (paired objectives), a labelled completion (KTO), a list (listwise). */
+export type TrainingExample =
+  | { kind: 'pair'; promptIds: number[]; chosen: ScoredCompletion; rejected: ScoredCompletion }
+  | { kind: 'labelled'; promptIds: number[]; completion: ScoredCompletion; desirable: boolean }
+  | { kind: 'list'; promptIds: number[]; ranked: ScoredCompletion[] };
+
+export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
   const bad = (m: string) => {
     throw new Error(`trainer: ${m}`);
   };
-  if (!isPairedLossType(s.objective)) bad(`unknown objective "${s.objective}"`);
+  if (!isTrainerObjective(s.objective)) bad(`unknown objective "${s.objective}" (one of ${TRAINER_OBJECTIVES.join(', ')})`);
   if (!(s.beta > 0)) bad('beta must be > 0');
   if (!(s.epsilon >= 0 && s.epsilon < 0.5)) bad('epsilon must be in [0, 0.5)');
   if (!(s.lr > 0 && s.lr < 1)) bad('lr must be in (0, 1)');
   if (!Number.isInteger(s.stepsPerVote) || s.stepsPerVote < 0) bad('stepsPerVote must be a non-negative integer');
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) bad('batchSize must be ≥ 1');
   if (!Number.isInteger(s.bufferSize) || s.bufferSize < 1) bad('bufferSize must be ≥ 1');
-  return s.objective as PairedLossType;
+  return s.objective as TrainerObjective;
 }
 
+const promptKey = (ids: readonly number[]) => ids.join(',');
+
 /**
- * Online DPO-family training: pairs enter a FIFO replay buffer with their reference log-probs
- * computed once; each step trains on the newest pair plus a seeded sample of older ones, so
- * a vote changes the policy at once while earlier votes keep it from forgetting.
+ * Online preference training: feedback enters a FIFO replay buffer with its reference
+ * log-probs computed once; each step trains on the examples of the newest feedback that has
+ * any, plus a seeded sample (without replacement) of older examples, so a vote changes the
+ * policy at once while earlier votes keep it from forgetting. `batchSize` counts examples:
+ * pairs (paired objectives), labelled completions (KTO) or lists (listwise).
+ *
+ * How each kind of feedback becomes examples, per objective family:
+ *
+ * | feedback            | paired (sigmoid …)          | unpaired (kto)                     | listwise                      |
+ * |---------------------|-----------------------------|------------------------------------|-------------------------------|
+ * | pair a ≻ b          | the pair                    | a desirable + b undesirable (TRL's KTO takes paired data this way) | a list of 2 |
+ * | thumbs              | a pair with every EARLIER opposite-label thumbs of the same prompt, else nothing | the labelled completion | as paired, as lists of 2 |
+ * | ranking of N        | all N(N−1)/2 ordered pairs (TRL-style expansion of a ranking into pairwise data) | best desirable, worst undesirable (the middle has no absolute label) | the whole list |
+ *
+ * Pairing a thumbs only with earlier thumbs counts every up/down combination exactly once,
+ * by the later of its two votes, so "the newest feedback's examples" are exactly the pairs
+ * that vote completed.
  */
 export class PreferenceTrainer {
-  private readonly buffer: BufferedPair[] = [];
+  private readonly buffer: BufferedFeedback[] = [];
   private readonly opt: AdamW;
   private readonly rng: Rng;
   private readonly bcoRunning = new RunningMoments();
-  private objective: PairedLossType;
+  private objective: TrainerObjective;
   steps = 0;
 
   constructor(
@@ -72,6 +140,15 @@ export class PreferenceTrainer {
     while (this.buffer.length > settings.bufferSize) this.buffer.shift();
   }
 
+  get family(): ObjectiveFamily {
+    return objectiveFamily(this.objective);
+  }
+
+  get currentObjective(): TrainerObjective {
+    return this.objective;
+  }
+
+  /** Feedback items in the replay buffer. */
   get bufferLength(): number {
     return this.buffer.length;
   }
@@ -84,35 +161,127 @@ export class PreferenceTrainer {
 
   /** Adds a pair whose reference log-probs the caller already computed (see referencePass). */
   addScoredPair(pair: BufferedPair): void {
-    this.buffer.push(pair);
+    this.add({
+      kind: 'pair',
+      promptIds: pair.promptIds,
+      chosen: { ids: pair.chosenIds, ref: pair.refChosen },
+      rejected: { ids: pair.rejectedIds, ref: pair.refRejected },
+    });
+  }
+
+  /** Adds any feedback item (reference log-probs already cached in it). */
+  add(item: BufferedFeedback): void {
+    if (item.kind === 'ranking' && item.ranked.length < 2) throw new Error('trainer: a ranking needs at least 2 completions');
+    this.buffer.push(item);
     while (this.buffer.length > this.settings.bufferSize) this.buffer.shift();
   }
 
-  /** The newest pair and a seeded sample (without replacement) of the rest. */
-  private sampleBatch(): BufferedPair[] {
-    const n = this.buffer.length;
-    const k = Math.min(this.settings.batchSize, n);
-    const picked = [n - 1];
-    const rest = Array.from({ length: n - 1 }, (_, i) => i);
-    for (let i = 0; i < k - 1; i++) {
-      const j = i + this.rng.int(rest.length - i);
-      [rest[i], rest[j]] = [rest[j], rest[i]];
-      picked.push(rest[i]);
+  /** Training examples the newest buffered item yields under the current objective. */
+  newestExampleCount(): number {
+    return this.buffer.length === 0 ? 0 : this.examplesOf(this.buffer.length - 1).length;
+  }
+
+  /** Whether any buffered item yields an example under the current objective. */
+  hasExamples(): boolean {
+    for (let i = this.buffer.length - 1; i >= 0; i--) if (this.examplesOf(i).length > 0) return true;
+    return false;
+  }
+
+  /** The examples buffer item `i` contributes under the current objective (see the class table). */
+  examplesOf(i: number): TrainingExample[] {
+    const item = this.buffer[i];
+    const family = this.family;
+    const asPairs = (pairs: { chosen: ScoredCompletion; rejected: ScoredCompletion }[]): TrainingExample[] =>
+      family === 'listwise'
+        ? pairs.map((p) => ({ kind: 'list', promptIds: item.promptIds, ranked: [p.chosen, p.rejected] }))
+        : pairs.map((p) => ({ kind: 'pair', promptIds: item.promptIds, chosen: p.chosen, rejected: p.rejected }));
+    switch (item.kind) {
+      case 'pair':
+        if (family === 'unpaired') {
+          return [
+            { kind: 'labelled', promptIds: item.promptIds, completion: item.chosen, desirable: true },
+            { kind: 'labelled', promptIds: item.promptIds, completion: item.rejected, desirable: false },
+          ];
+        }
+        return asPairs([item]);
+      case 'thumbs': {
+        if (family === 'unpaired') return [{ kind: 'labelled', promptIds: item.promptIds, completion: item.completion, desirable: item.desirable }];
+        const key = promptKey(item.promptIds);
+        const pairs: { chosen: ScoredCompletion; rejected: ScoredCompletion }[] = [];
+        for (let j = 0; j < i; j++) {
+          const other = this.buffer[j];
+          if (other.kind !== 'thumbs' || other.desirable === item.desirable || promptKey(other.promptIds) !== key) continue;
+          pairs.push(item.desirable ? { chosen: item.completion, rejected: other.completion } : { chosen: other.completion, rejected: item.completion });
+        }
+        return asPairs(pairs);
+      }
+      case 'ranking': {
+        const r = item.ranked;
+        if (family === 'listwise') return [{ kind: 'list', promptIds: item.promptIds, ranked: r }];
+        if (family === 'unpaired') {
+          return [
+            { kind: 'labelled', promptIds: item.promptIds, completion: r[0], desirable: true },
+            { kind: 'labelled', promptIds: item.promptIds, completion: r[r.length - 1], desirable: false },
+          ];
+        }
+        const pairs: TrainingExample[] = [];
+        for (let a = 0; a < r.length; a++) {
+          for (let b = a + 1; b < r.length; b++) pairs.push({ kind: 'pair', promptIds: item.promptIds, chosen: r[a], rejected: r[b] });
+        }
+        return pairs;
+      }
     }
-    return picked.map((i) => this.buffer[i]);
+  }
+
+  /**
+   * The examples of the newest item that has any (all of them, or a seeded sample when they
+   * exceed the batch), then a seeded sample without replacement of the older examples.
+   */
+  private sampleBatch(): TrainingExample[] {
+    let newest = this.buffer.length - 1;
+    let fresh: TrainingExample[] = [];
+    for (; newest >= 0; newest--) {
+      fresh = this.examplesOf(newest);
+      if (fresh.length > 0) break;
+    }
+    if (fresh.length === 0) {
+      throw new Error(`trainer: nothing in the replay buffer can train the "${this.objective}" objective yet`);
+    }
+    const B = this.settings.batchSize;
+    if (fresh.length > B) {
+      shuffleFirst(fresh, B, this.rng);
+      return fresh.slice(0, B);
+    }
+    const rest: TrainingExample[] = [];
+    for (let i = 0; i < this.buffer.length; i++) if (i !== newest) rest.push(...this.examplesOf(i));
+    const k = Math.min(B - fresh.length, rest.length);
+    shuffleFirst(rest, k, this.rng);
+    return [...fresh, ...rest.slice(0, k)];
   }
 
   /** One optimizer step on a batch from the buffer. */
   async step(): Promise<StepMetrics> {
     if (this.buffer.length === 0) throw new Error('trainer: the replay buffer is empty');
     const t0 = performance.now();
-    const pairs = this.sampleBatch();
-    const P = pairs.length;
-    const seqs = [
-      ...pairs.map((p) => [...p.promptIds, ...p.chosenIds]),
-      ...pairs.map((p) => [...p.promptIds, ...p.rejectedIds]),
-    ];
-    const starts = [...pairs, ...pairs].map((p) => p.promptIds.length);
+    const examples = this.sampleBatch();
+    const family = this.family;
+    const m =
+      family === 'paired' ? await this.pairedStep(examples as Extract<TrainingExample, { kind: 'pair' }>[])
+      : family === 'unpaired' ? await this.ktoStep(examples as Extract<TrainingExample, { kind: 'labelled' }>[])
+      : await this.listwiseStep(examples as Extract<TrainingExample, { kind: 'list' }>[]);
+    const normT = this.opt.apply();
+    const [gradNorm] = await this.policy.backend.read(normT);
+    this.policy.backend.release(normT);
+    this.steps++;
+    return { ...m, step: this.steps, gradNorm, stepMs: performance.now() - t0 };
+  }
+
+  /**
+   * Forward pass with gradients kept: returns each sequence's summed completion log-prob and a
+   * `backward` that seeds every counted token of sequence b with dL/d(sum_b) — the losses
+   * depend on a sequence only through its summed log-prob.
+   */
+  private async forwardSums(seqs: number[][], starts: number[]): Promise<{ sums: Float64Array; backward: (dSeq: ArrayLike<number>) => void }> {
     const batch = buildBatch(seqs, starts);
     const model = this.policy;
     model.zeroGrads();
@@ -120,32 +289,36 @@ export class PreferenceTrainer {
     const lp = await model.backend.read(s.logprobs);
     const sums = new Float64Array(batch.B);
     for (let i = 0; i < lp.length; i++) sums[Math.floor(i / batch.T)] += batch.mask[i] * lp[i];
+    return {
+      sums,
+      backward: (dSeq) => {
+        const dlp = new Float32Array(batch.B * batch.T);
+        for (let i = 0; i < dlp.length; i++) dlp[i] = batch.mask[i] * dSeq[Math.floor(i / batch.T)];
+        model.backward(s, dlp);
+        model.releaseForward(s);
+      },
+    };
+  }
+
+  private async pairedStep(pairs: Extract<TrainingExample, { kind: 'pair' }>[]): Promise<Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>> {
+    const P = pairs.length;
+    const seqs = [...pairs.map((p) => [...p.promptIds, ...p.chosen.ids]), ...pairs.map((p) => [...p.promptIds, ...p.rejected.ids])];
+    const { sums, backward } = await this.forwardSums(seqs, [...pairs, ...pairs].map((p) => p.promptIds.length));
     const r = pairedObjective(
-      this.objective,
+      this.objective as PairedLossType,
       {
         policyChosenLogps: sums.subarray(0, P),
         policyRejectedLogps: sums.subarray(P),
-        refChosenLogps: pairs.map((p) => p.refChosen),
-        refRejectedLogps: pairs.map((p) => p.refRejected),
-        chosenTokenCounts: pairs.map((p) => Math.max(1, p.chosenIds.length)),
-        rejectedTokenCounts: pairs.map((p) => Math.max(1, p.rejectedIds.length)),
+        refChosenLogps: pairs.map((p) => p.chosen.ref),
+        refRejectedLogps: pairs.map((p) => p.rejected.ref),
+        chosenTokenCounts: pairs.map((p) => Math.max(1, p.chosen.ids.length)),
+        rejectedTokenCounts: pairs.map((p) => Math.max(1, p.rejected.ids.length)),
       },
       { beta: this.settings.beta, labelSmoothing: this.settings.epsilon, bcoRunning: this.bcoRunning },
     );
-    // The loss depends on each sequence only through its summed log-prob, so every counted
-    // token of sequence b receives the same gradient dL/d(sum_b).
-    const dSeq = [...r.dPolicyChosen, ...r.dPolicyRejected];
-    const dlp = new Float32Array(batch.B * batch.T);
-    for (let i = 0; i < dlp.length; i++) dlp[i] = batch.mask[i] * dSeq[Math.floor(i / batch.T)];
-    model.backward(s, dlp);
-    model.releaseForward(s);
-    const normT = this.opt.apply();
-    const [gradNorm] = await model.backend.read(normT);
-    model.backend.release(normT);
-    this.steps++;
+    backward([...r.dPolicyChosen, ...r.dPolicyRejected]);
     const m = r.metrics;
     return {
-      step: this.steps,
       loss: r.loss,
       rewardsChosen: m['rewards/chosen'],
       rewardsRejected: m['rewards/rejected'],
@@ -153,8 +326,121 @@ export class PreferenceTrainer {
       rewardsAccuracy: m['rewards/accuracies'],
       logpsChosen: m['logps/chosen'],
       logpsRejected: m['logps/rejected'],
-      gradNorm,
-      stepMs: performance.now() - t0,
+    };
+  }
+
+  /**
+   * KTO as TRL's KTOTrainer computes it: the reference point z_ref is the batch mean of
+   * log πθ − log π_ref on MISMATCHED (prompt, completion) pairs — prompt i with the completion
+   * of example i−1 (`klMismatchIndices`) — clamped at 0 and detached, so those pairs are
+   * scored without gradients (policy and reference, each step: they change with the batch).
+   * With a batch of one the "mismatched" pair is the example itself (TRL needs batches > 1
+   * for a real estimate; online, the replay buffer usually supplies them).
+   */
+  private async ktoStep(items: Extract<TrainingExample, { kind: 'labelled' }>[]): Promise<Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>> {
+    const n = items.length;
+    const nPos = this.policy.config.nPositions;
+    const mismatch = klMismatchIndices(n);
+    // A prompt with another example's completion can exceed the context: truncate the
+    // completion, as TRL truncates to max_length.
+    const klSeqs = items.map((it, i) => [...it.promptIds, ...items[mismatch[i]].completion.ids].slice(0, nPos));
+    const klStarts = items.map((it) => it.promptIds.length);
+    const policyKl = await scoreSequences(this.policy, klSeqs, klStarts);
+    const refKl = await scoreSequences(this.reference, klSeqs, klStarts);
+    const { sums, backward } = await this.forwardSums(
+      items.map((it) => [...it.promptIds, ...it.completion.ids]),
+      items.map((it) => it.promptIds.length),
+    );
+    const r = ktoLoss(
+      {
+        policyLogps: sums,
+        refLogps: items.map((it) => it.completion.ref),
+        desirable: items.map((it) => it.desirable),
+        policyKlLogps: policyKl.sums,
+        refKlLogps: refKl.sums,
+      },
+      { beta: this.settings.beta },
+    );
+    backward(r.dPolicy);
+    // TRL's KTOTrainer logs no accuracy; ours is the share of examples on the side of the
+    // reference point their label asks for (β(ℓ − z_ref) > 0 for 👍, < 0 for 👎).
+    let right = 0;
+    items.forEach((it, i) => {
+      const above = sums[i] - it.completion.ref - r.kl;
+      if (it.desirable ? above > 0 : above < 0) right++;
+    });
+    const m = r.metrics;
+    return {
+      loss: r.loss,
+      rewardsChosen: m['rewards/chosen'],
+      rewardsRejected: m['rewards/rejected'],
+      rewardsMargins: m['rewards/margins'],
+      rewardsAccuracy: right / n,
+      logpsChosen: m['logps/chosen'],
+      logpsRejected: m['logps/rejected'],
+      kl: r.kl,
+    };
+  }
+
+  /**
+   * Plackett–Luce or LiPO-λ on whole rankings (best first). Metrics in DPO's terms: "chosen"
+   * is each list's best, "rejected" its worst, and the accuracy is the share of ordered pairs
+   * (i ranked above j) whose implicit rewards agree — DPO's accuracy for lists of two.
+   */
+  private async listwiseStep(lists: Extract<TrainingExample, { kind: 'list' }>[]): Promise<Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>> {
+    const seqs: number[][] = [];
+    const starts: number[] = [];
+    const offsets: number[] = [];
+    for (const l of lists) {
+      offsets.push(seqs.length);
+      for (const c of l.ranked) {
+        seqs.push([...l.promptIds, ...c.ids]);
+        starts.push(l.promptIds.length);
+      }
+    }
+    const { sums, backward } = await this.forwardSums(seqs, starts);
+    const beta = this.settings.beta;
+    const examples = lists.map((l, b) => {
+      const n = l.ranked.length;
+      return {
+        policyLogps: sums.subarray(offsets[b], offsets[b] + n),
+        refLogps: l.ranked.map((c) => c.ref),
+        labels: l.ranked.map((_, k) => n - 1 - k),
+      };
+    });
+    const r = this.objective === 'lipo_lambda' ? lipoLambdaLoss(examples, { beta }) : plackettLuceLoss(examples, { beta });
+    const dSeq = new Float64Array(seqs.length);
+    r.dPolicy.forEach((g, b) => dSeq.set(g, offsets[b]));
+    backward(dSeq);
+    let chosen = 0;
+    let rejected = 0;
+    let lpChosen = 0;
+    let lpRejected = 0;
+    let agree = 0;
+    let ordered = 0;
+    for (const ex of examples) {
+      const n = ex.policyLogps.length;
+      const s = Array.from({ length: n }, (_, k) => beta * (ex.policyLogps[k] - ex.refLogps[k]));
+      chosen += s[0];
+      rejected += s[n - 1];
+      lpChosen += ex.policyLogps[0];
+      lpRejected += ex.policyLogps[n - 1];
+      for (let a = 0; a < n; a++) {
+        for (let b = a + 1; b < n; b++) {
+          ordered++;
+          if (s[a] > s[b]) agree++;
+        }
+      }
+    }
+    const L = lists.length;
+    return {
+      loss: r.loss,
+      rewardsChosen: chosen / L,
+      rewardsRejected: rejected / L,
+      rewardsMargins: (chosen - rejected) / L,
+      rewardsAccuracy: agree / ordered,
+      logpsChosen: lpChosen / L,
+      logpsRejected: lpRejected / L,
     };
   }
 
@@ -162,3 +448,12 @@ export class PreferenceTrainer {
     this.opt.dispose();
   }
 }
+
+/** Seeded partial Fisher–Yates: moves a uniform sample of k elements to the front, in place. */
+function shuffleFirst<T>(xs: T[], k: number, rng: Rng): void {
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(xs.length - i);
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+}
+

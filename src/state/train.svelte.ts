@@ -54,6 +54,8 @@ export class TrainState {
   health = $state.raw<PolicyHealth | null>(null);
   lastStep = $state.raw<StepMetrics | null>(null);
   bufferSize = $state<number | null>(null);
+  /** Why the last vote moved no weights although training was on (e.g. a lone thumbs under DPO). */
+  untrainedReason = $state<string | null>(null);
   /** Measure KL and collapse metrics after every this many votes (0 = only on request). */
   healthEvery = $state(5);
   /** Bumped whenever `series` changes: the charts' cue to redraw. */
@@ -140,6 +142,7 @@ export class TrainState {
     this.error = null;
     this.rm = result.rewardModel;
     this.bufferSize = result.bufferSize;
+    this.untrainedReason = result.untrainedReason ?? null;
     // Count only votes that moved the weights: a KL measured after a tie would have no step to chart.
     if (result.steps.length > 0) this.#votesSinceHealth++;
     const due = result.steps.length > 0 && this.healthEvery > 0 && this.#votesSinceHealth >= this.healthEvery;

@@ -151,6 +151,68 @@ describe('duel modes and judges', () => {
     await context.close();
   });
 
+  it('a simulated annotator ranks by its scores; the ONNX judge gives thumbs by the median rule', async () => {
+    const { context, page, errors } = await openWithModel(4);
+    await waitForPair(page);
+    await page.getByTestId('duel-mode').selectOption('rank');
+    await waitForMode(page, 'rank');
+    await page.getByTestId('judge-kind').selectOption('simulated');
+    await page.getByTestId('judge-speed').selectOption('0');
+    await page.getByTestId('judge-step').click();
+    await expect.poll(() => voteCount(page), { timeout: 60_000 }).toBe(1);
+
+    await page.getByTestId('duel-mode').selectOption('thumbs');
+    await page.getByTestId('candidates-per-prompt').fill('3');
+    await page.getByTestId('candidates-per-prompt').blur();
+    await page.locator('[data-testid="thumb-card-2"]').waitFor({ timeout: 60_000 });
+    await page.getByTestId('judge-kind').selectOption('onnx');
+    await waitForMode(page, 'thumbs');
+    await page.getByTestId('judge-step').click();
+    // One step rates the whole set: three thumbs events.
+    await expect
+      .poll(async () => ((await page.getByTestId('judge-error').count()) > 0 ? await page.getByTestId('judge-error').innerText() : await voteCount(page)), { timeout: 180_000 })
+      .toBe(4);
+
+    const votes = await exportedVotes(page);
+    const rank = votes[0]!;
+    expect(rank).toMatchObject({ kind: 'rank', judge: 'sentiment-sim' });
+    expect(rank.kind === 'rank' && rank.order).toHaveLength(3);
+    expect(rank.critique).toMatch(/^sentiment scores A -?\d/);
+    const thumbs = votes.slice(1);
+    expect(thumbs.map((v) => [v.kind, v.judge])).toEqual([
+      ['thumbs', 'fluency'],
+      ['thumbs', 'fluency'],
+      ['thumbs', 'fluency'],
+    ]);
+    expect(new Set(thumbs.map((v) => v.promptId)).size).toBe(1);
+    expect(thumbs[0]!.critique).toMatch(/^fluency scores A .*thumbs up for scores above the median/);
+    // The thumbs (cast in the order shown, A B C) follow the rule: up iff strictly above the median score.
+    const scores = [...thumbs[0]!.critique!.matchAll(/\b[ABC] (-?[\d.]+(?:e[-+]?\d+)?)/g)].map((m) => Number(m[1]));
+    expect(scores).toHaveLength(3);
+    const median = [...scores].sort((x, y) => x - y)[1]!;
+    expect(thumbs.map((v) => v.kind === 'thumbs' && v.up)).toEqual(scores.map((x) => x > median));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('deleting the duel stops its judge: no vote lands afterwards', async () => {
+    const { context, page, errors } = await openWithModel(4);
+    await waitForPair(page);
+    await page.getByTestId('judge-kind').selectOption('simulated');
+    await page.getByTestId('judge-speed').selectOption('250');
+    await page.getByTestId('judge-start').click();
+    await expect.poll(() => voteCount(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    const duel = page.getByTestId('cell-duel');
+    await duel.getByRole('button', { name: 'Delete cell' }).click();
+    await duel.getByRole('button', { name: 'Click again to delete this cell' }).click();
+    await expect.poll(() => page.getByTestId('cell-duel').count()).toBe(0);
+    const atDelete = (await exportedVotes(page)).length;
+    await page.waitForTimeout(2_000);
+    expect((await exportedVotes(page)).length).toBe(atDelete);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('the shipped ONNX fluency judge casts a vote', async () => {
     const { context, page, errors } = await openWithModel(4);
     await waitForPair(page);

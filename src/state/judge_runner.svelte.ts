@@ -30,6 +30,8 @@ export class JudgeRunner {
   stoppedBecause = $state<string | null>(null);
 
   #run = 0;
+  /** The run that Start or Step last began (Pause and Stop end it without beginning another). */
+  #begun = 0;
   readonly #wakers = new Set<() => void>();
 
   constructor(private readonly step: RunnerStep) {}
@@ -75,6 +77,7 @@ export class JudgeRunner {
     this.#end();
     this.stoppedBecause = null;
     this.castThisRun = 0;
+    this.#begun = this.#run;
     return this.#run;
   }
 
@@ -109,7 +112,8 @@ export class JudgeRunner {
     } catch (e) {
       outcome = { kind: 'cannot', reason: e instanceof Error ? e.message : String(e) };
     }
-    if (outcome.kind === 'voted' && alive()) this.castThisRun++;
+    // A vote cast just as Pause came still counts; one from a run replaced by a new Start does not.
+    if (outcome.kind === 'voted' && run === this.#begun) this.castThisRun++;
     return outcome;
   }
 

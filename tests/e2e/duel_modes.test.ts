@@ -4,10 +4,11 @@
  * Pause, Step), and the shipped ONNX fluency judge casting a vote. The session file exported
  * at the end of each test is what the assertions about the log read.
  */
+import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionDocument, VoteEvent } from '../../src/session/index';
-import { downloadText, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { downloadText, ensureArtifacts, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -69,6 +70,8 @@ describe('duel modes and judges', () => {
     const positions = await Promise.all([0, 1, 2].map((i) => page.getByTestId(`rank-item-${i}`).getAttribute('data-rank-position')));
     expect(positions).toEqual(['2', '1', '0']);
 
+    // For a person to look at: the ranking as built, before it is submitted.
+    await page.getByTestId('cell-duel').screenshot({ path: resolve(ensureArtifacts(), 'duel_rank.png') });
     const points = await lossPoints(page);
     expect(await voteCount(page)).toBe(0);
     await page.getByTestId('rank-item-2').focus();
@@ -131,7 +134,9 @@ describe('duel modes and judges', () => {
     await page.getByTestId('judge-pause').click();
     await expect.poll(() => page.getByTestId('judge-status').getAttribute('data-status')).toBe('paused');
     const paused = await voteCount(page);
+    expect(Number(await page.getByTestId('judge-status').getAttribute('data-cast'))).toBe(paused);
     await page.waitForTimeout(3_000);
+    await page.getByTestId('cell-duel').screenshot({ path: resolve(ensureArtifacts(), 'duel_judge_paused.png') });
     expect(await voteCount(page)).toBe(paused);
 
     await page.getByTestId('judge-step').click();
@@ -202,6 +207,9 @@ describe('duel modes and judges', () => {
     await page.getByTestId('judge-speed').selectOption('250');
     await page.getByTestId('judge-start').click();
     await expect.poll(() => voteCount(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    // At 250 ms a vote, each verdict is on screen before it is cast.
+    await page.getByTestId('judge-verdict').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('judge-verdict').innerText()).toMatch(/^Verdict: (A is better|B is better|tie|both bad)\. /);
     const duel = page.getByTestId('cell-duel');
     await duel.getByRole('button', { name: 'Delete cell' }).click();
     await duel.getByRole('button', { name: 'Click again to delete this cell' }).click();

@@ -48,7 +48,7 @@ async function waitForMode(page: Page, mode: string): Promise<void> {
 }
 
 describe('duel modes and judges', () => {
-  it('ranks 3 candidates with the keyboard; the ranking is logged best first and trains the policy', async () => {
+  it('ranks 3 candidates with the keyboard (and by drag and drop); the ranking is logged best first and trains the policy', async () => {
     const { context, page, errors } = await openWithModel(6);
     await waitForPair(page);
     await page.getByTestId('duel-mode').selectOption('rank');
@@ -84,6 +84,12 @@ describe('duel modes and judges', () => {
     expect(votes).toHaveLength(1);
     expect(votes[0]).toMatchObject({ kind: 'rank', judge: 'human', order: [ids[2], ids[1], ids[0]] });
     expect(await page.getByTestId('train-error').count()).toBe(0);
+
+    // On the next prompt, drag and drop: A dropped onto C's place goes last.
+    await page.getByTestId('rank-item-0').dragTo(page.getByTestId('rank-item-2'));
+    await expect
+      .poll(() => Promise.all([0, 1, 2].map((i) => page.getByTestId(`rank-item-${i}`).getAttribute('data-rank-position'))))
+      .toEqual(['2', '0', '1']);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -91,7 +91,7 @@ export interface TrainerSettings {
   /** Gradient steps after each decisive vote. */
   stepsPerVote: number;
   batchSize: number;
-  /** Replay buffer capacity (oldest pairs are dropped first). */
+  /** Replay buffer capacity in feedback items: pairs, thumbs, rankings (oldest dropped first). */
   bufferSize: number;
   maxGradNorm: number;
   seed: number;

@@ -45,7 +45,11 @@ export class MetricsStream<E> {
 
   unsubscribe(id: string): void {
     this.listeners.delete(id);
-    if (this.listeners.size === 0) this.cancelTimer();
+    if (this.listeners.size === 0) {
+      // Nobody left to deliver to: a later subscriber starts from its own first event.
+      this.cancelTimer();
+      this.pending = [];
+    }
   }
 
   /**
@@ -57,7 +61,8 @@ export class MetricsStream<E> {
     if (this.listeners.size === 0) return; // nobody listens: nothing to keep
     this.pending.push(event);
     if (this.timer !== null) return;
-    const wait = Math.max(0, this.lastDelivery + this.intervalMs - this.now());
+    // Rounded up: timers and clocks count whole milliseconds, and 33 ms would be 30.3 Hz.
+    const wait = Math.max(0, Math.ceil(this.lastDelivery + this.intervalMs - this.now()));
     this.timer = setTimeout(() => this.flush(), wait);
   }
 

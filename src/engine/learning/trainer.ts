@@ -93,7 +93,6 @@ export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
   return s.objective as TrainerObjective;
 }
 
-const promptKey = (ids: readonly number[]) => ids.join(',');
 
 /**
  * Online preference training: feedback enters a FIFO replay buffer with its reference
@@ -119,6 +118,8 @@ export class PreferenceTrainer {
   private readonly opt: AdamW;
   private readonly rng: Rng;
   private readonly bcoRunning = new RunningMoments();
+  /** Prompt identity per buffered item, computed once (thumbs pairing compares it often). */
+  private readonly promptKeys = new WeakMap<BufferedFeedback, string>();
   private objective: TrainerObjective;
   steps = 0;
 
@@ -206,11 +207,11 @@ export class PreferenceTrainer {
         return asPairs([item]);
       case 'thumbs': {
         if (family === 'unpaired') return [{ kind: 'labelled', promptIds: item.promptIds, completion: item.completion, desirable: item.desirable }];
-        const key = promptKey(item.promptIds);
+        const key = this.promptKey(item);
         const pairs: { chosen: ScoredCompletion; rejected: ScoredCompletion }[] = [];
         for (let j = 0; j < i; j++) {
           const other = this.buffer[j];
-          if (other.kind !== 'thumbs' || other.desirable === item.desirable || promptKey(other.promptIds) !== key) continue;
+          if (other.kind !== 'thumbs' || other.desirable === item.desirable || this.promptKey(other) !== key) continue;
           pairs.push(item.desirable ? { chosen: item.completion, rejected: other.completion } : { chosen: other.completion, rejected: item.completion });
         }
         return asPairs(pairs);
@@ -231,6 +232,15 @@ export class PreferenceTrainer {
         return pairs;
       }
     }
+  }
+
+  private promptKey(item: BufferedFeedback): string {
+    let key = this.promptKeys.get(item);
+    if (key === undefined) {
+      key = item.promptIds.join(',');
+      this.promptKeys.set(item, key);
+    }
+    return key;
   }
 
   /**

@@ -25,7 +25,17 @@ import {
 import type { ModelSource } from '../worker_api/engine_api';
 import { PAIR_SELECTIONS, type PairSelection } from '../worker_api/arena_api';
 import { ArenaState, battlesOf, proposeArenaPair } from './arena.svelte';
-import { DuelState, LIVE_WEIGHTS, type ArenaDraw, type Competitor, type DuelHost, type VoteHandoff } from './duel.svelte';
+import {
+  DuelState,
+  LIVE_WEIGHTS,
+  type ArenaDraw,
+  type Competitor,
+  type DuelHost,
+  type RankingHandoff,
+  type ThumbsHandoff,
+  type VoteHandoff,
+} from './duel.svelte';
+import { JudgeClient } from './judge_client';
 import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
@@ -249,15 +259,36 @@ export class AppState implements DuelHost {
     return duel ? this.promptsOf(duel.config.promptsCellId) : null;
   }
 
+  /** The ONNX judge worker, spawned the first time a duel's judge is an ONNX model. */
+  readonly judges = new JudgeClient();
+
   /** Hands a vote to the Train cell that learns from this duel, with prompts for KL checks. */
   async afterVote(vote: VoteHandoff): Promise<void> {
-    const trainCell = trainCellForDuel(this.session.doc, vote.duelId);
-    if (!trainCell) return;
     const { duelId, ...pair } = vote;
+    await this.#learnFrom(duelId, (train, config, health) => train.feedback(pair, config, health));
+  }
+
+  async afterThumbs(vote: ThumbsHandoff): Promise<void> {
+    const { duelId, ...thumbs } = vote;
+    await this.#learnFrom(duelId, (train, config, health) => train.feedbackThumbs(thumbs, config, health));
+  }
+
+  async afterRanking(vote: RankingHandoff): Promise<void> {
+    const { duelId, ...ranking } = vote;
+    await this.#learnFrom(duelId, (train, config, health) => train.feedbackRanking(ranking, config, health));
+  }
+
+  /** Runs `learn` on the Train cell that learns from `duelId` (if any), with prompts for KL checks. */
+  async #learnFrom(
+    duelId: string,
+    learn: (train: TrainState, config: CellOf<'train'>['config'], health: ReturnType<AppState['healthRequest']> | null) => Promise<void>,
+  ): Promise<void> {
+    const trainCell = trainCellForDuel(this.session.doc, duelId);
+    if (!trainCell) return;
     const prompts = await this.promptsForDuel(duelId);
     const duel = this.duelConfig(duelId);
     const health = prompts && prompts.prompts.length > 0 && duel ? this.healthRequest(prompts.prompts, duel) : null;
-    await this.train(trainCell.id).feedback(pair, trainCell.config, health);
+    await learn(this.train(trainCell.id), trainCell.config, health);
   }
 
   /**

@@ -1,7 +1,11 @@
 /**
- * A Duel cell at run time: draws the next prompt, streams two candidates from the engine
+ * A Duel cell at run time: draws the next prompt, streams the candidates from the engine
  * (pulling one token at a time, so the page stays responsive), logs what was shown, and turns
  * a vote into a `vote` event plus a learning step in the linked Train cell.
+ *
+ * Three modes: pairwise (A vs B), rank (N candidates ordered best first) and thumbs (👍/👎 on
+ * each of N). The judge is the person, a simulated annotator (in the engine worker) or an ONNX
+ * judge (in the judge worker); an automatic judge votes through `runner`, at a chosen speed.
  */
 import {
   appendEvent,
@@ -13,9 +17,13 @@ import {
   type PairOutcome,
   type PolicySnapshotRef,
 } from '../session/index';
-import type { GenerateChunk, GenerateRequest } from '../worker_api/engine_api';
+import type { AnnotatorSpec, GenerateChunk, GenerateRequest } from '../worker_api/engine_api';
+import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
+import { describeJudgeError, type JudgeClient } from './judge_client';
+import { JudgeRunner, type StepOutcome } from './judge_runner.svelte';
+import { judgeId, scoresCritique, thumbsFromScores, thumbsRule } from './judging';
 import { drawsSoFar, linkedCell, pendingCandidates, resolvePrompt } from './links';
 import type { PromptsState } from './prompts.svelte';
 import { deriveSeed, seededPermutation, seededRandom } from './random';
@@ -57,7 +65,26 @@ export interface DuelPair {
   promptIds: number[] | null;
   left: ShownCandidate;
   right: ShownCandidate;
+  /** Which draw of this duel the pair is (0-based): a simulated annotator's verdicts index by it. */
+  draw: number;
 }
+
+/** The N candidates of a rank or thumbs duel, in the order shown (and logged). */
+export interface CandidateSet {
+  promptId: string;
+  prompt: string;
+  promptIds: number[] | null;
+  candidates: ShownCandidate[];
+  draw: number;
+}
+
+/** What an automatic judge decided about what is on screen, highlighted before it is cast. */
+export type JudgeVerdict =
+  | { kind: 'pair'; outcome: PairOutcome; critique: string }
+  /** `order`: candidate ids, best first; `scores`: per candidate as shown. */
+  | { kind: 'rank'; order: string[]; scores: number[]; critique: string }
+  /** `up`: candidate id → thumbs up; `rule`: how scores became thumbs, in words. */
+  | { kind: 'thumbs'; up: Record<string, boolean>; scores: number[]; rule: string; critique: string };
 
 export interface VoteHandoff {
   duelId: string;
@@ -68,6 +95,29 @@ export interface VoteHandoff {
   outcome: PairOutcome;
 }
 
+/** One thumbs vote for the Train cell (KTO's unpaired format). */
+export interface ThumbsHandoff {
+  duelId: string;
+  prompt: string;
+  promptIds: number[];
+  completionIds: number[];
+  desirable: boolean;
+}
+
+/** One ranking for the Train cell: completions' token ids, best first. */
+export interface RankingHandoff {
+  duelId: string;
+  prompt: string;
+  promptIds: number[];
+  rankedIds: number[][];
+}
+
+/** Who casts a vote and why (a person's votes take the critique typed into the cell). */
+interface Voter {
+  judge: string;
+  critique?: string;
+}
+
 /** What a duel needs from the notebook around it (kept narrow so the class is testable). */
 export interface DuelHost {
   readonly engine: EngineState;
@@ -76,6 +126,11 @@ export interface DuelHost {
   promptsForDuel(cellId: string): Promise<PromptsState | null>;
   /** Runs the linked Train cell on a vote; resolves when learning is done (or failed). */
   afterVote(vote: VoteHandoff): Promise<void>;
+  /** The same for a thumbs vote and for a ranking. */
+  afterThumbs(vote: ThumbsHandoff): Promise<void>;
+  afterRanking(vote: RankingHandoff): Promise<void>;
+  /** The page's ONNX judge worker (shared by every duel: one ORT queue). */
+  readonly judges: JudgeClient;
   /** The next arena battle for this duel, or why there is none. */
   arenaPair(duelId: string): Promise<ArenaDraw | string>;
 }
@@ -88,6 +143,9 @@ const snapshotOf = (engine: EngineState, opponent: 'policy' | 'reference'): Poli
 
 const competitorSnapshot = (c: Competitor): PolicySnapshotRef =>
   c.source === 'live' ? { step: c.step } : { step: c.step, name: c.name };
+
+/** Critiques longer than this are cut: they are one-line explanations, not essays. */
+const MAX_JUDGE_CRITIQUE = 500;
 
 interface Streamed {
   texts: [string, string];
@@ -111,15 +169,32 @@ export class DuelState {
   opponent = $state<DuelOpponent>('policy');
   /** A short note under the buttons (e.g. after undo). */
   note = $state<string | null>(null);
+  /** Rank and thumbs modes: the candidates on screen. */
+  set = $state.raw<CandidateSet | null>(null);
+  /** Rank and thumbs modes: texts as they stream in. */
+  streamingSet = $state.raw<{ prompt: string; texts: string[] } | null>(null);
+  /** Rank mode: the ranking being built (candidate ids, best first). */
+  rankOrder = $state.raw<string[]>([]);
+  /** Thumbs mode: thumbs already given on the set on screen (candidate id → up). */
+  thumbs = $state.raw<Record<string, boolean>>({});
+  /** An automatic judge's verdict on what is on screen, shown until it is cast. */
+  judged = $state.raw<JudgeVerdict | null>(null);
+  /** Which ONNX judge runs and where (execution provider), once it is loaded. */
+  judgeInfo = $state<string | null>(null);
+  /** Start / Pause / Step / Stop for an automatic judge. */
+  readonly runner: JudgeRunner;
 
   #token = 0;
   #handles: string[] = [];
   #inflight: Promise<unknown> = Promise.resolve();
+  /** The latest draw or vote in progress (an automatic judge waits for it before judging). */
+  #work: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly cellId: string,
     private readonly host: DuelHost,
   ) {
+    this.runner = new JudgeRunner((alive, hold) => this.#judgeStep(alive, hold));
     this.#restorePending();
   }
 
@@ -127,14 +202,75 @@ export class DuelState {
     return this.phase === 'ready' && this.pair !== null;
   }
 
-  /** Puts the last unvoted pair from the log back on screen (after a reload). */
+  /** Rank and thumbs modes: a set is on screen and nothing is in flight. */
+  get canJudgeSet(): boolean {
+    return this.phase === 'ready' && this.set !== null;
+  }
+
+  /** Thumbs mode: the first candidate (as shown) still waiting for a thumb. */
+  get nextUnthumbed(): ShownCandidate | null {
+    return this.set?.candidates.find((c) => !(c.id in this.thumbs)) ?? null;
+  }
+
+  /** Puts the last unvoted pair or set from the log back on screen (after a reload). */
   #restorePending(): void {
-    const pending = pendingCandidates(this.host.session.doc.events, this.cellId);
+    const config = this.host.duelConfig(this.cellId);
+    const events = this.host.session.doc.events;
+    if (!config || config.mode === 'pairwise') {
+      const pending = pendingCandidates(events, this.cellId);
+      // A set drawn for a ranking is not a pair: a pairwise duel draws afresh.
+      if (!pending || pending.candidates.candidates.length !== 2) return;
+      const pair = this.#pairFromLog(pending.candidates, pending.order);
+      if (pair) {
+        this.pair = pair;
+        this.phase = 'ready';
+      }
+      return;
+    }
+    const pending = pendingSet(events, this.cellId);
     if (!pending) return;
-    const pair = this.#pairFromLog(pending.candidates, pending.order);
-    if (pair) {
-      this.pair = pair;
-      this.phase = 'ready';
+    const hasThumbs = Object.keys(pending.thumbs).length > 0;
+    if (config.mode === 'rank' && (hasThumbs || pending.candidates.candidates.length < 2)) return;
+    const set = this.#setFromLog(pending.candidates);
+    if (!set) return;
+    this.#show(set, pending.order, pending.thumbs);
+  }
+
+  #setFromLog(candidates: CandidatesEvent): CandidateSet | null {
+    const events = this.host.session.doc.events;
+    const resolved = resolvePrompt(events, candidates.promptId, candidates.seq + 1);
+    if (!resolved) return null;
+    return {
+      promptId: candidates.promptId,
+      prompt: resolved.prompt,
+      promptIds: null,
+      candidates: candidates.candidates.map((c) => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? null, snapshot: c.policySnapshot })),
+      draw: drawIndexOf(events, candidates),
+    };
+  }
+
+  /** Puts a set on screen, with a ranking to start from and the thumbs it already has. */
+  #show(set: CandidateSet, order?: readonly string[], thumbs: Record<string, boolean> = {}): void {
+    const ids = set.candidates.map((c) => c.id);
+    const validOrder = order && order.length === ids.length && ids.every((id) => order.includes(id));
+    this.set = set;
+    this.rankOrder = validOrder ? [...order] : ids;
+    this.thumbs = { ...thumbs };
+    this.phase = 'ready';
+  }
+
+  /** Remembers `work` as the latest thing in flight and passes it through. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#work = work;
+    return work;
+  }
+
+  /** Resolves once no draw or vote is in flight (including ones started while waiting). */
+  async #settled(): Promise<void> {
+    for (;;) {
+      const work = this.#work;
+      await work.catch(() => undefined);
+      if (work === this.#work) return;
     }
   }
 
@@ -147,7 +283,8 @@ export class DuelState {
     const right = byId.get(rightId);
     if (!left || !right) return null;
     const shown = (c: typeof left): ShownCandidate => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? null, snapshot: c.policySnapshot });
-    return { promptId: candidates.promptId, prompt: resolved.prompt, promptIds: null, left: shown(left), right: shown(right) };
+    const draw = drawIndexOf(this.host.session.doc.events, candidates);
+    return { promptId: candidates.promptId, prompt: resolved.prompt, promptIds: null, left: shown(left), right: shown(right), draw };
   }
 
   /** Stops any generation in flight (the engine frees its KV cache). */
@@ -158,23 +295,34 @@ export class DuelState {
     for (const handle of handles) void this.host.engine.api.generateCancel(handle).catch(() => undefined);
     if (this.phase === 'generating') this.phase = 'idle';
     this.streaming = null;
+    this.streamingSet = null;
   }
 
-  /** Draws the next prompt and streams a fresh pair of candidates. */
-  async next(): Promise<void> {
+  /** Draws the next prompt and streams fresh candidates (a pair, or N for rank and thumbs). */
+  next(): Promise<void> {
+    return this.#track(this.#next());
+  }
+
+  /** After the mode, N or the judge changed: stop the automatic judge and draw afresh. */
+  restart(): Promise<void> {
+    this.runner.stop();
+    return this.next();
+  }
+
+  async #next(): Promise<void> {
     this.cancel();
     const token = this.#token;
     const generation = this.host.session.generation;
     const stale = () => token !== this.#token || generation !== this.host.session.generation;
     this.pair = null;
+    this.set = null;
+    this.rankOrder = [];
+    this.thumbs = {};
+    this.judged = null;
     this.error = null;
     this.critique = '';
     const config = this.host.duelConfig(this.cellId);
     if (!config) return;
-    if (config.mode !== 'pairwise') {
-      this.#fail('Only pairwise duels can run in this version; ranking and thumbs are coming soon.');
-      return;
-    }
     if (!this.host.engine.ready) {
       this.phase = 'idle';
       return;
@@ -200,6 +348,10 @@ export class DuelState {
       topP: config.sampling.topP,
       seed,
     };
+    if (config.mode !== 'pairwise') {
+      await this.#nextSet(config, { base, prompt, seed, draw, generation, stale });
+      return;
+    }
     const opponent = this.opponent;
     this.streaming = { prompt, left: '', right: '' };
     try {
@@ -241,12 +393,81 @@ export class DuelState {
         this.#fail('The pair could not be logged (see the message at the top).');
         return;
       }
-      this.pair = { promptId, prompt, promptIds: result.promptIds, left, right };
+      this.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw };
       this.streaming = null;
       this.phase = 'ready';
     } catch (e) {
       if (!stale()) this.#fail(e instanceof DuelSetupError ? e.message : describeEngineError('generate', e));
     }
+  }
+
+  /** Rank and thumbs: N samples of the policy for one prompt, streamed together, logged as shown. */
+  async #nextSet(
+    config: DuelConfig,
+    draw: { base: GenerateRequest; prompt: string; seed: number; draw: number; generation: number; stale: () => boolean },
+  ): Promise<void> {
+    const { base, prompt, seed, generation, stale } = draw;
+    const n = config.candidatesPerPrompt;
+    if (config.mode === 'rank' && n < 2) {
+      this.#fail('A ranking needs at least 2 candidates per prompt.');
+      return;
+    }
+    this.streamingSet = { prompt, texts: Array.from({ length: n }, () => '') };
+    try {
+      const previous = this.#inflight;
+      const run = (async () => {
+        await previous.catch(() => undefined);
+        return stale() ? null : this.#streamSet({ ...base, numSequences: n }, stale);
+      })();
+      this.#inflight = run;
+      const chunk = await run;
+      if (!chunk || stale()) return;
+      const snapshot = snapshotOf(this.host.engine, 'policy');
+      const candidates: ShownCandidate[] = chunk.texts.map((text, i) => ({
+        id: this.host.session.nextId(),
+        text,
+        tokenIds: chunk.tokenIds[i] ?? [],
+        snapshot,
+      }));
+      const promptId = this.host.session.nextId();
+      const ok = this.host.session.apply(
+        (doc) =>
+          appendEvents(doc, [
+            { type: 'prompt', cellId: this.cellId, promptId, text: prompt },
+            {
+              type: 'candidates',
+              cellId: this.cellId,
+              promptId,
+              seed,
+              sampling: { ...config.sampling },
+              candidates: candidates.map((c) => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? [], policySnapshot: c.snapshot })),
+            },
+          ]),
+        generation,
+      );
+      if (!ok) {
+        this.#fail('The candidates could not be logged (see the message at the top).');
+        return;
+      }
+      this.streamingSet = null;
+      this.#show({ promptId, prompt, promptIds: chunk.promptIds, candidates, draw: draw.draw });
+    } catch (e) {
+      if (!stale()) this.#fail(describeEngineError('generate', e));
+    }
+  }
+
+  async #streamSet(request: GenerateRequest, stale: () => boolean): Promise<GenerateChunk | null> {
+    const api = this.host.engine.api;
+    const handle = await api.generateStart(request);
+    this.#handles = [handle];
+    let chunk: GenerateChunk;
+    do {
+      chunk = await api.generateNext(handle);
+      if (stale()) return null;
+      this.streamingSet = { prompt: request.prompt, texts: chunk.texts.slice() };
+    } while (!chunk.done);
+    this.#handles = [];
+    return chunk;
   }
 
   #order(config: DuelConfig): 'sequential' | 'shuffled' {
@@ -345,14 +566,24 @@ export class DuelState {
   #fail(message: string): void {
     this.phase = 'error';
     this.streaming = null;
+    this.streamingSet = null;
     this.error = message;
   }
 
+  /** The person's vote: judge "human", with the critique typed into the cell. */
+  #human(): Voter {
+    return { judge: 'human', critique: this.critique.trim() };
+  }
+
   /** Logs a vote on the pair on screen, lets the Train cell learn from it, then draws the next pair. */
-  async vote(outcome: PairOutcome): Promise<boolean> {
+  vote(outcome: PairOutcome, voter?: Voter): Promise<boolean> {
+    return this.#track(this.#vote(outcome, voter ?? this.#human()));
+  }
+
+  async #vote(outcome: PairOutcome, voter: Voter): Promise<boolean> {
     const pair = this.pair;
     if (!this.canVote || !pair) return false;
-    const critique = this.critique.trim();
+    const critique = voter.critique ?? '';
     const ok = this.host.session.apply((doc) =>
       appendEvent(doc, {
         type: 'vote',
@@ -363,7 +594,7 @@ export class DuelState {
         b: pair.right.id,
         outcome,
         shownOrder: [pair.left.id, pair.right.id],
-        judge: 'human',
+        judge: voter.judge,
         ...(critique === '' ? {} : { critique }),
       }),
     );
@@ -389,6 +620,94 @@ export class DuelState {
     return true;
   }
 
+  /** Rank mode: moves the candidate at position `from` of the ranking to position `to`. */
+  moveRank(from: number, to: number): void {
+    if (!this.canJudgeSet) return;
+    this.rankOrder = moveInOrder(this.rankOrder, from, to);
+  }
+
+  /** Rank mode: logs the ranking on screen (best first), lets the Train cell learn, draws the next set. */
+  submitRanking(voter?: Voter): Promise<boolean> {
+    return this.#track(this.#submitRanking(voter ?? this.#human()));
+  }
+
+  async #submitRanking(voter: Voter): Promise<boolean> {
+    const set = this.set;
+    if (!this.canJudgeSet || !set) return false;
+    const byId = new Map(set.candidates.map((c) => [c.id, c]));
+    const order = this.rankOrder;
+    if (order.length !== set.candidates.length || !order.every((id) => byId.has(id))) return false;
+    const critique = voter.critique ?? '';
+    const ok = this.host.session.apply((doc) =>
+      appendEvent(doc, {
+        type: 'vote',
+        kind: 'rank',
+        cellId: this.cellId,
+        promptId: set.promptId,
+        order: [...order],
+        judge: voter.judge,
+        ...(critique === '' ? {} : { critique }),
+      }),
+    );
+    if (!ok) return false;
+    this.note = null;
+    this.phase = 'learning';
+    try {
+      const ranked = order.map((id) => byId.get(id)!.tokenIds);
+      if (this.host.engine.ready && ranked.every((ids): ids is number[] => ids !== null)) {
+        const promptIds = set.promptIds ?? (await this.host.engine.promptIds(set.prompt));
+        await this.host.afterRanking({ duelId: this.cellId, prompt: set.prompt, promptIds, rankedIds: ranked });
+      }
+    } catch (e) {
+      this.note = describeEngineError('feedbackRanking', e);
+    }
+    await this.next();
+    return true;
+  }
+
+  /** Thumbs mode: logs a thumb on one candidate; once every candidate has one, draws the next set. */
+  thumb(candidateId: string, up: boolean, voter?: Voter): Promise<boolean> {
+    return this.#track(this.#thumb(candidateId, up, voter ?? this.#human()));
+  }
+
+  async #thumb(candidateId: string, up: boolean, voter: Voter): Promise<boolean> {
+    const set = this.set;
+    if (!this.canJudgeSet || !set || candidateId in this.thumbs) return false;
+    const candidate = set.candidates.find((c) => c.id === candidateId);
+    if (!candidate) return false;
+    const critique = voter.critique ?? '';
+    const ok = this.host.session.apply((doc) =>
+      appendEvent(doc, {
+        type: 'vote',
+        kind: 'thumbs',
+        cellId: this.cellId,
+        promptId: set.promptId,
+        candidate: candidateId,
+        up,
+        judge: voter.judge,
+        ...(critique === '' ? {} : { critique }),
+      }),
+    );
+    if (!ok) return false;
+    this.thumbs = { ...this.thumbs, [candidateId]: up };
+    // A person's critique is about the candidate just rated: the next one starts blank.
+    if (voter.judge === 'human') this.critique = '';
+    this.note = null;
+    this.phase = 'learning';
+    try {
+      if (this.host.engine.ready && candidate.tokenIds) {
+        const promptIds = set.promptIds ?? (await this.host.engine.promptIds(set.prompt));
+        await this.host.afterThumbs({ duelId: this.cellId, prompt: set.prompt, promptIds, completionIds: candidate.tokenIds, desirable: up });
+      }
+    } catch (e) {
+      this.note = describeEngineError('feedbackThumbs', e);
+    }
+    if (this.set !== set) return true;
+    if (set.candidates.every((c) => c.id in this.thumbs)) await this.next();
+    else this.phase = 'ready';
+    return true;
+  }
+
   /** Skips the pair on screen without a vote. */
   async skip(): Promise<void> {
     if (this.phase === 'learning') return;
@@ -402,19 +721,134 @@ export class DuelState {
   undo(): boolean {
     if (this.phase === 'learning') return false;
     const last = lastUndoable(this.host.session.doc.events, this.cellId);
-    if (!last || last.type !== 'vote' || last.kind !== 'pair') return false;
+    if (!last || last.type !== 'vote') return false;
     const resolved = resolvePrompt(this.host.session.doc.events, last.promptId, last.seq);
     if (!this.host.session.apply((doc) => undoEvent(doc, last.seq, this.cellId))) return false;
+    // The person takes over what is on screen: an automatic judge would vote on it again at once.
+    this.runner.stop();
     this.cancel();
-    const pair = resolved ? this.#pairFromLog(resolved.candidates, last.shownOrder) : null;
-    this.pair = pair;
-    this.phase = pair ? 'ready' : 'idle';
+    this.judged = null;
+    this.pair = null;
+    this.set = null;
+    if (last.kind === 'pair') {
+      const pair = resolved ? this.#pairFromLog(resolved.candidates, last.shownOrder) : null;
+      this.pair = pair;
+      this.phase = pair ? 'ready' : 'idle';
+    } else {
+      const set = resolved ? this.#setFromLog(resolved.candidates) : null;
+      if (set) {
+        const events = this.host.session.doc.events;
+        this.#show(set, last.kind === 'rank' ? last.order : undefined, thumbsGiven(events, this.cellId, set.promptId));
+      } else {
+        this.phase = 'idle';
+      }
+    }
     this.critique = last.critique ?? '';
     this.note = 'Vote undone: it is out of the log’s datasets and ratings. Updates already made to the weights stay.';
     return true;
   }
 
+  // ---- automatic judges -----------------------------------------------------------------------
+
+  /**
+   * One automatic vote: waits until something is on screen, asks the judge, highlights the
+   * verdict for the runner's delay, then casts it. Nothing is cast once `alive()` is false.
+   */
+  async #judgeStep(alive: () => boolean, hold: (ms: number) => Promise<boolean>): Promise<StepOutcome> {
+    const cancelled: StepOutcome = { kind: 'cancelled' };
+    const config = this.host.duelConfig(this.cellId);
+    if (!config) return { kind: 'cannot', reason: 'This duel cell is gone.' };
+    const judge = config.judge;
+    if (judge.kind === 'human') return { kind: 'cannot', reason: 'The judge is you: choose a simulated annotator or an ONNX judge to watch it vote.' };
+    const generation = this.host.session.generation;
+    const current = () => alive() && generation === this.host.session.generation;
+
+    // Get something votable on screen, drawing it if needed (a few tries: a draw may be replaced).
+    for (let attempt = 0; ; attempt++) {
+      await this.#settled();
+      if (!current()) return cancelled;
+      if (this.phase === 'ready' && (config.mode === 'pairwise' ? this.pair !== null : this.set !== null)) break;
+      if (this.phase === 'error') return { kind: 'cannot', reason: this.error ?? 'The duel could not draw candidates.' };
+      if (!this.host.engine.ready) return { kind: 'cannot', reason: 'No model is loaded: run the Policy cell first.' };
+      if (attempt >= 3) return { kind: 'cannot', reason: 'The duel could not draw candidates to judge.' };
+      await this.next();
+    }
+
+    let verdict: JudgeVerdict;
+    const pair = this.pair;
+    const set = this.set;
+    try {
+      verdict = await this.#askJudge(config, pair, set);
+    } catch (e) {
+      return { kind: 'cannot', reason: judge.kind === 'onnx' ? describeJudgeError(e) : describeEngineError(config.mode === 'pairwise' ? 'annotatePair' : 'annotateScores', e) };
+    }
+    // The screen changed while the judge thought (a person skipped, the mode changed): judge again.
+    if (!current() || this.pair !== pair || this.set !== set || this.phase !== 'ready') return cancelled;
+    this.judged = verdict;
+    if (verdict.kind === 'rank') this.rankOrder = verdict.order;
+    if (!(await hold(this.runner.delayMs)) || !current()) return cancelled;
+    if (this.pair !== pair || this.set !== set || this.phase !== 'ready') return cancelled;
+
+    const voter: Voter = { judge: judgeId(judge), critique: verdict.critique.slice(0, MAX_JUDGE_CRITIQUE) };
+    switch (verdict.kind) {
+      case 'pair':
+        return (await this.vote(verdict.outcome, voter)) ? { kind: 'voted' } : cancelled;
+      case 'rank':
+        this.rankOrder = verdict.order;
+        return (await this.submitRanking(voter)) ? { kind: 'voted' } : cancelled;
+      case 'thumbs': {
+        // One step rates the whole set (one thumbs event per candidate still unrated).
+        let cast = false;
+        for (const candidate of set!.candidates) {
+          if (candidate.id in this.thumbs) continue;
+          if (!current() || this.set !== set) break;
+          cast = (await this.thumb(candidate.id, verdict.up[candidate.id] === true, voter)) || cast;
+        }
+        return cast ? { kind: 'voted' } : cancelled;
+      }
+    }
+  }
+
+  /** Asks the configured judge about the pair or set on screen. */
+  async #askJudge(config: DuelConfig, pair: DuelPair | null, set: CandidateSet | null): Promise<JudgeVerdict> {
+    const judge = config.judge;
+    if (judge.kind === 'human') throw new Error('a person is the judge');
+    const api = this.host.engine.api;
+    // A plain copy crosses to the worker (the config may be reactive state).
+    const annotator = judge.kind === 'simulated' ? ($state.snapshot(judge.annotator) as AnnotatorSpec) : null;
+    const onnx = judge.kind === 'onnx' ? { id: judge.id, modelUrl: judge.modelUrl } : null;
+    if (onnx) {
+      const info = await this.host.judges.load(onnx);
+      this.judgeInfo = `${info.name} (${info.kind}) on ${info.executionProvider}${info.fallbackReason ? `: ${info.fallbackReason}` : ''}`;
+    }
+    if (config.mode === 'pairwise') {
+      if (!pair) throw new Error('no pair on screen');
+      if (onnx) {
+        const v = await this.host.judges.judgePair(onnx, pair.prompt, pair.left.text, pair.right.text);
+        return { kind: 'pair', outcome: v.outcome, critique: v.critique };
+      }
+      // Indexed by the pair's draw, so the same pair gets the same verdict on replay.
+      const v = await api.annotatePair(annotator!, pair.draw, pair.prompt, pair.left.text, pair.right.text);
+      return { kind: 'pair', outcome: v.outcome, critique: v.critique };
+    }
+    if (!set) throw new Error('no candidates on screen');
+    const texts = set.candidates.map((c) => c.text);
+    const scores = onnx ? await this.host.judges.score(onnx, set.prompt, texts) : await api.annotateScores(annotator!, set.prompt, texts);
+    if (scores.length !== texts.length) throw new Error(`the judge returned ${scores.length} scores for ${texts.length} candidates`);
+    const name = onnx ? onnx.id : `${judge.kind === 'simulated' ? judge.annotator.criterion : 'judge'}`;
+    const critique = scoresCritique(name, scores);
+    if (config.mode === 'rank') {
+      return { kind: 'rank', order: orderByScores(scores).map((i) => set.candidates[i]!.id), scores, critique };
+    }
+    const rule = thumbsRule(judge);
+    const ups = thumbsFromScores(scores, rule);
+    const up: Record<string, boolean> = {};
+    set.candidates.forEach((c, i) => (up[c.id] = ups[i]!));
+    return { kind: 'thumbs', up, scores, rule: rule.why, critique: `${critique}; thumbs up for ${rule.why}` };
+  }
+
   dispose(): void {
+    this.runner.stop();
     this.cancel();
   }
 }

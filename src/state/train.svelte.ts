@@ -4,7 +4,16 @@
  * `train_step` event (with its hyperparameters and metrics), and keeps the chart series.
  */
 import { appendEvents, type NewSessionEvent, type SessionDocument, type TrainConfig } from '../session/index';
-import type { FeedbackResult, PairFeedback, PolicyHealth, RewardModelStatus, StepMetrics, TrainerSettings } from '../worker_api/engine_api';
+import type {
+  FeedbackResult,
+  PairFeedback,
+  PolicyHealth,
+  RankingFeedback,
+  RewardModelStatus,
+  StepMetrics,
+  ThumbsFeedback,
+  TrainerSettings,
+} from '../worker_api/engine_api';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { METRIC, MetricSeries, stepMetricsRecord } from './metrics';
@@ -45,6 +54,8 @@ export class TrainState {
   health = $state.raw<PolicyHealth | null>(null);
   lastStep = $state.raw<StepMetrics | null>(null);
   bufferSize = $state<number | null>(null);
+  /** Why the last vote moved no weights although training was on (e.g. a lone thumbs under DPO). */
+  untrainedReason = $state<string | null>(null);
   /** Measure KL and collapse metrics after every this many votes (0 = only on request). */
   healthEvery = $state(5);
   /** Bumped whenever `series` changes: the charts' cue to redraw. */
@@ -98,6 +109,20 @@ export class TrainState {
    * when the cell updates after every vote. Never throws: failures show in the cell.
    */
   async feedback(pair: Omit<PairFeedback, 'train'>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
+    await this.#learn('feedback', (train) => this.engine.api.feedback({ ...pair, train }), config, health);
+  }
+
+  /** One thumbs vote (KTO's unpaired format); the engine trains on it under the `kto` objective. */
+  async feedbackThumbs(thumbs: Omit<ThumbsFeedback, 'train'>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
+    await this.#learn('feedbackThumbs', (train) => this.engine.api.feedbackThumbs({ ...thumbs, train }), config, health);
+  }
+
+  /** One ranking, best first: the reward model learns its pairs; the policy a listwise objective. */
+  async feedbackRanking(ranking: Omit<RankingFeedback, 'train'>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
+    await this.#learn('feedbackRanking', (train) => this.engine.api.feedbackRanking({ ...ranking, train }), config, health);
+  }
+
+  async #learn(method: string, send: (train: boolean) => Promise<FeedbackResult>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
     if (!this.engine.ready) {
       this.error = 'No model is loaded, so this vote was logged but not learned from. Run the Policy cell.';
       this.status = 'error';
@@ -108,15 +133,16 @@ export class TrainState {
     let result: FeedbackResult;
     try {
       await this.#configure(config);
-      result = await this.engine.api.feedback({ ...pair, train: config.updateAfterEveryVote });
+      result = await send(config.updateAfterEveryVote);
     } catch (e) {
       this.status = 'error';
-      this.error = describeEngineError('feedback', e);
+      this.error = describeEngineError(method, e);
       return;
     }
     this.error = null;
     this.rm = result.rewardModel;
     this.bufferSize = result.bufferSize;
+    this.untrainedReason = result.untrainedReason ?? null;
     // Count only votes that moved the weights: a KL measured after a tie would have no step to chart.
     if (result.steps.length > 0) this.#votesSinceHealth++;
     const due = result.steps.length > 0 && this.healthEvery > 0 && this.#votesSinceHealth >= this.healthEvery;

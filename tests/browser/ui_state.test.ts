@@ -14,6 +14,7 @@ import {
   type SessionEvent,
 } from '../../src/session/index';
 import { DuelState, type DuelHost, type VoteHandoff } from '../../src/state/duel.svelte';
+import { JudgeClient } from '../../src/state/judge_client';
 import type { EngineState } from '../../src/state/engine.svelte';
 import { countVotes, pendingCandidates } from '../../src/state/links';
 import { METRIC, MetricSeries } from '../../src/state/metrics';
@@ -84,6 +85,10 @@ function duelHarness() {
       votes.push(vote);
     },
     arenaPair: async () => 'no arena in this test',
+    afterThumbs: async () => undefined,
+    afterRanking: async () => undefined,
+    // Never asked in these tests (the judge is a person): the worker is spawned only on first use.
+    judges: new JudgeClient(),
   };
   return { session, duelId, host, votes, requests };
 }

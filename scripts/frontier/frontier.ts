@@ -4,7 +4,7 @@
  * the README table and the Simulate cell's frontier chart read. Every point is a measured run;
  * its verdict is recomputed here with the engine's `runVerdict` (not taken from the file).
  *
- *   npx tsx scripts/frontier/frontier.ts run [--dir .work/frontier]   # runs missing grid cells (~4–8 min each on 2 cores)
+ *   npx tsx scripts/frontier/frontier.ts run [--dir scripts/frontier/runs]   # runs missing grid cells (~4–8 min each on 2 cores)
  *   npx tsx scripts/frontier/frontier.ts summarize [--dir DIR] [--out models/default/frontier.json]
  */
 import { spawnSync } from 'node:child_process';
@@ -120,7 +120,7 @@ function summarize(dir: string, out: string): void {
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: '.work/frontier' }, out: { type: 'string', default: 'models/default/frontier.json' } } });
+const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'scripts/frontier/runs' }, out: { type: 'string', default: 'models/default/frontier.json' } } });
 if (mode === 'run') {
   run(values.dir!);
   summarize(values.dir!, values.out!);

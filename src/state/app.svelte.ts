@@ -30,6 +30,7 @@ import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
 import { deriveSeed } from './random';
+import { ReplayState } from './replay.svelte';
 import { SessionState } from './session.svelte';
 import { SimulateState } from './simulate.svelte';
 import { TrainState } from './train.svelte';
@@ -53,6 +54,8 @@ const opfsNames = (cellId: string) => ({
 export class AppState implements DuelHost {
   readonly session = new SessionState();
   readonly engine = new EngineState();
+  /** Redoes the open session's learning whenever its policy loads (see replay.svelte.ts). */
+  readonly replay = new ReplayState(this.engine);
   /** The duel the keyboard votes in: the last one used, else the first. */
   activeDuelId = $state<string | null>(null);
   /** Why a Policy cell could not start (e.g. local files not stored); by cell id. */
@@ -62,7 +65,18 @@ export class AppState implements DuelHost {
 
   constructor() {
     // Another document is opening: every cell's run-time state belonged to the old one.
-    this.session.onOpen = () => this.#resetCells();
+    this.session.onOpen = () => {
+      this.#resetCells();
+      this.replay.cancel();
+      // The loaded weights learned from the old document: load the new one's policy afresh
+      // (after the document is in place), and replay its log onto it.
+      if (this.engine.status !== 'idle') queueMicrotask(() => void this.#reloadPolicyForNewDocument());
+    };
+  }
+
+  async #reloadPolicyForNewDocument(): Promise<void> {
+    const policy = this.session.doc.cells.find((c) => c.kind === 'policy');
+    if (policy) await this.runPolicy(policy.id);
   }
 
   async start(): Promise<void> {
@@ -189,7 +203,22 @@ export class AppState implements DuelHost {
       this.#setPolicyNote(cellId, source);
       return false;
     }
+    // New pairs and votes wait until the reloaded weights have caught up with the log.
+    await this.replay.prepare();
     const ok = await this.engine.load(cellId, source, cell.config.backend);
+    if (ok) {
+      const generation = this.session.generation;
+      void this.replay.run(this.session.doc, {
+        onFeedback: (trainCellId, result) => {
+          if (generation !== this.session.generation) return;
+          const train = this.train(trainCellId);
+          train.rm = result.rewardModel;
+          train.bufferSize = result.bufferSize;
+        },
+      });
+    } else {
+      this.replay.release();
+    }
     if (!ok && source.kind === 'url' && this.engine.ownerCellId === cellId) {
       const missing = await missingCheckpointFiles(source.url);
       if (missing.length > 0 && this.engine.status === 'error') {
@@ -245,12 +274,14 @@ export class AppState implements DuelHost {
   }
 
   async promptsForDuel(cellId: string): Promise<PromptsState | null> {
+    await this.replay.settled();
     const duel = this.cell(cellId, 'duel');
     return duel ? this.promptsOf(duel.config.promptsCellId) : null;
   }
 
   /** Hands a vote to the Train cell that learns from this duel, with prompts for KL checks. */
   async afterVote(vote: VoteHandoff): Promise<void> {
+    await this.replay.settled();
     const trainCell = trainCellForDuel(this.session.doc, vote.duelId);
     if (!trainCell) return;
     const { duelId, ...pair } = vote;

@@ -22,15 +22,15 @@ afterAll(async () => {
 const policyStep = async (page: Page) => Number(await page.getByTestId('policy-step').getAttribute('data-step'));
 const loggedSteps = async (page: Page) => Number((await page.getByTestId('train-status').innerText()).match(/^(\d+) steps$/)?.[1] ?? NaN);
 
-/** The fixed text's log-prob under the policy, read after the weights are final. */
+/** The fixed text's log-prob under the policy and the reference (once per page load). */
 async function probe(page: Page): Promise<{ policy: number; reference: number }> {
   const details = page.locator('details.probe');
   if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
-  const before = await page.getByTestId('probe-result').getAttribute('data-policy').catch(() => null);
-  await page.getByTestId('probe-run').click();
   const result = page.getByTestId('probe-result');
+  // Called once per page load, so whatever result appears is this probe's.
+  expect(await result.count()).toBe(0);
+  await page.getByTestId('probe-run').click();
   await result.waitFor();
-  if (before !== null) await page.waitForTimeout(200);
   return { policy: Number(await result.getAttribute('data-policy')), reference: Number(await result.getAttribute('data-reference')) };
 }
 

@@ -83,3 +83,5 @@ export {
 } from './dataset.ts';
 export { replayPlan, type ReplayStep } from './replay.ts';
 export { estimateDocumentBytes, MAX_EDITABLE_DOCUMENT_BYTES } from './size.ts';
+export { planWeightReplay, opSeq, type WeightReplayOp, type WeightReplayPlan, type WeightReplayOptions, type LoggedStep } from './weight_replay.ts';
+export { boundSimulationResult, setSimulationResult, type SimulationSummaryLike } from './simulation_result.ts';

@@ -21,6 +21,10 @@ export const SESSION_LIMITS = {
   maxTokenIdsPerCandidate: 8_192,
   maxMetricsPerStep: 64,
   maxVoteSeqsPerStep: 4_096,
+  /** A stored simulation result: curve points, sample triples, and characters per sample text. */
+  maxSimulationPoints: 5_000,
+  maxSimulationSamples: 200,
+  maxSimulationSampleChars: 2_000,
   /** UTF-8 bytes of the JSON text; also the cap on what a share link may decompress to. */
   maxDocumentBytes: 20 * 1024 * 1024,
 } as const;

@@ -153,6 +153,13 @@ export const JudgeConfigSchema = v.variant('kind', [
 
 export const DuelModeSchema = v.picklist(['pairwise', 'rank', 'thumbs']);
 
+/**
+ * Who writes a duel's candidates: two samples of the policy; the policy against the frozen
+ * reference (a battle); or two competitors the Arena cell's pair-selection rule picks.
+ */
+export const DUEL_OPPONENTS = ['policy', 'reference', 'arena'] as const;
+export const DuelOpponentSchema = v.picklist(DUEL_OPPONENTS);
+
 export const DuelConfigSchema = v.pipe(
   v.object({
     mode: DuelModeSchema,
@@ -161,6 +168,11 @@ export const DuelConfigSchema = v.pipe(
     judge: JudgeConfigSchema,
     sampling: SamplingSchema,
     seed: SeedSchema,
+    /**
+     * The duel's "Who writes the candidates" setting; absent means "policy" (what every duel
+     * did before the setting was stored). Optional, so version 2 documents stay version 2.
+     */
+    opponent: v.optional(DuelOpponentSchema),
     /** The policy and prompts cells this duel draws from; absent means "the first of its kind". */
     policyCellId: v.optional(IdSchema),
     promptsCellId: v.optional(IdSchema),
@@ -248,6 +260,11 @@ export const NoteConfigSchema = v.object({ text: boundedText(L.maxNoteChars) });
 // ---------------------------------------------------------------------------------------------
 // Cells
 
+/** ISO timestamps; a function so cell schemas above the document section can use it. */
+function isoTimestampSchema() {
+  return v.pipe(v.string(), v.isoTimestamp('expected an ISO 8601 timestamp'));
+}
+
 const cellOf = <K extends string, C extends v.GenericSchema>(kind: K, config: C) =>
   v.object({
     id: IdSchema,
@@ -262,7 +279,72 @@ export const PromptsCellSchema = cellOf('prompts', PromptsConfigSchema);
 export const DuelCellSchema = cellOf('duel', DuelConfigSchema);
 export const TrainCellSchema = cellOf('train', TrainConfigSchema);
 export const ArenaCellSchema = cellOf('arena', ArenaConfigSchema);
-export const SimulateCellSchema = cellOf('simulate', SimulateConfigSchema);
+/** One point of a simulation's curves (the worker's `SimulationSummary['series'][number]`). */
+export const SimulationPointSchema = v.object({
+  vote: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  loss: v.nullable(finiteNumber()),
+  margin: v.nullable(finiteNumber()),
+  rmPrequentialAccuracy: numberInRange(0, 1),
+  /** `null` while the recent candidates hold no bigram yet (JSON has no NaN). */
+  recentDistinct2: v.nullable(numberInRange(0, 1)),
+  recentRepetition: v.nullable(numberInRange(0, 1)),
+});
+
+/** Fluency of a simulation's evaluation samples (the worker's `SimulationFluency`). */
+export const SimulationFluencySchema = v.object({
+  policy_english_rate: v.nullable(numberInRange(0, 1)),
+  reference_english_rate: v.nullable(numberInRange(0, 1)),
+  policy_distinct2: v.nullable(numberInRange(0, 1)),
+  reference_distinct2: v.nullable(numberInRange(0, 1)),
+  policy_repetition: v.nullable(numberInRange(0, 1)),
+  reference_repetition: v.nullable(numberInRange(0, 1)),
+});
+
+/**
+ * The outcome of a Simulate cell's last run: the worker's `SimulationSummary` (names as the
+ * command line's `duelbook sim --json` prints them), bounded so that a result cannot crowd the
+ * session out of its size limit; `boundSimulationResult` thins a summary down to these limits.
+ */
+export const StoredSimulationResultSchema = v.object({
+  /** When the run finished. */
+  completedAt: isoTimestampSchema(),
+  win_rate: numberInRange(0, 1),
+  win_rate_ci: v.tuple([numberInRange(0, 1), numberInRange(0, 1)]),
+  wins: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  losses: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  ties: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  kl: finiteNumber(),
+  rm_prequential_accuracy: numberInRange(0, 1),
+  rm_prequential_accuracy_last100: numberInRange(0, 1),
+  votes: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  decisive_votes: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  optimizer_steps: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  seconds: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
+  /** Absent in results stored before runs carried a fluency check and verdict. */
+  fluency: v.optional(SimulationFluencySchema),
+  verdict: v.optional(v.picklist(['learning', 'no learning', 'collapse', 'degraded'])),
+  series: v.pipe(
+    v.array(SimulationPointSchema),
+    v.maxLength(L.maxSimulationPoints, `holds more than ${formatCount(L.maxSimulationPoints)} points`),
+  ),
+  samples: v.pipe(
+    v.array(
+      v.object({
+        prompt: boundedText(L.maxSimulationSampleChars),
+        policy: boundedText(L.maxSimulationSampleChars),
+        reference: boundedText(L.maxSimulationSampleChars),
+      }),
+    ),
+    v.maxLength(L.maxSimulationSamples, `holds more than ${L.maxSimulationSamples} samples`),
+  ),
+});
+
+/** A Simulate cell keeps its last result beside its config (inputs and outputs stay apart). */
+export const SimulateCellSchema = v.object({
+  ...cellOf('simulate', SimulateConfigSchema).entries,
+  /** Absent until the cell has run to the end; replaced by each complete run. */
+  result: v.optional(StoredSimulationResultSchema),
+});
 export const NoteCellSchema = cellOf('note', NoteConfigSchema);
 
 export const CellSchema = v.variant('kind', [
@@ -437,7 +519,7 @@ export const SessionEventSchema = v.variant('type', [
 // ---------------------------------------------------------------------------------------------
 // The document
 
-export const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp('expected an ISO 8601 timestamp'));
+export const IsoTimestampSchema = isoTimestampSchema();
 
 export const SessionMetadataSchema = v.object({
   title: boundedText(L.maxTitleChars),
@@ -486,6 +568,9 @@ export type TrainConfig = v.InferOutput<typeof TrainConfigSchema>;
 export type TieModel = v.InferOutput<typeof TieModelSchema>;
 export type ArenaConfig = v.InferOutput<typeof ArenaConfigSchema>;
 export type SimulateConfig = v.InferOutput<typeof SimulateConfigSchema>;
+export type StoredSimulationResult = v.InferOutput<typeof StoredSimulationResultSchema>;
+export type SimulationPoint = v.InferOutput<typeof SimulationPointSchema>;
+export type DuelOpponent = v.InferOutput<typeof DuelOpponentSchema>;
 export type NoteConfig = v.InferOutput<typeof NoteConfigSchema>;
 
 export type SessionEvent = v.InferOutput<typeof SessionEventSchema>;

@@ -14,6 +14,8 @@ import {
   moveCell,
   removeCell,
   saveTensorBlob,
+  boundSimulationResult,
+  setSimulationResult,
   updateCell,
   type CellConfigOf,
   type CellPatch,
@@ -40,6 +42,7 @@ import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
 import { deriveSeed } from './random';
+import { ReplayState } from './replay.svelte';
 import { SessionState } from './session.svelte';
 import { SimulateState } from './simulate.svelte';
 import { TrainState } from './train.svelte';
@@ -63,6 +66,8 @@ const opfsNames = (cellId: string) => ({
 export class AppState implements DuelHost {
   readonly session = new SessionState();
   readonly engine = new EngineState();
+  /** Redoes the open session's learning whenever its policy loads (see replay.svelte.ts). */
+  readonly replay = new ReplayState(this.engine);
   /** The duel the keyboard votes in: the last one used, else the first. */
   activeDuelId = $state<string | null>(null);
   /** Why a Policy cell could not start (e.g. local files not stored); by cell id. */
@@ -72,7 +77,18 @@ export class AppState implements DuelHost {
 
   constructor() {
     // Another document is opening: every cell's run-time state belonged to the old one.
-    this.session.onOpen = () => this.#resetCells();
+    this.session.onOpen = () => {
+      this.#resetCells();
+      this.replay.cancel();
+      // The loaded weights learned from the old document: load the new one's policy afresh
+      // (after the document is in place), and replay its log onto it.
+      if (this.engine.status !== 'idle') queueMicrotask(() => void this.#reloadPolicyForNewDocument());
+    };
+  }
+
+  async #reloadPolicyForNewDocument(): Promise<void> {
+    const policy = this.session.doc.cells.find((c) => c.kind === 'policy');
+    if (policy) await this.runPolicy(policy.id);
   }
 
   async start(): Promise<void> {
@@ -128,7 +144,18 @@ export class AppState implements DuelHost {
   }
 
   simulate(cellId: string): SimulateState {
-    return this.#runtime(cellId, SimulateState, () => new SimulateState(this.engine));
+    return this.#runtime(cellId, SimulateState, () =>
+      new SimulateState(this.engine, {
+        generation: () => this.session.generation,
+        save: (summary, generation) => {
+          try {
+            return this.session.apply((doc) => setSimulationResult(doc, cellId, boundSimulationResult(summary)), generation);
+          } catch {
+            return false; // the cell was deleted meanwhile
+          }
+        },
+      }),
+    );
   }
 
   /** The prompts of the Prompts cell `promptsCellId` points at (or the first), resolved. */
@@ -199,7 +226,22 @@ export class AppState implements DuelHost {
       this.#setPolicyNote(cellId, source);
       return false;
     }
+    // New pairs and votes wait until the reloaded weights have caught up with the log.
+    await this.replay.prepare();
     const ok = await this.engine.load(cellId, source, cell.config.backend);
+    if (ok) {
+      const generation = this.session.generation;
+      void this.replay.run(this.session.doc, {
+        onFeedback: (trainCellId, result) => {
+          if (generation !== this.session.generation) return;
+          const train = this.train(trainCellId);
+          train.rm = result.rewardModel;
+          train.bufferSize = result.bufferSize;
+        },
+      });
+    } else {
+      this.replay.release();
+    }
     if (!ok && source.kind === 'url' && this.engine.ownerCellId === cellId) {
       const missing = await missingCheckpointFiles(source.url);
       if (missing.length > 0 && this.engine.status === 'error') {
@@ -255,6 +297,7 @@ export class AppState implements DuelHost {
   }
 
   async promptsForDuel(cellId: string): Promise<PromptsState | null> {
+    await this.replay.settled();
     const duel = this.cell(cellId, 'duel');
     return duel ? this.promptsOf(duel.config.promptsCellId) : null;
   }
@@ -283,6 +326,8 @@ export class AppState implements DuelHost {
     duelId: string,
     learn: (train: TrainState, config: CellOf<'train'>['config'], health: ReturnType<AppState['healthRequest']> | null) => Promise<void>,
   ): Promise<void> {
+    // New learning waits for a replay of the opened session's log to finish.
+    await this.replay.settled();
     const trainCell = trainCellForDuel(this.session.doc, duelId);
     if (!trainCell) return;
     const prompts = await this.promptsForDuel(duelId);

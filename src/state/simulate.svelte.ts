@@ -5,7 +5,7 @@
  * (the session format has no event for them yet).
  */
 import * as Comlink from 'comlink';
-import type { SimulateConfig, TrainConfig } from '../session/index';
+import type { SimulateConfig, StoredSimulationResult, TrainConfig } from '../session/index';
 import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } from '../worker_api/engine_api';
 import { describeEngineError } from './engine_client';
 import { engineErrorCode } from '../worker_api/engine_api';
@@ -56,10 +56,16 @@ export function simulationRequest(config: SimulateConfig, prompts: readonly stri
   };
 }
 
+export interface SimulationStore {
+  generation(): number;
+  save(summary: SimulationSummary, generation: number): boolean;
+}
+
 export class SimulateState {
   status = $state<'idle' | 'running' | 'done' | 'cancelled' | 'error'>('idle');
   progress = $state.raw<SimulationProgressEvent | null>(null);
-  summary = $state.raw<SimulationSummary | null>(null);
+  /** The finished run on screen: this page's, or the one stored in the session. */
+  summary = $state.raw<SimulationSummary | StoredSimulationResult | null>(null);
   error = $state<string | null>(null);
   version = $state(0);
   readonly series = new MetricSeries();
@@ -68,7 +74,39 @@ export class SimulateState {
   /** The measured frontier of the default model, or why it is unavailable. */
   shipped = $state.raw<ShippedFrontier | string | null>(null);
 
-  constructor(private readonly engine: EngineState) {}
+  /**
+   * @param store keeps a finished run in the session (a reload, export or share link then shows
+   *   it without running again). A run belongs to the document it started in: `save` refuses
+   *   (returns false) when another session was opened meanwhile.
+   */
+  constructor(
+    private readonly engine: EngineState,
+    private readonly store: SimulationStore | null = null,
+  ) {}
+
+  /** Shows a run stored in the session when this page has not run one itself. */
+  restore(stored: StoredSimulationResult | undefined): void {
+    if (this.status === 'running' || this.status === 'done' || !stored || this.summary === stored) return;
+    this.#show(stored);
+  }
+
+  #show(summary: SimulationSummary | StoredSimulationResult): void {
+    this.summary = summary;
+    this.series.clear();
+    for (const point of summary.series) {
+      this.series.push(
+        {
+          [SIM_METRIC.loss]: point.loss,
+          [SIM_METRIC.margin]: point.margin,
+          [SIM_METRIC.rm]: point.rmPrequentialAccuracy,
+          [SIM_METRIC.distinct2]: point.recentDistinct2,
+          [SIM_METRIC.repetition]: point.recentRepetition,
+        },
+        point.vote,
+      );
+    }
+    this.version++;
+  }
 
   async loadFrontier(): Promise<void> {
     if (this.shipped === null) this.shipped = await loadShippedFrontier();
@@ -82,28 +120,16 @@ export class SimulateState {
     }
     this.status = 'running';
     this.error = null;
+    const generation = this.store?.generation() ?? 0;
     this.progress = { phase: 'reference', done: 0, total: 1 };
     const onProgress = Comlink.proxy((p: SimulationProgressEvent) => {
       this.progress = p;
     });
     try {
       const summary = await this.engine.api.simulate(request, onProgress);
-      this.summary = summary;
       this.runs = [...this.runs, runFromSummary(summary, request.trainer)];
-      this.series.clear();
-      for (const point of summary.series) {
-        this.series.push(
-          {
-            [SIM_METRIC.loss]: point.loss,
-            [SIM_METRIC.margin]: point.margin,
-            [SIM_METRIC.rm]: point.rmPrequentialAccuracy,
-            [SIM_METRIC.distinct2]: point.recentDistinct2,
-            [SIM_METRIC.repetition]: point.recentRepetition,
-          },
-          point.vote,
-        );
-      }
-      this.version++;
+      this.#show(summary);
+      this.store?.save(summary, generation);
       this.status = 'done';
     } catch (e) {
       if (engineErrorCode(e) === 'CANCELLED') {

@@ -11,7 +11,8 @@ import type {
   ThumbsFeedback,
   TrainerSettings,
 } from '../../worker_api/engine_api';
-import { referencePass, rewardFeatureDim } from './reference_pass';
+import { referencePass } from './reference_pass';
+import { createRewardModel } from './reward_model';
 import { PreferenceTrainer } from './trainer';
 
 /** Completions the collapse metrics look back over (the simulation's window too). */
@@ -48,8 +49,8 @@ export class OnlineLearner {
     private readonly decode: (ids: number[]) => string = (ids) => ids.join(' '),
   ) {
     this.trainer = new PreferenceTrainer(policy, reference, settings);
-    // Features: pooled input and final hidden states of the reference (see referencePass).
-    this.rewardModel = new RewardEnsemble({ dim: rewardFeatureDim(reference.config), seed: `rm-${settings.seed}` });
+    // Features: bag of tokens and pooled hidden states of the reference (see referencePass).
+    this.rewardModel = createRewardModel(reference.config, `rm-${settings.seed}`);
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {

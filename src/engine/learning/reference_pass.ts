@@ -1,20 +1,44 @@
 import { buildBatch } from '../batch';
+import type { FeatureBlock } from '../reward';
 import type { GPT2Model } from '../model/gpt2';
 
 export interface ReferencePassResult {
   /** Summed completion log-probs under the model, per completion. */
   sums: number[];
-  /**
-   * Reward-model features, [2C] each: the mean over the completion's positions of the input
-   * hidden states (token + position embeddings: which words were used) followed by the mean of
-   * the final post-ln_f hidden states (what the model makes of them in context).
-   */
+  /** Reward-model features, `rewardFeatureDim(config)` each, laid out as `rewardFeatureBlocks`. */
   features: Float32Array[];
 }
 
+/**
+ * The reward model's features of one completion, in three blocks:
+ * 1. bag of tokens [V]: how often each vocabulary token occurs in the completion, divided by
+ *    its length — a per-token linear reward, the shape of lexicon judges (AFINN's comparative
+ *    score is mean word valence) and of many human preferences for wording;
+ * 2. the mean over the completion's positions of the input hidden states (token + position
+ *    embeddings) [C];
+ * 3. the mean of the final post-ln_f hidden states (what the model makes of them in context) [C].
+ *
+ * Why the bag: on 300 noiseless sentiment votes the linear head on blocks 2–3 alone predicted
+ * 0.62–0.70 of the last 100 decisive votes; with the bag 0.77–0.84 (scripts/rm/README.md).
+ * The 256-dim embeddings of a small model do not put word valence on a linear axis; token
+ * identities do. Blocks 2–3 are kept for preferences that depend on context.
+ */
+export function rewardFeatureBlocks(config: { nEmbd: number; vocabSize: number }): FeatureBlock[] {
+  return [
+    // Raw: standardising a count dimension seen once would blow it up to a huge z-score.
+    { size: config.vocabSize, standardize: false, scale: 1 },
+    // Standardised, then scaled down: the hundreds of dense dimensions otherwise drown the sparse
+    // counts (a standardised block has norm² ≈ 2C, the bag ≈ 1/distinct tokens). Scales 0, 0.005,
+    // 0.01, 0.02 and 1/√(2C) gave last-100 accuracies 0.83/0.77, 0.84/0.76, 0.81/0.74, 0.80/0.73,
+    // 0.80/0.74 on two recorded 300-vote runs (seeds 2/3): the hidden states add little for a
+    // lexical judge, so they enter with a small weight, there for judges that need context.
+    { size: 2 * config.nEmbd, standardize: true, scale: 0.005 },
+  ];
+}
+
 /** Length of the reward-model feature vector `referencePass` returns for a model config. */
-export function rewardFeatureDim(config: { nEmbd: number }): number {
-  return 2 * config.nEmbd;
+export function rewardFeatureDim(config: { nEmbd: number; vocabSize: number }): number {
+  return config.vocabSize + 2 * config.nEmbd;
 }
 
 /**
@@ -35,6 +59,7 @@ export async function referencePass(
   const [lp, input, hidden] = await Promise.all([be.read(s.logprobs), be.read(s.blocks[0].x), be.read(s.lnf.y)]);
   model.releaseForward(s);
   const C = model.config.nEmbd;
+  const V = model.config.vocabSize;
   const sums: number[] = [];
   const features: Float32Array[] = [];
   for (let b = 0; b < batch.B; b++) {
@@ -45,15 +70,17 @@ export async function referencePass(
     // empty completion (its state is what the model would continue from).
     const from = completions[b].length > 0 ? promptIds.length : promptIds.length - 1;
     const to = seqs[b].length;
-    const f = new Float32Array(2 * C);
+    const f = new Float32Array(V + 2 * C);
+    for (const id of completions[b]) f[id] += 1;
     for (let t = from; t < to; t++) {
       const off = (b * batch.T + t) * C;
       for (let c = 0; c < C; c++) {
-        f[c] += input[off + c];
-        f[C + c] += hidden[off + c];
+        f[V + c] += input[off + c];
+        f[V + C + c] += hidden[off + c];
       }
     }
-    for (let c = 0; c < 2 * C; c++) f[c] /= to - from;
+    // Means over the completion (an empty one keeps a zero bag and the last prompt state).
+    for (let i = 0; i < V + 2 * C; i++) f[i] /= i < V ? Math.max(1, completions[b].length) : to - from;
     features.push(f);
   }
   return { sums, features };

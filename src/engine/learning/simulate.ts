@@ -82,7 +82,7 @@ export async function runSimulation(
   const rng = new Rng(cfg.seed).fork('simulation');
   const voter = new SimulatedAnnotator({ ...cfg.annotator, seed: `${cfg.seed}-voter` });
   const evaluator = new SimulatedAnnotator({ ...cfg.annotator, seed: `${cfg.seed}-evaluator` });
-  const learner = new OnlineLearner(policy.model, reference, cfg.trainer);
+  const learner = new OnlineLearner(policy.model, reference, cfg.trainer, (ids) => policy.tokenizer.decode(ids));
   const tok = policy.tokenizer;
   const sampling = { temperature: cfg.temperature, topK: 0, topP: 1, maxNewTokens: cfg.maxNewTokens, eosTokenId: policy.eosTokenId };
   const series: SimulationPoint[] = [];

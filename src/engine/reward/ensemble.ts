@@ -69,10 +69,23 @@ export interface RewardEnsembleConfig {
   bootstrap?: 'poisson' | 'none';
   /** Std of the random prior reward per head on standardised features (default 1). */
   priorScale?: number;
-  /** Standardise features online (default true). */
+  /** Standardise features online (default true). Ignored when `blocks` is given. */
   standardize?: boolean;
+  /**
+   * The feature vector as consecutive blocks, each standardised online or passed raw, then
+   * multiplied by `scale`. Lets sparse count features (raw) sit beside dense hidden states
+   * (standardised: their dimensions differ in scale by orders of magnitude). Sizes must sum
+   * to `dim`. Default: one block of `dim` following `standardize`, scale 1.
+   */
+  blocks?: readonly FeatureBlock[];
   /** Sliding window for prequential accuracy (default 50). */
   windowSize?: number;
+}
+
+export interface FeatureBlock {
+  size: number;
+  standardize: boolean;
+  scale: number;
 }
 
 export interface RewardEstimate {
@@ -103,8 +116,9 @@ export interface ObserveResult {
 }
 
 interface BufferedPair {
-  chosenRaw: Float64Array;
-  rejectedRaw: Float64Array;
+  /** Raw features, stored in float32: they come from float32 hidden states anyway. */
+  chosenRaw: Float32Array;
+  rejectedRaw: Float32Array;
   label: number;
   margin: number;
   /** Per-head bootstrap multiplicity. */
@@ -148,8 +162,11 @@ export class RewardEnsemble {
       priorScale: 1,
       standardize: true,
       windowSize: 50,
+      blocks: [],
       ...config,
     };
+    if (cfg.blocks.length === 0) cfg.blocks = [{ size: cfg.dim, standardize: cfg.standardize, scale: 1 }];
+    if (cfg.blocks.reduce((n, b) => n + b.size, 0) !== cfg.dim) throw new RangeError('feature block sizes must sum to dim');
     if (!Number.isInteger(cfg.heads) || cfg.heads < 1) throw new RangeError('heads must be a positive integer');
     this.config = cfg;
     this.dim = cfg.dim;
@@ -181,10 +198,19 @@ export class RewardEnsemble {
     return this.buffer.length;
   }
 
+  private get standardizes(): boolean {
+    return this.config.blocks.some((b) => b.standardize);
+  }
+
   private features(x: ArrayLike<number>, out: Float64Array): Float64Array {
     if (x.length !== this.dim) throw new RangeError(`feature length ${x.length} ≠ dim ${this.dim}`);
-    if (this.config.standardize) return this.standardizer.transform(x, out);
-    for (let i = 0; i < this.dim; i++) out[i] = x[i]!;
+    if (this.standardizes) this.standardizer.transform(x, out);
+    let from = 0;
+    for (const block of this.config.blocks) {
+      const to = from + block.size;
+      for (let i = from; i < to; i++) out[i] = block.scale * (block.standardize ? out[i]! : x[i]!);
+      from = to;
+    }
     return out;
   }
 
@@ -224,7 +250,7 @@ export class RewardEnsemble {
 
     const pair = this.toBufferedPair(vote);
     if (!pair) return { prediction, score, trained: false, loss: NaN };
-    if (this.config.standardize) {
+    if (this.standardizes) {
       this.standardizer.update(vote.a);
       this.standardizer.update(vote.b);
     }
@@ -318,7 +344,7 @@ export class RewardEnsemble {
     for (let k = 0; k < this.heads.length; k++) {
       weights[k] = this.config.bootstrap === 'poisson' ? Math.min(255, this.rng.poisson(1)) : 1;
     }
-    return { chosenRaw: Float64Array.from(chosen), rejectedRaw: Float64Array.from(rejected), label, margin, weights };
+    return { chosenRaw: Float32Array.from(chosen), rejectedRaw: Float32Array.from(rejected), label, margin, weights };
   }
 }
 

@@ -12,6 +12,7 @@ export {
 export {
   RewardEnsemble,
   type RewardEnsembleConfig,
+  type FeatureBlock,
   type RewardVote,
   type VoteOutcome,
   type RewardEstimate,

@@ -1,0 +1,62 @@
+/**
+ * Replays recorded votes (`duelbook sim --votes-out FILE`) through the online loop's reward
+ * model and reports its prequential accuracy: each vote is predicted before the model learns
+ * from it, as in the loop. Features come from the same reference pass (the shipped model, or
+ * --model DIR), so variants of the reward model can be compared on identical votes without
+ * re-running the policy.
+ *
+ *   npx tsx scripts/rm/replay_votes.ts VOTES.jsonl [--model DIR] [--grid]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadCliPolicy } from '../../src/cli/policy_cli';
+import { referencePass, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
+import { createRewardModel, ONLINE_REWARD_MODEL } from '../../src/engine/learning/reward_model';
+import type { RewardEnsembleConfig } from '../../src/engine/reward';
+
+interface RecordedVote {
+  prompt: string;
+  a: string;
+  b: string;
+  outcome: 'a' | 'b' | 'tie' | 'bothbad';
+}
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: 'string' }, grid: { type: 'boolean', default: false } } });
+if (positionals.length !== 1) {
+  console.error('usage: replay_votes.ts VOTES.jsonl [--model DIR] [--grid]');
+  process.exit(2);
+}
+const votes = readFileSync(positionals[0]!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RecordedVote);
+const policy = await loadCliPolicy(values.model);
+const features: [Float32Array, Float32Array][] = [];
+for (const v of votes) {
+  // Re-encoding the decoded text can split a few words differently from the sampled ids; the
+  // loop itself uses the sampled ids.
+  const r = await referencePass(policy.model, policy.tokenizer.encode(v.prompt), [policy.tokenizer.encode(v.a), policy.tokenizer.encode(v.b)]);
+  features.push([r.features[0]!, r.features[1]!]);
+}
+
+function evaluate(name: string, overrides: Partial<Omit<RewardEnsembleConfig, 'dim' | 'seed'>>): void {
+  const rm = createRewardModel(policy.config, 'rm-replay', overrides);
+  const scored: number[] = [];
+  votes.forEach((v, i) => {
+    const o = rm.observe({ a: features[i]![0], b: features[i]![1], outcome: v.outcome });
+    if (o.score !== null) scored.push(o.score > 0.5 ? 1 : 0);
+  });
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  console.log(`${name.padEnd(44)} all ${mean(scored).toFixed(3)}  last 100 ${mean(scored.slice(-100)).toFixed(3)}  (${scored.length} decisive of ${votes.length})`);
+}
+
+evaluate('loop default', {});
+if (values.grid) {
+  const C2 = 2 * policy.config.nEmbd;
+  const [bag] = rewardFeatureBlocks(policy.config);
+  const withPooledScale = (scale: number) => [bag!, { size: C2, standardize: true, scale }];
+  evaluate('hidden states only (standardised)', { blocks: [{ size: bag!.size, standardize: false, scale: 0 }, { size: C2, standardize: true, scale: 1 }] });
+  for (const scale of [0, 0.005, 0.01, 0.02, 1 / Math.sqrt(C2)]) evaluate(`bag + hidden states ×${scale.toFixed(3)}`, { blocks: withPooledScale(scale) });
+  for (const tieMode of ['soft', 'skip'] as const) {
+    for (const bootstrap of ['poisson', 'none'] as const) evaluate(`ties ${tieMode}, bootstrap ${bootstrap}`, { tieMode, bootstrap });
+  }
+  for (const lr of [0.005, 0.01, 0.02]) for (const stepsPerVote of [2, 4, 8]) evaluate(`lr ${lr}, ${stepsPerVote} steps per vote`, { lr, stepsPerVote });
+  console.log(`(loop default: ${JSON.stringify(ONLINE_REWARD_MODEL)})`);
+}

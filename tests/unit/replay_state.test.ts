@@ -1,0 +1,149 @@
+/**
+ * ReplayState against the real engine (Node, CPU backend): a session is played live the way the
+ * app plays it (pairs generated and logged, votes, feedback with training, a tie, an undo, a
+ * "Train now"), then a freshly loaded engine replays the log. Same backend, so the replayed
+ * metrics equal the logged ones exactly and the weights score a text identically; a tampered
+ * log is caught at the tampered step; a cancelled replay names the steps it did not redo.
+ */
+import { describe, expect, it } from 'vitest';
+import { EngineService } from '../../src/engine/service';
+import {
+  appendEvents,
+  createCell,
+  createIdGenerator,
+  createSession,
+  undoEvent,
+  type SessionDocument,
+  type TrainConfig,
+} from '../../src/session/index';
+import type { EngineState } from '../../src/state/engine.svelte';
+import { stepMetricsRecord } from '../../src/state/metrics';
+import { ReplayState } from '../../src/state/replay.svelte';
+import { trainerSettings } from '../../src/state/train.svelte';
+import type { ModelSource, StepMetrics, RewardModelStatus } from '../../src/worker_api/engine_api';
+import { tinyCheckpoint } from '../support/tiny_checkpoint';
+
+function source(): ModelSource {
+  const ck = tinyCheckpoint(9);
+  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
+}
+
+async function loadedEngine(): Promise<{ service: EngineService; engine: EngineState }> {
+  const service = new EngineService(undefined);
+  await service.loadModel(source(), 'cpu');
+  const engine = {
+    api: service,
+    epoch: 1,
+    policyStep: 0,
+    async promptIds(prompt: string) {
+      return (await service.generate({ prompt, numSequences: 1, maxNewTokens: 0, temperature: 0, topK: 0, topP: 1, seed: 0 })).promptIds;
+    },
+  };
+  return { service, engine: engine as unknown as EngineState };
+}
+
+const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 5 };
+const trainConfig: TrainConfig = { objective: 'sigmoid', beta: 0.5, epsilon: 0, lr: 1e-3, stepsPerVote: 2, batchSize: 4, bufferSize: 100, updateAfterEveryVote: true };
+const PROBE = { prompt: 'The sea', completions: [' is calm today.'] };
+
+/** Plays a short session live, logging exactly what the Duel and Train cells log. */
+async function liveSession(): Promise<{ doc: SessionDocument; service: EngineService }> {
+  const { service } = await loadedEngine();
+  const nextId = createIdGenerator({ seed: 5 });
+  const duel = createCell('duel', nextId, { config: { mode: 'pairwise', candidatesPerPrompt: 2, judge: { kind: 'human' }, sampling, seed: 1 } });
+  const train = createCell('train', nextId, { config: { ...trainConfig, duelCellId: duel.id } });
+  let doc = createSession({ title: 'Live', now: 0, cells: [duel, train] });
+  await service.configureTrainer(trainerSettings(trainConfig));
+  let rm: RewardModelStatus | null = null;
+  const log = (steps: StepMetrics[]) => {
+    doc = appendEvents(
+      doc,
+      steps.map((step) => ({ type: 'train_step' as const, cellId: train.id, step: step.step, hyper: { objective: 'sigmoid' as const, beta: 0.5, epsilon: 0, lr: 1e-3, batchSize: 4, seed: 0 }, metrics: stepMetricsRecord(step, rm, null) })),
+    );
+  };
+  const prompts = ['The sea', 'A good day', 'They said', 'In the morning', 'We hope'];
+  const outcomes = ['a', 'tie', 'b', 'a', 'b'] as const;
+  let lastVoteSeq = -1;
+  for (const [i, prompt] of prompts.entries()) {
+    const seed = 100 + i;
+    const gen = await service.generate({ prompt, numSequences: 2, maxNewTokens: sampling.maxTokens, temperature: 1, topK: 0, topP: 1, seed });
+    const [a, b] = [`a${i}`, `b${i}`];
+    doc = appendEvents(doc, [
+      { type: 'prompt', cellId: duel.id, promptId: `p${i}`, text: prompt },
+      {
+        type: 'candidates',
+        cellId: duel.id,
+        promptId: `p${i}`,
+        seed,
+        sampling,
+        candidates: [
+          { id: a, text: gen.texts[0]!, tokenIds: gen.tokenIds[0]!, policySnapshot: { step: service.step } },
+          { id: b, text: gen.texts[1]!, tokenIds: gen.tokenIds[1]!, policySnapshot: { step: service.step } },
+        ],
+      },
+      { type: 'vote', kind: 'pair', cellId: duel.id, promptId: `p${i}`, a, b, outcome: outcomes[i]!, shownOrder: [a, b], judge: 'human' },
+    ]);
+    lastVoteSeq = doc.events[doc.events.length - 1]!.seq;
+    const result = await service.feedback({ prompt, promptIds: gen.promptIds, aIds: gen.tokenIds[0]!, bIds: gen.tokenIds[1]!, outcome: outcomes[i]!, train: true });
+    rm = result.rewardModel;
+    log(result.steps);
+    if (i === 2) log(await service.train(3)); // "Train now"
+  }
+  doc = undoEvent(doc, lastVoteSeq, duel.id); // undone, but the weights learned from it
+  return { doc, service };
+}
+
+describe('ReplayState (Node, CPU engine)', () => {
+  it('rebuilds the same weights from the log, step for step', async () => {
+    const { doc, service } = await liveSession();
+    const { service: fresh, engine } = await loadedEngine();
+    const replay = new ReplayState(engine);
+    await replay.run(doc);
+    expect(replay.status).toBe('done');
+    expect(replay.error).toBeNull();
+    expect(replay.firstDivergence).toBeNull();
+    expect(replay.votesDone).toBe(5);
+    expect(replay.stepsDone).toBe(4 * 2 + 3);
+    expect(replay.maxLossDelta).toBe(0);
+    expect(replay.candidatesChecked).toBe(10);
+    expect(replay.candidatesDiffering).toBe(0);
+    expect(engine.policyStep).toBe(11);
+    expect(engine.epoch).toBe(2); // the Train cells must reconfigure
+    expect(replay.unseenStepSeqs.size).toBe(0);
+    expect((await fresh.score(PROBE)).sums).toEqual((await service.score(PROBE)).sums);
+    const untrained = await loadedEngine();
+    expect((await untrained.service.score(PROBE)).sums).not.toEqual((await service.score(PROBE)).sums);
+  });
+
+  it('says where a tampered log first diverges', async () => {
+    const { doc } = await liveSession();
+    const steps = doc.events.filter((e) => e.type === 'train_step');
+    const target = steps[4]!;
+    const tampered: SessionDocument = {
+      ...doc,
+      events: doc.events.map((e) => (e.seq === target.seq && e.type === 'train_step' ? { ...e, metrics: { ...e.metrics, loss: (e.metrics['loss'] ?? 0) + 0.01 } } : e)),
+    };
+    const { engine } = await loadedEngine();
+    const replay = new ReplayState(engine);
+    await replay.run(tampered);
+    expect(replay.status).toBe('done');
+    expect(replay.firstDivergence).toMatchObject({ seq: target.seq, what: `loss at step ${target.step}` });
+    expect(replay.maxLossDelta).toBeCloseTo(0.01, 6);
+  });
+
+  it('stops when cancelled and names the logged steps the weights have not seen', async () => {
+    const { doc } = await liveSession();
+    const { engine } = await loadedEngine();
+    const replay = new ReplayState(engine);
+    let settled = false;
+    void replay.settled().then(() => (settled = true));
+    await replay.run(doc, { onFeedback: () => replay.cancel() });
+    expect(replay.status).toBe('cancelled');
+    expect(replay.votesDone).toBe(1);
+    expect(engine.policyStep).toBe(2);
+    const logged = doc.events.filter((e) => e.type === 'train_step').map((e) => e.seq);
+    expect([...replay.unseenStepSeqs].sort((x, y) => x - y)).toEqual(logged.slice(2));
+    await Promise.resolve();
+    expect(settled).toBe(true);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Optional fields added to version 2 without a version bump: a duel's `opponent` ("Who writes
+ * the candidates") and a Simulate cell's stored `result`. Old documents without them still
+ * open; documents with them validate, keep them through serialize → parse, and bad values are
+ * refused with a path.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  SESSION_LIMITS,
+  SessionEditError,
+  boundSimulationResult,
+  createCell,
+  createIdGenerator,
+  createSession,
+  parseSessionDocument,
+  serializeSession,
+  setSimulationResult,
+  updateCell,
+  type SessionDocument,
+} from '../../src/session/index.ts';
+import type { SimulationSummary } from '../../src/worker_api/engine_api.ts';
+
+const T0 = Date.UTC(2025, 0, 1);
+
+function summary(points: number, samples: number): SimulationSummary {
+  return {
+    win_rate: 0.6,
+    win_rate_ci: [0.5, 0.7],
+    wins: 12,
+    losses: 8,
+    ties: 0,
+    kl: 1.5,
+    rm_prequential_accuracy: 0.7,
+    rm_prequential_accuracy_last100: 0.72,
+    votes: points,
+    decisive_votes: points,
+    optimizer_steps: 2 * points,
+    seconds: 3.5,
+    fluency: { policy_english_rate: null, reference_english_rate: null, policy_distinct2: 0.9, reference_distinct2: 0.92, policy_repetition: 0, reference_repetition: 0 },
+    verdict: 'no learning',
+    series: Array.from({ length: points }, (_, i) => ({ vote: i + 1, loss: i === 0 ? Number.NaN : 0.69 - i * 1e-5, margin: 0.01, rmPrequentialAccuracy: 0.5, recentDistinct2: 0.9, recentRepetition: 0.1 })),
+    samples: Array.from({ length: samples }, (_, i) => ({ prompt: `p${i}`, policy: 'x'.repeat(5_000), reference: 'ref' })),
+  };
+}
+
+function sessionWith(): { doc: SessionDocument; duelId: string; simulateId: string } {
+  const nextId = createIdGenerator({ seed: 3 });
+  const duel = createCell('duel', nextId);
+  const simulate = createCell('simulate', nextId);
+  return { doc: createSession({ title: 'Additions', now: T0, cells: [duel, simulate] }), duelId: duel.id, simulateId: simulate.id };
+}
+
+const roundTrip = (doc: SessionDocument) => {
+  const result = parseSessionDocument(serializeSession(doc));
+  if (!result.ok) throw new Error(result.error);
+  return result.doc;
+};
+
+describe("a duel's opponent", () => {
+  it('is optional, stored, and limited to the three sources', () => {
+    const { doc, duelId } = sessionWith();
+    const duel = doc.cells.find((c) => c.id === duelId)!;
+    if (duel.kind !== 'duel') throw new Error('not a duel');
+    expect(duel.config.opponent).toBeUndefined();
+    const edited = updateCell(doc, duelId, { config: { ...duel.config, opponent: 'reference' } });
+    const reopened = roundTrip(edited).cells.find((c) => c.id === duelId)!;
+    expect(reopened.kind === 'duel' && reopened.config.opponent).toBe('reference');
+    expect(() => updateCell(doc, duelId, { config: { ...duel.config, opponent: 'nobody' as 'policy' } })).toThrow(SessionEditError);
+    const bad = JSON.parse(serializeSession(edited)) as { cells: { config: Record<string, unknown> }[] };
+    bad.cells[0]!.config['opponent'] = 'nobody';
+    const parsed = parseSessionDocument(JSON.stringify(bad));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toContain('cells[0].config.opponent');
+  });
+});
+
+describe("a Simulate cell's result", () => {
+  it('thins a large summary to the limits and keeps it through serialize → parse', () => {
+    const big = summary(12_345, 250);
+    const bounded = boundSimulationResult(big, T0);
+    expect(bounded.series).toHaveLength(SESSION_LIMITS.maxSimulationPoints);
+    expect(bounded.series[0]!.vote).toBe(1);
+    expect(bounded.series.at(-1)!.vote).toBe(12_345);
+    expect(bounded.series[0]!.loss).toBeNull(); // NaN is not JSON
+    expect(bounded.samples).toHaveLength(SESSION_LIMITS.maxSimulationSamples);
+    expect(bounded.samples[0]!.policy.length).toBe(SESSION_LIMITS.maxSimulationSampleChars);
+    expect(bounded.completedAt).toBe('2025-01-01T00:00:00.000Z');
+
+    const { doc, simulateId } = sessionWith();
+    const stored = setSimulationResult(doc, simulateId, bounded, T0);
+    const reopened = roundTrip(stored).cells.find((c) => c.id === simulateId)!;
+    expect(reopened.kind === 'simulate' && reopened.result).toEqual(bounded);
+    // A config edit keeps the result; clearing removes it.
+    if (reopened.kind !== 'simulate') throw new Error('not a simulate cell');
+    const edited = updateCell(stored, simulateId, { config: { ...reopened.config, votes: 7 } });
+    expect(edited.cells.find((c) => c.id === simulateId)).toHaveProperty('result');
+    expect(setSimulationResult(edited, simulateId, undefined).cells.find((c) => c.id === simulateId)).not.toHaveProperty('result');
+  });
+
+  it('refuses results over the limits, and non-Simulate cells, leaving the document as it was', () => {
+    const { doc, duelId, simulateId } = sessionWith();
+    const unbounded = { ...boundSimulationResult(summary(10, 1), T0), series: boundSimulationResult(summary(6_000, 1), T0).series };
+    unbounded.series = [...unbounded.series, ...unbounded.series];
+    expect(() => setSimulationResult(doc, simulateId, unbounded)).toThrow(/result\.series: holds more than 5 000 points/);
+    expect(() => setSimulationResult(doc, simulateId, { ...boundSimulationResult(summary(3, 1), T0), win_rate: 2 })).toThrow(/result\.win_rate/);
+    expect(() => setSimulationResult(doc, duelId, boundSimulationResult(summary(3, 1), T0))).toThrow(/not a Simulate cell/);
+    expect(doc.cells.find((c) => c.id === simulateId)).not.toHaveProperty('result');
+    // A hostile file with an oversized result is refused as a whole.
+    const hostile = JSON.parse(serializeSession(doc)) as { cells: Record<string, unknown>[] };
+    hostile.cells[1]!['result'] = unbounded;
+    const parsed = parseSessionDocument(JSON.stringify(hostile));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toContain('cells[1].result.series');
+  });
+});

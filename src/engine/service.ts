@@ -23,6 +23,10 @@ import type {
   ScoreResult,
   RankingFeedback,
   ThumbsFeedback,
+  BestOfNPick,
+  PairSelection,
+  RelabelRequest,
+  RelabelResult,
   WeightsSnapshot,
 } from '../worker_api/engine_api';
 import type { Backend } from './backend';
@@ -386,6 +390,39 @@ export class EngineService {
     const learner = this.requireLearner();
     const ids = promptIds.length ? promptIds : this.requirePolicy().tokenizer.encode(prompt);
     return this.queue.run(() => learner.rewardPredict(ids, aIds, bIds));
+  }
+
+  async selectPair(promptIds: number[], candidateIds: number[][]): Promise<PairSelection> {
+    const learner = this.requireLearner();
+    this.checkCandidates(promptIds, candidateIds, 2);
+    return this.queue.run(() => learner.selectPair(promptIds, candidateIds));
+  }
+
+  async bestOfN(promptIds: number[], candidateIds: number[][], pessimism: number): Promise<BestOfNPick> {
+    const learner = this.requireLearner();
+    if (!(Number.isFinite(pessimism) && pessimism >= 0)) throw new EngineError('BAD_REQUEST', 'pessimism must be a finite number ≥ 0');
+    this.checkCandidates(promptIds, candidateIds, 1);
+    return this.queue.run(() => learner.bestOfN(promptIds, candidateIds, pessimism));
+  }
+
+  async relabel(req: RelabelRequest): Promise<RelabelResult> {
+    const learner = this.requireLearner();
+    if (!(req.minConfidence >= 0.5 && req.minConfidence <= 1)) throw new EngineError('BAD_REQUEST', 'minConfidence must be in [0.5, 1]');
+    if (!(req.maxStd >= 0 && req.maxStd <= 0.5)) throw new EngineError('BAD_REQUEST', 'maxStd must be in [0, 0.5]');
+    if (typeof req.train !== 'boolean') throw new EngineError('BAD_REQUEST', 'relabel needs train: true or false');
+    this.checkFeedbackIds(req.promptIds, [req.aIds, req.bIds]);
+    const r = await this.queue.run(() => learner.relabel(req));
+    this.step = learner.trainer.steps;
+    // Synthetic steps are training steps like any other; they carry no reward-model prediction.
+    if (r.steps.length > 0) this.metrics.push({ kind: 'train', steps: r.steps, rewardModel: null, collapse: null });
+    return r;
+  }
+
+  /** A list of candidates for one prompt: between `min` and 64, each valid feedback ids. */
+  private checkCandidates(promptIds: number[], candidateIds: number[][], min: number): void {
+    if (!Array.isArray(candidateIds) || candidateIds.length < min) throw new EngineError('BAD_REQUEST', `need at least ${min} candidate${min === 1 ? '' : 's'}`);
+    if (candidateIds.length > 64) throw new EngineError('BAD_REQUEST', 'at most 64 candidates');
+    this.checkFeedbackIds(promptIds, candidateIds);
   }
 
   async policyHealth(prompts: string[], seed: number, maxNewTokens: number): Promise<PolicyHealth> {

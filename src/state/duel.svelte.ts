@@ -17,14 +17,14 @@ import {
   type PairOutcome,
   type PolicySnapshotRef,
 } from '../session/index';
-import type { AnnotatorSpec, GenerateChunk, GenerateRequest } from '../worker_api/engine_api';
+import type { AnnotatorSpec, GenerateChunk, GenerateRequest, RelabelResult } from '../worker_api/engine_api';
 import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { describeJudgeError, type JudgeClient } from './judge_client';
 import { JudgeRunner, type StepOutcome } from './judge_runner.svelte';
 import { judgeId, scoresCritique, thumbsFromScores, thumbsRule } from './judging';
-import { drawsSoFar, linkedCell, pendingCandidates, resolvePrompt } from './links';
+import { drawsSoFar, linkedCell, pendingCandidates, resolvePrompt, trainCellForDuel } from './links';
 import type { PromptsState } from './prompts.svelte';
 import { deriveSeed, seededPermutation, seededRandom } from './random';
 import type { SessionState } from './session.svelte';
@@ -33,9 +33,58 @@ export type DuelPhase = 'idle' | 'generating' | 'ready' | 'learning' | 'error';
 
 /**
  * Who writes the candidates: two samples of the policy; the policy against the frozen
- * reference (a battle); or a pair of snapshots the Arena cell's pair-selection rule picks.
+ * reference (a battle); a pair of snapshots the Arena cell's pair-selection rule picks; or the
+ * reward model's best of n policy samples against one more plain sample.
+ *
+ * Why best-of-n is a side of a duel rather than, say, a ranking of the n samples by reward: the
+ * question best-of-n raises is whether the reward model's pick is actually better to the judge
+ * than what the policy writes without it. A blind duel of the pick against an independent
+ * sample answers exactly that, vote by vote (the side is a seeded coin flip, revealed only
+ * after the vote), and the tally is the win rate of best-of-n over plain sampling — the
+ * quantity that shows reward over-optimisation when the reward model's picks stop winning.
  */
-export type DuelOpponent = 'policy' | 'reference' | 'arena';
+export type DuelOpponent = 'policy' | 'reference' | 'arena' | 'bestofn';
+
+/**
+ * How a pair of policy samples is chosen: the first two samples, or the pair of K samples the
+ * reward model's heads disagree on most (active learning: the vote that should teach it most).
+ */
+export type PairSelectionRule = 'random' | 'uncertain';
+
+/** Why the pair on screen was drawn, when a reward-model rule chose it. */
+export type PairReason =
+  | { kind: 'uncertain'; k: number; pAB: number; std: number }
+  | {
+      kind: 'bestofn';
+      n: number;
+      pessimism: number;
+      /** Where the reward model's pick is shown (kept from the judge until the vote is cast). */
+      pickSide: 'left' | 'right';
+      pick: { reward: number; std: number };
+      sample: { reward: number; std: number };
+    };
+
+/** Best-of-n against a plain sample, as judged in this duel since the page opened. */
+export interface BestOfNTally {
+  pickWins: number;
+  sampleWins: number;
+  /** Ties and "both bad". */
+  ties: number;
+}
+
+/** Synthetic pairs the reward model labelled for the policy (never logged as votes). */
+export interface SyntheticStatus {
+  /** Synthetic pairs in the policy's training data since the model was loaded (the engine's count). */
+  pairs: number;
+  /** Judged feedback items in it, for comparison (the engine's count). */
+  judgedItems: number;
+  /** Optimizer steps taken right after synthetic pairs, this page. */
+  steps: number;
+  /** After the latest vote: pairs tried, accepted, and why the last rejected one was. */
+  lastTried: number;
+  lastAccepted: number;
+  lastRejectedReason: string | null;
+}
 
 /** A policy that can write a candidate in an arena battle. */
 export interface Competitor {
@@ -65,6 +114,8 @@ export interface DuelPair {
   promptIds: number[] | null;
   left: ShownCandidate;
   right: ShownCandidate;
+  /** Why a reward-model rule drew this pair (absent for plain draws and pairs restored from the log). */
+  reason?: PairReason;
   /** Which draw of this duel the pair is (0-based): a simulated annotator's verdicts index by it. */
   draw: number;
 }
@@ -154,6 +205,32 @@ interface Streamed {
   snapshots: [PolicySnapshotRef, PolicySnapshotRef];
   /** Whether the log's first candidate is shown on the right (a coin flip against the reference). */
   swap: boolean;
+  /** Why a reward-model rule chose these two, sides as logged (before any swap). */
+  reason?: { kind: 'uncertain'; k: number; pAB: number; std: number } | { kind: 'bestofn'; n: number; pessimism: number; pick: { reward: number; std: number }; sample: { reward: number; std: number } };
+}
+
+/** The reward-model options a pairwise draw uses, read once when it starts. */
+interface PoolSettings {
+  selection: PairSelectionRule;
+  /** K samples for "most uncertain of K". */
+  k: number;
+  /** n samples for best-of-n, and its pessimism k in mean − k·std. */
+  n: number;
+  pessimism: number;
+}
+
+/** Bounds of the page's reward-model options (the UI's fields use the same). */
+export const POOL_LIMITS = { k: [3, 8], n: [2, 8], pessimism: [0, 5], relabelPairs: [0, 8] } as const;
+
+/** Mixed into a draw's seed for the fresh pairs the reward model labels after its vote. */
+const RELABEL_SEED_STREAM = 0x7e1abe1;
+
+const emptySynthetic = (): SyntheticStatus => ({ pairs: 0, judgedItems: 0, steps: 0, lastTried: 0, lastAccepted: 0, lastRejectedReason: null });
+
+/** A draw's reason with sides as shown (a swapped best-of-n pair shows its pick on the right). */
+function shownReason(reason: NonNullable<Streamed['reason']>, swap: boolean): PairReason {
+  if (reason.kind === 'uncertain') return reason;
+  return { ...reason, pickSide: swap ? 'right' : 'left' };
 }
 
 /** A duel that cannot draw a pair for a reason the user can fix (shown as is). */
@@ -183,6 +260,24 @@ export class DuelState {
   judgeInfo = $state<string | null>(null);
   /** Start / Pause / Step / Stop for an automatic judge. */
   readonly runner: JudgeRunner;
+
+  // Reward-model options. Page state for now: the session schema has no fields for them yet.
+  /** Pairwise, candidates from the policy: how the pair is chosen. */
+  pairSelection = $state<PairSelectionRule>('random');
+  /** K for "most uncertain of K". */
+  selectionPool = $state(4);
+  /** n for best-of-n, and its pessimism (0 = plain best-of-n). */
+  bestOfN = $state(4);
+  pessimism = $state(0);
+  /** Best-of-n against a plain sample: the judge's verdicts so far, and the latest in words. */
+  bestOfNTally = $state.raw<BestOfNTally>({ pickWins: 0, sampleWins: 0, ties: 0 });
+  bestOfNNote = $state<string | null>(null);
+  /** After each pairwise vote, the reward model labels this many fresh pairs (0 = off). */
+  relabelPairs = $state(0);
+  /** …accepting one only at confidence max(p, 1 − p) ≥ this and heads' std ≤ relabelMaxStd. */
+  relabelMinConfidence = $state(0.8);
+  relabelMaxStd = $state(0.1);
+  synthetic = $state.raw<SyntheticStatus | null>(null);
 
   #token = 0;
   #handles: string[] = [];
@@ -353,13 +448,14 @@ export class DuelState {
       return;
     }
     const opponent = this.opponent;
+    const pool: PoolSettings = { selection: this.pairSelection, k: this.selectionPool, n: this.bestOfN, pessimism: this.pessimism };
     this.streaming = { prompt, left: '', right: '' };
     try {
       // A cancelled arena draw may still be putting the live weights back: wait for it first.
       const previous = this.#inflight;
       const run = (async () => {
         await previous.catch(() => undefined);
-        return stale() ? null : this.#stream(base, opponent, stale);
+        return stale() ? null : this.#stream(base, opponent, pool, stale);
       })();
       this.#inflight = run;
       const result = await run;
@@ -393,7 +489,7 @@ export class DuelState {
         this.#fail('The pair could not be logged (see the message at the top).');
         return;
       }
-      this.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw };
+      this.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw, ...(result.reason ? { reason: shownReason(result.reason, result.swap) } : {}) };
       this.streaming = null;
       this.phase = 'ready';
     } catch (e) {
@@ -470,14 +566,71 @@ export class DuelState {
     return chunk;
   }
 
+  /**
+   * A batch of samples the reward model chooses from: pulled to the end without streaming them
+   * on screen (the pair shown is only known once all are written).
+   */
+  async #sampleQuietly(request: GenerateRequest, stale: () => boolean): Promise<GenerateChunk | null> {
+    const api = this.host.engine.api;
+    const handle = await api.generateStart(request);
+    this.#handles = [handle];
+    let chunk: GenerateChunk;
+    do {
+      chunk = await api.generateNext(handle);
+      if (stale()) return null;
+    } while (!chunk.done);
+    this.#handles = [];
+    return chunk;
+  }
+
   #order(config: DuelConfig): 'sequential' | 'shuffled' {
     return linkedCell(this.host.session.doc, 'prompts', config.promptsCellId)?.config.order ?? 'sequential';
   }
 
   /** Starts the generation(s) and pulls tokens until both candidates are complete. */
-  async #stream(base: GenerateRequest, opponent: DuelOpponent, stale: () => boolean): Promise<Streamed | null> {
+  async #stream(base: GenerateRequest, opponent: DuelOpponent, pool: PoolSettings, stale: () => boolean): Promise<Streamed | null> {
     const api = this.host.engine.api;
     const live = snapshotOf(this.host.engine, 'policy');
+    if (opponent === 'policy' && pool.selection === 'uncertain') {
+      // K samples, then the pair the reward model's heads disagree on most (shown i left, j right).
+      const chunk = await this.#sampleQuietly({ ...base, numSequences: pool.k }, stale);
+      if (!chunk) return null;
+      const pick = await api.selectPair(chunk.promptIds, chunk.tokenIds);
+      if (stale()) return null;
+      return {
+        texts: [chunk.texts[pick.i]!, chunk.texts[pick.j]!],
+        ids: [chunk.tokenIds[pick.i]!, chunk.tokenIds[pick.j]!],
+        promptIds: chunk.promptIds,
+        snapshots: [live, live],
+        swap: false,
+        reason: { kind: 'uncertain', k: pool.k, pAB: pick.pAB, std: pick.std },
+      };
+    }
+    if (opponent === 'bestofn') {
+      // n + 1 samples in one seeded batch: the reward model picks among the first n; the last is
+      // the plain sample it is compared with (independent of the n, so the duel is fair).
+      const chunk = await this.#sampleQuietly({ ...base, numSequences: pool.n + 1 }, stale);
+      if (!chunk) return null;
+      const pick = await api.bestOfN(chunk.promptIds, chunk.tokenIds.slice(0, pool.n), pool.pessimism);
+      // The plain sample's reward, for the note after the vote (same model, same moment).
+      const plain = await api.bestOfN(chunk.promptIds, [chunk.tokenIds[pool.n]!], 0);
+      if (stale()) return null;
+      const swap = seededRandom(base.seed)() < 0.5;
+      return {
+        texts: [chunk.texts[pick.index]!, chunk.texts[pool.n]!],
+        ids: [chunk.tokenIds[pick.index]!, chunk.tokenIds[pool.n]!],
+        promptIds: chunk.promptIds,
+        snapshots: [live, live],
+        swap,
+        reason: {
+          kind: 'bestofn',
+          n: pool.n,
+          pessimism: pool.pessimism,
+          pick: { reward: pick.rewards[pick.index]!, std: pick.stds[pick.index]! },
+          sample: { reward: plain.rewards[0]!, std: plain.stds[0]! },
+        },
+      };
+    }
     if (opponent === 'policy') {
       const handle = await api.generateStart({ ...base, numSequences: 2 });
       this.#handles = [handle];
@@ -612,12 +765,104 @@ export class DuelState {
           bIds: pair.right.tokenIds,
           outcome,
         });
+        await this.#relabelAfterVote(pair, promptIds);
       }
     } catch (e) {
       this.note = describeEngineError('feedback', e);
     }
+    if (pair.reason?.kind === 'bestofn') this.#tallyBestOfN(pair.reason, outcome);
     await this.next();
     return true;
+  }
+
+  /** Reveals which side was the reward model's pick and counts whether the judge agreed. */
+  #tallyBestOfN(reason: Extract<PairReason, { kind: 'bestofn' }>, outcome: PairOutcome): void {
+    const pickLetter = reason.pickSide === 'left' ? 'A' : 'B';
+    const pickOutcome = reason.pickSide === 'left' ? 'a' : 'b';
+    const t = this.bestOfNTally;
+    const fmt = (r: { reward: number; std: number }) => `${r.reward.toFixed(2)} ± ${r.std.toFixed(2)}`;
+    let verdict: string;
+    if (outcome === 'a' || outcome === 'b') {
+      const pickWon = outcome === pickOutcome;
+      this.bestOfNTally = { ...t, pickWins: t.pickWins + (pickWon ? 1 : 0), sampleWins: t.sampleWins + (pickWon ? 0 : 1) };
+      verdict = pickWon ? 'the judge preferred it' : 'the judge preferred the plain sample';
+    } else {
+      this.bestOfNTally = { ...t, ties: t.ties + 1 };
+      verdict = outcome === 'tie' ? 'the judge called it a tie' : 'the judge found both bad';
+    }
+    this.bestOfNNote = `Last pair: ${pickLetter} was the reward model’s best of ${reason.n} (reward ${fmt(reason.pick)}; the plain sample ${fmt(reason.sample)}), and ${verdict}.`;
+  }
+
+  /**
+   * Online iterative DPO with AI feedback (RLHF Workflow, Xiong et al. 2024): after a vote,
+   * the reward model labels R fresh pairs of policy samples for the same prompt, and the
+   * confident ones it agrees on train the policy as synthetic votes. They are not logged as
+   * votes (the session log records only what the judge said), and they run only when a Train
+   * cell learns from this duel, with its "update after every vote" choice. Samples are seeded
+   * by the draw, so the same vote gets the same fresh pairs.
+   */
+  async #relabelAfterVote(pair: DuelPair, promptIds: number[]): Promise<void> {
+    const pairs = this.relabelPairs;
+    if (pairs <= 0) return;
+    const trainCell = trainCellForDuel(this.host.session.doc, this.cellId);
+    const config = this.host.duelConfig(this.cellId);
+    if (!trainCell || !config) {
+      this.synthetic = { ...(this.synthetic ?? emptySynthetic()), lastTried: 0, lastAccepted: 0, lastRejectedReason: 'no Train cell learns from this duel' };
+      return;
+    }
+    try {
+      await this.#relabel(pair, promptIds, pairs, config, trainCell.config.updateAfterEveryVote);
+    } catch (e) {
+      this.note = describeEngineError('relabel', e);
+    }
+  }
+
+  async #relabel(pair: DuelPair, promptIds: number[], pairs: number, config: DuelConfig, train: boolean): Promise<void> {
+    const generation = this.host.session.generation;
+    const api = this.host.engine.api;
+    const handle = await api.generateStart({
+      prompt: pair.prompt,
+      numSequences: 2 * pairs,
+      maxNewTokens: config.sampling.maxTokens,
+      temperature: config.sampling.temperature,
+      topK: config.sampling.topK,
+      topP: config.sampling.topP,
+      seed: deriveSeed(deriveSeed(config.seed, pair.draw), RELABEL_SEED_STREAM),
+    });
+    let chunk: GenerateChunk;
+    do chunk = await api.generateNext(handle);
+    while (!chunk.done);
+    let last: RelabelResult | null = null;
+    let accepted = 0;
+    let steps = 0;
+    let rejectedReason: string | null = null;
+    for (let r = 0; r < pairs; r++) {
+      // Another session was opened meanwhile: its policy must not learn this one's pairs.
+      if (generation !== this.host.session.generation) break;
+      last = await api.relabel({
+        promptIds,
+        aIds: chunk.tokenIds[2 * r]!,
+        bIds: chunk.tokenIds[2 * r + 1]!,
+        minConfidence: this.relabelMinConfidence,
+        maxStd: this.relabelMaxStd,
+        train,
+      });
+      if (last.accepted) accepted++;
+      else rejectedReason = last.rejectedReason ?? null;
+      steps += last.steps.length;
+      const lastStep = last.steps[last.steps.length - 1];
+      if (lastStep) this.host.engine.policyStep = Math.max(this.host.engine.policyStep, lastStep.step);
+    }
+    if (!last) return;
+    const before = this.synthetic ?? emptySynthetic();
+    this.synthetic = {
+      pairs: last.syntheticPairs,
+      judgedItems: last.judgedItems,
+      steps: before.steps + steps,
+      lastTried: pairs,
+      lastAccepted: accepted,
+      lastRejectedReason: rejectedReason,
+    };
   }
 
   /** Rank mode: moves the candidate at position `from` of the ranking to position `to`. */

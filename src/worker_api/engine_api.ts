@@ -279,6 +279,60 @@ export interface SimulationSummary {
   samples: { prompt: string; policy: string; reference: string }[];
 }
 
+/** The pair of candidates the reward-model heads disagree on most (active pair selection). */
+export interface PairSelection {
+  /** Indices into the candidates given, i < j. */
+  i: number;
+  j: number;
+  /** Ensemble mean of P(candidate i ≻ candidate j). */
+  pAB: number;
+  /** Std over heads of that probability: the disagreement the pair was chosen for. */
+  std: number;
+}
+
+/** The reward model's scores of n candidates and the one best-of-n picks. */
+export interface BestOfNPick {
+  /** Index of the chosen candidate: argmax of mean − pessimism·std (lowest index on ties). */
+  index: number;
+  /** Mean reward over heads, per candidate. */
+  rewards: number[];
+  /** Std over heads, per candidate. */
+  stds: number[];
+  /** The k in mean − k·std that was used. */
+  pessimism: number;
+}
+
+/** How the reward model may label a fresh pair for the policy (RLAIF-style relabelling). */
+export interface RelabelRequest {
+  promptIds: number[];
+  aIds: number[];
+  bIds: number[];
+  /** Accept only when max(pAB, 1 − pAB) ≥ this, in [0.5, 1]. */
+  minConfidence: number;
+  /** Accept only when the heads' std of pAB is ≤ this, in [0, 0.5] (0.5 never rejects). */
+  maxStd: number;
+  /** Take the trainer's stepsPerVote steps after an accepted pair (as a vote would). */
+  train: boolean;
+}
+
+export interface RelabelResult {
+  /** Whether the pair entered the policy's replay buffer as a synthetic vote. */
+  accepted: boolean;
+  /** Why not, in words, when it was rejected. */
+  rejectedReason?: string;
+  /** The reward model's vote and how sure it was. */
+  preferred: 'a' | 'b';
+  pAB: number;
+  std: number;
+  confidence: number;
+  steps: StepMetrics[];
+  /** Synthetic (reward-model-labelled) pairs that have entered the policy's buffer so far. */
+  syntheticPairs: number;
+  /** Feedback items from the duel's judge (votes, thumbs, rankings) that have entered it so far. */
+  judgedItems: number;
+  bufferSize: number;
+}
+
 export type EngineErrorCode =
   | 'NO_MODEL'
   | 'LOAD_FAILED'
@@ -313,6 +367,15 @@ export interface EngineApi {
   train(steps: number): Promise<StepMetrics[]>;
   /** The reward model's current P(a ≻ b) and its ensemble spread. */
   rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }>;
+  /** Of K candidates of one prompt, the pair the reward-model heads disagree on most (K ≥ 2). */
+  selectPair(promptIds: number[], candidateIds: number[][]): Promise<PairSelection>;
+  /** The reward model's scores of n candidates of one prompt and its (optionally pessimistic) pick. */
+  bestOfN(promptIds: number[], candidateIds: number[][], pessimism: number): Promise<BestOfNPick>;
+  /**
+   * The reward model labels a fresh pair; a confident pair the heads agree on enters the policy's
+   * replay buffer as a synthetic vote (the reward model does not learn from its own label).
+   */
+  relabel(req: RelabelRequest): Promise<RelabelResult>;
   /** KL to the reference and collapse metrics on fresh samples for these prompts. */
   policyHealth(prompts: string[], seed: number, maxNewTokens: number): Promise<PolicyHealth>;
   /**

@@ -1,11 +1,15 @@
 import type { GPT2Model } from '../model/gpt2';
-import { RewardEnsemble, type ObserveResult } from '../reward';
+import { RewardEnsemble, bestOfN, mostUncertainPair, relabelPair, type ObserveResult } from '../reward';
 import { distinctN, repetitionRate } from '../stats';
 import type {
   CollapseMetrics,
   FeedbackResult,
+  BestOfNPick,
   PairFeedback,
+  PairSelection,
   RankingFeedback,
+  RelabelRequest,
+  RelabelResult,
   RewardModelStatus,
   StepMetrics,
   ThumbsFeedback,
@@ -37,6 +41,10 @@ export class OnlineLearner {
   private readonly recent: string[] = [];
   /** Per prompt, the reward-model features of its latest 👍 and 👎 completion. */
   private readonly lastThumbs = new Map<string, { up?: Float32Array; down?: Float32Array }>();
+  /** Feedback items from the duel's judge that entered the policy's buffer (what the log records as votes). */
+  private judgedItems = 0;
+  /** Reward-model-labelled pairs that entered the policy's buffer (never logged as votes). */
+  private syntheticPairs = 0;
 
   /**
    * @param decode token ids → text for the collapse metrics; without one (engine tests) the
@@ -68,6 +76,7 @@ export class OnlineLearner {
       chosen: aWins ? { ids: f.aIds, ref: ref.sums[0] } : { ids: f.bIds, ref: ref.sums[1] },
       rejected: aWins ? { ids: f.bIds, ref: ref.sums[1] } : { ids: f.aIds, ref: ref.sums[0] },
     });
+    this.judgedItems++;
     return this.trainNewest(f.train, obs);
   }
 
@@ -93,6 +102,7 @@ export class OnlineLearner {
     if (this.lastThumbs.size > THUMBS_MEMORY) this.lastThumbs.delete(this.lastThumbs.keys().next().value!);
     this.remember([f.completionIds]);
     this.trainer.add({ kind: 'thumbs', promptIds: f.promptIds, completion: { ids: f.completionIds, ref: ref.sums[0] }, desirable: f.desirable });
+    this.judgedItems++;
     return this.trainNewest(f.train, obs);
   }
 
@@ -114,6 +124,7 @@ export class OnlineLearner {
     }
     this.remember(f.rankedIds);
     this.trainer.add({ kind: 'ranking', promptIds: f.promptIds, ranked: f.rankedIds.map((ids, k) => ({ ids, ref: ref.sums[k] })) });
+    this.judgedItems++;
     return this.trainNewest(f.train, top);
   }
 
@@ -128,6 +139,66 @@ export class OnlineLearner {
     const ref = await referencePass(this.reference, promptIds, [aIds, bIds]);
     const p = this.rewardModel.preference(ref.features[0], ref.features[1]);
     return { pAB: p.pAB, std: p.std };
+  }
+
+  /**
+   * Active pair selection: of K candidates of one prompt, the pair whose P(i ≻ j) the reward
+   * model's heads disagree on most — the vote that should teach the reward model the most
+   * (ensemble disagreement as a stand-in for expected information gain). One reference pass
+   * gives every candidate's features; nothing is learned here.
+   */
+  async selectPair(promptIds: number[], candidateIds: number[][]): Promise<PairSelection> {
+    const ref = await referencePass(this.reference, promptIds, candidateIds);
+    const pick = mostUncertainPair(this.rewardModel, ref.features);
+    return { i: pick.i, j: pick.j, pAB: pick.pAB, std: pick.std };
+  }
+
+  /**
+   * Best-of-n by the reward model: every candidate's mean and std reward over heads, and the
+   * argmax of mean − pessimism·std (pessimism 0 is plain best-of-n; a positive value keeps a
+   * candidate only one head over-rates from winning).
+   */
+  async bestOfN(promptIds: number[], candidateIds: number[][], pessimism: number): Promise<BestOfNPick> {
+    const ref = await referencePass(this.reference, promptIds, candidateIds);
+    const pick = bestOfN(this.rewardModel, ref.features, { pessimism });
+    return { index: pick.index, rewards: [...pick.rewards], stds: [...pick.stds], pessimism };
+  }
+
+  /**
+   * Reward-model relabelling of a fresh pair (online iterative DPO with AI feedback, as in
+   * RLHF Workflow, Xiong et al. 2024): the reward model votes; when it is confident
+   * (max(pAB, 1 − pAB) ≥ minConfidence) and its heads agree (std ≤ maxStd), the pair enters the
+   * policy's replay buffer with reference log-probs from the same reference pass, exactly like a
+   * vote, and counts as synthetic. The reward model itself does NOT observe the pair: learning
+   * from its own labels would only confirm what it already believes, and its prequential
+   * accuracy must stay a measure of how well it predicts the judge.
+   */
+  async relabel(req: RelabelRequest): Promise<RelabelResult> {
+    const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds]);
+    const vote = relabelPair(this.rewardModel, ref.features[0], ref.features[1]);
+    const base = { preferred: vote.preferred, pAB: vote.pAB, std: vote.std, confidence: vote.confidence };
+    const reject = (rejectedReason: string): RelabelResult => ({ accepted: false, rejectedReason, ...base, ...this.relabelCounts([]) });
+    // Before any vote the heads are their random priors: a "confident" label would be noise.
+    if (this.rewardModel.summary.votes === 0) return reject('the reward model has seen no votes yet');
+    if (!(vote.confidence >= req.minConfidence)) {
+      return reject(`confidence ${vote.confidence.toFixed(2)} is below ${req.minConfidence}`);
+    }
+    if (!(vote.std <= req.maxStd)) return reject(`the heads disagree (std ${vote.std.toFixed(2)} > ${req.maxStd})`);
+    const aWins = vote.preferred === 'a';
+    this.trainer.add({
+      kind: 'pair',
+      promptIds: req.promptIds,
+      chosen: aWins ? { ids: req.aIds, ref: ref.sums[0] } : { ids: req.bIds, ref: ref.sums[1] },
+      rejected: aWins ? { ids: req.bIds, ref: ref.sums[1] } : { ids: req.aIds, ref: ref.sums[0] },
+    });
+    this.syntheticPairs++;
+    const steps: StepMetrics[] = [];
+    if (req.train) for (let k = 0; k < this.trainer.settings.stepsPerVote; k++) steps.push(await this.trainer.step());
+    return { accepted: true, ...base, ...this.relabelCounts(steps) };
+  }
+
+  private relabelCounts(steps: StepMetrics[]): Pick<RelabelResult, 'steps' | 'syntheticPairs' | 'judgedItems' | 'bufferSize'> {
+    return { steps, syntheticPairs: this.syntheticPairs, judgedItems: this.judgedItems, bufferSize: this.trainer.bufferLength };
   }
 
   /** Distinct-2 and repetition over the completions feedback was most recently given on. */

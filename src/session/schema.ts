@@ -157,7 +157,11 @@ export const DuelModeSchema = v.picklist(['pairwise', 'rank', 'thumbs']);
  * Who writes a duel's candidates: two samples of the policy; the policy against the frozen
  * reference (a battle); or two competitors the Arena cell's pair-selection rule picks.
  */
-export const DUEL_OPPONENTS = ['policy', 'reference', 'arena'] as const;
+/**
+ * Who writes the candidates: two policy samples, the policy against the frozen reference, two
+ * arena snapshots, or the reward model's best of n against a plain policy sample.
+ */
+export const DUEL_OPPONENTS = ['policy', 'reference', 'arena', 'bestofn'] as const;
 export const DuelOpponentSchema = v.picklist(DUEL_OPPONENTS);
 
 export const DuelConfigSchema = v.pipe(
@@ -173,6 +177,12 @@ export const DuelConfigSchema = v.pipe(
      * did before the setting was stored). Optional, so version 2 documents stay version 2.
      */
     opponent: v.optional(DuelOpponentSchema),
+    /** Pairwise, two policy samples: a random pair, or the pair the reward-model heads disagree on most among k samples. */
+    pairSelection: v.optional(v.object({ rule: v.picklist(['random', 'uncertain']), k: wholeNumber(3, 8) })),
+    /** Best of n by the reward model (mean − pessimism·std), when `opponent` is 'bestofn'. */
+    bestOfN: v.optional(v.object({ n: wholeNumber(2, 8), pessimism: numberInRange(0, 5) })),
+    /** After each pairwise vote, the reward model labels `pairs` fresh pairs (RLHF Workflow's online iterative DPO with AI feedback). */
+    relabel: v.optional(v.object({ pairs: wholeNumber(0, 8), minConfidence: numberInRange(0.5, 1), maxStd: numberInRange(0, 0.5) })),
     /** The policy and prompts cells this duel draws from; absent means "the first of its kind". */
     policyCellId: v.optional(IdSchema),
     promptsCellId: v.optional(IdSchema),
@@ -205,6 +215,8 @@ export const OBJECTIVES = [
   'apo_down',
   'sft',
   'kto',
+  'plackett_luce',
+  'lipo_lambda',
 ] as const;
 export const ObjectiveSchema = v.picklist(OBJECTIVES);
 

@@ -40,9 +40,8 @@ export type WeightReplayOp =
   /** A judged pair: `feedback` with these token ids, taking `steps.length` optimizer steps. */
   | { kind: 'pair'; seq: number; vote: PairVoteEvent; prompt: string; aIds: number[]; bIds: number[]; steps: LoggedStep[] }
   /**
-   * A ranking or thumbs vote. The live app does not send these to the engine yet; the engine is
-   * getting `feedbackRanking` / `feedbackThumbs`. Until the executor handles them they are
-   * counted as not replayed. Steps logged right after one are in `steps` (taken by its call).
+   * A ranking or thumbs vote: `feedbackRanking` / `feedbackThumbs` with the candidates' token
+   * ids. Steps logged right after one are in `steps` (taken by its call).
    */
   | { kind: 'rank'; seq: number; vote: RankVoteEvent; prompt: string; rankedIds: number[][]; steps: LoggedStep[] }
   | { kind: 'thumbs'; seq: number; vote: ThumbsVoteEvent; prompt: string; completionIds: number[]; steps: LoggedStep[] }
@@ -55,7 +54,7 @@ export type WeightReplayOp =
 
 export interface WeightReplayPlan {
   ops: WeightReplayOp[];
-  /** Votes that replay sends to the engine (pair votes now; rank and thumbs once supported). */
+  /** Votes that replay sends to the engine (pairs, rankings and thumbs). */
   votes: number;
   /** Optimizer steps the plan redoes. */
   steps: number;

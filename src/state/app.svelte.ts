@@ -296,6 +296,11 @@ export class AppState implements DuelHost {
     return this.cell(cellId, 'duel')?.config;
   }
 
+  updateDuelConfig(cellId: string, patch: Partial<DuelConfig>): void {
+    const duel = this.cell(cellId, 'duel');
+    if (duel) this.updateConfig(cellId, 'duel', { ...duel.config, ...patch });
+  }
+
   async promptsForDuel(cellId: string): Promise<PromptsState | null> {
     await this.replay.settled();
     const duel = this.cell(cellId, 'duel');

@@ -43,7 +43,8 @@ export type DuelPhase = 'idle' | 'generating' | 'ready' | 'learning' | 'error';
  * after the vote), and the tally is the win rate of best-of-n over plain sampling — the
  * quantity that shows reward over-optimisation when the reward model's picks stop winning.
  */
-export type DuelOpponent = 'policy' | 'reference' | 'arena' | 'bestofn';
+import type { DuelOpponent } from '../session/index';
+export type { DuelOpponent };
 
 /**
  * How a pair of policy samples is chosen: the first two samples, or the pair of K samples the
@@ -174,6 +175,8 @@ export interface DuelHost {
   readonly engine: EngineState;
   readonly session: SessionState;
   duelConfig(cellId: string): DuelConfig | undefined;
+  /** Saves duel options in the session (so a reload, export or share link keeps them). */
+  updateDuelConfig(cellId: string, patch: Partial<DuelConfig>): void;
   promptsForDuel(cellId: string): Promise<PromptsState | null>;
   /** Runs the linked Train cell on a vote; resolves when learning is done (or failed). */
   afterVote(vote: VoteHandoff): Promise<void>;
@@ -243,7 +246,6 @@ export class DuelState {
   streaming = $state.raw<{ prompt: string; left: string; right: string } | null>(null);
   critique = $state('');
   error = $state<string | null>(null);
-  opponent = $state<DuelOpponent>('policy');
   /** A short note under the buttons (e.g. after undo). */
   note = $state<string | null>(null);
   /** Rank and thumbs modes: the candidates on screen. */
@@ -261,22 +263,67 @@ export class DuelState {
   /** Start / Pause / Step / Stop for an automatic judge. */
   readonly runner: JudgeRunner;
 
-  // Reward-model options. Page state for now: the session schema has no fields for them yet.
+  // Who writes the candidates and the reward-model options live in the duel's config (session
+  // document), so a reload, an export or a share link keeps them.
+  get #config(): DuelConfig | undefined {
+    return this.host.duelConfig(this.cellId);
+  }
+  get opponent(): DuelOpponent {
+    return this.#config?.opponent ?? 'policy';
+  }
+  set opponent(opponent: DuelOpponent) {
+    this.host.updateDuelConfig(this.cellId, { opponent });
+  }
   /** Pairwise, candidates from the policy: how the pair is chosen. */
-  pairSelection = $state<PairSelectionRule>('random');
+  get pairSelection(): PairSelectionRule {
+    return this.#config?.pairSelection?.rule ?? 'random';
+  }
+  set pairSelection(rule: PairSelectionRule) {
+    this.host.updateDuelConfig(this.cellId, { pairSelection: { rule, k: this.selectionPool } });
+  }
   /** K for "most uncertain of K". */
-  selectionPool = $state(4);
+  get selectionPool(): number {
+    return this.#config?.pairSelection?.k ?? 4;
+  }
+  set selectionPool(k: number) {
+    this.host.updateDuelConfig(this.cellId, { pairSelection: { rule: this.pairSelection, k } });
+  }
   /** n for best-of-n, and its pessimism (0 = plain best-of-n). */
-  bestOfN = $state(4);
-  pessimism = $state(0);
+  get bestOfN(): number {
+    return this.#config?.bestOfN?.n ?? 4;
+  }
+  set bestOfN(n: number) {
+    this.host.updateDuelConfig(this.cellId, { bestOfN: { n, pessimism: this.pessimism } });
+  }
+  get pessimism(): number {
+    return this.#config?.bestOfN?.pessimism ?? 0;
+  }
+  set pessimism(pessimism: number) {
+    this.host.updateDuelConfig(this.cellId, { bestOfN: { n: this.bestOfN, pessimism } });
+  }
   /** Best-of-n against a plain sample: the judge's verdicts so far, and the latest in words. */
   bestOfNTally = $state.raw<BestOfNTally>({ pickWins: 0, sampleWins: 0, ties: 0 });
   bestOfNNote = $state<string | null>(null);
-  /** After each pairwise vote, the reward model labels this many fresh pairs (0 = off). */
-  relabelPairs = $state(0);
+  /** After each pairwise vote, the reward model labels this many fresh pairs (0 = off)… */
+  get relabelPairs(): number {
+    return this.#config?.relabel?.pairs ?? 0;
+  }
+  set relabelPairs(pairs: number) {
+    this.host.updateDuelConfig(this.cellId, { relabel: { pairs, minConfidence: this.relabelMinConfidence, maxStd: this.relabelMaxStd } });
+  }
   /** …accepting one only at confidence max(p, 1 − p) ≥ this and heads' std ≤ relabelMaxStd. */
-  relabelMinConfidence = $state(0.8);
-  relabelMaxStd = $state(0.1);
+  get relabelMinConfidence(): number {
+    return this.#config?.relabel?.minConfidence ?? 0.8;
+  }
+  set relabelMinConfidence(minConfidence: number) {
+    this.host.updateDuelConfig(this.cellId, { relabel: { pairs: this.relabelPairs, minConfidence, maxStd: this.relabelMaxStd } });
+  }
+  get relabelMaxStd(): number {
+    return this.#config?.relabel?.maxStd ?? 0.1;
+  }
+  set relabelMaxStd(maxStd: number) {
+    this.host.updateDuelConfig(this.cellId, { relabel: { pairs: this.relabelPairs, minConfidence: this.relabelMinConfidence, maxStd } });
+  }
   synthetic = $state.raw<SyntheticStatus | null>(null);
 
   #token = 0;

@@ -62,8 +62,6 @@ export interface ReplayDivergence {
   actual: number | string;
 }
 
-/** What the engine is told to do with a replayed rank or thumbs vote once it can learn from one. */
-export type UnreplayedVoteKind = 'rank' | 'thumbs';
 
 export interface ReplayCallbacks {
   /** The reward model and buffer after the last replayed vote, for the Train cell that learns from it. */
@@ -100,8 +98,6 @@ export class ReplayState {
   votesTotal = $state(0);
   stepsDone = $state(0);
   stepsTotal = $state(0);
-  /** Ranking and thumbs votes the engine cannot learn from yet (counted, not silently dropped). */
-  notReplayed = $state.raw<Record<UnreplayedVoteKind, number>>({ rank: 0, thumbs: 0 });
   /** Largest |Δloss| between a replayed step and the log, over the steps replayed so far. */
   maxLossDelta = $state<number | null>(null);
   /** Largest |Δ| over every compared metric. */
@@ -238,12 +234,24 @@ export class ReplayState {
             break;
           }
           case 'rank':
-          case 'thumbs':
-            // The engine has no ranking or thumbs feedback yet: counted, and the steps that
-            // followed are left unseen. Plug `feedbackRanking` / `feedbackThumbs` in here.
-            this.notReplayed = { ...this.notReplayed, [op.kind]: this.notReplayed[op.kind] + 1 };
+          case 'thumbs': {
+            const trainCell = trainCellForDuel(doc, op.vote.cellId);
+            await configure(trainCell?.id, op.steps[0]?.hyper ?? null, Math.max(op.steps.length, 0));
+            let ids = promptIds.get(op.prompt);
+            if (!ids) promptIds.set(op.prompt, (ids = await this.engine.promptIds(op.prompt)));
+            const train = op.steps.length > 0;
+            const result =
+              op.kind === 'rank'
+                ? await api.feedbackRanking({ prompt: op.prompt, promptIds: ids, rankedIds: op.rankedIds, train })
+                : await api.feedbackThumbs({ prompt: op.prompt, promptIds: ids, completionIds: op.completionIds, desirable: op.vote.up, train });
+            compare(op.steps, result.steps);
+            // Steps beyond what the feedback took were a "Train now" right after it.
+            const rest = op.steps.slice(result.steps.length);
+            if (rest.length > 0) compare(rest, await api.train(rest.length));
+            if (trainCell) callbacks.onFeedback?.(trainCell.id, result);
             this.votesDone++;
             break;
+          }
           case 'train': {
             await configure(op.steps[0]!.cellId, op.steps[0]!.hyper, 1);
             compare(op.steps, await api.train(op.steps.length));
@@ -343,7 +351,6 @@ export class ReplayState {
     this.stepsDone = 0;
     this.votesTotal = plan.votes;
     this.stepsTotal = plan.steps;
-    this.notReplayed = { rank: 0, thumbs: 0 };
     this.maxLossDelta = null;
     this.maxMetricDelta = null;
     this.firstDivergence = null;
@@ -356,7 +363,7 @@ export class ReplayState {
     const unseen = new Set(plan.stepsBeforeRestart.map((s) => s.seq));
     for (const [i, op] of plan.ops.entries()) {
       if (!('steps' in op)) continue;
-      if (i >= index || op.kind === 'rank' || op.kind === 'thumbs') for (const s of op.steps) unseen.add(s.seq);
+      if (i >= index) for (const s of op.steps) unseen.add(s.seq);
     }
     this.unseenStepSeqs = unseen;
   }

@@ -80,6 +80,9 @@ function duelHarness() {
     engine,
     session: session as unknown as SessionState,
     duelConfig: (id) => session.doc.cells.find((c) => c.id === id && c.kind === 'duel')?.config as DuelConfig | undefined,
+    updateDuelConfig: (id, patch) => {
+      session.doc = { ...session.doc, cells: session.doc.cells.map((c) => (c.id === id && c.kind === 'duel' ? { ...c, config: { ...c.config, ...patch } } : c)) };
+    },
     promptsForDuel: async () => prompts,
     afterVote: async (vote) => {
       votes.push(vote);

@@ -147,3 +147,62 @@ describe('ReplayState (Node, CPU engine)', () => {
     expect(settled).toBe(true);
   });
 });
+
+describe('ReplayState with rankings and thumbs', () => {
+  /** A ranking of three and an up/down pair of thumbs on one prompt, trained live under DPO. */
+  async function rankAndThumbsSession(): Promise<{ doc: SessionDocument; service: EngineService }> {
+    const { service } = await loadedEngine();
+    const nextId = createIdGenerator({ seed: 7 });
+    const duel = createCell('duel', nextId, { config: { mode: 'rank', candidatesPerPrompt: 3, judge: { kind: 'human' }, sampling, seed: 1 } });
+    const train = createCell('train', nextId, { config: { ...trainConfig, duelCellId: duel.id } });
+    let doc = createSession({ title: 'Rank and thumbs', now: 0, cells: [duel, train] });
+    await service.configureTrainer(trainerSettings(trainConfig));
+    const log = (steps: StepMetrics[]) => {
+      doc = appendEvents(
+        doc,
+        steps.map((step) => ({ type: 'train_step' as const, cellId: train.id, step: step.step, hyper: { objective: 'sigmoid' as const, beta: 0.5, epsilon: 0, lr: 1e-3, batchSize: 4, seed: 0 }, metrics: stepMetricsRecord(step, null, null) })),
+      );
+    };
+    const prompt = 'The sea';
+    const gen = await service.generate({ prompt, numSequences: 3, maxNewTokens: sampling.maxTokens, temperature: 1, topK: 0, topP: 1, seed: 42 });
+    doc = appendEvents(doc, [
+      { type: 'prompt', cellId: duel.id, promptId: 'p0', text: prompt },
+      {
+        type: 'candidates',
+        cellId: duel.id,
+        promptId: 'p0',
+        seed: 42,
+        sampling,
+        candidates: gen.texts.map((text, i) => ({ id: `c${i}`, text, tokenIds: gen.tokenIds[i]!, policySnapshot: { step: service.step } })),
+      },
+      { type: 'vote', kind: 'rank', cellId: duel.id, promptId: 'p0', order: ['c2', 'c0', 'c1'], judge: 'human' },
+    ]);
+    const ranked = await service.feedbackRanking({ prompt, promptIds: gen.promptIds, rankedIds: [gen.tokenIds[2]!, gen.tokenIds[0]!, gen.tokenIds[1]!], train: true });
+    expect(ranked.steps.length).toBe(2);
+    log(ranked.steps);
+    for (const [candidate, up] of [['c0', true], ['c1', false]] as const) {
+      doc = appendEvents(doc, [{ type: 'vote', kind: 'thumbs', cellId: duel.id, promptId: 'p0', candidate, up, judge: 'human' }]);
+      const i = Number(candidate.slice(1));
+      const r = await service.feedbackThumbs({ prompt, promptIds: gen.promptIds, completionIds: gen.tokenIds[i]!, desirable: up, train: true });
+      log(r.steps);
+    }
+    return { doc, service };
+  }
+
+  it('replays rankings and thumbs through the engine to the same weights', async () => {
+    const { doc, service } = await rankAndThumbsSession();
+    const logged = doc.events.filter((e) => e.type === 'train_step').length;
+    // The lone 👍 trains nothing under DPO; the 👎 after it makes an up/down pair that does.
+    expect(logged).toBe(4);
+    const { service: fresh, engine } = await loadedEngine();
+    const replay = new ReplayState(engine);
+    await replay.run(doc);
+    expect(replay.status).toBe('done');
+    expect(replay.firstDivergence).toBeNull();
+    expect(replay.votesDone).toBe(3);
+    expect(replay.stepsDone).toBe(logged);
+    expect(replay.maxLossDelta).toBe(0);
+    expect(replay.unseenStepSeqs.size).toBe(0);
+    expect((await fresh.score(PROBE)).sums).toEqual((await service.score(PROBE)).sums);
+  });
+});

@@ -137,7 +137,7 @@ describe('parseSessionDocument', () => {
   it('enforces the objective names TRL uses', () => {
     const doc = valid();
     (doc.cells[3]!.config as Record<string, unknown>)['objective'] = 'dpo';
-    expect(parseError(doc)).toMatch(/^cells\[3\]\.config\.objective: expected one of "sigmoid", "cdpo", .*"kto", got "dpo"$/);
+    expect(parseError(doc)).toMatch(/^cells\[3\]\.config\.objective: expected one of "sigmoid", "cdpo", .*"kto", "plackett_luce", "lipo_lambda", got "dpo"$/);
   });
 
   it('enforces text limits', () => {

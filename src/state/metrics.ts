@@ -4,7 +4,7 @@
  * one row per optimizer step while training. It is a plain object: a chart redraws when the
  * owning rune class bumps its `version`, not on every array write.
  */
-import type { PolicyHealth, RewardModelStatus, StepMetrics } from '../worker_api/engine_api';
+import type { CollapseMetrics, PolicyHealth, RewardModelStatus, StepMetrics } from '../worker_api/engine_api';
 import { effectiveEvents, type SessionEvent } from '../session/index';
 
 /** Metric names as stored in `train_step` events (TRL's log keys where TRL has one). */
@@ -23,6 +23,9 @@ export const METRIC = {
   rmAccuracy: 'rm/prequential_accuracy',
   rmWindowAccuracy: 'rm/window_accuracy',
   rmVotes: 'rm/votes_seen',
+  /** Over the candidates the loop recently got feedback on (collapse shows here first). */
+  recentDistinct2: 'collapse/recent_distinct_2',
+  recentRepetition: 'collapse/recent_repetition',
 } as const;
 
 export type MetricRecord = Record<string, number | null>;
@@ -30,7 +33,12 @@ export type MetricRecord = Record<string, number | null>;
 const finite = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 /** One step's metrics as an event records them (non-finite values become null: JSON has no NaN). */
-export function stepMetricsRecord(step: StepMetrics, rm: RewardModelStatus | null, health: PolicyHealth | null): MetricRecord {
+export function stepMetricsRecord(
+  step: StepMetrics,
+  rm: RewardModelStatus | null,
+  health: PolicyHealth | null,
+  collapse: CollapseMetrics | null = null,
+): MetricRecord {
   const record: MetricRecord = {
     [METRIC.loss]: finite(step.loss),
     [METRIC.rewardsChosen]: finite(step.rewardsChosen),
@@ -46,6 +54,10 @@ export function stepMetricsRecord(step: StepMetrics, rm: RewardModelStatus | nul
     record[METRIC.rmAccuracy] = finite(rm.prequentialAccuracy);
     record[METRIC.rmWindowAccuracy] = finite(rm.windowAccuracy);
     record[METRIC.rmVotes] = finite(rm.votesSeen);
+  }
+  if (collapse) {
+    record[METRIC.recentDistinct2] = finite(collapse.recentDistinct2);
+    record[METRIC.recentRepetition] = finite(collapse.recentRepetition);
   }
   if (health) {
     record[METRIC.kl] = finite(health.kl);

@@ -5,6 +5,7 @@
  */
 import { appendEvents, type NewSessionEvent, type SessionDocument, type TrainConfig } from '../session/index';
 import type {
+  CollapseMetrics,
   FeedbackResult,
   PairFeedback,
   PolicyHealth,
@@ -147,7 +148,7 @@ export class TrainState {
     if (result.steps.length > 0) this.#votesSinceHealth++;
     const due = result.steps.length > 0 && this.healthEvery > 0 && this.#votesSinceHealth >= this.healthEvery;
     const measured = health && due ? await this.#measure(health) : null;
-    this.#logSteps(result.steps, config, result.rewardModel, measured, generation);
+    this.#logSteps(result.steps, config, result.rewardModel, measured, generation, result.collapse);
     this.status = 'idle';
   }
 
@@ -194,12 +195,19 @@ export class TrainState {
     }
   }
 
-  #logSteps(steps: StepMetrics[], config: TrainConfig, rm: RewardModelStatus | null, health: PolicyHealth | null, generation: number): void {
+  #logSteps(
+    steps: StepMetrics[],
+    config: TrainConfig,
+    rm: RewardModelStatus | null,
+    health: PolicyHealth | null,
+    generation: number,
+    collapse: CollapseMetrics | null = null,
+  ): void {
     const last = steps[steps.length - 1];
     if (last) this.engine.policyStep = Math.max(this.engine.policyStep, last.step);
     if (!last || generation !== this.session.generation) return;
     const hyper = { objective: config.objective, beta: config.beta, epsilon: config.epsilon, lr: config.lr, batchSize: config.batchSize, seed: TRAINER_SEED };
-    const records = steps.map((step, i) => stepMetricsRecord(step, rm, i === steps.length - 1 ? health : null));
+    const records = steps.map((step, i) => (i === steps.length - 1 ? stepMetricsRecord(step, rm, health, collapse) : stepMetricsRecord(step, rm, null)));
     const events: NewSessionEvent[] = steps.map((step, i) => ({
       type: 'train_step',
       cellId: this.cellId,

@@ -57,6 +57,8 @@ describe('the learning loop', () => {
       expect(await rm.innerText()).toMatch(/^\d+(\.\d)?%$/);
     }
     expect(await page.getByTestId('vote-count').innerText()).toBe('10 votes');
+    // The collapse watch (distinct-2 and repetition of recent candidates) is charted as votes train.
+    expect(Number(await page.getByTestId('collapse-chart').getAttribute('data-points'))).toBeGreaterThan(0);
 
     await waitForPair(page);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -88,6 +90,18 @@ describe('the learning loop', () => {
     expect(await cell.getByTestId('simulate-error').count()).toBe(0);
     // The session's policy took no optimizer steps: the simulation trained a copy.
     expect(await page.getByTestId('model-info').innerText()).toBe(steps);
+    // The verdict reads the run by the learning bar, and the frontier shows the shipped grid
+    // (7 measured runs and IPO) plus this run as a hollow point.
+    expect(await cell.getByTestId('simulate-verdict').getAttribute('data-verdict')).toMatch(/^(learning|no learning|collapse|degraded)$/);
+    await expect.poll(() => cell.getByTestId('frontier-point').count(), { timeout: 10_000 }).toBe(8);
+    expect(await cell.getByTestId('frontier-table').innerText()).toMatch(/sigmoid β0\.5 lr 1e-4\s+78\.5%/);
+    // The result is stored in the session: a reload shows it without running again.
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
+    await page.reload();
+    await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
+    const restored = page.getByTestId('cell-simulate');
+    await restored.getByTestId('simulate-stored').waitFor({ timeout: 30_000 });
+    expect(await restored.getByTestId('simulate-summary').innerText()).toBe(text);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -296,8 +296,8 @@ export const SimulationPointSchema = v.object({
   vote: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   loss: v.nullable(finiteNumber()),
   margin: v.nullable(finiteNumber()),
-  rmPrequentialAccuracy: numberInRange(0, 1),
-  /** `null` while the recent candidates hold no bigram yet (JSON has no NaN). */
+  /** `null` before the first decisive vote; the two below while the recent candidates hold no bigram yet (JSON has no NaN). */
+  rmPrequentialAccuracy: v.nullable(numberInRange(0, 1)),
   recentDistinct2: v.nullable(numberInRange(0, 1)),
   recentRepetition: v.nullable(numberInRange(0, 1)),
 });
@@ -326,8 +326,9 @@ export const StoredSimulationResultSchema = v.object({
   losses: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   ties: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   kl: finiteNumber(),
-  rm_prequential_accuracy: numberInRange(0, 1),
-  rm_prequential_accuracy_last100: numberInRange(0, 1),
+  /** `null` when no vote was decisive (nothing to score; JSON has no NaN). */
+  rm_prequential_accuracy: v.nullable(numberInRange(0, 1)),
+  rm_prequential_accuracy_last100: v.nullable(numberInRange(0, 1)),
   votes: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   decisive_votes: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   optimizer_steps: wholeNumber(0, Number.MAX_SAFE_INTEGER),

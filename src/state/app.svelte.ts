@@ -23,6 +23,7 @@ import {
   type CellOf,
   type DuelConfig,
   type SessionCell,
+  type SessionDocument,
 } from '../session/index';
 import type { ModelSource } from '../worker_api/engine_api';
 import { PAIR_SELECTIONS, type PairSelection } from '../worker_api/arena_api';
@@ -148,11 +149,14 @@ export class AppState implements DuelHost {
       new SimulateState(this.engine, {
         generation: () => this.session.generation,
         save: (summary, generation) => {
+          if (generation !== this.session.generation) return 'another session was opened while it ran';
+          let next: SessionDocument;
           try {
-            return this.session.apply((doc) => setSimulationResult(doc, cellId, boundSimulationResult(summary)), generation);
-          } catch {
-            return false; // the cell was deleted meanwhile
+            next = setSimulationResult(this.session.doc, cellId, boundSimulationResult(summary));
+          } catch (e) {
+            return e instanceof Error ? e.message : String(e);
           }
+          return this.session.apply(() => next, generation) ? true : 'the session could not take it';
         },
       }),
     );

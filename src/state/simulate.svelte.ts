@@ -58,7 +58,8 @@ export function simulationRequest(config: SimulateConfig, prompts: readonly stri
 
 export interface SimulationStore {
   generation(): number;
-  save(summary: SimulationSummary, generation: number): boolean;
+  /** true when stored, else why not. */
+  save(summary: SimulationSummary, generation: number): true | string;
 }
 
 export class SimulateState {
@@ -67,6 +68,8 @@ export class SimulateState {
   /** The finished run on screen: this page's, or the one stored in the session. */
   summary = $state.raw<SimulationSummary | StoredSimulationResult | null>(null);
   error = $state<string | null>(null);
+  /** Why the last finished run could not be stored in the session (null when it was). */
+  storeError = $state<string | null>(null);
   version = $state(0);
   readonly series = new MetricSeries();
   /** Runs finished in this page, drawn on the frontier beside the shipped measurements. */
@@ -129,7 +132,8 @@ export class SimulateState {
       const summary = await this.engine.api.simulate(request, onProgress);
       this.runs = [...this.runs, runFromSummary(summary, request.trainer)];
       this.#show(summary);
-      this.store?.save(summary, generation);
+      const saved = this.store?.save(summary, generation) ?? true;
+      this.storeError = saved === true ? null : `This result is shown but not stored in the session: ${saved}.`;
       this.status = 'done';
     } catch (e) {
       if (engineErrorCode(e) === 'CANCELLED') {

@@ -96,6 +96,7 @@ describe('the learning loop', () => {
     await expect.poll(() => cell.getByTestId('frontier-point').count(), { timeout: 10_000 }).toBe(8);
     expect(await cell.getByTestId('frontier-table').innerText()).toMatch(/sigmoid β0\.5 lr 1e-4\s+78\.5%/);
     // The result is stored in the session: a reload shows it without running again.
+    expect(await cell.getByTestId('simulate-store-error').count() ? await cell.getByTestId('simulate-store-error').innerText() : '').toBe('');
     await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
     await page.reload();
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();

@@ -57,7 +57,7 @@ const roundTrip = (doc: SessionDocument) => {
 };
 
 describe("a duel's opponent", () => {
-  it('is optional, stored, and limited to the three sources', () => {
+  it('is optional, stored, and limited to the four sources', () => {
     const { doc, duelId } = sessionWith();
     const duel = doc.cells.find((c) => c.id === duelId)!;
     if (duel.kind !== 'duel') throw new Error('not a duel');
@@ -111,5 +111,37 @@ describe("a Simulate cell's result", () => {
     const parsed = parseSessionDocument(JSON.stringify(hostile));
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.error).toContain('cells[1].result.series');
+  });
+});
+
+describe("a short Simulate run's result", () => {
+  it('stores a run with no decisive vote (accuracies NaN) as nulls, not a refused edit', () => {
+    const { doc, simulateId } = sessionWith();
+    const s = summary(3, 2);
+    const noDecisive = {
+      ...s,
+      decisive_votes: 0,
+      rm_prequential_accuracy: Number.NaN,
+      rm_prequential_accuracy_last100: Number.NaN,
+      series: s.series.map((p) => ({ ...p, rmPrequentialAccuracy: Number.NaN, recentDistinct2: Number.NaN })),
+    };
+    const stored = roundTrip(setSimulationResult(doc, simulateId, boundSimulationResult(noDecisive, T0))).cells.find((c) => c.id === simulateId)!;
+    if (stored.kind !== 'simulate' || !stored.result) throw new Error('no stored result');
+    expect(stored.result.rm_prequential_accuracy).toBeNull();
+    expect(stored.result.series.every((p) => p.rmPrequentialAccuracy === null && p.recentDistinct2 === null)).toBe(true);
+    expect(stored.result.verdict).toBe('no learning');
+  });
+});
+
+describe('duel reward-model options', () => {
+  it('stores pair selection, best-of-n and relabelling within their bounds', () => {
+    const { doc, duelId } = sessionWith();
+    const duel = doc.cells.find((c) => c.id === duelId)!;
+    if (duel.kind !== 'duel') throw new Error('not a duel');
+    const config = { ...duel.config, opponent: 'bestofn' as const, pairSelection: { rule: 'uncertain' as const, k: 5 }, bestOfN: { n: 4, pessimism: 1 }, relabel: { pairs: 2, minConfidence: 0.8, maxStd: 0.1 } };
+    const reopened = roundTrip(updateCell(doc, duelId, { config })).cells.find((c) => c.id === duelId)!;
+    expect(reopened.kind === 'duel' && reopened.config).toMatchObject({ opponent: 'bestofn', pairSelection: { k: 5 }, bestOfN: { n: 4 }, relabel: { pairs: 2 } });
+    expect(() => updateCell(doc, duelId, { config: { ...config, pairSelection: { rule: 'uncertain', k: 50 } } })).toThrow(SessionEditError);
+    expect(() => updateCell(doc, duelId, { config: { ...config, relabel: { pairs: 2, minConfidence: 0.2, maxStd: 0.1 } } })).toThrow(SessionEditError);
   });
 });

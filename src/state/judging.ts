@@ -118,7 +118,8 @@ export const DEFAULT_JUDGE_DELAY_MS = 1000;
 function formatScore(score: number): string {
   if (!Number.isFinite(score)) return String(score);
   const abs = Math.abs(score);
-  return abs !== 0 && (abs < 0.01 || abs >= 1000) ? score.toExponential(1) : score.toFixed(abs < 1 ? 3 : 1);
+  // Four significant digits: enough for a reader to see why two close candidates were split.
+  return abs !== 0 && (abs < 0.01 || abs >= 1000) ? score.toExponential(3) : String(Number(score.toPrecision(4)));
 }
 
 /** One line saying what a judge scored each candidate (letters as shown: A, B, C…). */

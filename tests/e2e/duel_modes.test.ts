@@ -201,7 +201,11 @@ describe('duel modes and judges', () => {
     const scores = [...thumbs[0]!.critique!.matchAll(/\b[ABC] (-?[\d.]+(?:e[-+]?\d+)?)/g)].map((m) => Number(m[1]));
     expect(scores).toHaveLength(3);
     const median = [...scores].sort((x, y) => x - y)[1]!;
-    expect(thumbs.map((v) => v.kind === 'thumbs' && v.up)).toEqual(scores.map((x) => x > median));
+    // Printed scores are rounded (4 digits): one that prints equal to the median may be either side of it.
+    const ups = thumbs.map((v) => v.kind === 'thumbs' && v.up);
+    scores.forEach((x, i) => {
+      if (x !== median) expect(ups[i]).toBe(x > median);
+    });
     expect(errors).toEqual([]);
     await context.close();
   });

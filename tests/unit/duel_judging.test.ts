@@ -63,8 +63,8 @@ describe('judges', () => {
   });
 
   it('a scored set gets a one-line critique naming each candidate', () => {
-    expect(scoresCritique('sentiment', [0.25, -0.125, 0])).toBe('sentiment scores A 0.250, B -0.125, C 0.000');
-    expect(scoresCritique('fluency', [12.34])).toBe('fluency scores A 12.3');
+    expect(scoresCritique('sentiment', [0.25, -0.125, 0])).toBe('sentiment scores A 0.25, B -0.125, C 0');
+    expect(scoresCritique('fluency', [12.34])).toBe('fluency scores A 12.34');
   });
 });
 

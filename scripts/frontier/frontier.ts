@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fluencyFailures, runVerdict } from '../../src/engine/learning/frontier';
-import type { SimulationFluency } from '../../src/worker_api/engine_api';
+import type { SimulationSummary, TrainerSettings } from '../../src/worker_api/engine_api';
 
 /** The grid: β ∈ {0.1, 0.5} × lr ∈ {3e-5, 1e-4, 3e-4} for DPO (sigmoid), plus IPO. */
 export const GRID: { objective: string; beta: number; lr: number }[] = [
@@ -43,20 +43,13 @@ function run(dir: string): void {
   }
 }
 
-interface SimJson {
-  config: { trainer: { objective: string; beta: number; lr: number; stepsPerVote: number; batchSize: number; seed: number }; votes: number; seed: number };
-  win_rate: number;
-  win_rate_ci: [number, number];
-  wins: number;
-  losses: number;
-  ties: number;
-  kl: number;
-  rm_prequential_accuracy_last100: number;
-  seconds: number;
-  fluency: SimulationFluency;
-}
+/** `duelbook sim --json` output: the worker's summary plus the run's configuration. */
+type SimJson = Pick<SimulationSummary, 'win_rate' | 'win_rate_ci' | 'wins' | 'losses' | 'ties' | 'kl' | 'seconds' | 'fluency'> & {
+  config: { trainer: TrainerSettings; votes: number; seed: number };
+};
 
-export interface FrontierPoint {
+/** The measured numbers of a run, its settings, and the bar's verdict on it. */
+export type FrontierPoint = Omit<SimJson, 'config'> & {
   objective: string;
   beta: number;
   lr: number;
@@ -64,19 +57,11 @@ export interface FrontierPoint {
   seed: number;
   stepsPerVote: number;
   batchSize: number;
-  win_rate: number;
-  win_rate_ci: [number, number];
-  wins: number;
-  losses: number;
-  ties: number;
-  kl: number;
-  fluency: SimulationFluency;
   verdict: string;
   /** Why the run is not fluent (empty when it is). */
   fluency_failures: string[];
-  seconds: number;
   command: string;
-}
+};
 
 function summarize(dir: string, out: string): void {
   const points: FrontierPoint[] = [];

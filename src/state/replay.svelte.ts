@@ -15,6 +15,10 @@
  * |Δ| ≤ 1e-3 + 1e-3·|logged|. Sampled tokens can differ across backends where two
  * probabilities are within that noise of each other: a token mismatch on another backend is
  * reported, not treated as a failure.
+ *
+ * Reward-model relabelling calls are redone with the logged token ids and bounds; a replayed
+ * call whose decision (accepted or not, which side, P(A≻B) within tolerance) differs from the
+ * log's is a divergence like a differing step.
  */
 import {
   opSeq,
@@ -96,6 +100,9 @@ export class ReplayState {
   status = $state<ReplayStatus>('idle');
   votesDone = $state(0);
   votesTotal = $state(0);
+  /** Reward-model relabelling calls redone (not votes). */
+  relabelsDone = $state(0);
+  relabelsTotal = $state(0);
   stepsDone = $state(0);
   stepsTotal = $state(0);
   /** Largest |Δloss| between a replayed step and the log, over the steps replayed so far. */
@@ -252,6 +259,29 @@ export class ReplayState {
             this.votesDone++;
             break;
           }
+          case 'relabel': {
+            const logged = op.relabel;
+            const train = op.steps.length > 0;
+            // Without steps the trainer's settings do not matter: the call only fills the buffer.
+            if (train) await configure(trainCellForDuel(doc, logged.cellId)?.id, op.steps[0]!.hyper, op.steps.length);
+            let ids = promptIds.get(op.prompt);
+            if (!ids) promptIds.set(op.prompt, (ids = await this.engine.promptIds(op.prompt)));
+            const result = await api.relabel({ promptIds: ids, aIds: logged.aIds, bIds: logged.bIds, minConfidence: logged.minConfidence, maxStd: logged.maxStd, train });
+            if (!this.firstDivergence) {
+              const decision = (r: { accepted: boolean; preferred: string }) => `${r.accepted ? 'accepted' : 'rejected'}, ${r.preferred.toUpperCase()} preferred`;
+              if (result.accepted !== logged.accepted || result.preferred !== logged.preferred) {
+                this.firstDivergence = { seq: logged.seq, what: 'the reward model’s relabelling decision', expected: decision(logged), actual: decision(result) };
+              } else if (!withinTolerance(logged.pAB, result.pAB)) {
+                this.firstDivergence = { seq: logged.seq, what: 'P(A≻B) of a relabelled pair', expected: logged.pAB, actual: result.pAB };
+              }
+            }
+            compare(op.steps, result.steps);
+            // Steps beyond what the call took were a "Train now" right after it.
+            const rest = op.steps.slice(result.steps.length);
+            if (rest.length > 0) compare(rest, await api.train(rest.length));
+            this.relabelsDone++;
+            break;
+          }
           case 'train': {
             await configure(op.steps[0]!.cellId, op.steps[0]!.hyper, 1);
             compare(op.steps, await api.train(op.steps.length));
@@ -350,6 +380,8 @@ export class ReplayState {
     this.votesDone = 0;
     this.stepsDone = 0;
     this.votesTotal = plan.votes;
+    this.relabelsDone = 0;
+    this.relabelsTotal = plan.relabels;
     this.stepsTotal = plan.steps;
     this.maxLossDelta = null;
     this.maxMetricDelta = null;

@@ -53,6 +53,11 @@ const LOGGED_NAME: Partial<Record<keyof StepMetrics, string>> = {
   logpsRejected: METRIC.logpsRejected,
 };
 
+/** The most samples one Duel draw requests: best of 8 plus the plain sample (duel.svelte.ts `POOL_LIMITS`). */
+const LARGEST_DRAW_POOL = 9;
+
+const sameIds = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+
 /** Regenerating every pair would cost as much as the session did: check an even sample. */
 export const MAX_CANDIDATE_CHECKS = 12;
 
@@ -333,6 +338,13 @@ export class ReplayState {
       // Two samples of the policy from one request (what the Duel cell asks for).
       const ids = await this.#generate({ ...base, numSequences: 2 });
       pairs = [[first, ids[0]!], [second, ids[1]!]];
+      if (!pairs.every(([candidate, got]) => sameIds(candidate.tokenIds!, got))) {
+        // A reward-model rule (most uncertain of k, best of n) drew the pair from a larger
+        // request with the same seed; sequence b of a request does not depend on its size, so
+        // the largest pool the Duel cell draws holds both candidates.
+        const pool = await this.#generate({ ...base, numSequences: LARGEST_DRAW_POOL });
+        pairs = pairs.map(([candidate, got]) => [candidate, pool.find((p) => sameIds(candidate.tokenIds!, p)) ?? got]);
+      }
     } else if ((live(first) && isReference(second)) || (isReference(first) && live(second))) {
       // The policy against the reference: the reference's request is seeded one step on.
       const [mine, theirs] = live(first) ? [first, second] : [second, first];
@@ -346,8 +358,7 @@ export class ReplayState {
     for (const [candidate, ids] of pairs) {
       this.candidatesChecked++;
       const expected = candidate.tokenIds!;
-      const same = expected.length === ids.length && expected.every((t, i) => t === ids[i]);
-      if (same) continue;
+      if (sameIds(expected, ids)) continue;
       this.candidatesDiffering++;
       if (!this.firstDivergence) {
         const at = expected.findIndex((t, i) => t !== ids[i]);

@@ -235,7 +235,9 @@ describe('ReplayState with reward-model relabelling', () => {
     const prompts = ['The sea', 'A good day', 'They said'];
     const outcomes = ['a', 'b', 'a'] as const;
     for (const [i, prompt] of prompts.entries()) {
-      const gen = await service.generate({ prompt, numSequences: 2, maxNewTokens: sampling.maxTokens, temperature: 1, topK: 0, topP: 1, seed: 200 + i });
+      // The second pair is drawn as "most uncertain of 4" draws it: two of a 4-sample request.
+      const pool = await service.generate({ prompt, numSequences: i === 1 ? 4 : 2, maxNewTokens: sampling.maxTokens, temperature: 1, topK: 0, topP: 1, seed: 200 + i });
+      const gen = i === 1 ? { ...pool, texts: [pool.texts[3]!, pool.texts[1]!], tokenIds: [pool.tokenIds[3]!, pool.tokenIds[1]!] } : pool;
       doc = appendEvents(doc, [
         { type: 'prompt', cellId: duel.id, promptId: `p${i}`, text: prompt },
         {
@@ -286,6 +288,9 @@ describe('ReplayState with reward-model relabelling', () => {
     expect(replay.relabelsDone).toBe(7);
     expect(replay.stepsDone).toBe(3 * 2 + syntheticSteps);
     expect(replay.maxLossDelta).toBe(0);
+    // Including the pair drawn from a pool of 4, found among the regenerated pool.
+    expect(replay.candidatesChecked).toBe(6);
+    expect(replay.candidatesDiffering).toBe(0);
     expect(engine.policyStep).toBe(3 * 2 + syntheticSteps);
     expect(replay.unseenStepSeqs.size).toBe(0);
     expect((await fresh.score(PROBE)).sums).toEqual((await service.score(PROBE)).sums);

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('reward model in the duel', () => {
-  it('shows the most uncertain of 4 with its P(A≻B) ± std, and counts synthetic pairs after a vote without logging them', async () => {
+  it('shows the most uncertain of 4 with its P(A≻B) ± std, and logs synthetic pairs as reward-model calls, not votes, that a fresh browser replays', async () => {
     const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
     await routeTinyModel(context);
     const { page, errors } = await openApp(context, `${app.baseUrl}/`);

@@ -18,8 +18,8 @@ export function checkSessionIntegrity(doc: SessionDocument): string | null {
 
 /**
  * Checks `events[from…]` against everything before them: `seq` strictly increasing, undo
- * targets that exist and precede the undo, candidates for a prompt that was posed, votes on
- * candidates that were shown. `from` lets `appendEvents` check only the new events; the part
+ * targets that exist and precede the undo, candidates and relabelled pairs for a prompt that
+ * was posed, votes on candidates that were shown. `from` lets `appendEvents` check only the new events; the part
  * before `from` is taken as already valid, which keeps an append to a long log cheap.
  */
 export function checkEventLog(events: readonly SessionEvent[], from: number): string | null {
@@ -85,6 +85,12 @@ function checkEvent(
     }
     case 'vote':
       return checkVote(event, transcript);
+    case 'relabel':
+      // The fresh pair was sampled for a prompt the duel had posed.
+      if (!transcript.hasPrompt(event.promptId)) {
+        return `promptId: no earlier prompt event has id "${event.promptId}"`;
+      }
+      return null;
     default:
       return null;
   }

@@ -11,6 +11,7 @@ import { effectiveEvents } from './events.ts';
 import type {
   Candidate,
   PolicySnapshotRef,
+  RelabelEvent,
   Sampling,
   SessionDocument,
   TrainHyper,
@@ -44,6 +45,8 @@ export type ReplayStep =
       imported: boolean;
     })
   | (StepBase & { kind: 'vote'; vote: VoteEvent })
+  /** The reward model labelled a fresh pair: redo the call with the same token ids and bounds. */
+  | (StepBase & { kind: 'relabel'; relabel: RelabelEvent })
   | (StepBase & {
       kind: 'train';
       step: number;
@@ -96,6 +99,9 @@ export function* replayPlan(doc: SessionDocument): Generator<ReplayStep, void, u
       }
       case 'vote':
         yield { ...base, kind: 'vote', vote: event };
+        break;
+      case 'relabel':
+        yield { ...base, kind: 'relabel', relabel: event };
         break;
       case 'train_step':
         policyStep = event.step;

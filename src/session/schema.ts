@@ -404,20 +404,21 @@ export const PolicySnapshotRefSchema = v.object({
   name: v.optional(NameSchema),
 });
 
+/** A completion's sampled token ids, bounded like a candidate's text. */
+const TokenIdsSchema = v.pipe(
+  v.array(v.number()),
+  v.maxLength(L.maxTokenIdsPerCandidate, `holds more than ${formatCount(L.maxTokenIdsPerCandidate)} tokens`),
+  v.check(
+    (ids) => ids.every((id) => Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff),
+    'must hold token ids (whole numbers ≥ 0)',
+  ),
+);
+
 export const CandidateSchema = v.object({
   id: IdSchema,
   text: boundedText(L.maxCandidateChars),
   /** The sampled token ids, kept so replay can check it produced the same tokens. */
-  tokenIds: v.optional(
-    v.pipe(
-      v.array(v.number()),
-      v.maxLength(L.maxTokenIdsPerCandidate, `holds more than ${formatCount(L.maxTokenIdsPerCandidate)} tokens`),
-      v.check(
-        (ids) => ids.every((id) => Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff),
-        'must hold token ids (whole numbers ≥ 0)',
-      ),
-    ),
-  ),
+  tokenIds: v.optional(TokenIdsSchema),
   policySnapshot: PolicySnapshotRefSchema,
 });
 
@@ -512,6 +513,36 @@ export const TrainStepEventSchema = eventOf('train_step', {
   ),
 });
 
+/**
+ * The reward model labelled a fresh pair of policy samples after a vote (the Duel cell's
+ * relabelling: RLHF Workflow's online iterative DPO with AI feedback). Not a vote: no judge
+ * said anything, so it counts in no vote tally, rating or preference export. It is logged so
+ * that replay can make the same call at the same point of the log (the engine is
+ * deterministic: the reward model decides the same, and the same steps follow, which are the
+ * `train_step` events logged right after this one). Rejected calls are logged too: they change
+ * nothing in the engine, but replay checks that the reward model still rejects them, and the
+ * log keeps how often relabelling was refused.
+ *
+ * Added to version 2 without a version bump, like the objectives and duel opponents added
+ * before it: a document without relabel events is unchanged, and an older version-2 reader
+ * refuses one with such an event by its path (`events[i].type`) rather than misreading it.
+ */
+export const RelabelEventSchema = eventOf('relabel', {
+  promptId: IdSchema,
+  /** The two fresh completions' token ids, in the order the engine was given them. */
+  aIds: TokenIdsSchema,
+  bIds: TokenIdsSchema,
+  /** The bounds the call ran with (the duel's settings may have changed since). */
+  minConfidence: numberInRange(0.5, 1),
+  maxStd: numberInRange(0, 0.5),
+  /** The engine's outcome: whether the pair entered the policy's buffer, and the reward model's vote. */
+  accepted: v.boolean(),
+  preferred: v.picklist(['a', 'b']),
+  pAB: numberInRange(0, 1),
+  /** Std of P(A≻B) over the reward model's heads. */
+  std: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.maxValue(1, 'must be at most 1')),
+});
+
 export const SnapshotEventSchema = eventOf('snapshot', {
   name: NameSchema,
   step: wholeNumber(0, Number.MAX_SAFE_INTEGER),
@@ -525,6 +556,7 @@ export const SessionEventSchema = v.variant('type', [
   VoteEventSchema,
   UndoEventSchema,
   TrainStepEventSchema,
+  RelabelEventSchema,
   SnapshotEventSchema,
   SeedEventSchema,
 ]);
@@ -597,6 +629,7 @@ export type RankVoteEvent = Extract<VoteEvent, { kind: 'rank' }>;
 export type ThumbsVoteEvent = Extract<VoteEvent, { kind: 'thumbs' }>;
 export type UndoEvent = EventOf<'undo'>;
 export type TrainStepEvent = EventOf<'train_step'>;
+export type RelabelEvent = EventOf<'relabel'>;
 export type SnapshotEvent = EventOf<'snapshot'>;
 export type SeedEvent = EventOf<'seed'>;
 export type Candidate = v.InferOutput<typeof CandidateSchema>;

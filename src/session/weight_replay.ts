@@ -17,13 +17,20 @@
  * train steps that follows it directly (configuring `stepsPerVote` to the run's length), and
  * turns any other run into `train(n)`. Runs are split where the recorded hyperparameters change.
  *
+ * Reward-model relabelling. After a vote the Duel cell may have the reward model label fresh
+ * pairs (`relabel` events, one per engine call, accepted or not). An accepted pair entered the
+ * policy's buffer and its call took the optimizer steps logged right after the event; replay
+ * makes the same call at the same point (the reward model has then seen the same votes, so it
+ * decides the same) and gives it those steps, as it gives a vote its own. A rejected call
+ * changed nothing in the engine; replay redoes it anyway to check that the decision holds.
+ *
  * Restarts. The trainer numbers its steps from 1 after every model load, and the log records
  * that number. When the numbers go back (a reload before replay existed, the Policy cell run
  * again, a cancelled replay followed by new votes), the weights that existed when the log was
  * written started from the checkpoint there: replay redoes only the learning after the last
  * restart, and the steps before it are reported as not in the weights.
  */
-import type { CandidatesEvent, PairVoteEvent, RankVoteEvent, SessionDocument, ThumbsVoteEvent, TrainHyper, TrainStepEvent } from './schema.ts';
+import type { CandidatesEvent, PairVoteEvent, RankVoteEvent, RelabelEvent, SessionDocument, ThumbsVoteEvent, TrainHyper, TrainStepEvent } from './schema.ts';
 import { IMPORTED_SNAPSHOT } from './dataset.ts';
 
 /** One logged optimizer step, as replay must reproduce it. */
@@ -45,6 +52,11 @@ export type WeightReplayOp =
    */
   | { kind: 'rank'; seq: number; vote: RankVoteEvent; prompt: string; rankedIds: number[][]; steps: LoggedStep[] }
   | { kind: 'thumbs'; seq: number; vote: ThumbsVoteEvent; prompt: string; completionIds: number[]; steps: LoggedStep[] }
+  /**
+   * The reward model labelled a fresh pair: `relabel` with the logged token ids and bounds,
+   * training (`steps.length` steps) when steps were logged right after it. Not a vote.
+   */
+  | { kind: 'relabel'; seq: number; relabel: RelabelEvent; prompt: string; steps: LoggedStep[] }
   /** "Train now": `train(steps.length)` on the buffer as it is. */
   | { kind: 'train'; steps: LoggedStep[] }
   /** The Arena cell saved the weights here under `name` (its recorded `step`). */
@@ -56,6 +68,8 @@ export interface WeightReplayPlan {
   ops: WeightReplayOp[];
   /** Votes that replay sends to the engine (pairs, rankings and thumbs). */
   votes: number;
+  /** Reward-model relabelling calls replay redoes (accepted and rejected; none is a vote). */
+  relabels: number;
   /** Optimizer steps the plan redoes. */
   steps: number;
   /** Logged steps before the last restart: the weights at the end of the log never saw them. */
@@ -171,6 +185,15 @@ export function planWeightReplay(doc: SessionDocument, options: WeightReplayOpti
         }
         break;
       }
+      case 'relabel': {
+        open = null;
+        const prompt = prompts.get(event.promptId);
+        // Live, the Duel cell relabels only when a Train cell learns from it.
+        if (prompt === undefined || !options.learnsFrom(event.cellId)) break;
+        open = { kind: 'relabel', seq: event.seq, relabel: event, prompt, steps: [] };
+        ops.push(open);
+        break;
+      }
       case 'snapshot':
         ops.push({ kind: 'snapshot', seq: event.seq, name: event.name, step: event.step });
         open = null;
@@ -182,10 +205,12 @@ export function planWeightReplay(doc: SessionDocument, options: WeightReplayOpti
     }
   }
   let votes = 0;
+  let relabels = 0;
   let steps = 0;
   for (const op of ops) {
     if (op.kind === 'pair' || op.kind === 'rank' || op.kind === 'thumbs') votes++;
+    if (op.kind === 'relabel') relabels++;
     if ('steps' in op) steps += op.steps.length;
   }
-  return { ops, votes, steps, stepsBeforeRestart, restartSeq, gaps };
+  return { ops, votes, relabels, steps, stepsBeforeRestart, restartSeq, gaps };
 }

@@ -25,7 +25,7 @@ import {
   type SessionCell,
   type SessionDocument,
 } from '../session/index';
-import type { ModelSource } from '../worker_api/engine_api';
+import type { ModelSource, StepMetrics } from '../worker_api/engine_api';
 import { PAIR_SELECTIONS, type PairSelection } from '../worker_api/arena_api';
 import { ArenaState, battlesOf, proposeArenaPair } from './arena.svelte';
 import {
@@ -328,6 +328,12 @@ export class AppState implements DuelHost {
   async afterRanking(vote: RankingHandoff): Promise<void> {
     const { duelId, ...ranking } = vote;
     await this.#learnFrom(duelId, (train, config, health) => train.feedbackRanking(ranking, config, health));
+  }
+
+  /** Logs a relabelled pair's optimizer steps through the Train cell that learns from the duel. */
+  logRelabelSteps(duelId: string, steps: StepMetrics[], generation: number): void {
+    const trainCell = trainCellForDuel(this.session.doc, duelId);
+    if (trainCell) this.train(trainCell.id).logSyntheticSteps(steps, trainCell.config, generation);
   }
 
   /** Runs `learn` on the Train cell that learns from `duelId` (if any), with prompts for KL checks. */

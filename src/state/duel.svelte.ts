@@ -17,7 +17,7 @@ import {
   type PairOutcome,
   type PolicySnapshotRef,
 } from '../session/index';
-import type { AnnotatorSpec, GenerateChunk, GenerateRequest, RelabelResult } from '../worker_api/engine_api';
+import type { AnnotatorSpec, GenerateChunk, GenerateRequest, RelabelResult, StepMetrics } from '../worker_api/engine_api';
 import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
@@ -183,6 +183,12 @@ export interface DuelHost {
   /** The same for a thumbs vote and for a ranking. */
   afterThumbs(vote: ThumbsHandoff): Promise<void>;
   afterRanking(vote: RankingHandoff): Promise<void>;
+  /**
+   * Logs the optimizer steps a reward-model-labelled pair took as the linked Train cell's
+   * `train_step` events (after the duel has logged the `relabel` event), unless the session
+   * changed since `generation`.
+   */
+  logRelabelSteps(duelId: string, steps: StepMetrics[], generation: number): void;
   /** The page's ONNX judge worker (shared by every duel: one ORT queue). */
   readonly judges: JudgeClient;
   /** The next arena battle for this duel, or why there is none. */
@@ -844,9 +850,11 @@ export class DuelState {
    * Online iterative DPO with AI feedback (RLHF Workflow, Xiong et al. 2024): after a vote,
    * the reward model labels R fresh pairs of policy samples for the same prompt, and the
    * confident ones it agrees on train the policy as synthetic votes. They are not logged as
-   * votes (the session log records only what the judge said), and they run only when a Train
-   * cell learns from this duel, with its "update after every vote" choice. Samples are seeded
-   * by the draw, so the same vote gets the same fresh pairs.
+   * votes (votes record only what the judge said): each call is a `relabel` event, accepted or
+   * not, followed by the `train_step`s it took, so the charts show those steps and a replay
+   * redoes the call. They run only when a Train cell learns from this duel, with its "update
+   * after every vote" choice. Samples are seeded by the draw, so the same vote gets the same
+   * fresh pairs.
    */
   async #relabelAfterVote(pair: DuelPair, promptIds: number[]): Promise<void> {
     const pairs = this.relabelPairs;
@@ -886,19 +894,39 @@ export class DuelState {
     for (let r = 0; r < pairs; r++) {
       // Another session was opened meanwhile: its policy must not learn this one's pairs.
       if (generation !== this.host.session.generation) break;
-      last = await api.relabel({
+      const request = {
         promptIds,
         aIds: chunk.tokenIds[2 * r]!,
         bIds: chunk.tokenIds[2 * r + 1]!,
         minConfidence: this.relabelMinConfidence,
         maxStd: this.relabelMaxStd,
         train,
-      });
+      };
+      last = await api.relabel(request);
       if (last.accepted) accepted++;
       else rejectedReason = last.rejectedReason ?? null;
       steps += last.steps.length;
       const lastStep = last.steps[last.steps.length - 1];
       if (lastStep) this.host.engine.policyStep = Math.max(this.host.engine.policyStep, lastStep.step);
+      // The call, then its steps: replay gives a relabel the steps logged right after it.
+      const logged = this.host.session.apply(
+        (doc) =>
+          appendEvent(doc, {
+            type: 'relabel',
+            cellId: this.cellId,
+            promptId: pair.promptId,
+            aIds: request.aIds,
+            bIds: request.bIds,
+            minConfidence: request.minConfidence,
+            maxStd: request.maxStd,
+            accepted: last!.accepted,
+            preferred: last!.preferred,
+            pAB: last!.pAB,
+            std: last!.std,
+          }),
+        generation,
+      );
+      if (logged) this.host.logRelabelSteps(this.cellId, last.steps, generation);
     }
     if (!last) return;
     const before = this.synthetic ?? emptySynthetic();

@@ -15,6 +15,10 @@
  * |Δ| ≤ 1e-3 + 1e-3·|logged|. Sampled tokens can differ across backends where two
  * probabilities are within that noise of each other: a token mismatch on another backend is
  * reported, not treated as a failure.
+ *
+ * Reward-model relabelling calls are redone with the logged token ids and bounds; a replayed
+ * call whose decision (accepted or not, which side, P(A≻B) within tolerance) differs from the
+ * log's is a divergence like a differing step.
  */
 import {
   opSeq,
@@ -48,6 +52,11 @@ const LOGGED_NAME: Partial<Record<keyof StepMetrics, string>> = {
   logpsChosen: METRIC.logpsChosen,
   logpsRejected: METRIC.logpsRejected,
 };
+
+/** The most samples one Duel draw requests: best of 8 plus the plain sample (duel.svelte.ts `POOL_LIMITS`). */
+const LARGEST_DRAW_POOL = 9;
+
+const sameIds = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
 /** Regenerating every pair would cost as much as the session did: check an even sample. */
 export const MAX_CANDIDATE_CHECKS = 12;
@@ -96,6 +105,9 @@ export class ReplayState {
   status = $state<ReplayStatus>('idle');
   votesDone = $state(0);
   votesTotal = $state(0);
+  /** Reward-model relabelling calls redone (not votes). */
+  relabelsDone = $state(0);
+  relabelsTotal = $state(0);
   stepsDone = $state(0);
   stepsTotal = $state(0);
   /** Largest |Δloss| between a replayed step and the log, over the steps replayed so far. */
@@ -252,6 +264,29 @@ export class ReplayState {
             this.votesDone++;
             break;
           }
+          case 'relabel': {
+            const logged = op.relabel;
+            const train = op.steps.length > 0;
+            // Without steps the trainer's settings do not matter: the call only fills the buffer.
+            if (train) await configure(trainCellForDuel(doc, logged.cellId)?.id, op.steps[0]!.hyper, op.steps.length);
+            let ids = promptIds.get(op.prompt);
+            if (!ids) promptIds.set(op.prompt, (ids = await this.engine.promptIds(op.prompt)));
+            const result = await api.relabel({ promptIds: ids, aIds: logged.aIds, bIds: logged.bIds, minConfidence: logged.minConfidence, maxStd: logged.maxStd, train });
+            if (!this.firstDivergence) {
+              const decision = (r: { accepted: boolean; preferred: string }) => `${r.accepted ? 'accepted' : 'rejected'}, ${r.preferred.toUpperCase()} preferred`;
+              if (result.accepted !== logged.accepted || result.preferred !== logged.preferred) {
+                this.firstDivergence = { seq: logged.seq, what: 'the reward model’s relabelling decision', expected: decision(logged), actual: decision(result) };
+              } else if (!withinTolerance(logged.pAB, result.pAB)) {
+                this.firstDivergence = { seq: logged.seq, what: 'P(A≻B) of a relabelled pair', expected: logged.pAB, actual: result.pAB };
+              }
+            }
+            compare(op.steps, result.steps);
+            // Steps beyond what the call took were a "Train now" right after it.
+            const rest = op.steps.slice(result.steps.length);
+            if (rest.length > 0) compare(rest, await api.train(rest.length));
+            this.relabelsDone++;
+            break;
+          }
           case 'train': {
             await configure(op.steps[0]!.cellId, op.steps[0]!.hyper, 1);
             compare(op.steps, await api.train(op.steps.length));
@@ -303,6 +338,13 @@ export class ReplayState {
       // Two samples of the policy from one request (what the Duel cell asks for).
       const ids = await this.#generate({ ...base, numSequences: 2 });
       pairs = [[first, ids[0]!], [second, ids[1]!]];
+      if (!pairs.every(([candidate, got]) => sameIds(candidate.tokenIds!, got))) {
+        // A reward-model rule (most uncertain of k, best of n) drew the pair from a larger
+        // request with the same seed; sequence b of a request does not depend on its size, so
+        // the largest pool the Duel cell draws holds both candidates.
+        const pool = await this.#generate({ ...base, numSequences: LARGEST_DRAW_POOL });
+        pairs = pairs.map(([candidate, got]) => [candidate, pool.find((p) => sameIds(candidate.tokenIds!, p)) ?? got]);
+      }
     } else if ((live(first) && isReference(second)) || (isReference(first) && live(second))) {
       // The policy against the reference: the reference's request is seeded one step on.
       const [mine, theirs] = live(first) ? [first, second] : [second, first];
@@ -316,8 +358,7 @@ export class ReplayState {
     for (const [candidate, ids] of pairs) {
       this.candidatesChecked++;
       const expected = candidate.tokenIds!;
-      const same = expected.length === ids.length && expected.every((t, i) => t === ids[i]);
-      if (same) continue;
+      if (sameIds(expected, ids)) continue;
       this.candidatesDiffering++;
       if (!this.firstDivergence) {
         const at = expected.findIndex((t, i) => t !== ids[i]);
@@ -350,6 +391,8 @@ export class ReplayState {
     this.votesDone = 0;
     this.stepsDone = 0;
     this.votesTotal = plan.votes;
+    this.relabelsDone = 0;
+    this.relabelsTotal = plan.relabels;
     this.stepsTotal = plan.steps;
     this.maxLossDelta = null;
     this.maxMetricDelta = null;

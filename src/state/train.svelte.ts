@@ -173,6 +173,15 @@ export class TrainState {
     }
   }
 
+  /**
+   * Logs steps the engine took outside this cell's own calls: after a reward-model-labelled
+   * pair (the Duel cell's relabelling, whose `relabel` event precedes them in the log), so the
+   * charts show them and replay finds them right after the call that took them.
+   */
+  logSyntheticSteps(steps: StepMetrics[], config: TrainConfig, generation: number): void {
+    this.#logSteps(steps, config, this.rm, null, generation);
+  }
+
   /** KL to the reference and collapse indicators, on request. */
   async measureHealth(request: HealthRequest): Promise<void> {
     if (!this.engine.ready) {

@@ -90,6 +90,8 @@ function duelHarness() {
     arenaPair: async () => 'no arena in this test',
     afterThumbs: async () => undefined,
     afterRanking: async () => undefined,
+    // Relabelling is off in these tests (no relabel calls, so no steps to log).
+    logRelabelSteps: () => undefined,
     // Never asked in these tests (the judge is a person): the worker is spawned only on first use.
     judges: new JudgeClient(),
   };

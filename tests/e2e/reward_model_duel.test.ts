@@ -2,7 +2,8 @@
  * The reward model in the Duel cell, through the real UI: a pairwise duel switched to "most
  * uncertain of 4" shows the pair the reward-model heads disagree on with a note saying why, and
  * relabelling (the reward model labels fresh pairs after each vote) trains the policy on
- * synthetic pairs that the cell counts but the session log does not record as votes.
+ * synthetic pairs that the cell counts and the session log records as reward-model calls, not
+ * as votes; the exported session, opened in a fresh browser, replays them to the same weights.
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('reward model in the duel', () => {
-  it('shows the most uncertain of 4 with its P(A≻B) ± std, and counts synthetic pairs after a vote without logging them', async () => {
+  it('shows the most uncertain of 4 with its P(A≻B) ± std, and logs synthetic pairs as reward-model calls, not votes, that a fresh browser replays', async () => {
     const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
     await routeTinyModel(context);
     const { page, errors } = await openApp(context, `${app.baseUrl}/`);
@@ -63,13 +64,36 @@ describe('reward model in the duel', () => {
     // For a person to look at: the uncertainty note and the synthetic-pair count.
     await page.getByTestId('cell-duel').screenshot({ path: resolve(ensureArtifacts(), 'duel_reward_model.png') });
 
-    // The log holds the one vote a person cast, not the reward model's labels.
-    const { text } = await downloadText(page, () => page.getByTestId('export-session').click());
-    const doc = JSON.parse(text) as SessionDocument;
+    // The log holds the one vote a person cast; the reward model's labels are relabel events,
+    // each followed by the 2 steps it took (the starter Train cell's steps per vote).
+    const exported = await downloadText(page, () => page.getByTestId('export-session').click());
+    const doc = JSON.parse(exported.text) as SessionDocument;
     const votes = doc.events.filter((e) => e.type === 'vote');
     expect(votes).toHaveLength(1);
     expect(votes[0]).toMatchObject({ kind: 'pair', judge: 'human', outcome: 'a' });
+    expect(doc.events.filter((e) => e.type === 'relabel').map((e) => e.type === 'relabel' && e.accepted)).toEqual([true, true]);
+    const kinds = doc.events.filter((e) => e.type === 'vote' || e.type === 'relabel' || e.type === 'train_step').map((e) => e.type);
+    expect(kinds).toEqual(['vote', 'train_step', 'train_step', 'relabel', 'train_step', 'train_step', 'relabel', 'train_step', 'train_step']);
+    // The Train cell charts the synthetic steps with the vote's.
+    await expect.poll(() => page.getByTestId('train-status').innerText()).toBe('6 steps');
     expect(errors).toEqual([]);
+
+    // A fresh browser opens the file and replays the vote and both relabelling calls.
+    const fresh = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await routeTinyModel(fresh);
+    const other = await openApp(fresh, `${app.baseUrl}/`);
+    await waitForModel(other.page);
+    await other.page.getByTestId('import-file').setInputFiles({ name: exported.name, mimeType: 'application/json', buffer: Buffer.from(exported.text) });
+    await waitForModel(other.page);
+    const status = other.page.getByTestId('replay-status');
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+    expect(await status.getAttribute('data-match')).toBe('true');
+    expect(await other.page.getByTestId('replay-result').innerText()).toMatch(/^Replay matches the log: 6 optimizer steps from 1 vote and 2 reward-model relabelling calls/);
+    // The pairs (drawn as the most uncertain of 4) were regenerated token for token.
+    expect(await other.page.getByTestId('replay-result').innerText()).toMatch(/; [1-9]\d* regenerated candidates identical\)/);
+    expect(Number(await other.page.getByTestId('policy-step').getAttribute('data-step'))).toBe(6);
+    expect(other.errors).toEqual([]);
+    await fresh.close();
     await context.close();
   });
 });

@@ -206,3 +206,115 @@ describe('ReplayState with rankings and thumbs', () => {
     expect((await fresh.score(PROBE)).sums).toEqual((await service.score(PROBE)).sums);
   });
 });
+
+describe('ReplayState with reward-model relabelling', () => {
+  /** Per vote, R fresh pairs the reward model labels (as the Duel cell's relabelling does). */
+  const RELABEL_PAIRS = 2;
+
+  /**
+   * Three judged pairs, each followed by the reward model labelling two fresh pairs with bounds
+   * that accept any label (confidence ≥ ½, std ≤ ½), logged as the Duel and Train cells log
+   * them: the `relabel` event, then the `train_step`s its call took. The last call asks for
+   * confidence 1, which the reward model never reaches: a rejected call.
+   */
+  async function relabelSession(): Promise<{ doc: SessionDocument; service: EngineService; accepted: number; syntheticSteps: number }> {
+    const { service } = await loadedEngine();
+    const nextId = createIdGenerator({ seed: 11 });
+    const duel = createCell('duel', nextId, { config: { mode: 'pairwise', candidatesPerPrompt: 2, judge: { kind: 'human' }, sampling, seed: 1, relabel: { pairs: RELABEL_PAIRS, minConfidence: 0.5, maxStd: 0.5 } } });
+    const train = createCell('train', nextId, { config: { ...trainConfig, duelCellId: duel.id } });
+    let doc = createSession({ title: 'Relabel', now: 0, cells: [duel, train] });
+    await service.configureTrainer(trainerSettings(trainConfig));
+    const log = (steps: StepMetrics[]) => {
+      doc = appendEvents(
+        doc,
+        steps.map((step) => ({ type: 'train_step' as const, cellId: train.id, step: step.step, hyper: { objective: 'sigmoid' as const, beta: 0.5, epsilon: 0, lr: 1e-3, batchSize: 4, seed: 0 }, metrics: stepMetricsRecord(step, null, null) })),
+      );
+    };
+    let accepted = 0;
+    let syntheticSteps = 0;
+    const prompts = ['The sea', 'A good day', 'They said'];
+    const outcomes = ['a', 'b', 'a'] as const;
+    for (const [i, prompt] of prompts.entries()) {
+      // The second pair is drawn as "most uncertain of 4" draws it: two of a 4-sample request.
+      const pool = await service.generate({ prompt, numSequences: i === 1 ? 4 : 2, maxNewTokens: sampling.maxTokens, temperature: 1, topK: 0, topP: 1, seed: 200 + i });
+      const gen = i === 1 ? { ...pool, texts: [pool.texts[3]!, pool.texts[1]!], tokenIds: [pool.tokenIds[3]!, pool.tokenIds[1]!] } : pool;
+      doc = appendEvents(doc, [
+        { type: 'prompt', cellId: duel.id, promptId: `p${i}`, text: prompt },
+        {
+          type: 'candidates',
+          cellId: duel.id,
+          promptId: `p${i}`,
+          seed: 200 + i,
+          sampling,
+          candidates: [
+            { id: `a${i}`, text: gen.texts[0]!, tokenIds: gen.tokenIds[0]!, policySnapshot: { step: service.step } },
+            { id: `b${i}`, text: gen.texts[1]!, tokenIds: gen.tokenIds[1]!, policySnapshot: { step: service.step } },
+          ],
+        },
+        { type: 'vote', kind: 'pair', cellId: duel.id, promptId: `p${i}`, a: `a${i}`, b: `b${i}`, outcome: outcomes[i]!, shownOrder: [`a${i}`, `b${i}`], judge: 'human' },
+      ]);
+      log((await service.feedback({ prompt, promptIds: gen.promptIds, aIds: gen.tokenIds[0]!, bIds: gen.tokenIds[1]!, outcome: outcomes[i]!, train: true })).steps);
+      const fresh = await service.generate({ prompt, numSequences: 2 * RELABEL_PAIRS, maxNewTokens: sampling.maxTokens, temperature: 1, topK: 0, topP: 1, seed: 300 + i });
+      const calls = Array.from({ length: RELABEL_PAIRS }, (_, r) => ({ aIds: fresh.tokenIds[2 * r]!, bIds: fresh.tokenIds[2 * r + 1]!, minConfidence: 0.5, maxStd: 0.5 }));
+      if (i === prompts.length - 1) calls.push({ aIds: fresh.tokenIds[0]!, bIds: fresh.tokenIds[3]!, minConfidence: 1, maxStd: 0.5 });
+      for (const call of calls) {
+        const result = await service.relabel({ promptIds: gen.promptIds, ...call, train: true });
+        if (result.accepted) accepted++;
+        syntheticSteps += result.steps.length;
+        doc = appendEvents(doc, [{ type: 'relabel', cellId: duel.id, promptId: `p${i}`, ...call, accepted: result.accepted, preferred: result.preferred, pAB: result.pAB, std: result.std }]);
+        log(result.steps);
+      }
+    }
+    return { doc, service, accepted, syntheticSteps };
+  }
+
+  it('redoes the relabelling calls and reaches the same weights, with no divergence', async () => {
+    const { doc, service, accepted, syntheticSteps } = await relabelSession();
+    // Every call but the last (confidence 1) was accepted and took stepsPerVote = 2 steps.
+    expect(accepted).toBe(3 * RELABEL_PAIRS);
+    expect(syntheticSteps).toBe(3 * RELABEL_PAIRS * 2);
+    const relabels = doc.events.filter((e) => e.type === 'relabel');
+    expect(relabels.map((e) => e.accepted)).toEqual([true, true, true, true, true, true, false]);
+    expect(doc.events.filter((e) => e.type === 'vote')).toHaveLength(3);
+
+    const { service: fresh, engine } = await loadedEngine();
+    const replay = new ReplayState(engine);
+    await replay.run(doc);
+    expect(replay.status).toBe('done');
+    expect(replay.error).toBeNull();
+    expect(replay.plan?.gaps).toEqual([]);
+    expect(replay.firstDivergence).toBeNull();
+    expect(replay.votesDone).toBe(3);
+    expect(replay.relabelsDone).toBe(7);
+    expect(replay.stepsDone).toBe(3 * 2 + syntheticSteps);
+    expect(replay.maxLossDelta).toBe(0);
+    // Including the pair drawn from a pool of 4, found among the regenerated pool.
+    expect(replay.candidatesChecked).toBe(6);
+    expect(replay.candidatesDiffering).toBe(0);
+    expect(engine.policyStep).toBe(3 * 2 + syntheticSteps);
+    expect(replay.unseenStepSeqs.size).toBe(0);
+    expect((await fresh.score(PROBE)).sums).toEqual((await service.score(PROBE)).sums);
+
+    // The same log without its relabel events replays the synthetic steps as "Train now" on a
+    // buffer that never held the synthetic pairs: other weights. The events are what it takes.
+    const withoutRelabels: SessionDocument = { ...doc, events: doc.events.filter((e) => e.type !== 'relabel') };
+    const { service: other, engine: otherEngine } = await loadedEngine();
+    const blind = new ReplayState(otherEngine);
+    await blind.run(withoutRelabels);
+    expect(blind.relabelsDone).toBe(0);
+    expect((await other.score(PROBE)).sums).not.toEqual((await service.score(PROBE)).sums);
+  });
+
+  it('says where the log contradicts the reward model’s relabelling decision', async () => {
+    const { doc } = await relabelSession();
+    const rejected = doc.events.find((e) => e.type === 'relabel' && !e.accepted)!;
+    const tampered: SessionDocument = { ...doc, events: doc.events.map((e) => (e.seq === rejected.seq && e.type === 'relabel' ? { ...e, accepted: true } : e)) };
+    const { engine } = await loadedEngine();
+    const replay = new ReplayState(engine);
+    await replay.run(tampered);
+    expect(replay.status).toBe('done');
+    expect(replay.firstDivergence).toMatchObject({ seq: rejected.seq, what: 'the reward model’s relabelling decision' });
+    expect(replay.firstDivergence?.expected).toMatch(/^accepted, [AB] preferred$/);
+    expect(replay.firstDivergence?.actual).toMatch(/^rejected, [AB] preferred$/);
+  });
+});

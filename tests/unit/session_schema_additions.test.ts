@@ -1,6 +1,7 @@
 /**
  * Optional fields added to version 2 without a version bump: a duel's `opponent` ("Who writes
- * the candidates") and a Simulate cell's stored `result`. Old documents without them still
+ * the candidates") and a Simulate cell's stored `result`; and the `relabel` event (the reward
+ * model labelling a fresh pair), which is not a vote. Old documents without them still
  * open; documents with them validate, keep them through serialize → parse, and bad values are
  * refused with a path.
  */
@@ -8,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import {
   SESSION_LIMITS,
   SessionEditError,
+  appendEvents,
+  exportDatasetJsonl,
   boundSimulationResult,
   createCell,
   createIdGenerator,
@@ -19,6 +22,7 @@ import {
   type SessionDocument,
 } from '../../src/session/index.ts';
 import type { SimulationSummary } from '../../src/worker_api/engine_api.ts';
+import { countVotes } from '../../src/state/links.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -143,5 +147,79 @@ describe('duel reward-model options', () => {
     expect(reopened.kind === 'duel' && reopened.config).toMatchObject({ opponent: 'bestofn', pairSelection: { k: 5 }, bestOfN: { n: 4 }, relabel: { pairs: 2 } });
     expect(() => updateCell(doc, duelId, { config: { ...config, pairSelection: { rule: 'uncertain', k: 50 } } })).toThrow(SessionEditError);
     expect(() => updateCell(doc, duelId, { config: { ...config, relabel: { pairs: 2, minConfidence: 0.2, maxStd: 0.1 } } })).toThrow(SessionEditError);
+  });
+});
+
+describe('a relabel event (the reward model labelled a fresh pair)', () => {
+  /** A human vote on a policy-vs-reference pair, then two relabelling calls on its prompt. */
+  function relabelled(): { doc: SessionDocument; duelId: string } {
+    const { doc, duelId } = sessionWith();
+    const shown = appendEvents(
+      doc,
+      [
+        { type: 'prompt', cellId: duelId, promptId: 'p0', text: 'The sea' },
+        {
+          type: 'candidates',
+          cellId: duelId,
+          promptId: 'p0',
+          seed: 1,
+          sampling: { temperature: 1, topK: 0, topP: 1, maxTokens: 4 },
+          candidates: [
+            { id: 'a0', text: ' is calm', tokenIds: [318, 9480], policySnapshot: { step: 0 } },
+            { id: 'b0', text: ' rose', tokenIds: [8278], policySnapshot: { step: 0, name: 'reference' } },
+          ],
+        },
+        { type: 'vote', kind: 'pair', cellId: duelId, promptId: 'p0', a: 'a0', b: 'b0', outcome: 'a', shownOrder: ['a0', 'b0'], judge: 'human' },
+      ],
+      T0,
+    );
+    const withRelabels = appendEvents(
+      shown,
+      [
+        { type: 'relabel', cellId: duelId, promptId: 'p0', aIds: [11, 12], bIds: [13], minConfidence: 0.5, maxStd: 0.5, accepted: true, preferred: 'b', pAB: 0.25, std: 0.04 },
+        { type: 'relabel', cellId: duelId, promptId: 'p0', aIds: [14], bIds: [], minConfidence: 0.9, maxStd: 0.1, accepted: false, preferred: 'a', pAB: 0.6, std: 0.2 },
+      ],
+      T0,
+    );
+    return { doc: withRelabels, duelId };
+  }
+
+  it('keeps its token ids, bounds and outcome through serialize → parse', () => {
+    const { doc } = relabelled();
+    const reopened = roundTrip(doc);
+    expect(reopened.events.filter((e) => e.type === 'relabel')).toEqual(doc.events.filter((e) => e.type === 'relabel'));
+    expect(reopened.events.at(-2)).toMatchObject({ type: 'relabel', promptId: 'p0', aIds: [11, 12], bIds: [13], accepted: true, preferred: 'b', pAB: 0.25 });
+  });
+
+  it('refuses bad values and a prompt that was never posed, by path', () => {
+    const { doc } = relabelled();
+    const refused = (edit: (event: Record<string, unknown>) => void): string => {
+      const file = JSON.parse(serializeSession(doc)) as { events: Record<string, unknown>[] };
+      edit(file.events.at(-1)!);
+      const parsed = parseSessionDocument(JSON.stringify(file));
+      if (parsed.ok) throw new Error('accepted a bad relabel event');
+      return parsed.error;
+    };
+    const at = `events[${doc.events.length - 1}]`;
+    expect(refused((e) => (e['pAB'] = 1.5))).toContain(`${at}.pAB: must be at most 1`);
+    expect(refused((e) => (e['minConfidence'] = 0.2))).toContain(`${at}.minConfidence: must be at least 0.5`);
+    expect(refused((e) => (e['maxStd'] = 0.9))).toContain(`${at}.maxStd: must be at most 0.5`);
+    expect(refused((e) => (e['preferred'] = 'tie'))).toContain(`${at}.preferred`);
+    expect(refused((e) => delete e['accepted'])).toContain(`${at}.accepted`);
+    expect(refused((e) => (e['aIds'] = [1, -2]))).toContain(`${at}.aIds: must hold token ids`);
+    expect(refused((e) => (e['bIds'] = Array.from({ length: SESSION_LIMITS.maxTokenIdsPerCandidate + 1 }, () => 1)))).toContain(`${at}.bIds: holds more than 8 192 tokens`);
+    expect(refused((e) => (e['promptId'] = 'p9'))).toContain(`${at}.promptId: no earlier prompt event has id "p9"`);
+  });
+
+  it('is not a vote: vote counts and every data export are as without it', () => {
+    const { doc, duelId } = relabelled();
+    const humanOnly: SessionDocument = { ...doc, events: doc.events.filter((e) => e.type !== 'relabel') };
+    expect(countVotes(doc.events, duelId)).toBe(1);
+    for (const kind of ['preference', 'thumbs', 'ranking', 'battles'] as const) {
+      expect(exportDatasetJsonl(doc, kind)).toBe(exportDatasetJsonl(humanOnly, kind));
+    }
+    // The one human vote is in the exports; neither relabelled pair is.
+    expect(exportDatasetJsonl(doc, 'preference').trim().split('\n')).toHaveLength(1);
+    expect(exportDatasetJsonl(doc, 'battles').trim().split('\n')).toHaveLength(1);
   });
 });

@@ -59,13 +59,31 @@ class LogBuilder {
     return this.add(numbers.map((step) => ({ type: 'train_step', cellId: this.train.id, step, hyper, metrics: { loss: 0.69 } })));
   }
 
+  /** A reward-model relabelling call on the latest prompt (what the Duel cell logs after a vote). */
+  relabel(accepted: boolean): this {
+    const n = this.#pairs - 1;
+    return this.add([
+      { type: 'relabel', cellId: this.duel.id, promptId: `p${n}`, aIds: [5, n], bIds: [6, n], minConfidence: 0.5, maxStd: 0.5, accepted, preferred: 'b', pAB: 0.3, std: 0.05 },
+    ]);
+  }
+
   plan(learns = true) {
     return planWeightReplay(this.doc, { learnsFrom: (id) => learns && id === this.duel.id });
   }
 }
 
 const shape = (plan: ReturnType<LogBuilder['plan']>) =>
-  plan.ops.filter((op) => op.kind !== 'candidates').map((op) => (op.kind === 'train' ? `train×${op.steps.length}` : op.kind === 'pair' ? `${op.vote.outcome}+${op.steps.length}` : op.kind));
+  plan.ops
+    .filter((op) => op.kind !== 'candidates')
+    .map((op) =>
+      op.kind === 'train'
+        ? `train×${op.steps.length}`
+        : op.kind === 'pair'
+          ? `${op.vote.outcome}+${op.steps.length}`
+          : op.kind === 'relabel'
+            ? `relabel(${op.relabel.accepted ? 'accepted' : 'rejected'})+${op.steps.length}`
+            : op.kind,
+    );
 
 describe('planWeightReplay', () => {
   it('gives each vote the steps logged right after it, and other runs to train(n)', () => {
@@ -185,5 +203,45 @@ describe('planWeightReplay', () => {
     const before = shape(log.plan());
     log.doc = undoEvent(log.doc, seq, log.duel.id, T0);
     expect(shape(log.plan())).toEqual(before);
+  });
+
+  it('redoes reward-model relabelling calls with the steps logged right after each, counting none as a vote', () => {
+    const log = new LogBuilder();
+    log.vote('a');
+    log.steps(1, 2);
+    log.relabel(true);
+    log.steps(3, 4);
+    log.relabel(false);
+    log.relabel(true);
+    log.steps(5, 6);
+    log.vote('tie');
+    log.relabel(true); // accepted but "update after every vote" off: no steps
+    log.vote('b');
+    log.steps(7, 8);
+    const plan = log.plan();
+    expect(shape(plan)).toEqual(['a+2', 'relabel(accepted)+2', 'relabel(rejected)+0', 'relabel(accepted)+2', 'tie+0', 'relabel(accepted)+0', 'b+2']);
+    expect(plan.gaps).toEqual([]);
+    expect(plan.votes).toBe(3);
+    expect(plan.relabels).toBe(4);
+    expect(plan.steps).toBe(8);
+    const first = plan.ops.find((op) => op.kind === 'relabel')!;
+    expect(first).toMatchObject({ kind: 'relabel', prompt: 'prompt 0', relabel: { aIds: [5, 0], bIds: [6, 0], minConfidence: 0.5, maxStd: 0.5, accepted: true }, steps: [{ step: 3 }, { step: 4 }] });
+    // Without the relabel events (how relabelling was logged before), its steps read as a
+    // "Train now"; left out of the log entirely, they leave a gap replay cannot fill.
+    const unlogged = new LogBuilder();
+    unlogged.vote('a');
+    unlogged.steps(1, 2);
+    unlogged.vote('b');
+    unlogged.steps(5, 6);
+    expect(unlogged.plan().gaps).toEqual([{ seq: unlogged.doc.events[unlogged.doc.events.length - 2]!.seq, expected: 3, logged: 5 }]);
+  });
+
+  it('leaves out relabelling in a duel no Train cell learns from', () => {
+    const log = new LogBuilder();
+    log.vote('a');
+    log.relabel(true);
+    const plan = log.plan(false);
+    expect(plan.ops).toEqual([]);
+    expect(plan.relabels).toBe(0);
   });
 });

@@ -225,41 +225,40 @@ export class ReplayState {
       }
     };
 
+    const promptIdsOf = async (prompt: string): Promise<number[]> => {
+      let ids = promptIds.get(prompt);
+      if (!ids) promptIds.set(prompt, (ids = await this.engine.promptIds(prompt)));
+      return ids;
+    };
+    /**
+     * Compares what a feedback call trained with the steps logged after it. Logged steps beyond
+     * those were a "Train now" right after it (a tie or "both bad" never trains itself).
+     */
+    const compareWithTrainNow = async (logged: LoggedStep[], taken: StepMetrics[]): Promise<void> => {
+      compare(logged, taken);
+      const rest = logged.slice(taken.length);
+      if (rest.length > 0) compare(rest, await api.train(rest.length));
+    };
+
     try {
       for (; index < plan.ops.length; index++) {
         if (this.#cancelled || epoch !== this.engine.epoch) break;
         const op = plan.ops[index]!;
         switch (op.kind) {
-          case 'pair': {
-            const trainCell = trainCellForDuel(doc, op.vote.cellId);
-            await configure(trainCell?.id, op.steps[0]?.hyper ?? null, Math.max(op.steps.length, 0));
-            let ids = promptIds.get(op.prompt);
-            if (!ids) promptIds.set(op.prompt, (ids = await this.engine.promptIds(op.prompt)));
-            const train = op.steps.length > 0;
-            const result = await api.feedback({ prompt: op.prompt, promptIds: ids, aIds: op.aIds, bIds: op.bIds, outcome: op.vote.outcome, train });
-            compare(op.steps, result.steps);
-            // Steps logged after a tie or "both bad" were a "Train now" (those votes never train).
-            const rest = op.steps.slice(result.steps.length);
-            if (rest.length > 0) compare(rest, await api.train(rest.length));
-            if (trainCell) callbacks.onFeedback?.(trainCell.id, result);
-            this.votesDone++;
-            break;
-          }
+          case 'pair':
           case 'rank':
           case 'thumbs': {
             const trainCell = trainCellForDuel(doc, op.vote.cellId);
             await configure(trainCell?.id, op.steps[0]?.hyper ?? null, Math.max(op.steps.length, 0));
-            let ids = promptIds.get(op.prompt);
-            if (!ids) promptIds.set(op.prompt, (ids = await this.engine.promptIds(op.prompt)));
+            const ids = await promptIdsOf(op.prompt);
             const train = op.steps.length > 0;
             const result =
-              op.kind === 'rank'
-                ? await api.feedbackRanking({ prompt: op.prompt, promptIds: ids, rankedIds: op.rankedIds, train })
-                : await api.feedbackThumbs({ prompt: op.prompt, promptIds: ids, completionIds: op.completionIds, desirable: op.vote.up, train });
-            compare(op.steps, result.steps);
-            // Steps beyond what the feedback took were a "Train now" right after it.
-            const rest = op.steps.slice(result.steps.length);
-            if (rest.length > 0) compare(rest, await api.train(rest.length));
+              op.kind === 'pair'
+                ? await api.feedback({ prompt: op.prompt, promptIds: ids, aIds: op.aIds, bIds: op.bIds, outcome: op.vote.outcome, train })
+                : op.kind === 'rank'
+                  ? await api.feedbackRanking({ prompt: op.prompt, promptIds: ids, rankedIds: op.rankedIds, train })
+                  : await api.feedbackThumbs({ prompt: op.prompt, promptIds: ids, completionIds: op.completionIds, desirable: op.vote.up, train });
+            await compareWithTrainNow(op.steps, result.steps);
             if (trainCell) callbacks.onFeedback?.(trainCell.id, result);
             this.votesDone++;
             break;
@@ -269,8 +268,7 @@ export class ReplayState {
             const train = op.steps.length > 0;
             // Without steps the trainer's settings do not matter: the call only fills the buffer.
             if (train) await configure(trainCellForDuel(doc, logged.cellId)?.id, op.steps[0]!.hyper, op.steps.length);
-            let ids = promptIds.get(op.prompt);
-            if (!ids) promptIds.set(op.prompt, (ids = await this.engine.promptIds(op.prompt)));
+            const ids = await promptIdsOf(op.prompt);
             const result = await api.relabel({ promptIds: ids, aIds: logged.aIds, bIds: logged.bIds, minConfidence: logged.minConfidence, maxStd: logged.maxStd, train });
             if (!this.firstDivergence) {
               const decision = (r: { accepted: boolean; preferred: string }) => `${r.accepted ? 'accepted' : 'rejected'}, ${r.preferred.toUpperCase()} preferred`;
@@ -280,10 +278,7 @@ export class ReplayState {
                 this.firstDivergence = { seq: logged.seq, what: 'P(A≻B) of a relabelled pair', expected: logged.pAB, actual: result.pAB };
               }
             }
-            compare(op.steps, result.steps);
-            // Steps beyond what the call took were a "Train now" right after it.
-            const rest = op.steps.slice(result.steps.length);
-            if (rest.length > 0) compare(rest, await api.train(rest.length));
+            await compareWithTrainNow(op.steps, result.steps);
             this.relabelsDone++;
             break;
           }

@@ -32,7 +32,7 @@ const features: [Float32Array, Float32Array][] = [];
 for (const v of votes) {
   // Re-encoding the decoded text can split a few words differently from the sampled ids; the
   // loop itself uses the sampled ids.
-  const r = await referencePass(policy.model, policy.tokenizer.encode(v.prompt), [policy.tokenizer.encode(v.a), policy.tokenizer.encode(v.b)], (ids) => policy.tokenizer.decode(ids));
+  const r = await referencePass(policy.model, policy.tokenizer.encode(v.prompt), [policy.tokenizer.encode(v.a), policy.tokenizer.encode(v.b)]);
   features.push([r.features[0]!, r.features[1]!]);
 }
 
@@ -49,13 +49,11 @@ function evaluate(name: string, overrides: Partial<Omit<RewardEnsembleConfig, 'd
 
 evaluate('loop default', {});
 if (values.grid) {
-  const [tokens, words, hidden] = rewardFeatureBlocks(policy.config);
-  const off = { standardize: false, scale: 0 };
-  evaluate('hidden states only (standardised)', { blocks: [{ ...tokens!, ...off }, { ...words!, ...off }, { ...hidden!, scale: 1 }] });
-  evaluate('bag of tokens only', { blocks: [tokens!, { ...words!, ...off }, { ...hidden!, scale: 0 }] });
-  evaluate('bag of words only', { blocks: [{ ...tokens!, ...off }, words!, { ...hidden!, scale: 0 }] });
-  evaluate('tokens + words, no hidden states', { blocks: [tokens!, words!, { ...hidden!, scale: 0 }] });
-  for (const scale of [0.01, 1 / Math.sqrt(hidden!.size)]) evaluate(`tokens + words + hidden states ×${scale.toFixed(3)}`, { blocks: [tokens!, words!, { ...hidden!, scale }] });
+  const C2 = 2 * policy.config.nEmbd;
+  const [bag] = rewardFeatureBlocks(policy.config);
+  const withPooledScale = (scale: number) => [bag!, { size: C2, standardize: true, scale }];
+  evaluate('hidden states only (standardised)', { blocks: [{ size: bag!.size, standardize: false, scale: 0 }, { size: C2, standardize: true, scale: 1 }] });
+  for (const scale of [0, 0.005, 0.01, 0.02, 1 / Math.sqrt(C2)]) evaluate(`bag + hidden states ×${scale.toFixed(3)}`, { blocks: withPooledScale(scale) });
   for (const tieMode of ['soft', 'skip'] as const) {
     for (const bootstrap of ['poisson', 'none'] as const) evaluate(`ties ${tieMode}, bootstrap ${bootstrap}`, { tieMode, bootstrap });
   }

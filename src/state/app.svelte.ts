@@ -232,6 +232,9 @@ export class AppState implements DuelHost {
     }
     // New pairs and votes wait until the reloaded weights have caught up with the log.
     await this.replay.prepare();
+    // Candidates still streaming from the old model would fail mid-way (the load drops its
+    // generations): stop them now, so the duels draw afresh from the new weights below.
+    for (const runtime of this.#cells.values()) if (runtime instanceof DuelState && runtime.phase === 'generating') runtime.cancel();
     const ok = await this.engine.load(cellId, source, cell.config.backend);
     if (ok) {
       const generation = this.session.generation;
@@ -255,7 +258,8 @@ export class AppState implements DuelHost {
     }
     if (ok) {
       // Every duel now draws from the new weights; pairs shown by the old model stay votable.
-      for (const runtime of this.#cells.values()) if (runtime instanceof DuelState && runtime.phase === 'idle') void runtime.next();
+      // A duel that failed (e.g. it had no model) tries again with the new one.
+      for (const runtime of this.#cells.values()) if (runtime instanceof DuelState && (runtime.phase === 'idle' || runtime.phase === 'error')) void runtime.next();
     }
     return ok;
   }

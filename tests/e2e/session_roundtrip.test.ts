@@ -219,7 +219,10 @@ describe('sessions as documents', () => {
 
     await policy.getByTestId('policy-files').setInputFiles(files);
     await expect.poll(() => policy.getByTestId('model-info').innerText(), { timeout: 60_000 }).toMatch(/model\.safetensors/);
+    // The first pair may still have been streaming from the old model when it was replaced:
+    // the duel must draw afresh from the new one, not stop at "no generation g1".
     await waitForPair(page);
+    expect(await page.getByTestId('duel').getAttribute('data-phase')).toBe('ready');
 
     await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
     await page.reload();

@@ -32,7 +32,7 @@ const features: [Float32Array, Float32Array][] = [];
 for (const v of votes) {
   // Re-encoding the decoded text can split a few words differently from the sampled ids; the
   // loop itself uses the sampled ids.
-  const r = await referencePass(policy.model, policy.tokenizer.encode(v.prompt), [policy.tokenizer.encode(v.a), policy.tokenizer.encode(v.b)]);
+  const r = await referencePass(policy.model, policy.tokenizer.encode(v.prompt), [policy.tokenizer.encode(v.a), policy.tokenizer.encode(v.b)], (ids) => policy.tokenizer.decode(ids));
   features.push([r.features[0]!, r.features[1]!]);
 }
 
@@ -49,14 +49,14 @@ function evaluate(name: string, overrides: Partial<Omit<RewardEnsembleConfig, 'd
 
 evaluate('loop default', {});
 if (values.grid) {
-  const C2 = 2 * policy.config.nEmbd;
-  const [bag] = rewardFeatureBlocks(policy.config);
-  const withPooledScale = (scale: number) => [bag!, { size: C2, standardize: true, scale }];
-  evaluate('hidden states only (standardised)', { blocks: [{ size: bag!.size, standardize: false, scale: 0 }, { size: C2, standardize: true, scale: 1 }] });
-  for (const scale of [0, 0.005, 0.01, 0.02, 1 / Math.sqrt(C2)]) evaluate(`bag + hidden states ×${scale.toFixed(3)}`, { blocks: withPooledScale(scale) });
-  for (const tieMode of ['soft', 'skip'] as const) {
-    for (const bootstrap of ['poisson', 'none'] as const) evaluate(`ties ${tieMode}, bootstrap ${bootstrap}`, { tieMode, bootstrap });
-  }
-  for (const lr of [0.005, 0.01, 0.02]) for (const stepsPerVote of [2, 4, 8]) evaluate(`lr ${lr}, ${stepsPerVote} steps per vote`, { lr, stepsPerVote });
+  const [tokens, words, hidden] = rewardFeatureBlocks(policy.config);
+  const off = { standardize: false, scale: 0 };
+  const noHidden = { ...hidden!, scale: 0 };
+  evaluate('online SGD, tokens + hidden ×0.005 (previous)', { fit: 'online', blocks: [tokens!, { ...words!, ...off }, { ...hidden!, scale: 0.005 }] });
+  evaluate('refit, words only', { fit: 'refit', blocks: [{ ...tokens!, ...off }, words!, noHidden] });
+  evaluate('refit, tokens only', { fit: 'refit', blocks: [tokens!, { ...words!, ...off }, noHidden] });
+  evaluate('refit, tokens + words', { fit: 'refit', blocks: [tokens!, words!, noHidden] });
+  evaluate('refit, tokens + words + hidden ×0.005', { fit: 'refit', blocks: [tokens!, words!, { ...hidden!, scale: 0.005 }] });
+  for (const refitC of [10, 100]) evaluate(`refit C ${refitC}`, { refitC });
   console.log(`(loop default: ${JSON.stringify(ONLINE_REWARD_MODEL)})`);
 }

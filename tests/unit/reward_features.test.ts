@@ -1,32 +1,54 @@
 /**
- * The reward model's feature vector (src/engine/learning/reference_pass.ts): a bag of the
- * completion's tokens beside its pooled hidden states, laid out as `rewardFeatureBlocks` says.
+ * The reward model's feature vector (src/engine/learning/reference_pass.ts): bag of tokens, bag
+ * of hashed words, pooled hidden states — laid out as `rewardFeatureBlocks` says.
  */
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu';
 import { GPT2Model } from '../../src/engine/model/gpt2';
-import { referencePass, rewardFeatureBlocks, rewardFeatureDim } from '../../src/engine/learning/reference_pass';
+import { WORD_BUCKETS, addWordBag, referencePass, rewardFeatureBlocks, rewardFeatureDim } from '../../src/engine/learning/reference_pass';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
 
+describe('bag of words', () => {
+  it('counts lower-cased words as frequencies, the same word in the same bucket', () => {
+    const a = new Float32Array(WORD_BUCKETS);
+    addWordBag('Good good, GOOD night', a);
+    const nonzero = [...a.entries()].filter(([, x]) => x > 0);
+    expect(nonzero).toHaveLength(2);
+    expect(nonzero.map(([, x]) => x).sort()).toEqual([0.25, 0.75]);
+    const b = new Float32Array(WORD_BUCKETS);
+    addWordBag('good', b);
+    expect(b.indexOf(1)).toBe(nonzero.find(([, x]) => x === 0.75)![0]);
+  });
+
+  it('leaves an empty text as a zero bag', () => {
+    const a = new Float32Array(WORD_BUCKETS);
+    addWordBag('  ,. ', a);
+    expect(a.every((x) => x === 0)).toBe(true);
+  });
+});
+
 describe('referencePass features', () => {
-  it('lay out the token bag and the pooled states as rewardFeatureBlocks says', async () => {
+  it('lay out token bag, word bag and pooled states as rewardFeatureBlocks says', async () => {
     const model = new GPT2Model(new CpuBackend({ wasm: false }), TINY_CONFIG, randomWeights(TINY_CONFIG, 3, 0.2));
     const blocks = rewardFeatureBlocks(TINY_CONFIG);
     expect(blocks.reduce((n, b) => n + b.size, 0)).toBe(rewardFeatureDim(TINY_CONFIG));
-    const r = await referencePass(model, [1, 2], [[3, 3, 4], []]);
+    const decode = (ids: number[]) => ids.map((id) => (id % 2 === 0 ? 'even' : 'odd')).join(' ');
+    const r = await referencePass(model, [1, 2], [[3, 3, 4], []], decode);
     const f = r.features[0]!;
     expect(f.length).toBe(rewardFeatureDim(TINY_CONFIG));
     const V = TINY_CONFIG.vocabSize;
-    // Token bag as frequencies: 3 appears twice in three tokens, 4 once, nothing else.
+    // Token bag: 3 appears twice in three tokens, 4 once.
     expect(f[3]).toBeCloseTo(2 / 3, 6);
     expect(f[4]).toBeCloseTo(1 / 3, 6);
-    expect(f.subarray(0, V).reduce((s, x) => s + x, 0)).toBeCloseTo(1, 6);
-    // Pooled states follow, finite and not all zero.
-    const pooled = f.subarray(V);
+    // Word bag of "odd odd even": the same buckets as addWordBag gives.
+    const words = new Float32Array(WORD_BUCKETS);
+    addWordBag('odd odd even', words);
+    expect(Array.from(f.subarray(V, V + WORD_BUCKETS))).toEqual(Array.from(words));
+    // Pooled states are there and finite.
+    const pooled = f.subarray(V + WORD_BUCKETS);
     expect(pooled.length).toBe(2 * TINY_CONFIG.nEmbd);
     expect(pooled.some((x) => x !== 0) && pooled.every(Number.isFinite)).toBe(true);
-    // An empty completion has an empty bag, and the last prompt position's states.
-    expect(r.features[1]!.subarray(0, V).every((x) => x === 0)).toBe(true);
-    expect(r.features[1]!.subarray(V).some((x) => x !== 0)).toBe(true);
+    // An empty completion has empty bags.
+    expect(r.features[1]!.subarray(0, V + WORD_BUCKETS).every((x) => x === 0)).toBe(true);
   });
 });

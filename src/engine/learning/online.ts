@@ -62,7 +62,7 @@ export class OnlineLearner {
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {
-    const ref = await referencePass(this.reference, f.promptIds, [f.aIds, f.bIds]);
+    const ref = await referencePass(this.reference, f.promptIds, [f.aIds, f.bIds], this.decode);
     const obs = this.rewardModel.observe({ a: ref.features[0], b: ref.features[1], outcome: f.outcome });
     this.remember([f.aIds, f.bIds]);
     if (f.outcome !== 'a' && f.outcome !== 'b') {
@@ -90,7 +90,7 @@ export class OnlineLearner {
    * paired and listwise objectives only the up/down pairs of a prompt).
    */
   async feedbackThumbs(f: ThumbsFeedback): Promise<FeedbackResult> {
-    const ref = await referencePass(this.reference, f.promptIds, [f.completionIds]);
+    const ref = await referencePass(this.reference, f.promptIds, [f.completionIds], this.decode);
     const key = f.promptIds.join(',');
     const memory = this.lastThumbs.get(key) ?? {};
     const counterpart = f.desirable ? memory.down : memory.up;
@@ -116,7 +116,7 @@ export class OnlineLearner {
    */
   async feedbackRanking(f: RankingFeedback): Promise<FeedbackResult> {
     if (f.rankedIds.length < 2) throw new Error('a ranking needs at least 2 completions');
-    const ref = await referencePass(this.reference, f.promptIds, f.rankedIds);
+    const ref = await referencePass(this.reference, f.promptIds, f.rankedIds, this.decode);
     let top: ObserveResult | null = null;
     for (let k = 0; k + 1 < f.rankedIds.length; k++) {
       const obs = this.rewardModel.observe({ a: ref.features[k], b: ref.features[k + 1], outcome: 'a' });
@@ -136,7 +136,7 @@ export class OnlineLearner {
 
   /** The reward model's P(a ≻ b) for two completions of a prompt. */
   async rewardPredict(promptIds: number[], aIds: number[], bIds: number[]): Promise<{ pAB: number; std: number }> {
-    const ref = await referencePass(this.reference, promptIds, [aIds, bIds]);
+    const ref = await referencePass(this.reference, promptIds, [aIds, bIds], this.decode);
     const p = this.rewardModel.preference(ref.features[0], ref.features[1]);
     return { pAB: p.pAB, std: p.std };
   }
@@ -148,7 +148,7 @@ export class OnlineLearner {
    * gives every candidate's features; nothing is learned here.
    */
   async selectPair(promptIds: number[], candidateIds: number[][]): Promise<PairSelection> {
-    const ref = await referencePass(this.reference, promptIds, candidateIds);
+    const ref = await referencePass(this.reference, promptIds, candidateIds, this.decode);
     const pick = mostUncertainPair(this.rewardModel, ref.features);
     return { i: pick.i, j: pick.j, pAB: pick.pAB, std: pick.std };
   }
@@ -159,7 +159,7 @@ export class OnlineLearner {
    * candidate only one head over-rates from winning).
    */
   async bestOfN(promptIds: number[], candidateIds: number[][], pessimism: number): Promise<BestOfNPick> {
-    const ref = await referencePass(this.reference, promptIds, candidateIds);
+    const ref = await referencePass(this.reference, promptIds, candidateIds, this.decode);
     const pick = bestOfN(this.rewardModel, ref.features, { pessimism });
     return { index: pick.index, rewards: [...pick.rewards], stds: [...pick.stds], pessimism };
   }
@@ -174,7 +174,7 @@ export class OnlineLearner {
    * accuracy must stay a measure of how well it predicts the judge.
    */
   async relabel(req: RelabelRequest): Promise<RelabelResult> {
-    const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds]);
+    const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode);
     const vote = relabelPair(this.rewardModel, ref.features[0], ref.features[1]);
     const base = { preferred: vote.preferred, pAB: vote.pAB, std: vote.std, confidence: vote.confidence };
     const reject = (rejectedReason: string): RelabelResult => ({ accepted: false, rejectedReason, ...base, ...this.relabelCounts([]) });

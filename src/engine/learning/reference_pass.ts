@@ -9,14 +9,19 @@ export interface ReferencePassResult {
   features: Float32Array[];
 }
 
+/** Hash buckets of the bag-of-words block. */
+export const WORD_BUCKETS = 4096;
+
 /**
- * The reward model's features of one completion, in three blocks:
+ * The reward model's features of one completion, in four blocks:
  * 1. bag of tokens [V]: how often each vocabulary token occurs in the completion, divided by
  *    its length — a per-token linear reward, the shape of lexicon judges (AFINN's comparative
  *    score is mean word valence) and of many human preferences for wording;
- * 2. the mean over the completion's positions of the input hidden states (token + position
+ * 2. bag of words [WORD_BUCKETS]: the same over the decoded text's lower-cased words, hashed
+ *    (FNV-1a) into buckets — people and lexicons judge words, and BPE splits some of them;
+ * 3. the mean over the completion's positions of the input hidden states (token + position
  *    embeddings) [C];
- * 3. the mean of the final post-ln_f hidden states (what the model makes of them in context) [C].
+ * 4. the mean of the final post-ln_f hidden states (what the model makes of them in context) [C].
  *
  * Why the bag: on 300 noiseless sentiment votes the linear head on blocks 2–3 alone predicted
  * 0.62–0.70 of the last 100 decisive votes; with the bag 0.77–0.84 (scripts/rm/README.md).
@@ -27,6 +32,7 @@ export function rewardFeatureBlocks(config: { nEmbd: number; vocabSize: number }
   return [
     // Raw: standardising a count dimension seen once would blow it up to a huge z-score.
     { size: config.vocabSize, standardize: false, scale: 1 },
+    { size: WORD_BUCKETS, standardize: false, scale: 1 },
     // Standardised, then scaled down: the hundreds of dense dimensions otherwise drown the sparse
     // counts (a standardised block has norm² ≈ 2C, the bag ≈ 1/distinct tokens). Scales 0, 0.005,
     // 0.01, 0.02 and 1/√(2C) gave last-100 accuracies 0.83/0.77, 0.84/0.76, 0.81/0.74, 0.80/0.73,
@@ -38,7 +44,20 @@ export function rewardFeatureBlocks(config: { nEmbd: number; vocabSize: number }
 
 /** Length of the reward-model feature vector `referencePass` returns for a model config. */
 export function rewardFeatureDim(config: { nEmbd: number; vocabSize: number }): number {
-  return config.vocabSize + 2 * config.nEmbd;
+  return config.vocabSize + WORD_BUCKETS + 2 * config.nEmbd;
+}
+
+/** Adds the hashed bag of lower-cased words of `text` into `out` (length WORD_BUCKETS), as frequencies. */
+export function addWordBag(text: string, out: Float32Array): void {
+  const words = text.toLowerCase().match(/[a-z0-9']+/g) ?? [];
+  for (const w of words) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < w.length; i++) {
+      h ^= w.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    out[(h >>> 0) % WORD_BUCKETS] += 1 / words.length;
+  }
 }
 
 /**
@@ -50,6 +69,8 @@ export async function referencePass(
   model: GPT2Model,
   promptIds: readonly number[],
   completions: readonly (readonly number[])[],
+  /** Token ids → text for the bag of words; without it the words are the token ids themselves. */
+  decode: (ids: number[]) => string = (ids) => ids.join(' '),
 ): Promise<ReferencePassResult> {
   const be = model.backend;
   const seqs = completions.map((c) => [...promptIds, ...c]);
@@ -70,17 +91,20 @@ export async function referencePass(
     // empty completion (its state is what the model would continue from).
     const from = completions[b].length > 0 ? promptIds.length : promptIds.length - 1;
     const to = seqs[b].length;
-    const f = new Float32Array(V + 2 * C);
+    const W = WORD_BUCKETS;
+    const f = new Float32Array(V + W + 2 * C);
     for (const id of completions[b]) f[id] += 1;
+    for (let i = 0; i < V; i++) f[i] /= Math.max(1, completions[b].length);
+    addWordBag(decode([...completions[b]]), f.subarray(V, V + W));
     for (let t = from; t < to; t++) {
       const off = (b * batch.T + t) * C;
       for (let c = 0; c < C; c++) {
-        f[V + c] += input[off + c];
-        f[V + C + c] += hidden[off + c];
+        f[V + W + c] += input[off + c];
+        f[V + W + C + c] += hidden[off + c];
       }
     }
-    // Means over the completion (an empty one keeps a zero bag and the last prompt state).
-    for (let i = 0; i < V + 2 * C; i++) f[i] /= i < V ? Math.max(1, completions[b].length) : to - from;
+    // Means over the completion (an empty one keeps zero bags and the last prompt state).
+    for (let i = V + W; i < V + W + 2 * C; i++) f[i] /= to - from;
     features.push(f);
   }
   return { sums, features };

@@ -19,8 +19,11 @@ export const ONLINE_REWARD_MODEL: Omit<RewardEnsembleConfig, 'dim' | 'seed' | 'b
   stepsPerVote: 4,
   tieMode: 'skip',
   bootstrap: 'poisson',
-  // Features are ~V + 2C floats per completion: 1024 pairs ≈ 40 MB in float32.
-  bufferCapacity: 1024,
+  fit: 'refit',
+  refitIterations: 50,
+  refitC: 30,
+  // Features are V + 4096 + 2C floats per completion: 512 pairs ≈ 36 MB in float32.
+  bufferCapacity: 512,
 };
 
 export function createRewardModel(

@@ -44,33 +44,8 @@ const OPT: u32 = (RB * D + WG - 1u) / WG;   // outputs per thread in attn_pv
 
 var<workgroup> qs: array<f32, RB * D>;   // the block's query rows
 var<workgroup> ks: array<f32, D * SJB>;  // key tile, transposed: ks[d·SJB + j]
-var<workgroup> red: array<f32, WG>;
 var<workgroup> ws: array<f32, RB * PJB>; // weight tile: ws[r·PJB + j]
 var<workgroup> xs: array<f32, PJB * D>;  // X tile: xs[j·D + d]
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn wg_max(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
 
 // Forward: S = softmax(scale·A·Bᵀ) row-wise over keys 0…past+row, zeros beyond.
 // Backward (A = dy, B = v, P = probs): S = P ⊙ (dP − rowsum(P ⊙ dP)), dP = A·Bᵀ.

@@ -25,22 +25,9 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(12) var<storage, read_write> dbeta: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
 var<workgroup> red2: array<f32, WG>;
 var<workgroup> cg: array<f32, SX * SY>;
 var<workgroup> cb: array<f32, SX * SY>;
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
 
 // Two sums in one sweep of barriers (the dx kernel needs Σg and Σg·x̂).
 fn wg_sum2(u: f32, v: f32, lid: u32) -> vec2<f32> {
@@ -57,10 +44,6 @@ fn wg_sum2(u: f32, v: f32, lid: u32) -> vec2<f32> {
   let r = vec2<f32>(red[0], red2[0]);
   workgroupBarrier();
   return r;
-}
-
-fn row_of(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wg.x + wg.y * nwg.x;
 }
 
 @compute @workgroup_size(WG)

@@ -20,36 +20,7 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(9) var<storage, read_write> best: array<u32>;
 
-var<workgroup> red: array<f32, WG>;
 var<workgroup> red_i: array<u32, WG>;
-
-fn wg_max(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn row_of(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wg.x + wg.y * nwg.x;
-}
 
 fn row_max(off: u32, lid: u32) -> f32 {
   // Not -inf: WGSL has no infinity literal, and a row of all -FLT_MAX still works.

@@ -20,20 +20,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read> norm: array<f32>;
 @group(0) @binding(7) var<storage, read> mask: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
 var<workgroup> cols: array<f32, SX * SY>;
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier(); // the next call overwrites red
-  return r;
-}
 
 // Column sums of a [n, k] matrix: SX columns per workgroup, SY threads down each column.
 @compute @workgroup_size(SX, SY)

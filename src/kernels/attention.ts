@@ -1,5 +1,9 @@
-import src from '../../shaders/attention.wgsl?raw';
+import body from '../../shaders/attention.wgsl?raw';
+import workgroupReduce from '../../shaders/workgroup_reduce.wgsl?raw';
 import { ceilDiv, GpuKernel, grid1d, type Bound, type Recorder, type StorageBinding } from './kernel';
+
+/** The shader with the shared workgroup reductions it calls (WGSL has no includes). */
+const src = `${workgroupReduce}\n${body}`;
 
 const WG = 64;
 const PJB = 16;

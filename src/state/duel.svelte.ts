@@ -245,6 +245,13 @@ function shownReason(reason: NonNullable<Streamed['reason']>, swap: boolean): Pa
 /** A duel that cannot draw a pair for a reason the user can fix (shown as is). */
 class DuelSetupError extends Error {}
 
+/** The duel's reward-model options when its config does not set them. */
+const DUEL_OPTION_DEFAULTS = {
+  pairSelection: { rule: 'random' as PairSelectionRule, k: 4 },
+  bestOfN: { n: 4, pessimism: 0 },
+  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.1 },
+};
+
 export class DuelState {
   phase = $state<DuelPhase>('idle');
   pair = $state.raw<DuelPair | null>(null);
@@ -280,55 +287,61 @@ export class DuelState {
   set opponent(opponent: DuelOpponent) {
     this.host.updateDuelConfig(this.cellId, { opponent });
   }
-  /** Pairwise, candidates from the policy: how the pair is chosen. */
+  /** One of the duel's reward-model option groups, with its defaults filled in. */
+  #option<K extends keyof typeof DUEL_OPTION_DEFAULTS>(key: K): (typeof DUEL_OPTION_DEFAULTS)[K] {
+    return { ...DUEL_OPTION_DEFAULTS[key], ...this.#config?.[key] } as (typeof DUEL_OPTION_DEFAULTS)[K];
+  }
+  #setOption<K extends keyof typeof DUEL_OPTION_DEFAULTS>(key: K, patch: Partial<(typeof DUEL_OPTION_DEFAULTS)[K]>): void {
+    this.host.updateDuelConfig(this.cellId, { [key]: { ...this.#option(key), ...patch } });
+  }
+  /** Pairwise, candidates from the policy: how the pair is chosen, and K for "most uncertain of K". */
   get pairSelection(): PairSelectionRule {
-    return this.#config?.pairSelection?.rule ?? 'random';
+    return this.#option('pairSelection').rule;
   }
   set pairSelection(rule: PairSelectionRule) {
-    this.host.updateDuelConfig(this.cellId, { pairSelection: { rule, k: this.selectionPool } });
+    this.#setOption('pairSelection', { rule });
   }
-  /** K for "most uncertain of K". */
   get selectionPool(): number {
-    return this.#config?.pairSelection?.k ?? 4;
+    return this.#option('pairSelection').k;
   }
   set selectionPool(k: number) {
-    this.host.updateDuelConfig(this.cellId, { pairSelection: { rule: this.pairSelection, k } });
+    this.#setOption('pairSelection', { k });
   }
   /** n for best-of-n, and its pessimism (0 = plain best-of-n). */
   get bestOfN(): number {
-    return this.#config?.bestOfN?.n ?? 4;
+    return this.#option('bestOfN').n;
   }
   set bestOfN(n: number) {
-    this.host.updateDuelConfig(this.cellId, { bestOfN: { n, pessimism: this.pessimism } });
+    this.#setOption('bestOfN', { n });
   }
   get pessimism(): number {
-    return this.#config?.bestOfN?.pessimism ?? 0;
+    return this.#option('bestOfN').pessimism;
   }
   set pessimism(pessimism: number) {
-    this.host.updateDuelConfig(this.cellId, { bestOfN: { n: this.bestOfN, pessimism } });
+    this.#setOption('bestOfN', { pessimism });
   }
   /** Best-of-n against a plain sample: the judge's verdicts so far, and the latest in words. */
   bestOfNTally = $state.raw<BestOfNTally>({ pickWins: 0, sampleWins: 0, ties: 0 });
   bestOfNNote = $state<string | null>(null);
   /** After each pairwise vote, the reward model labels this many fresh pairs (0 = off)… */
   get relabelPairs(): number {
-    return this.#config?.relabel?.pairs ?? 0;
+    return this.#option('relabel').pairs;
   }
   set relabelPairs(pairs: number) {
-    this.host.updateDuelConfig(this.cellId, { relabel: { pairs, minConfidence: this.relabelMinConfidence, maxStd: this.relabelMaxStd } });
+    this.#setOption('relabel', { pairs });
   }
   /** …accepting one only at confidence max(p, 1 − p) ≥ this and heads' std ≤ relabelMaxStd. */
   get relabelMinConfidence(): number {
-    return this.#config?.relabel?.minConfidence ?? 0.8;
+    return this.#option('relabel').minConfidence;
   }
   set relabelMinConfidence(minConfidence: number) {
-    this.host.updateDuelConfig(this.cellId, { relabel: { pairs: this.relabelPairs, minConfidence, maxStd: this.relabelMaxStd } });
+    this.#setOption('relabel', { minConfidence });
   }
   get relabelMaxStd(): number {
-    return this.#config?.relabel?.maxStd ?? 0.1;
+    return this.#option('relabel').maxStd;
   }
   set relabelMaxStd(maxStd: number) {
-    this.host.updateDuelConfig(this.cellId, { relabel: { pairs: this.relabelPairs, minConfidence: this.relabelMinConfidence, maxStd } });
+    this.#setOption('relabel', { maxStd });
   }
   synthetic = $state.raw<SyntheticStatus | null>(null);
 

@@ -9,6 +9,7 @@ import { CpuBackend } from '../src/engine/backends/cpu';
 import { buildPolicy } from '../src/engine/model/load';
 import { buildBatch } from '../src/engine/batch';
 import { RewardEnsemble, type RewardVote } from '../src/engine/reward';
+import { ONLINE_REWARD_MODEL } from '../src/engine/learning/reward_model';
 import { aggregateIndexedBattles, fitBradleyTerry, simulateBattles } from '../src/engine/ratings';
 import { Rng } from '../src/engine/rng';
 import { batchRewardModel, perBattleBradleyTerry } from './baselines';
@@ -57,7 +58,8 @@ async function caseReward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
   let peerAcc = NaN;
   let peerIters = 0;
   const ours = () => {
-    const ens = new RewardEnsemble({ dim, seed: 'bench' });
+    // The loop's reward model (createRewardModel's settings), on one standardised dense block.
+    const ens = new RewardEnsemble({ ...ONLINE_REWARD_MODEL, dim, seed: 'bench' });
     for (const v of train) ens.observe(v);
     oursAcc = accuracy((v) => ens.preference(v.a, v.b).pAB);
   };
@@ -88,7 +90,7 @@ async function caseReward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
       oursMs: oursMs.map((x) => round(x)),
       peerMs: peerMs.map((x) => round(x)),
       notes: [
-        'ours: a fresh RewardEnsemble (5 heads, online standardisation, 4 AdamW minibatch steps per head per vote) observing every vote in order — what replaying a session costs',
+        `ours: a fresh RewardEnsemble with the online loop's settings (${ONLINE_REWARD_MODEL.heads} heads, fit '${ONLINE_REWARD_MODEL.fit}': ${ONLINE_REWARD_MODEL.refitIterations} full-batch steps per head after each vote) observing every vote in order — what replaying a session costs`,
         `peer converged in ${peerIters} Newton iterations; held-out accuracy on ${nTest} votes: ours ${round(oursAcc, 3)}, peer ${round(peerAcc, 3)}`,
         'synthetic votes from a planted linear reward on Gaussian features',
       ],

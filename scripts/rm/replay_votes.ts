@@ -52,7 +52,7 @@ if (values.grid) {
   const [tokens, words, hidden] = rewardFeatureBlocks(policy.config);
   const off = { standardize: false, scale: 0 };
   const noHidden = { ...hidden!, scale: 0 };
-  evaluate('online SGD, tokens + hidden ×0.005 (previous)', { fit: 'online', blocks: [tokens!, { ...words!, ...off }, { ...hidden!, scale: 0.005 }] });
+  evaluate('online SGD, tokens + hidden ×0.005 (previous)', { fit: 'online', lr: 0.01, stepsPerVote: 4, blocks: [tokens!, { ...words!, ...off }, { ...hidden!, scale: 0.005 }] });
   evaluate('refit, words only', { fit: 'refit', blocks: [{ ...tokens!, ...off }, words!, noHidden] });
   evaluate('refit, tokens only', { fit: 'refit', blocks: [tokens!, { ...words!, ...off }, noHidden] });
   evaluate('refit, tokens + words', { fit: 'refit', blocks: [tokens!, words!, noHidden] });

@@ -94,8 +94,8 @@ export async function sftStep(
   model.backward(s, dlp);
   model.releaseForward(s);
   const normT = opt.apply();
-  const [loss] = await be.read(lossT);
-  const [gradNorm] = await be.read(normT);
+  // Issued together: one submit and one round trip on WebGPU.
+  const [[loss], [gradNorm]] = await Promise.all([be.read(lossT), be.read(normT)]);
   be.release(lossT);
   be.release(normT);
   return { loss, gradNorm };

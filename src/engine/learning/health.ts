@@ -1,5 +1,6 @@
 import { scoreSequences } from '../batch';
 import { generateAll } from '../generate';
+import { DEFAULT_SAMPLING } from '../sampling';
 import type { GPT2Model } from '../model/gpt2';
 import type { TextTokenizer } from '../tokenizer';
 import { distinctN, repetitionRate } from '../stats';
@@ -30,7 +31,7 @@ export async function policyHealth(
     const promptIds = tokenizer.encode(prompts[i]);
     if (promptIds.length === 0) continue;
     const [ids] = await generateAll(policy, promptIds, {
-      numSequences: 1, maxNewTokens: opts.maxNewTokens, temperature: 1, topK: 0, topP: 1,
+      ...DEFAULT_SAMPLING, numSequences: 1, maxNewTokens: opts.maxNewTokens,
       seed: opts.seed * 100_003 + i, eosTokenId: opts.eosTokenId,
     });
     texts.push(tokenizer.decode(ids));

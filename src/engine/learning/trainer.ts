@@ -1,7 +1,6 @@
 import { buildBatch, scoreSequences } from '../batch';
-import { referencePass } from './reference_pass';
 import type { GPT2Model } from '../model/gpt2';
-import { AdamW } from '../optim';
+import { AdamW, DEFAULT_ADAMW } from '../optim';
 import { Rng } from '../rng';
 import {
   PAIRED_LOSS_TYPES,
@@ -129,7 +128,7 @@ export class PreferenceTrainer {
     public settings: TrainerSettings,
   ) {
     this.objective = validateTrainerSettings(settings);
-    this.opt = new AdamW(policy, { lr: settings.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: settings.maxGradNorm });
+    this.opt = new AdamW(policy, { ...DEFAULT_ADAMW, lr: settings.lr, maxGradNorm: settings.maxGradNorm });
     this.rng = new Rng(settings.seed).fork('trainer');
   }
 
@@ -152,12 +151,6 @@ export class PreferenceTrainer {
   /** Feedback items in the replay buffer. */
   get bufferLength(): number {
     return this.buffer.length;
-  }
-
-  /** Adds a pair (chosen first) after scoring both completions under the frozen reference. */
-  async addPair(promptIds: number[], chosenIds: number[], rejectedIds: number[]): Promise<void> {
-    const { sums } = await referencePass(this.reference, promptIds, [chosenIds, rejectedIds]);
-    this.addScoredPair({ promptIds, chosenIds, rejectedIds, refChosen: sums[0], refRejected: sums[1] });
   }
 
   /** Adds a pair whose reference log-probs the caller already computed (see referencePass). */

@@ -117,9 +117,9 @@ export class GPT2Model {
 
   /** Host copies of all parameters, in spec order (for snapshots and export). */
   async readWeights(): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    for (const s of this.specs) out.set(s.name, await this.backend.read(this.p(s.name)));
-    return out;
+    // All reads issued before the first await: WebGPU copies them in one submit, not one per tensor.
+    const values = await Promise.all(this.specs.map((s) => this.backend.read(this.p(s.name))));
+    return new Map(this.specs.map((s, i) => [s.name, values[i]!]));
   }
 
   writeWeights(weights: Map<string, Float32Array>): void {

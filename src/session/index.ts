@@ -81,7 +81,6 @@ export {
   type JsonlParseResult,
   type AppendDatasetOptions,
 } from './dataset.ts';
-export { replayPlan, type ReplayStep } from './replay.ts';
 export { estimateDocumentBytes, MAX_EDITABLE_DOCUMENT_BYTES } from './size.ts';
 export { planWeightReplay, opSeq, type WeightReplayOp, type WeightReplayPlan, type WeightReplayOptions, type LoggedStep } from './weight_replay.ts';
 export { boundSimulationResult, setSimulationResult, type SimulationSummaryLike } from './simulation_result.ts';

@@ -4,7 +4,13 @@
  * a worker round trip).
  */
 import * as Comlink from 'comlink';
-import { engineErrorCode, type EngineApi } from '../worker_api/engine_api';
+import type { EngineApi, EngineErrorCode } from '../worker_api/engine_api';
+
+/** The code of an engine error, which crosses the worker boundary as "CODE: message". */
+export function engineErrorCode(e: unknown): EngineErrorCode {
+  const m = /^([A-Z_]+): /.exec(e instanceof Error ? e.message : String(e));
+  return (m?.[1] as EngineErrorCode) ?? 'INTERNAL';
+}
 
 export type EngineRemote = Comlink.Remote<EngineApi>;
 

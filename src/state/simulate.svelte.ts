@@ -7,8 +7,7 @@
 import * as Comlink from 'comlink';
 import type { SimulateConfig, StoredSimulationResult, TrainConfig } from '../session/index';
 import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } from '../worker_api/engine_api';
-import { describeEngineError } from './engine_client';
-import { engineErrorCode } from '../worker_api/engine_api';
+import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { MetricSeries } from './metrics';
 import { trainerSettings } from './train.svelte';

@@ -342,11 +342,7 @@ export type EngineErrorCode =
   | 'CANCELLED'
   | 'INTERNAL';
 
-/** Errors cross the worker boundary as "CODE: message" (Comlink keeps name and message). */
-export function engineErrorCode(e: unknown): EngineErrorCode {
-  const m = /^([A-Z_]+): /.exec(e instanceof Error ? e.message : String(e));
-  return (m?.[1] as EngineErrorCode) ?? 'INTERNAL';
-}
+/** Errors cross the worker boundary as "CODE: message" (Comlink keeps name and message); `engineErrorCode` in src/state/engine_client.ts reads the code. */
 
 export interface EngineApi {
   /** Loads a model (replacing any loaded one); progress is throttled to ~30 Hz. */

@@ -1,6 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import * as Comlink from 'comlink';
-import { engineErrorCode, type EngineApi, type GenerateRequest, type ModelSource } from '../../src/worker_api/engine_api';
+import { type EngineApi, type GenerateRequest, type ModelSource } from '../../src/worker_api/engine_api';
+import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 
 function spawnEngine() {

@@ -17,7 +17,6 @@ import {
   parseSessionDocument,
   removeCell,
   renameSession,
-  replayPlan,
   splitPastedPrompts,
   undoEvent,
   updateCell,
@@ -260,52 +259,3 @@ describe('document edits', () => {
   });
 });
 
-describe('replayPlan', () => {
-  it('lists what to redo in log order, without undone events', () => {
-    const plan = [...replayPlan(v2())];
-    expect(plan.map((s) => `${s.seq}:${s.kind}`)).toEqual([
-      '0:seed',
-      '1:prompt',
-      '2:generate',
-      '3:vote',
-      '4:train',
-      '5:snapshot',
-      '6:prompt',
-      '7:generate',
-      '10:vote',
-      '11:prompt',
-      '12:generate',
-      '13:vote',
-      '14:prompt',
-      '15:generate',
-      '16:vote',
-      '17:vote',
-      '18:vote',
-    ]);
-  });
-
-  it('carries seeds, sampling, the weights each candidate came from, and training hyperparameters', () => {
-    const plan = [...replayPlan(v2())];
-    const secondGenerate = plan.find((s) => s.seq === 7);
-    expect(secondGenerate).toMatchObject({
-      kind: 'generate',
-      prompt: 'Name three prime numbers.',
-      seed: 102,
-      sampling: { temperature: 0.8, topK: 50, topP: 0.95, maxTokens: 64 },
-      policyStep: 1,
-      imported: false,
-      candidates: [
-        { id: 'q1', policySnapshot: { step: 1, name: 'after-1' }, expectedText: '2, 3 and 5.' },
-        { id: 'q2', policySnapshot: { step: 0, name: 'reference' }, expectedText: '4, 6 and 9.' },
-      ],
-    });
-    const firstGenerate = plan.find((s) => s.seq === 2);
-    expect(firstGenerate?.kind === 'generate' && firstGenerate.candidates[0]!.expectedTokenIds).toEqual([18, 2572, 6290]);
-    expect(plan.find((s) => s.kind === 'train')).toMatchObject({
-      step: 1,
-      hyper: { objective: 'sigmoid', beta: 0.1, epsilon: 0, lr: 0.00001, batchSize: 1, seed: 5 },
-      voteSeqs: [3],
-      expectedMetrics: { loss: 0.6931, kl: null },
-    });
-  });
-});

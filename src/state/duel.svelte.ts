@@ -897,9 +897,18 @@ export class DuelState {
       topP: config.sampling.topP,
       seed: deriveSeed(deriveSeed(config.seed, pair.draw), RELABEL_SEED_STREAM),
     });
+    // Registered like the pair's own generations, so cancel() (skip, delete, another session) stops it.
+    this.#handles.push(handle);
     let chunk: GenerateChunk;
-    do chunk = await api.generateNext(handle);
-    while (!chunk.done);
+    try {
+      do chunk = await api.generateNext(handle);
+      while (!chunk.done);
+    } catch (e) {
+      if (generation !== this.host.session.generation || !this.#handles.includes(handle)) return; // cancelled
+      throw e;
+    } finally {
+      this.#handles = this.#handles.filter((h) => h !== handle);
+    }
     let last: RelabelResult | null = null;
     let accepted = 0;
     let steps = 0;

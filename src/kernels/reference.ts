@@ -465,6 +465,11 @@ export function softmaxRef(logits: FloatArray, out: FloatArray, N: number, V: nu
   }
 }
 
+/** out[i, :] = x[rows[i], :] for x [*, C] (rows may repeat): the CPU reference of `gather_rows`. */
+export function gatherRowsRef(x: FloatArray, rows: Uint32Array, out: FloatArray, C: number): void {
+  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * C, rows[i]! * C + C), i * C);
+}
+
 /** Row argmax; the lowest index wins ties (the WGSL kernel follows the same rule). */
 export function argmaxRef(logits: FloatArray, out: Uint32Array, N: number, V: number): void {
   for (let i = 0; i < N; i++) {

@@ -19,7 +19,7 @@ import { buildPolicy, type ModelFiles } from '../src/engine/model/load';
 import type { GPT2Model } from '../src/engine/model/gpt2';
 import { AdamW, sftStep } from '../src/engine/optim';
 import type { Backend } from '../src/engine/backend';
-import type { TrainerSettings } from '../src/worker_api/engine_api';
+import type { TrainerSettings } from '../src/engine/api';
 import { Rng } from '../src/engine/rng';
 import { median, rate, round, timeInterleaved } from './timing';
 import type { BenchRow, BrowserCase, BrowserConfig, BrowserEnv } from './types';

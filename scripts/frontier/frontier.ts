@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fluencyFailures, runVerdict } from '../../src/engine/learning/frontier';
-import type { SimulationSummary, TrainerSettings } from '../../src/worker_api/engine_api';
+import type { SimulationSummary, TrainerSettings } from '../../src/engine/api';
 
 /** The grid: β ∈ {0.1, 0.5} × lr ∈ {3e-5, 1e-4, 3e-4} for DPO (sigmoid), plus IPO. */
 export const GRID: { objective: string; beta: number; lr: number }[] = [

@@ -2,7 +2,7 @@
  * Ratings of policy snapshots for the Arena cell, computed with the ratings module the way
  * Chatbot Arena computes its leaderboard. Pure: runs in the arena worker and in Node.
  */
-import type { ArenaRequest, ArenaResult, ArenaRow, PairRequest } from '../worker_api/arena_api';
+import type { ArenaApi, ArenaRequest, ArenaResult, ArenaRow, PairRequest } from './arena_api';
 import { createPairSampler } from './selection/index';
 import {
   aggregateBattles,
@@ -95,4 +95,15 @@ export function proposePair(request: PairRequest): [string, string] | null {
   }
   const pair = sampler.next();
   return pair ? [names[pair[0]]!, names[pair[1]]!] : null;
+}
+
+/** The arena worker's service (`ArenaApi`): the two pure functions above, behind the contract. */
+export class ArenaService implements ArenaApi {
+  async leaderboard(request: ArenaRequest): Promise<ArenaResult> {
+    return computeLeaderboard(request);
+  }
+
+  async nextPair(request: PairRequest): Promise<[string, string] | null> {
+    return proposePair(request);
+  }
 }

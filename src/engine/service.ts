@@ -28,7 +28,8 @@ import type {
   RelabelRequest,
   RelabelResult,
   WeightsSnapshot,
-} from '../worker_api/engine_api';
+  EngineApi,
+} from './api';
 import type { Backend } from './backend';
 import { selectBackend } from './backends/select';
 import { CpuBackend } from './backends/cpu';
@@ -89,7 +90,7 @@ export function throttle<T>(fn: (v: T) => void, hz = 30): (v: T, force?: boolean
  * Everything the engine worker does, as plain async methods (the worker file only exposes an
  * instance). Runs in a worker or in Node; `gpu` is injected (navigator.gpu, or undefined).
  */
-export class EngineService {
+export class EngineService implements EngineApi {
   private backend: Backend | null = null;
   private info: BackendInfo | null = null;
   private policy: LoadedPolicy | null = null;

@@ -25,8 +25,8 @@ import {
   type SessionCell,
   type SessionDocument,
 } from '../session/index';
-import type { ModelSource, StepMetrics } from '../worker_api/engine_api';
-import { PAIR_SELECTIONS, type PairSelection } from '../worker_api/arena_api';
+import type { ModelSource, StepMetrics } from '../engine/api';
+import { PAIR_SELECTIONS, type PairSelection } from '../engine/arena_api';
 import { ArenaState, battlesOf, proposeArenaPair } from './arena.svelte';
 import {
   DuelState,

@@ -3,20 +3,19 @@
  * candidates from different policy snapshots), rated in the arena worker, plus saving policy
  * snapshots so later duels can be attributed to them.
  */
-import * as Comlink from 'comlink';
 import { appendEvent, battleRows, type ArenaConfig, type BattleRow, type SessionDocument } from '../session/index';
-import type { ArenaApi, ArenaBattle, ArenaResult, PairRequest } from '../worker_api/arena_api';
+import { PAIR_SELECTIONS, type ArenaBattle, type ArenaResult, type PairRequest } from '../engine/arena_api';
+import { connectArenaWorker } from '../worker_api/connect';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import type { SessionState } from './session.svelte';
 
 /** One arena worker for the page, spawned on first use. */
-class ArenaClient {
-  readonly #worker = new Worker(new URL('../worker_api/arena.worker.ts', import.meta.url), { type: 'module' });
-  readonly api = Comlink.wrap<ArenaApi>(this.#worker);
-}
-let client: ArenaClient | null = null;
-const arenaApi = () => (client ??= new ArenaClient()).api;
+let connection: ReturnType<typeof connectArenaWorker> | null = null;
+const arenaApi = () => (connection ??= connectArenaWorker()).remote;
+
+/** The Arena's pair-selection rules, for the cell's menu (the UI imports no engine values). */
+export const ARENA_PAIR_SELECTIONS = PAIR_SELECTIONS;
 
 /** The next pair by a selection rule, computed in the arena worker. */
 export function proposeArenaPair(request: PairRequest): Promise<[string, string] | null> {

@@ -17,7 +17,7 @@ import {
   type PairOutcome,
   type PolicySnapshotRef,
 } from '../session/index';
-import type { AnnotatorSpec, GenerateChunk, GenerateRequest, RelabelResult, StepMetrics } from '../worker_api/engine_api';
+import type { AnnotatorSpec, GenerateChunk, GenerateRequest, RelabelResult, StepMetrics } from '../engine/api';
 import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';

@@ -4,7 +4,7 @@
  * policy at a time; a second Policy cell replaces the first's model when run.
  */
 import * as Comlink from 'comlink';
-import type { BackendPreference, LoadProgress, ModelInfo, ModelSource } from '../worker_api/engine_api';
+import type { BackendPreference, LoadProgress, ModelInfo, ModelSource } from '../engine/api';
 import { EngineClient, describeEngineError, type EngineRemote } from './engine_client';
 
 export type EngineStatus = 'idle' | 'loading' | 'ready' | 'error';

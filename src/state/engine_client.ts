@@ -3,8 +3,9 @@
  * plain object, never inside `$state` (a proxy of a proxy would turn every property read into
  * a worker round trip).
  */
-import * as Comlink from 'comlink';
-import type { EngineApi, EngineErrorCode } from '../worker_api/engine_api';
+import type * as Comlink from 'comlink';
+import type { EngineApi, EngineErrorCode } from '../engine/api';
+import { connectEngineWorker, type WorkerConnection } from '../worker_api/connect';
 
 /** The code of an engine error, which crosses the worker boundary as "CODE: message". */
 export function engineErrorCode(e: unknown): EngineErrorCode {
@@ -15,17 +16,11 @@ export function engineErrorCode(e: unknown): EngineErrorCode {
 export type EngineRemote = Comlink.Remote<EngineApi>;
 
 export class EngineClient {
-  readonly #worker: Worker;
-  readonly api: EngineRemote;
-
-  constructor() {
-    this.#worker = new Worker(new URL('../worker_api/engine.worker.ts', import.meta.url), { type: 'module' });
-    this.api = Comlink.wrap<EngineApi>(this.#worker);
-  }
+  readonly #connection: WorkerConnection<EngineApi> = connectEngineWorker();
+  readonly api: EngineRemote = this.#connection.remote;
 
   terminate(): void {
-    this.api[Comlink.releaseProxy]();
-    this.#worker.terminate();
+    this.#connection.terminate();
   }
 }
 

@@ -5,7 +5,7 @@
  * source for the README and the page; it is validated like any other input.
  */
 import * as v from 'valibot';
-import type { RunVerdict, SimulationSummary } from '../worker_api/engine_api';
+import type { RunVerdict, SimulationSummary } from '../engine/api';
 
 const VERDICTS = ['learning', 'no learning', 'collapse', 'degraded'] as const satisfies readonly RunVerdict[];
 const finite = v.pipe(v.number(), v.finite());

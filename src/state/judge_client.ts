@@ -6,8 +6,9 @@
  * A judge is loaded the first time a duel asks it for a verdict, and kept by model URL and id
  * so the next vote does not load it again.
  */
-import * as Comlink from 'comlink';
-import type { JudgeApi, JudgeInfo } from '../worker_api/judge_api';
+import type * as Comlink from 'comlink';
+import { connectJudgeWorker, type WorkerConnection } from '../worker_api/connect';
+import type { JudgeApi, JudgeInfo } from '../engine/judges/api';
 
 export interface OnnxJudgeRef {
   /** What votes record as their judge; also what the worker names the judge. */
@@ -29,16 +30,12 @@ export function resolveJudgeUrl(modelUrl: string, base: string = new URL(import.
 }
 
 export class JudgeClient {
-  #worker: Worker | null = null;
-  #api: Comlink.Remote<JudgeApi> | null = null;
+  #connection: WorkerConnection<JudgeApi> | null = null;
   readonly #loaded = new Map<string, Promise<JudgeInfo>>();
 
   get #remote(): Comlink.Remote<JudgeApi> {
-    if (!this.#api) {
-      this.#worker = new Worker(new URL('../worker_api/judge.worker.ts', import.meta.url), { type: 'module' });
-      this.#api = Comlink.wrap<JudgeApi>(this.#worker);
-    }
-    return this.#api;
+    this.#connection ??= connectJudgeWorker();
+    return this.#connection.remote;
   }
 
   /** Loads the judge (once per URL and id) and says what it is and where it runs. */
@@ -68,10 +65,8 @@ export class JudgeClient {
   }
 
   terminate(): void {
-    this.#api?.[Comlink.releaseProxy]();
-    this.#worker?.terminate();
-    this.#api = null;
-    this.#worker = null;
+    this.#connection?.terminate();
+    this.#connection = null;
     this.#loaded.clear();
   }
 }

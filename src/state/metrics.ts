@@ -4,7 +4,7 @@
  * one row per optimizer step while training. It is a plain object: a chart redraws when the
  * owning rune class bumps its `version`, not on every array write.
  */
-import type { CollapseMetrics, PolicyHealth, RewardModelStatus, StepMetrics } from '../worker_api/engine_api';
+import type { CollapseMetrics, PolicyHealth, RewardModelStatus, StepMetrics } from '../engine/api';
 import { effectiveEvents, type SessionEvent } from '../session/index';
 
 /** Metric names as stored in `train_step` events (TRL's log keys where TRL has one). */

@@ -31,7 +31,7 @@ import {
   type WeightReplayOp,
   type WeightReplayPlan,
 } from '../session/index';
-import type { FeedbackResult, GenerateRequest, StepMetrics, TrainerSettings } from '../worker_api/engine_api';
+import type { FeedbackResult, GenerateRequest, StepMetrics, TrainerSettings } from '../engine/api';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import type { SimulateConfig, StoredSimulationResult, TrainConfig } from '../session/index';
-import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } from '../worker_api/engine_api';
+import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } from '../engine/api';
 import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { MetricSeries } from './metrics';

@@ -14,7 +14,7 @@ import type {
   StepMetrics,
   ThumbsFeedback,
   TrainerSettings,
-} from '../worker_api/engine_api';
+} from '../engine/api';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { METRIC, MetricSeries, stepMetricsRecord } from './metrics';

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import * as Comlink from 'comlink';
-import { type EngineApi, type GenerateRequest, type ModelSource } from '../../src/worker_api/engine_api';
+import { type EngineApi, type GenerateRequest, type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import * as Comlink from 'comlink';
-import type { EngineApi, LearnerMetricsEvent, ModelSource } from '../../src/worker_api/engine_api';
+import type { EngineApi, LearnerMetricsEvent, ModelSource } from '../../src/engine/api';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 
 function tinySource(): ModelSource {

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import * as Comlink from 'comlink';
-import type { JudgeApi, JudgeInfo } from '../../src/worker_api/judge_api';
+import type { JudgeApi, JudgeInfo } from '../../src/engine/judges/api';
 import { judgeErrorCode } from '../../src/engine/judges/errors';
 
 // The shipped fluency judge and held-out test-split pairs written beside it by

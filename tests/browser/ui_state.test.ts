@@ -22,8 +22,8 @@ import type { PromptsState } from '../../src/state/prompts.svelte';
 import { parsePromptFile } from '../../src/state/prompts.svelte';
 import type { SessionState } from '../../src/state/session.svelte';
 import { simulationRequest } from '../../src/state/simulate.svelte';
-import type { ArenaApi } from '../../src/worker_api/arena_api';
-import type { GenerateChunk, GenerateRequest } from '../../src/worker_api/engine_api';
+import type { ArenaApi } from '../../src/engine/arena_api';
+import type { GenerateChunk, GenerateRequest } from '../../src/engine/api';
 
 /** A session holder with the real edit semantics (`apply`) and no storage. */
 function fakeSession(doc: SessionDocument) {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { annotatePair, annotateScores, annotatorForVote } from '../../src/engine/learning/annotator_spec';
 import { lengthScore, sentimentScore, keywordHits } from '../../src/engine/annotators';
-import type { AnnotatorSpec } from '../../src/worker_api/engine_api';
+import type { AnnotatorSpec } from '../../src/engine/api';
 
 const spec = (over: Partial<AnnotatorSpec> = {}): AnnotatorSpec => ({
   id: 'ann',

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { EngineService } from '../../src/engine/service';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
-import { type ModelSource } from '../../src/worker_api/engine_api';
+import { type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { EngineService } from '../../src/engine/service';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { distinctN, repetitionRate } from '../../src/engine/stats';
-import { type LearnerMetricsEvent, type ModelSource } from '../../src/worker_api/engine_api';
+import { type LearnerMetricsEvent, type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { EngineService } from '../../src/engine/service';
-import { type LearnerMetricsEvent, type ModelSource } from '../../src/worker_api/engine_api';
+import { type LearnerMetricsEvent, type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FLUENCY_BAR, fluencyFailures, runVerdict, type VerdictInput } from '../../src/engine/learning/frontier';
 import { parseFrontier } from '../../src/state/frontier';
-import type { SimulationFluency } from '../../src/worker_api/engine_api';
+import type { SimulationFluency } from '../../src/engine/api';
 
 const fluent: SimulationFluency = { policy_english_rate: 0.93, reference_english_rate: 0.91, policy_distinct2: 0.93, reference_distinct2: 0.93, policy_repetition: 0.01, reference_repetition: 0.01 };
 const run = (ci: [number, number], kl: number, fluency = fluent): VerdictInput => ({ win_rate_ci: ci, kl, fluency });

@@ -23,7 +23,7 @@ import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { scoreSequences } from '../../src/engine/batch';
 import { distinctN, repetitionRate } from '../../src/engine/stats';
 import { Rng } from '../../src/engine/rng';
-import type { TrainerSettings } from '../../src/worker_api/engine_api';
+import type { TrainerSettings } from '../../src/engine/api';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

@@ -20,7 +20,7 @@ import type { EngineState } from '../../src/state/engine.svelte';
 import { stepMetricsRecord } from '../../src/state/metrics';
 import { ReplayState } from '../../src/state/replay.svelte';
 import { trainerSettings } from '../../src/state/train.svelte';
-import type { ModelSource, StepMetrics, RewardModelStatus } from '../../src/worker_api/engine_api';
+import type { ModelSource, StepMetrics, RewardModelStatus } from '../../src/engine/api';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 
 function source(): ModelSource {

@@ -21,7 +21,7 @@ import {
   updateCell,
   type SessionDocument,
 } from '../../src/session/index.ts';
-import type { SimulationSummary } from '../../src/worker_api/engine_api.ts';
+import type { SimulationSummary } from '../../src/engine/api.ts';
 import { countVotes } from '../../src/state/links.ts';
 
 const T0 = Date.UTC(2025, 0, 1);

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend';
 import { CpuBackend } from './cpu';
-import type { BackendInfo, BackendPreference } from '../../worker_api/engine_api';
+import type { BackendInfo, BackendPreference } from '../api';
 
 /**
  * Picks the compute backend. WebGPU when a hardware adapter exists; the CPU reference when

@@ -15,6 +15,7 @@ import { createOnnxJudge, type OnnxJudge } from './onnx_judge.ts';
 import { OrtRuntime, type ExecutionProvider, type ExecutionProviderPreference, type OrtRuntimeOptions, type WebGpuStatus } from './ort_runtime.ts';
 import { POSITION_MODES, PositionAwareJudge } from './position_bias.ts';
 import type { ModelJudgement, PositionMode } from './types.ts';
+import type { JudgeApi } from './api.ts';
 
 export type JudgeSource =
   /** tokenizer.json and judge.json default to siblings of the model URL. URLs should be absolute. */
@@ -101,7 +102,7 @@ function resolveUrl(url: string, base?: string): string {
   }
 }
 
-export class JudgeService {
+export class JudgeService implements JudgeApi {
   readonly runtime: OrtRuntime;
   private readonly loaded = new Map<string, LoadedJudge>();
   private nextHandle = 1;

@@ -6,7 +6,7 @@
  */
 import { SimulatedAnnotator, type AnnotatorConfig, type ScorerConfig } from '../annotators';
 import { Rng } from '../rng';
-import type { AnnotatorSpec, AnnotatorVerdict } from '../../worker_api/engine_api';
+import type { AnnotatorSpec, AnnotatorVerdict } from '../api';
 
 export const ANNOTATOR_CRITERIA = ['sentiment', 'length', 'keyword', 'readability'] as const;
 

@@ -3,7 +3,7 @@
  * won by collapse, so a run only counts as learning when the win is significant AND the policy
  * stayed fluent (close to the reference in KL, English words and bigram variety).
  */
-import type { RunVerdict, SimulationFluency } from '../../worker_api/engine_api';
+import type { RunVerdict, SimulationFluency } from '../api';
 
 /** The fluency bar: what "staying fluent" means for the verdict (issue #7). */
 export const FLUENCY_BAR = {

@@ -4,7 +4,7 @@ import { DEFAULT_SAMPLING } from '../sampling';
 import type { GPT2Model } from '../model/gpt2';
 import type { TextTokenizer } from '../tokenizer';
 import { distinctN, repetitionRate } from '../stats';
-import type { PolicyHealth } from '../../worker_api/engine_api';
+import type { PolicyHealth } from '../api';
 
 export interface HealthOptions {
   seed: number;

@@ -14,7 +14,7 @@ import type {
   StepMetrics,
   ThumbsFeedback,
   TrainerSettings,
-} from '../../worker_api/engine_api';
+} from '../api';
 import { referencePass } from './reference_pass';
 import { createRewardModel } from './reward_model';
 import { PreferenceTrainer } from './trainer';

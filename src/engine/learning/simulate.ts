@@ -4,7 +4,7 @@ import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
 import { distinctN, englishWordRate, repetitionRate, resultForPolicy, winRate, type PairwiseResult } from '../stats';
-import type { SimulationFluency, SimulationSummary, StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
+import type { SimulationFluency, SimulationSummary, StepMetrics, TrainerSettings } from '../api';
 import { runVerdict } from './frontier';
 import { OnlineLearner } from './online';
 import { policyHealth } from './health';

@@ -12,7 +12,7 @@ import {
   RunningMoments,
   type PairedLossType,
 } from '../objectives';
-import type { StepMetrics, TrainerSettings } from '../../worker_api/engine_api';
+import type { StepMetrics, TrainerSettings } from '../api';
 
 export const DEFAULT_TRAINER: TrainerSettings = {
   objective: 'sigmoid',

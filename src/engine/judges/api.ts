@@ -4,16 +4,16 @@
  * Types only. Errors cross as `Error`s whose message starts with a `JudgeErrorCode`
  * ("BAD_MODEL: …"); `judgeErrorCode()` in src/engine/judges/errors.ts reads it.
  */
-import type { JudgeErrorCode } from '../engine/judges/errors';
+import type { JudgeErrorCode } from './errors';
 import type {
   JudgeInfo,
   JudgeLoadOptions,
   JudgeRequest,
   JudgeRuntimeInfo,
   JudgeSource,
-} from '../engine/judges/judge_service';
-import type { ExecutionProvider, ExecutionProviderPreference } from '../engine/judges/ort_runtime';
-import type { ModelJudgement, PositionMode } from '../engine/judges/types';
+} from './judge_service';
+import type { ExecutionProvider, ExecutionProviderPreference } from './ort_runtime';
+import type { ModelJudgement, PositionMode } from './types';
 
 export type {
   ExecutionProvider,

@@ -333,6 +333,107 @@ export interface RelabelResult {
   bufferSize: number;
 }
 
+// ---- The session log as the engine reduces it -------------------------------------------------
+
+/** How the loop learns from a point of the log on (the Train and Duel cells' settings). */
+export interface LearningSettings {
+  trainer: TrainerSettings;
+  /** Take `trainer.stepsPerVote` policy steps after each vote (the Train cell's "update after every vote"). */
+  updateAfterVote: boolean;
+  /**
+   * Reward-model relabelling after each pairwise vote (RLHF Workflow's online iterative DPO with
+   * AI feedback): the engine samples `pairs` fresh pairs from the policy for the vote's prompt,
+   * seeded by the vote's `seq`, and a confident label whose heads agree enters the buffer.
+   */
+  relabel: {
+    pairs: number;
+    minConfidence: number;
+    maxStd: number;
+    maxNewTokens: number;
+    temperature: number;
+    topK: number;
+    topP: number;
+  };
+}
+
+/**
+ * One intent of the session log, as the page hands it to the engine: what a person (or judge)
+ * did, never what followed from it. `seq` orders the log; undo names the intent it cancels.
+ * Prompts are text (the engine tokenizes them); candidates are the token ids that were shown.
+ */
+export type LogIntent =
+  | { seq: number; type: 'settings'; settings: LearningSettings }
+  | { seq: number; type: 'pair'; prompt: string; aIds: number[]; bIds: number[]; outcome: VoteOutcome }
+  | { seq: number; type: 'ranking'; prompt: string; rankedIds: number[][] }
+  | { seq: number; type: 'thumbs'; prompt: string; completionIds: number[]; desirable: boolean }
+  /** "Train now": extra optimizer steps on the buffer as it is. */
+  | { seq: number; type: 'train'; steps: number }
+  /** The Arena saves the weights here under a name. */
+  | { seq: number; type: 'snapshot'; name: string }
+  | { seq: number; type: 'undo'; targetSeq: number };
+
+export type LogIntentType = LogIntent['type'];
+
+/** What the reward model made of one freshly sampled pair (a derived record, never a vote). */
+export interface RelabelRecord {
+  aIds: number[];
+  bIds: number[];
+  accepted: boolean;
+  rejectedReason?: string;
+  preferred: 'a' | 'b';
+  pAB: number;
+  std: number;
+}
+
+/** What reducing one intent did: the derived records the page shows and may log as checks. */
+export interface ReducedIntent {
+  seq: number;
+  type: LogIntentType;
+  /** Optimizer steps this intent took (a vote's own, then its relabelled pairs'). */
+  steps: StepMetrics[];
+  /** For votes: the reward model's prediction before it learned (prequential). */
+  rewardModel?: RewardModelStatus;
+  relabels?: RelabelRecord[];
+  untrainedReason?: string;
+  /** Why the intent changed nothing (a vote on a prompt too long, "Train now" with nothing to train). */
+  skippedReason?: string;
+}
+
+export interface ReduceRequest {
+  /**
+   * New intents of the log (any order; merged by `seq`). An intent whose `seq` the engine has
+   * already reduced must be identical to it.
+   */
+  intents: LogIntent[];
+  /** Forget the log reduced so far and start again from the loaded weights (opening a session). */
+  reset?: boolean;
+}
+
+export interface ReduceProgress {
+  done: number;
+  total: number;
+}
+
+export interface ReduceResult {
+  /** The intents reduced by this call, in log order (after an undo: those re-reduced after the restored checkpoint). */
+  reduced: ReducedIntent[];
+  /** `seq` of the last intent whose state a checkpoint restored, or -1 for the loaded weights; null when none was restored. */
+  restoredAfterSeq: number | null;
+  /** Optimizer steps in the current weights. */
+  policyStep: number;
+  /** Votes (pairs, rankings, thumbs) the current weights have learned from. */
+  votesTrained: number;
+  /** Effective intents reduced (undone ones and undos excluded). */
+  intentsReduced: number;
+  bufferSize: number;
+  rewardModel: RewardModelStatus | null;
+  collapse: CollapseMetrics;
+  syntheticPairs: number;
+  /** Checkpoints held and their host memory. */
+  checkpoints: { count: number; bytes: number; budgetBytes: number };
+  ms: number;
+}
+
 export type EngineErrorCode =
   | 'NO_MODEL'
   | 'LOAD_FAILED'
@@ -356,22 +457,19 @@ export interface EngineApi {
   generateNext(handle: string): Promise<GenerateChunk>;
   generateCancel(handle: string): Promise<void>;
   score(req: ScoreRequest): Promise<ScoreResult>;
-  configureTrainer(settings: TrainerSettings): Promise<void>;
-  /** Records a judged pair: the reward model predicts then learns; decisive votes train the policy. */
-  feedback(f: PairFeedback): Promise<FeedbackResult>;
-  /** Extra optimizer steps on the replay buffer. */
-  train(steps: number): Promise<StepMetrics[]>;
+  /**
+   * The one way learning happens: hands the engine new intents of the session log (votes,
+   * rankings, thumbs, undo, settings, "Train now", snapshots). The engine reduces them —
+   * reference pass, reward model, policy steps, relabelling — and returns the derived records.
+   * Opening a session sends its whole log with `reset`. Progress is throttled to ~30 Hz.
+   */
+  reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult>;
   /** The reward model's current P(a ≻ b) and its ensemble spread. */
   rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }>;
   /** Of K candidates of one prompt, the pair the reward-model heads disagree on most (K ≥ 2). */
   selectPair(promptIds: number[], candidateIds: number[][]): Promise<PairSelection>;
   /** The reward model's scores of n candidates of one prompt and its (optionally pessimistic) pick. */
   bestOfN(promptIds: number[], candidateIds: number[][], pessimism: number): Promise<BestOfNPick>;
-  /**
-   * The reward model labels a fresh pair; a confident pair the heads agree on enters the policy's
-   * replay buffer as a synthetic vote (the reward model does not learn from its own label).
-   */
-  relabel(req: RelabelRequest): Promise<RelabelResult>;
   /** KL to the reference and collapse metrics on fresh samples for these prompts. */
   policyHealth(prompts: string[], seed: number, maxNewTokens: number): Promise<PolicyHealth>;
   /**
@@ -384,10 +482,6 @@ export interface EngineApi {
   snapshot(name: string): Promise<WeightsSnapshot>;
   restore(name: string): Promise<void>;
   listSnapshots(): Promise<WeightsSnapshot[]>;
-  /** Thumbs up/down on one completion (KTO when the objective is 'kto'). */
-  feedbackThumbs(f: ThumbsFeedback): Promise<FeedbackResult>;
-  /** A ranking of N completions (listwise objective; its pairs also train the reward model). */
-  feedbackRanking(f: RankingFeedback): Promise<FeedbackResult>;
   /** A simulated annotator's verdict on a pair. Deterministic in (spec.seed, index): the same session replays to the same votes. */
   annotatePair(spec: AnnotatorSpec, index: number, prompt: string, a: string, b: string): Promise<AnnotatorVerdict>;
   /** The annotator's hidden score of each completion (for ranking and thumbs judged by it). */

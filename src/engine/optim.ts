@@ -13,6 +13,13 @@ export interface AdamWConfig {
 
 export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
 
+/** AdamW's moments on the host (see `AdamW.capture`). */
+export interface AdamWState {
+  step: number;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
 /**
  * AdamW over a GPT2Model's parameters, moments kept on the model's backend. As in GPT-2/nanoGPT
  * practice, weight decay applies to matrices only (not biases, layer-norm gains, or position
@@ -57,6 +64,23 @@ export class AdamW {
       });
     }
     return norm;
+  }
+
+  /** The moments and step count, copied to host memory (a learner checkpoint). */
+  async capture(): Promise<AdamWState> {
+    const names = [...this.m.keys()];
+    const [m, v] = await Promise.all([
+      Promise.all(names.map((n) => this.backend.read(this.m.get(n)!))),
+      Promise.all(names.map((n) => this.backend.read(this.v.get(n)!))),
+    ]);
+    return { step: this.step, m: new Map(names.map((n, i) => [n, m[i]!])), v: new Map(names.map((n, i) => [n, v[i]!])) };
+  }
+
+  /** Puts back moments and step count captured from this optimizer. */
+  restore(state: AdamWState): void {
+    for (const [name, t] of this.m) this.backend.write(t, state.m.get(name)!);
+    for (const [name, t] of this.v) this.backend.write(t, state.v.get(name)!);
+    this.step = state.step;
   }
 
   /** Resets the moments (after restoring a snapshot, the old moments no longer apply). */

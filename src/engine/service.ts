@@ -9,26 +9,21 @@ import type {
   LoadProgress,
   ModelInfo,
   ModelSource,
-  PairFeedback,
-  FeedbackResult,
   LearnerMetricsEvent,
   PolicyHealth,
   PolicyRef,
-  StepMetrics,
-  TrainerSettings,
   ScoreRequest,
   SimulationProgressEvent,
   SimulationRequest,
   SimulationSummary,
   ScoreResult,
-  RankingFeedback,
-  ThumbsFeedback,
   BestOfNPick,
   PairSelection,
-  RelabelRequest,
-  RelabelResult,
   WeightsSnapshot,
   EngineApi,
+  ReduceProgress,
+  ReduceRequest,
+  ReduceResult,
 } from './api';
 import type { Backend } from './backend';
 import { selectBackend } from './backends/select';
@@ -39,7 +34,8 @@ import { countParams } from './model/config';
 import { GPT2Model } from './model/gpt2';
 import { buildPolicy, fetchModelFiles, type LoadedPolicy, type ModelFiles } from './model/load';
 import { OnlineLearner } from './learning/online';
-import { DEFAULT_TRAINER, validateTrainerSettings } from './learning/trainer';
+import { validateTrainerSettings } from './learning/trainer';
+import { LogReducer, ReduceError } from './learning/log_reducer';
 import { policyHealth } from './learning/health';
 import { runSimulation } from './learning/simulate';
 import { MetricsStream } from './learning/metrics_stream';
@@ -100,8 +96,7 @@ export class EngineService implements EngineApi {
   private readonly generations = new Map<string, Generation>();
   private readonly queue = new WorkQueue();
   private nextHandle = 1;
-  private learner: OnlineLearner | null = null;
-  private trainerSettings: TrainerSettings = DEFAULT_TRAINER;
+  private reducer: LogReducer | null = null;
   private simulation: { cancelled: boolean } | null = null;
   private unsubscribeLost: (() => void) | null = null;
   private readonly metrics = new MetricsStream<LearnerMetricsEvent>();
@@ -181,7 +176,7 @@ export class EngineService implements EngineApi {
       };
       this.generations.clear();
       this.reference = null;
-      this.learner = null;
+      this.reducer = null;
       this.policy = files ? buildPolicy(this.backend, files) : null;
     });
   }
@@ -286,78 +281,39 @@ export class EngineService implements EngineApi {
     return this.queue.run(() => scoreSequences(model, seqs, seqs.map(() => promptIds.length)));
   }
 
-  async configureTrainer(settings: TrainerSettings): Promise<void> {
-    try {
-      validateTrainerSettings(settings);
-    } catch (e) {
-      throw new EngineError('BAD_REQUEST', (e as Error).message);
-    }
-    this.trainerSettings = { ...settings };
-    await this.queue.run(async () => this.learner?.trainer.reconfigure(this.trainerSettings));
-  }
-
-  /** The online learner over the loaded policy, created on first use. */
-  requireLearner(): OnlineLearner {
+  /** The log reducer over the loaded policy, created on first use (see LogReducer). */
+  requireReducer(): LogReducer {
     const p = this.requirePolicy();
-    if (!this.learner) this.learner = new OnlineLearner(p.model, this.requireReference(), this.trainerSettings, (ids) => p.tokenizer.decode(ids));
-    return this.learner;
+    this.reducer ??= new LogReducer({ policy: p.model, reference: this.requireReference(), tokenizer: p.tokenizer, eosTokenId: p.eosTokenId });
+    return this.reducer;
   }
 
-  async feedback(f: PairFeedback): Promise<FeedbackResult> {
-    const learner = this.requireLearner();
-    this.checkFeedbackIds(f.promptIds, [f.aIds, f.bIds]);
-    return this.learn(() => learner.feedback(f));
+  /** The online learner of the reduced log (queries: reward predictions, pair selection, best-of-n). */
+  requireLearner(): OnlineLearner {
+    return this.requireReducer().learner;
   }
 
-  async feedbackThumbs(f: ThumbsFeedback): Promise<FeedbackResult> {
-    const learner = this.requireLearner();
-    if (typeof f.desirable !== 'boolean') throw new EngineError('BAD_REQUEST', 'thumbs feedback needs desirable: true (up) or false (down)');
-    this.checkFeedbackIds(f.promptIds, [f.completionIds]);
-    return this.learn(() => learner.feedbackThumbs(f));
-  }
-
-  async feedbackRanking(f: RankingFeedback): Promise<FeedbackResult> {
-    const learner = this.requireLearner();
-    if (!Array.isArray(f.rankedIds) || f.rankedIds.length < 2) throw new EngineError('BAD_REQUEST', 'a ranking needs at least 2 completions');
-    if (f.rankedIds.length > 64) throw new EngineError('BAD_REQUEST', 'a ranking may hold at most 64 completions');
-    this.checkFeedbackIds(f.promptIds, f.rankedIds);
-    return this.learn(() => learner.feedbackRanking(f));
-  }
-
-  /** Runs one piece of feedback on the queue and streams its result to metric listeners. */
-  private async learn(fn: () => Promise<FeedbackResult>): Promise<FeedbackResult> {
-    const learner = this.requireLearner();
-    const r = await this.queue.run(fn);
-    this.step = learner.trainer.steps;
-    this.metrics.push({ kind: 'feedback', steps: r.steps, rewardModel: r.rewardModel, collapse: r.collapse });
-    return r;
-  }
-
-  /** Token ids must be inside the vocabulary and each prompt + completion inside the context. */
-  private checkFeedbackIds(promptIds: number[], completions: number[][]): void {
-    const c = this.requirePolicy().config;
-    for (const ids of [promptIds, ...completions]) {
-      if (!Array.isArray(ids) || ids.some((t) => !Number.isInteger(t) || t < 0 || t >= c.vocabSize)) {
-        throw new EngineError('BAD_REQUEST', 'feedback token ids must be integers inside the vocabulary');
+  /**
+   * See EngineApi.reduce: the one learning entry point. Each reduced intent's steps and reward
+   * model status also go to metric listeners.
+   */
+  async reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult> {
+    if (!req || !Array.isArray(req.intents)) throw new EngineError('BAD_REQUEST', 'reduce needs { intents: [...] }');
+    const reducer = this.requireReducer();
+    const progress = throttle((p: ReduceProgress) => onProgress?.(p));
+    const r = await this.queue.run(async () => {
+      try {
+        return await reducer.reduce(req, (done, total) => progress({ done, total }, done === total));
+      } catch (e) {
+        if (e instanceof ReduceError) throw new EngineError('BAD_REQUEST', e.message);
+        throw e;
       }
+    });
+    this.step = r.policyStep;
+    for (const x of r.reduced) {
+      if (x.rewardModel) this.metrics.push({ kind: 'feedback', steps: x.steps, rewardModel: x.rewardModel, collapse: r.collapse });
+      else if (x.steps.length > 0) this.metrics.push({ kind: 'train', steps: x.steps, rewardModel: null, collapse: null });
     }
-    if (promptIds.length === 0) throw new EngineError('BAD_REQUEST', 'feedback needs the prompt token ids');
-    const longest = Math.max(...completions.map((ids) => ids.length));
-    if (promptIds.length + longest > c.nPositions) {
-      throw new EngineError('BAD_REQUEST', `prompt + completion is ${promptIds.length + longest} tokens, more than the context of ${c.nPositions}`);
-    }
-  }
-
-  async train(steps: number): Promise<StepMetrics[]> {
-    const learner = this.requireLearner();
-    if (!Number.isInteger(steps) || steps < 0) throw new EngineError('BAD_REQUEST', 'steps must be a non-negative integer');
-    if (learner.trainer.bufferLength === 0) throw new EngineError('BAD_REQUEST', 'no feedback to train on yet');
-    if (!learner.trainer.hasExamples()) {
-      throw new EngineError('BAD_REQUEST', `nothing in the replay buffer can train the "${learner.trainer.currentObjective}" objective (thumbs need a 👍 and a 👎 on the same prompt, or "kto")`);
-    }
-    const r = await this.queue.run(() => learner.train(steps));
-    this.step = learner.trainer.steps;
-    this.metrics.push({ kind: 'train', steps: r, rewardModel: null, collapse: null });
     return r;
   }
 
@@ -406,17 +362,19 @@ export class EngineService implements EngineApi {
     return this.queue.run(() => learner.bestOfN(promptIds, candidateIds, pessimism));
   }
 
-  async relabel(req: RelabelRequest): Promise<RelabelResult> {
-    const learner = this.requireLearner();
-    if (!(req.minConfidence >= 0.5 && req.minConfidence <= 1)) throw new EngineError('BAD_REQUEST', 'minConfidence must be in [0.5, 1]');
-    if (!(req.maxStd >= 0 && req.maxStd <= 0.5)) throw new EngineError('BAD_REQUEST', 'maxStd must be in [0, 0.5]');
-    if (typeof req.train !== 'boolean') throw new EngineError('BAD_REQUEST', 'relabel needs train: true or false');
-    this.checkFeedbackIds(req.promptIds, [req.aIds, req.bIds]);
-    const r = await this.queue.run(() => learner.relabel(req));
-    this.step = learner.trainer.steps;
-    // Synthetic steps are training steps like any other; they carry no reward-model prediction.
-    if (r.steps.length > 0) this.metrics.push({ kind: 'train', steps: r.steps, rewardModel: null, collapse: null });
-    return r;
+  /** Token ids must be inside the vocabulary and each prompt + completion inside the context. */
+  private checkFeedbackIds(promptIds: number[], completions: number[][]): void {
+    const c = this.requirePolicy().config;
+    for (const ids of [promptIds, ...completions]) {
+      if (!Array.isArray(ids) || ids.some((t) => !Number.isInteger(t) || t < 0 || t >= c.vocabSize)) {
+        throw new EngineError('BAD_REQUEST', 'token ids must be integers inside the vocabulary');
+      }
+    }
+    if (promptIds.length === 0) throw new EngineError('BAD_REQUEST', 'the prompt token ids are missing');
+    const longest = Math.max(...completions.map((ids) => ids.length));
+    if (promptIds.length + longest > c.nPositions) {
+      throw new EngineError('BAD_REQUEST', `prompt + completion is ${promptIds.length + longest} tokens, more than the context of ${c.nPositions}`);
+    }
   }
 
   /** A list of candidates for one prompt: between `min` and 64, each valid feedback ids. */
@@ -521,8 +479,8 @@ export class EngineService implements EngineApi {
   private disposeModel(): void {
     for (const g of this.generations.values()) void g.iterator.return(undefined);
     this.generations.clear();
-    this.learner?.dispose();
-    this.learner = null;
+    this.reducer?.dispose();
+    this.reducer = null;
     this.policy?.model.dispose();
     this.reference?.dispose();
     this.policy = null;

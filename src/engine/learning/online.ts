@@ -17,7 +17,18 @@ import type {
 } from '../api';
 import { referencePass } from './reference_pass';
 import { createRewardModel } from './reward_model';
-import { PreferenceTrainer } from './trainer';
+import { PreferenceTrainer, type TrainerState } from './trainer';
+import { cloneState } from './clone_state';
+
+/** An OnlineLearner's state apart from the policy weights (host memory). */
+export interface LearnerState {
+  trainer: TrainerState;
+  rewardModel: RewardEnsemble;
+  recent: string[];
+  lastThumbs: Map<string, { up?: Float32Array; down?: Float32Array }>;
+  judgedItems: number;
+  syntheticPairs: number;
+}
 
 /** Completions the collapse metrics look back over (the simulation's window too). */
 export const COLLAPSE_WINDOW = 40;
@@ -37,10 +48,10 @@ const THUMBS_MEMORY = 1024;
  */
 export class OnlineLearner {
   readonly trainer: PreferenceTrainer;
-  readonly rewardModel: RewardEnsemble;
-  private readonly recent: string[] = [];
+  rewardModel: RewardEnsemble;
+  private recent: string[] = [];
   /** Per prompt, the reward-model features of its latest 👍 and 👎 completion. */
-  private readonly lastThumbs = new Map<string, { up?: Float32Array; down?: Float32Array }>();
+  private lastThumbs = new Map<string, { up?: Float32Array; down?: Float32Array }>();
   /** Feedback items from the duel's judge that entered the policy's buffer (what the log records as votes). */
   private judgedItems = 0;
   /** Reward-model-labelled pairs that entered the policy's buffer (never logged as votes). */
@@ -204,6 +215,36 @@ export class OnlineLearner {
   /** Distinct-2 and repetition over the completions feedback was most recently given on. */
   get collapse(): CollapseMetrics {
     return { recentDistinct2: distinctN(this.recent, 2), recentRepetition: repetitionRate(this.recent), window: this.recent.length };
+  }
+
+  /**
+   * The whole learner apart from the policy's weights: trainer (buffer, RNG, optimizer
+   * moments), reward model, thumbs memory, collapse window and counts. Restoring it and the
+   * weights puts the learner exactly where it was (see LogReducer's checkpoints).
+   */
+  async capture(): Promise<LearnerState> {
+    return {
+      trainer: await this.trainer.capture(),
+      rewardModel: cloneState(this.rewardModel),
+      recent: [...this.recent],
+      lastThumbs: cloneState(this.lastThumbs),
+      judgedItems: this.judgedItems,
+      syntheticPairs: this.syntheticPairs,
+    };
+  }
+
+  restore(state: LearnerState): void {
+    this.trainer.restore(state.trainer);
+    this.rewardModel = cloneState(state.rewardModel);
+    this.recent = [...state.recent];
+    this.lastThumbs = cloneState(state.lastThumbs);
+    this.judgedItems = state.judgedItems;
+    this.syntheticPairs = state.syntheticPairs;
+  }
+
+  /** Feedback items from the judge and synthetic pairs that entered the policy's buffer so far. */
+  get counts(): { judgedItems: number; syntheticPairs: number } {
+    return { judgedItems: this.judgedItems, syntheticPairs: this.syntheticPairs };
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 import { buildBatch, scoreSequences } from '../batch';
 import type { GPT2Model } from '../model/gpt2';
-import { AdamW, DEFAULT_ADAMW } from '../optim';
+import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from '../optim';
+import { cloneState } from './clone_state';
 import { Rng } from '../rng';
 import {
   PAIRED_LOSS_TYPES,
@@ -112,11 +113,22 @@ export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
  * by the later of its two votes, so "the newest feedback's examples" are exactly the pairs
  * that vote completed.
  */
+/** A trainer's state apart from the policy weights (see `PreferenceTrainer.capture`). */
+export interface TrainerState {
+  buffer: BufferedFeedback[];
+  rng: Rng;
+  bcoRunning: RunningMoments;
+  settings: TrainerSettings;
+  steps: number;
+  opt: AdamWState;
+  optConfig: AdamWConfig;
+}
+
 export class PreferenceTrainer {
   private readonly buffer: BufferedFeedback[] = [];
   private readonly opt: AdamW;
-  private readonly rng: Rng;
-  private readonly bcoRunning = new RunningMoments();
+  private rng: Rng;
+  private bcoRunning = new RunningMoments();
   /** Prompt identity per buffered item, computed once (thumbs pairing compares it often). */
   private readonly promptKeys = new WeakMap<BufferedFeedback, string>();
   private objective: TrainerObjective;
@@ -130,6 +142,35 @@ export class PreferenceTrainer {
     this.objective = validateTrainerSettings(settings);
     this.opt = new AdamW(policy, { ...DEFAULT_ADAMW, lr: settings.lr, maxGradNorm: settings.maxGradNorm });
     this.rng = new Rng(settings.seed).fork('trainer');
+  }
+
+  /**
+   * Everything a step depends on besides the policy's weights: the buffer (its items are never
+   * mutated, so the array is copied, not the items), the minibatch RNG, BCO's running moments,
+   * the settings, the step count and AdamW's moments.
+   */
+  async capture(): Promise<TrainerState> {
+    return {
+      buffer: [...this.buffer],
+      rng: cloneState(this.rng),
+      bcoRunning: cloneState(this.bcoRunning),
+      settings: { ...this.settings },
+      steps: this.steps,
+      opt: await this.opt.capture(),
+      optConfig: { ...this.opt.config },
+    };
+  }
+
+  /** Puts back a state captured from this trainer (the policy's weights are restored apart). */
+  restore(state: TrainerState): void {
+    this.buffer.splice(0, this.buffer.length, ...state.buffer);
+    this.rng = cloneState(state.rng);
+    this.bcoRunning = cloneState(state.bcoRunning);
+    this.settings = { ...state.settings };
+    this.objective = validateTrainerSettings(this.settings);
+    this.steps = state.steps;
+    this.opt.restore(state.opt);
+    this.opt.config = { ...state.optConfig };
   }
 
   /** Changes hyperparameters between steps (the optimizer state is kept). */

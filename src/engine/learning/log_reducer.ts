@@ -1,0 +1,438 @@
+/**
+ * The one place where "this log means these weights" is decided. The page appends intents
+ * (votes, rankings, thumbs, undo, settings, "Train now", snapshots) to the session log and
+ * hands the new ones here; the reducer runs what follows from each (reference pass, reward
+ * model, policy steps, relabelling) and returns derived records. Live voting, opening a session
+ * and a shared session feed the same intents through the same `reduce`, so they end with the
+ * same weights (bit-identical on the CPU backend).
+ *
+ * Undo is an intent: the weights are those of the log *without* the undone intents. The
+ * reducer keeps checkpoints of its whole state (policy weights, AdamW moments, trainer buffer
+ * and RNG, reward model, collapse window) and, when the effective log changes anywhere but at
+ * its end (an undo, or an intent that lands before others), restores the last checkpoint
+ * before the change and reduces forward. A checkpoint is taken before every vote; the last
+ * `recentVotes` are kept (so undoing the latest vote is a restore, not a replay), older ones
+ * only every `every` intents, and all of them within `budgetBytes` of host memory.
+ */
+import type {
+  LearningSettings,
+  LogIntent,
+  ReduceRequest,
+  ReduceResult,
+  ReducedIntent,
+  RelabelRecord,
+  RewardModelStatus,
+  StepMetrics,
+} from '../api';
+import { generateAll } from '../generate';
+import type { GPT2Model } from '../model/gpt2';
+import type { TextTokenizer } from '../tokenizer';
+import { Rng } from '../rng';
+import { cloneState, typedArrayBytes } from './clone_state';
+import { OnlineLearner, type LearnerState } from './online';
+import { DEFAULT_TRAINER, validateTrainerSettings } from './trainer';
+
+/** Settings in force before the log's first `settings` intent. */
+export const DEFAULT_LEARNING: LearningSettings = {
+  trainer: DEFAULT_TRAINER,
+  updateAfterVote: true,
+  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.15, maxNewTokens: 24, temperature: 1, topK: 0, topP: 1 },
+};
+
+export interface ReducerModel {
+  policy: GPT2Model;
+  reference: GPT2Model;
+  tokenizer: TextTokenizer;
+  eosTokenId: number | null;
+}
+
+export interface CheckpointPolicy {
+  /** Checkpoints kept before the most recent votes (undoing one of them is a restore). */
+  recentVotes: number;
+  /** Older checkpoints are kept only at positions that are multiples of this. */
+  every: number;
+  /** Host memory all checkpoints may hold together. */
+  budgetBytes: number;
+}
+
+/**
+ * 256 MB: a checkpoint of the shipped 4.2M-parameter policy holds weights and two AdamW moments
+ * (≈ 51 MB) plus the reward model's heads (the buffered features are shared, not copied), so
+ * the budget holds the 3 recent ones and a couple of sparse older ones.
+ */
+export const DEFAULT_CHECKPOINTS: CheckpointPolicy = { recentVotes: 3, every: 16, budgetBytes: 256 * 2 ** 20 };
+
+interface Checkpoint {
+  /** Effective intents reduced when it was taken. */
+  position: number;
+  /** Whether it was taken right before a vote (those are the "recent" ones). */
+  beforeVote: boolean;
+  weights: Map<string, Float32Array>;
+  learner: LearnerState | null;
+  settings: LearningSettings;
+  votesTrained: number;
+  snapshots: Map<string, { step: number; weights: Map<string, Float32Array> }>;
+  bytes: number;
+}
+
+/** An intent's identity for comparing logs: two intents with the same key reduce the same. */
+const intentKey = (intent: LogIntent): string => JSON.stringify(intent);
+
+/** The features of the reward model are never mutated once buffered: checkpoints share them. */
+const sharedFeatures = (v: object): boolean => v instanceof Float32Array;
+
+const isVote = (intent: LogIntent): boolean => intent.type === 'pair' || intent.type === 'ranking' || intent.type === 'thumbs';
+
+/** The intents in force: undone ones (and undos) removed; undoing an undo restores its target. */
+export function effectiveIntents(log: readonly LogIntent[]): LogIntent[] {
+  const cancelled = new Set<number>();
+  for (let i = log.length - 1; i >= 0; i--) {
+    const intent = log[i]!;
+    if (intent.type === 'undo' && !cancelled.has(intent.seq)) cancelled.add(intent.targetSeq);
+  }
+  return log.filter((intent) => intent.type !== 'undo' && !cancelled.has(intent.seq));
+}
+
+export class ReduceError extends Error {}
+
+export class LogReducer {
+  /** The raw log by `seq`, in order. */
+  private log: LogIntent[] = [];
+  private readonly bySeq = new Map<number, string>();
+  /** Keys of the effective intents whose effects the current state holds, in order. */
+  private applied: string[] = [];
+  private appliedSeqs: number[] = [];
+  private checkpoints: Checkpoint[] = [];
+  private learnerInstance: OnlineLearner | null = null;
+  private settings: LearningSettings = DEFAULT_LEARNING;
+  private votesTrained = 0;
+  /** Weights the Arena saved by name (taken again when the log is reduced again). */
+  snapshots = new Map<string, { step: number; weights: Map<string, Float32Array> }>();
+
+  constructor(
+    private readonly model: ReducerModel,
+    private readonly checkpointPolicy: CheckpointPolicy = DEFAULT_CHECKPOINTS,
+  ) {}
+
+  /** The learner over the current state (created with the settings in force on first need). */
+  get learner(): OnlineLearner {
+    this.learnerInstance ??= new OnlineLearner(this.model.policy, this.model.reference, this.settings.trainer, (ids) => this.model.tokenizer.decode(ids));
+    return this.learnerInstance;
+  }
+
+  get hasLearner(): boolean {
+    return this.learnerInstance !== null;
+  }
+
+  get policyStep(): number {
+    return this.learnerInstance?.trainer.steps ?? 0;
+  }
+
+  get currentSettings(): LearningSettings {
+    return this.settings;
+  }
+
+  /**
+   * Merges new intents into the log and brings the state up to date with its effective
+   * intents. Throws `ReduceError` (leaving the state as it was) for a malformed intent or one
+   * that contradicts an intent already reduced under the same `seq`.
+   */
+  async reduce(req: ReduceRequest, onProgress?: (done: number, total: number) => void, isCancelled: () => boolean = () => false): Promise<ReduceResult> {
+    const t0 = performance.now();
+    for (const intent of req.intents) this.check(intent);
+    if (req.reset) await this.reset();
+    this.merge(req.intents);
+    const effective = effectiveIntents(this.log);
+    const keys = effective.map(intentKey);
+    let common = 0;
+    while (common < this.applied.length && common < keys.length && this.applied[common] === keys[common]) common++;
+    let restoredAfterSeq: number | null = null;
+    if (common < this.applied.length) {
+      const checkpoint = await this.restoreAtOrBefore(common);
+      restoredAfterSeq = checkpoint === 0 ? -1 : this.appliedSeqs[checkpoint - 1]!;
+    }
+    const reduced: ReducedIntent[] = [];
+    const total = effective.length - this.applied.length;
+    for (let i = this.applied.length; i < effective.length; i++) {
+      if (isCancelled()) throw new ReduceError('CANCELLED');
+      const intent = effective[i]!;
+      if (isVote(intent)) await this.maybeCheckpoint(true);
+      else if (this.applied.length % this.checkpointPolicy.every === 0 && this.applied.length > 0) await this.maybeCheckpoint(false);
+      reduced.push(await this.apply(intent));
+      this.applied.push(keys[i]!);
+      this.appliedSeqs.push(intent.seq);
+      onProgress?.(i + 1 - (effective.length - total), total);
+    }
+    return this.result(reduced, restoredAfterSeq, t0);
+  }
+
+  /** Back to the loaded weights and an empty log. */
+  async reset(): Promise<void> {
+    this.log = [];
+    this.bySeq.clear();
+    this.checkpoints = [];
+    await this.restoreFresh();
+  }
+
+  dispose(): void {
+    this.learnerInstance?.dispose();
+    this.learnerInstance = null;
+    this.checkpoints = [];
+    this.snapshots.clear();
+  }
+
+  // ---- the log --------------------------------------------------------------------------------
+
+  private check(intent: LogIntent): void {
+    const bad = (m: string): never => {
+      throw new ReduceError(`intent ${Number.isInteger(intent?.seq) ? intent.seq : '?'}: ${m}`);
+    };
+    if (!intent || typeof intent !== 'object') bad('not an object');
+    if (!Number.isSafeInteger(intent.seq) || intent.seq < 0) bad('seq must be a whole number ≥ 0');
+    const ids = (x: unknown, what: string) => {
+      if (!Array.isArray(x) || x.some((t) => !Number.isInteger(t) || t < 0 || t >= this.model.policy.config.vocabSize)) bad(`${what} must be token ids inside the vocabulary`);
+    };
+    switch (intent.type) {
+      case 'settings':
+        try {
+          validateTrainerSettings(intent.settings.trainer);
+        } catch (e) {
+          bad((e as Error).message);
+        }
+        if (typeof intent.settings.updateAfterVote !== 'boolean') bad('updateAfterVote must be true or false');
+        checkRelabel(intent.settings.relabel, bad);
+        break;
+      case 'pair':
+        ids(intent.aIds, 'aIds');
+        ids(intent.bIds, 'bIds');
+        if (!['a', 'b', 'tie', 'bothbad'].includes(intent.outcome)) bad('outcome must be a, b, tie or bothbad');
+        if (typeof intent.prompt !== 'string') bad('prompt must be text');
+        break;
+      case 'ranking':
+        if (!Array.isArray(intent.rankedIds) || intent.rankedIds.length < 2 || intent.rankedIds.length > 64) bad('a ranking holds 2 to 64 completions');
+        intent.rankedIds.forEach((r, k) => ids(r, `rankedIds[${k}]`));
+        if (typeof intent.prompt !== 'string') bad('prompt must be text');
+        break;
+      case 'thumbs':
+        ids(intent.completionIds, 'completionIds');
+        if (typeof intent.desirable !== 'boolean') bad('desirable must be true or false');
+        if (typeof intent.prompt !== 'string') bad('prompt must be text');
+        break;
+      case 'train':
+        if (!Number.isInteger(intent.steps) || intent.steps < 1 || intent.steps > 1000) bad('steps must be 1…1000');
+        break;
+      case 'snapshot':
+        if (typeof intent.name !== 'string' || intent.name === '') bad('a snapshot needs a name');
+        break;
+      case 'undo':
+        if (!Number.isSafeInteger(intent.targetSeq) || intent.targetSeq >= intent.seq) bad('undo must name an earlier seq');
+        break;
+      default:
+        bad(`unknown intent type ${(intent as { type: unknown }).type}`);
+    }
+    const known = this.bySeq.get(intent.seq);
+    if (known !== undefined && known !== intentKey(intent)) bad('a different intent was already reduced under this seq');
+  }
+
+  private merge(intents: readonly LogIntent[]): void {
+    const fresh = intents.filter((intent) => !this.bySeq.has(intent.seq));
+    if (fresh.length === 0) return;
+    for (const intent of fresh) this.bySeq.set(intent.seq, intentKey(intent));
+    const last = this.log[this.log.length - 1];
+    const inOrder = fresh.every((x, i) => (i === 0 ? last === undefined || x.seq > last.seq : x.seq > fresh[i - 1]!.seq));
+    this.log = inOrder ? [...this.log, ...fresh] : [...this.log, ...fresh].sort((a, b) => a.seq - b.seq);
+  }
+
+  // ---- one intent -----------------------------------------------------------------------------
+
+  private async apply(intent: LogIntent): Promise<ReducedIntent> {
+    const base = { seq: intent.seq, type: intent.type };
+    switch (intent.type) {
+      case 'settings':
+        this.settings = cloneState(intent.settings);
+        this.learnerInstance?.trainer.reconfigure(this.settings.trainer);
+        return { ...base, steps: [] };
+      case 'pair':
+      case 'ranking':
+      case 'thumbs': {
+        const promptIds = this.model.tokenizer.encode(intent.prompt);
+        const completions = intent.type === 'pair' ? [intent.aIds, intent.bIds] : intent.type === 'ranking' ? intent.rankedIds : [intent.completionIds];
+        const tooLong = this.contextProblem(promptIds, completions);
+        if (tooLong) return { ...base, steps: [], skippedReason: tooLong };
+        const learner = this.learner;
+        const train = this.settings.updateAfterVote;
+        const r =
+          intent.type === 'pair' ? await learner.feedback({ prompt: intent.prompt, promptIds, aIds: intent.aIds, bIds: intent.bIds, outcome: intent.outcome, train })
+          : intent.type === 'ranking' ? await learner.feedbackRanking({ prompt: intent.prompt, promptIds, rankedIds: intent.rankedIds, train })
+          : await learner.feedbackThumbs({ prompt: intent.prompt, promptIds, completionIds: intent.completionIds, desirable: intent.desirable, train });
+        this.votesTrained++;
+        const out: ReducedIntent = { ...base, steps: [...r.steps], rewardModel: r.rewardModel };
+        if (r.untrainedReason !== undefined) out.untrainedReason = r.untrainedReason;
+        if (intent.type === 'pair' && this.settings.relabel.pairs > 0) out.relabels = await this.relabel(intent.seq, promptIds, out.steps);
+        return out;
+      }
+      case 'train': {
+        const learner = this.learner;
+        if (!learner.trainer.hasExamples()) {
+          return { ...base, steps: [], skippedReason: `nothing in the replay buffer can train the "${learner.trainer.currentObjective}" objective yet` };
+        }
+        return { ...base, steps: await learner.train(intent.steps) };
+      }
+      case 'snapshot':
+        this.snapshots.set(intent.name, { step: this.policyStep, weights: await this.model.policy.readWeights() });
+        return { ...base, steps: [] };
+      case 'undo':
+        return { ...base, steps: [] };
+    }
+  }
+
+  /**
+   * Relabelling after a pairwise vote: `pairs` fresh pairs sampled from the policy as it is
+   * after the vote, seeded by the vote's seq (so a replay samples the same), each labelled by the
+   * reward model and, when confident, added to the buffer with its own policy steps.
+   */
+  private async relabel(seq: number, promptIds: number[], steps: StepMetrics[]): Promise<RelabelRecord[]> {
+    const r = this.settings.relabel;
+    const maxNewTokens = Math.min(r.maxNewTokens, this.model.policy.config.nPositions - promptIds.length);
+    if (maxNewTokens < 1) return [];
+    const records: RelabelRecord[] = [];
+    for (let k = 0; k < r.pairs; k++) {
+      const sample = await generateAll(this.model.policy, promptIds, {
+        numSequences: 2,
+        maxNewTokens,
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+        // A named stream per (vote, pair): the same whatever was drawn before.
+        seed: new Rng(this.settings.trainer.seed).fork(`relabel-${seq}-${k}`).int(2 ** 31),
+        eosTokenId: this.model.eosTokenId,
+      });
+      const [aIds, bIds] = sample;
+      if (!aIds || !bIds) continue;
+      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: this.settings.updateAfterVote });
+      steps.push(...result.steps);
+      records.push({
+        aIds,
+        bIds,
+        accepted: result.accepted,
+        ...(result.rejectedReason !== undefined ? { rejectedReason: result.rejectedReason } : {}),
+        preferred: result.preferred,
+        pAB: result.pAB,
+        std: result.std,
+      });
+    }
+    return records;
+  }
+
+  private contextProblem(promptIds: number[], completions: number[][]): string | null {
+    if (promptIds.length === 0) return 'the prompt encodes to no tokens';
+    const longest = Math.max(...completions.map((ids) => ids.length));
+    const n = this.model.policy.config.nPositions;
+    return promptIds.length + longest > n ? `prompt + completion is ${promptIds.length + longest} tokens, more than the context of ${n}` : null;
+  }
+
+  // ---- checkpoints ----------------------------------------------------------------------------
+
+  private async maybeCheckpoint(beforeVote: boolean): Promise<void> {
+    const position = this.applied.length;
+    if (this.checkpoints.some((c) => c.position === position)) return;
+    const learner = this.learnerInstance ? await this.learnerInstance.capture() : null;
+    const weights = await this.model.policy.readWeights();
+    let bytes = 0;
+    for (const w of weights.values()) bytes += w.byteLength;
+    if (learner) bytes += typedArrayBytes(learner, sharedFeatures);
+    this.checkpoints.push({
+      position,
+      beforeVote,
+      weights,
+      learner: learner ? cloneState(learner, sharedFeatures) : null,
+      settings: cloneState(this.settings),
+      votesTrained: this.votesTrained,
+      snapshots: new Map(this.snapshots),
+      bytes,
+    });
+    this.evict();
+  }
+
+  /** Keeps the recent pre-vote checkpoints and the sparse grid, within the memory budget. */
+  private evict(): void {
+    const { recentVotes, every, budgetBytes } = this.checkpointPolicy;
+    const recent = new Set(this.checkpoints.filter((c) => c.beforeVote).slice(-recentVotes));
+    this.checkpoints = this.checkpoints.filter((c) => recent.has(c) || c.position % every === 0);
+    let total = this.checkpoints.reduce((n, c) => n + c.bytes, 0);
+    // Over budget: drop the oldest grid checkpoints first, then the oldest recent ones.
+    while (total > budgetBytes && this.checkpoints.length > 1) {
+      const victim = this.checkpoints.find((c) => !recent.has(c)) ?? this.checkpoints[0]!;
+      this.checkpoints = this.checkpoints.filter((c) => c !== victim);
+      total -= victim.bytes;
+    }
+  }
+
+  /** Restores the last checkpoint at or before `position` (else the loaded weights); returns its position. */
+  private async restoreAtOrBefore(position: number): Promise<number> {
+    let best: Checkpoint | null = null;
+    for (const c of this.checkpoints) if (c.position <= position && (best === null || c.position > best.position)) best = c;
+    // Checkpoints past the restore point describe a log that no longer is.
+    this.checkpoints = this.checkpoints.filter((c) => c.position <= (best?.position ?? 0));
+    if (best === null) {
+      await this.restoreFresh();
+      return 0;
+    }
+    this.model.policy.writeWeights(best.weights);
+    if (best.learner) this.learner.restore(cloneState(best.learner, sharedFeatures));
+    else {
+      this.learnerInstance?.dispose();
+      this.learnerInstance = null;
+    }
+    this.settings = cloneState(best.settings);
+    this.votesTrained = best.votesTrained;
+    this.snapshots = new Map(best.snapshots);
+    this.applied = this.applied.slice(0, best.position);
+    this.appliedSeqs = this.appliedSeqs.slice(0, best.position);
+    return best.position;
+  }
+
+  /** The weights as loaded (the reference's), no learner, default settings. */
+  private async restoreFresh(): Promise<void> {
+    this.model.policy.writeWeights(await this.model.reference.readWeights());
+    this.learnerInstance?.dispose();
+    this.learnerInstance = null;
+    this.settings = DEFAULT_LEARNING;
+    this.votesTrained = 0;
+    this.snapshots = new Map();
+    this.applied = [];
+    this.appliedSeqs = [];
+  }
+
+  private result(reduced: ReducedIntent[], restoredAfterSeq: number | null, t0: number): ReduceResult {
+    const learner = this.learnerInstance;
+    const summary = learner?.rewardModel.summary;
+    const rewardModel: RewardModelStatus | null = summary
+      ? { predictedPAB: null, correct: null, prequentialAccuracy: summary.accuracy, windowAccuracy: summary.windowAccuracy, votesSeen: summary.votes }
+      : null;
+    return {
+      reduced,
+      restoredAfterSeq,
+      policyStep: this.policyStep,
+      votesTrained: this.votesTrained,
+      intentsReduced: this.applied.length,
+      bufferSize: learner?.trainer.bufferLength ?? 0,
+      rewardModel,
+      collapse: learner?.collapse ?? { recentDistinct2: 0, recentRepetition: 0, window: 0 },
+      syntheticPairs: learner?.counts.syntheticPairs ?? 0,
+      checkpoints: { count: this.checkpoints.length, bytes: this.checkpoints.reduce((n, c) => n + c.bytes, 0), budgetBytes: this.checkpointPolicy.budgetBytes },
+      ms: performance.now() - t0,
+    };
+  }
+}
+
+function checkRelabel(r: LearningSettings['relabel'], bad: (m: string) => never): void {
+  if (!r || typeof r !== 'object') bad('relabel settings are missing');
+  if (!Number.isInteger(r.pairs) || r.pairs < 0 || r.pairs > 8) bad('relabel.pairs must be 0…8');
+  if (!(r.minConfidence >= 0.5 && r.minConfidence <= 1)) bad('relabel.minConfidence must be in [0.5, 1]');
+  if (!(r.maxStd >= 0 && r.maxStd <= 0.5)) bad('relabel.maxStd must be in [0, 0.5]');
+  if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 1 || r.maxNewTokens > 4096) bad('relabel.maxNewTokens must be 1…4096');
+  if (!(r.temperature >= 0)) bad('relabel.temperature must be ≥ 0');
+  if (!Number.isInteger(r.topK) || r.topK < 0) bad('relabel.topK must be a whole number ≥ 0');
+  if (!(r.topP > 0 && r.topP <= 1)) bad('relabel.topP must be in (0, 1]');
+}

@@ -1,0 +1,132 @@
+import { describe, it, expect } from 'vitest';
+import { EngineService } from '../../src/engine/service';
+import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
+import { DEFAULT_LEARNING, effectiveIntents } from '../../src/engine/learning/log_reducer';
+import type { LearningSettings, LogIntent, ModelSource } from '../../src/engine/api';
+import { engineErrorCode } from '../../src/state/engine_client';
+import { tinyCheckpoint } from '../support/tiny_checkpoint';
+
+function source(): ModelSource {
+  const ck = tinyCheckpoint(9);
+  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
+}
+
+async function engine(): Promise<EngineService> {
+  const s = new EngineService(undefined);
+  await s.loadModel(source(), 'cpu');
+  return s;
+}
+
+const settings = (patch: Partial<LearningSettings['trainer']> = {}, relabelPairs = 0): LearningSettings => ({
+  ...DEFAULT_LEARNING,
+  trainer: { ...DEFAULT_TRAINER, lr: 1e-3, stepsPerVote: 1, batchSize: 4, ...patch },
+  relabel: { ...DEFAULT_LEARNING.relabel, pairs: relabelPairs, minConfidence: 0.5, maxStd: 0.5, maxNewTokens: 4 },
+});
+
+async function weightsOf(s: EngineService): Promise<Map<string, Float32Array>> {
+  return s.requirePolicy().model.readWeights();
+}
+
+function expectSameWeights(a: Map<string, Float32Array>, b: Map<string, Float32Array>): void {
+  expect([...a.keys()]).toEqual([...b.keys()]);
+  for (const [name, w] of a) expect(Buffer.from(b.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);
+}
+
+/** A small log over the tiny model's samples: every kind of intent, with an undo and a settings change. */
+async function recordedLog(s: EngineService): Promise<LogIntent[]> {
+  const gen = await s.generate({ prompt: 'The sea', numSequences: 3, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 4 });
+  const [a, b, c] = gen.tokenIds as [number[], number[], number[]];
+  return [
+    { seq: 0, type: 'settings', settings: settings({}, 1) },
+    { seq: 1, type: 'pair', prompt: 'The sea', aIds: a, bIds: b, outcome: 'a' },
+    { seq: 2, type: 'pair', prompt: 'The sea', aIds: b, bIds: c, outcome: 'b' },
+    { seq: 3, type: 'ranking', prompt: 'The sea', rankedIds: [c, a, b] },
+    { seq: 4, type: 'undo', targetSeq: 2 },
+    { seq: 5, type: 'settings', settings: settings({ objective: 'ipo', beta: 0.5 }) },
+    { seq: 6, type: 'thumbs', prompt: 'The sea', completionIds: a, desirable: true },
+    { seq: 7, type: 'thumbs', prompt: 'The sea', completionIds: b, desirable: false },
+    { seq: 8, type: 'train', steps: 2 },
+    { seq: 9, type: 'pair', prompt: 'The sea', aIds: c, bIds: b, outcome: 'tie' },
+    { seq: 10, type: 'pair', prompt: 'The sea', aIds: b, bIds: a, outcome: 'b' },
+  ];
+}
+
+describe('LogReducer through EngineService.reduce', () => {
+  it('one intent at a time and the whole log at once give bit-identical weights', async () => {
+    const live = await engine();
+    const log = await recordedLog(live);
+    let steps = 0;
+    for (const intent of log) {
+      const r = await live.reduce({ intents: [intent] });
+      steps += r.reduced.reduce((n, x) => n + x.steps.length, 0);
+    }
+    const opened = await engine();
+    const r = await opened.reduce({ intents: log, reset: true });
+    expectSameWeights(await weightsOf(live), await weightsOf(opened));
+    expect(r.policyStep).toBe(live.step);
+    expect(r.votesTrained).toBe(6);
+    expect(steps).toBeGreaterThan(r.policyStep); // the undone vote's steps were taken, then undone
+  });
+
+  it('an undo puts the weights where a log without the undone vote leads', async () => {
+    const s = await engine();
+    const log = await recordedLog(s);
+    await s.reduce({ intents: log.slice(0, 4) });
+    const before = await weightsOf(s);
+    const undo = await s.reduce({ intents: [{ seq: 4, type: 'undo', targetSeq: 3 }] });
+    expect(undo.restoredAfterSeq).toBe(2);
+    expect(undo.votesTrained).toBe(2);
+    const without = await engine();
+    await without.reduce({ intents: log.slice(0, 3) });
+    expectSameWeights(await weightsOf(s), await weightsOf(without));
+    // Undoing the undo (redo) brings the ranking back.
+    await s.reduce({ intents: [{ seq: 5, type: 'undo', targetSeq: 4 }] });
+    expectSameWeights(await weightsOf(s), before);
+  });
+
+  it('an intent that lands before others (a peer vote) restores a checkpoint and reduces forward', async () => {
+    const s = await engine();
+    const log = await recordedLog(s);
+    const late = log[1]!;
+    await s.reduce({ intents: [log[0]!, ...log.slice(2, 4)] });
+    const r = await s.reduce({ intents: [late] });
+    expect(r.restoredAfterSeq).not.toBeNull();
+    const inOrder = await engine();
+    await inOrder.reduce({ intents: log.slice(0, 4) });
+    expectSameWeights(await weightsOf(s), await weightsOf(inOrder));
+  });
+
+  it('relabelling happens in the engine, seeded by the vote, and is recorded', async () => {
+    const s = await engine();
+    const log = await recordedLog(s);
+    const r = await s.reduce({ intents: log.slice(0, 3) });
+    const second = r.reduced.find((x) => x.seq === 2)!;
+    expect(second.relabels).toHaveLength(1);
+    // The reward model had seen a vote: the pair was judged (accepted at these loose bounds).
+    expect(second.relabels![0]!.accepted).toBe(true);
+    expect(second.steps.length).toBe(2); // the vote's step and the relabelled pair's
+  });
+
+  it('refuses malformed intents and a changed intent under a known seq, keeping its state', async () => {
+    const s = await engine();
+    const log = await recordedLog(s);
+    await s.reduce({ intents: log.slice(0, 2) });
+    const before = await weightsOf(s);
+    const bad = (p: Promise<unknown>) => expect(p).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+    await bad(s.reduce({ intents: [{ ...(log[1] as Extract<LogIntent, { type: 'pair' }>), outcome: 'b' }] }));
+    await bad(s.reduce({ intents: [{ seq: 20, type: 'pair', prompt: 'x', aIds: [1e9], bIds: [1], outcome: 'a' }] }));
+    await bad(s.reduce({ intents: [{ seq: 21, type: 'train', steps: 0 }] }));
+    await bad(s.reduce({ intents: [{ seq: 22, type: 'undo', targetSeq: 30 }] }));
+    expectSameWeights(await weightsOf(s), before);
+  });
+
+  it('effectiveIntents: undo cancels, undoing an undo restores', () => {
+    const log: LogIntent[] = [
+      { seq: 0, type: 'train', steps: 1 },
+      { seq: 1, type: 'undo', targetSeq: 0 },
+      { seq: 2, type: 'undo', targetSeq: 1 },
+    ];
+    expect(effectiveIntents(log).map((x) => x.seq)).toEqual([0]);
+    expect(effectiveIntents(log.slice(0, 2)).map((x) => x.seq)).toEqual([]);
+  });
+});

@@ -407,6 +407,8 @@ export interface ReduceRequest {
   intents: LogIntent[];
   /** Forget the log reduced so far and start again from the loaded weights (opening a session). */
   reset?: boolean;
+  /** With `reset`: the settings in force before the log's first settings intent (older logs have none). */
+  initialSettings?: LearningSettings;
 }
 
 export interface ReduceProgress {

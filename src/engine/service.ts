@@ -456,7 +456,8 @@ export class EngineService implements EngineApi {
   }
 
   async restore(name: string): Promise<void> {
-    const s = this.snapshots.get(name);
+    // Saved outside the log (the duel's live weights during an arena battle), else by the log.
+    const s = this.snapshots.get(name) ?? this.reducer?.snapshots.get(name);
     if (!s) throw new EngineError('BAD_REQUEST', `no snapshot named "${name}"`);
     const p = this.requirePolicy();
     await this.queue.run(async () => p.model.writeWeights(s.weights));
@@ -464,7 +465,8 @@ export class EngineService implements EngineApi {
   }
 
   async listSnapshots(): Promise<WeightsSnapshot[]> {
-    return [...this.snapshots].map(([name, s]) => ({ name, step: s.step }));
+    const all = new Map([...(this.reducer?.snapshots ?? []), ...this.snapshots]);
+    return [...all].map(([name, s]) => ({ name, step: s.step }));
   }
 
   /** Runs `fn` on the work queue (the trainer's entry point, so it never interleaves with decoding). */

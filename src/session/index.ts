@@ -82,5 +82,17 @@ export {
   type AppendDatasetOptions,
 } from './dataset.ts';
 export { estimateDocumentBytes, MAX_EDITABLE_DOCUMENT_BYTES } from './size.ts';
-export { planWeightReplay, opSeq, type WeightReplayOp, type WeightReplayPlan, type WeightReplayOptions, type LoggedStep } from './weight_replay.ts';
 export { boundSimulationResult, setSimulationResult, type SimulationSummaryLike } from './simulation_result.ts';
+export {
+  learningSettings,
+  sameSettings,
+  settingsEventFields,
+  lastLoggedSettings,
+  logIntents,
+  initialSettings,
+  loggedStepsByIntent,
+  COMPARED_STEP_METRICS,
+  TRAINER_FIXED,
+  RELABEL_DEFAULTS,
+  type IntentOptions,
+} from './intents.ts';

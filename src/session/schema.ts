@@ -504,6 +504,12 @@ export const TrainStepEventSchema = eventOf('train_step', {
     v.record(NameSchema, v.nullable(finiteNumber())),
     v.check((m) => Object.keys(m).length <= L.maxMetricsPerStep, `has more than ${L.maxMetricsPerStep} metrics`),
   ),
+  /**
+   * The intent (vote, ranking, thumbs, "Train now") whose reduction took this step: the engine
+   * recomputes it when the session opens and compares. After an undo the engine reduces later
+   * intents again, so one intent can have several groups of steps: the last group is in force.
+   */
+  intentSeq: v.optional(wholeNumber(0, Number.MAX_SAFE_INTEGER)),
   /** The `seq`s of the votes that formed this step's batch, so replay uses the same data. */
   voteSeqs: v.optional(
     v.pipe(
@@ -541,6 +547,42 @@ export const RelabelEventSchema = eventOf('relabel', {
   pAB: numberInRange(0, 1),
   /** Std of P(A≻B) over the reward model's heads. */
   std: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.maxValue(1, 'must be at most 1')),
+  /** The vote after which the engine sampled and labelled this pair (a derived record of it). */
+  intentSeq: v.optional(wholeNumber(0, Number.MAX_SAFE_INTEGER)),
+});
+
+/**
+ * The learning settings in force from here on (an intent): the Train cell's hyperparameters and
+ * the duel's relabelling. The page appends one before a vote whenever the cells' settings differ
+ * from the last one logged, so the log alone says how every later vote trained.
+ */
+export const SettingsEventSchema = eventOf('settings', {
+  trainer: v.object({
+    objective: ObjectiveSchema,
+    beta: positiveNumber(100),
+    epsilon: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.ltValue(0.5, 'must be below 0.5')),
+    lr: positiveNumber(1),
+    stepsPerVote: wholeNumber(0, 1_000),
+    batchSize: wholeNumber(1, 1_024),
+    bufferSize: wholeNumber(1, 100_000),
+    maxGradNorm: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
+    seed: wholeNumber(0, 0xffff_ffff),
+  }),
+  updateAfterVote: v.boolean(),
+  relabel: v.object({
+    pairs: wholeNumber(0, 8),
+    minConfidence: numberInRange(0.5, 1),
+    maxStd: numberInRange(0, 0.5),
+    maxNewTokens: wholeNumber(1, 4096),
+    temperature: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
+    topK: wholeNumber(0, 1_000_000),
+    topP: v.pipe(finiteNumber(), v.gtValue(0, 'must be above 0'), v.maxValue(1, 'must be at most 1')),
+  }),
+});
+
+/** "Train now": extra optimizer steps on the buffer as it is (an intent). */
+export const TrainRequestEventSchema = eventOf('train', {
+  steps: wholeNumber(1, 1_000),
 });
 
 export const SnapshotEventSchema = eventOf('snapshot', {
@@ -559,6 +601,8 @@ export const SessionEventSchema = v.variant('type', [
   RelabelEventSchema,
   SnapshotEventSchema,
   SeedEventSchema,
+  SettingsEventSchema,
+  TrainRequestEventSchema,
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -632,6 +676,8 @@ export type TrainStepEvent = EventOf<'train_step'>;
 export type RelabelEvent = EventOf<'relabel'>;
 export type SnapshotEvent = EventOf<'snapshot'>;
 export type SeedEvent = EventOf<'seed'>;
+export type SettingsEvent = EventOf<'settings'>;
+export type TrainRequestEvent = EventOf<'train'>;
 export type Candidate = v.InferOutput<typeof CandidateSchema>;
 export type PolicySnapshotRef = v.InferOutput<typeof PolicySnapshotRefSchema>;
 export type PairOutcome = v.InferOutput<typeof PairOutcomeSchema>;

@@ -8,6 +8,7 @@
  */
 import { getContext, setContext, untrack } from 'svelte';
 import {
+  appendEvents,
   createCell,
   insertCell,
   loadTensorBlob,
@@ -24,8 +25,9 @@ import {
   type DuelConfig,
   type SessionCell,
   type SessionDocument,
+  type NewSessionEvent,
 } from '../session/index';
-import type { ModelSource, StepMetrics } from '../engine/api';
+import type { ModelSource, ReduceResult } from '../engine/api';
 import { PAIR_SELECTIONS, type PairSelection } from '../engine/arena_api';
 import { ArenaState, battlesOf, proposeArenaPair } from './arena.svelte';
 import {
@@ -34,16 +36,13 @@ import {
   type ArenaDraw,
   type Competitor,
   type DuelHost,
-  type RankingHandoff,
-  type ThumbsHandoff,
-  type VoteHandoff,
 } from './duel.svelte';
 import { JudgeClient } from './judge_client';
 import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
 import { deriveSeed } from './random';
-import { ReplayState } from './replay.svelte';
+import { LearningSync } from './learning.svelte';
 import { SessionState } from './session.svelte';
 import { SimulateState } from './simulate.svelte';
 import { TrainState } from './train.svelte';
@@ -67,8 +66,25 @@ const opfsNames = (cellId: string) => ({
 export class AppState implements DuelHost {
   readonly session = new SessionState();
   readonly engine = new EngineState();
-  /** Redoes the open session's learning whenever its policy loads (see replay.svelte.ts). */
-  readonly replay = new ReplayState(this.engine);
+  /**
+   * The one learning path: hands the log's intents to the engine's reducer, live and when a
+   * session opens (see learning.svelte.ts). The replay panel shows its open-session check.
+   */
+  readonly learning: LearningSync = new LearningSync(this.engine, this.session, {
+    onReduced: async (result, settings, generation, live) => {
+      const doc = this.session.doc;
+      const trainCell = doc.cells.find((c) => c.kind === 'train');
+      if (!trainCell || trainCell.kind !== 'train') return;
+      const duel = linkedCell(doc, 'duel', trainCell.config.duelCellId);
+      const prompts = live && duel ? await this.promptsOf(duel.config.promptsCellId) : null;
+      const health = prompts && prompts.prompts.length > 0 && duel ? this.healthRequest(prompts.prompts, duel.config) : null;
+      await this.train(trainCell.id).onReduced(result, settings, generation, live, health);
+    },
+  });
+  /** The open-session check's status, under the name the replay panel knows. */
+  get replay(): LearningSync {
+    return this.learning;
+  }
   /** The duel the keyboard votes in: the last one used, else the first. */
   activeDuelId = $state<string | null>(null);
   /** Why a Policy cell could not start (e.g. local files not stored); by cell id. */
@@ -80,7 +96,8 @@ export class AppState implements DuelHost {
     // Another document is opening: every cell's run-time state belonged to the old one.
     this.session.onOpen = () => {
       this.#resetCells();
-      this.replay.cancel();
+      this.learning.cancel();
+      this.learning.forget();
       // The loaded weights learned from the old document: load the new one's policy afresh
       // (after the document is in place), and replay its log onto it.
       if (this.engine.status !== 'idle') queueMicrotask(() => void this.#reloadPolicyForNewDocument());
@@ -231,23 +248,16 @@ export class AppState implements DuelHost {
       return false;
     }
     // New pairs and votes wait until the reloaded weights have caught up with the log.
-    await this.replay.prepare();
+    await this.learning.prepare();
     // Candidates still streaming from the old model would fail mid-way (the load drops its
     // generations): stop them now, so the duels draw afresh from the new weights below.
     for (const runtime of this.#cells.values()) if (runtime instanceof DuelState && runtime.phase === 'generating') runtime.cancel();
     const ok = await this.engine.load(cellId, source, cell.config.backend);
     if (ok) {
       const generation = this.session.generation;
-      void this.replay.run(this.session.doc, {
-        onFeedback: (trainCellId, result) => {
-          if (generation !== this.session.generation) return;
-          const train = this.train(trainCellId);
-          train.rm = result.rewardModel;
-          train.bufferSize = result.bufferSize;
-        },
-      });
+      void this.learning.open(this.session.doc);
     } else {
-      this.replay.release();
+      this.learning.release();
     }
     if (!ok && source.kind === 'url' && this.engine.ownerCellId === cellId) {
       const missing = await missingCheckpointFiles(source.url);
@@ -310,7 +320,7 @@ export class AppState implements DuelHost {
   }
 
   async promptsForDuel(cellId: string): Promise<PromptsState | null> {
-    await this.replay.settled();
+    await this.learning.settled();
     const duel = this.cell(cellId, 'duel');
     return duel ? this.promptsOf(duel.config.promptsCellId) : null;
   }
@@ -318,41 +328,28 @@ export class AppState implements DuelHost {
   /** The ONNX judge worker, spawned the first time a duel's judge is an ONNX model. */
   readonly judges = new JudgeClient();
 
-  /** Hands a vote to the Train cell that learns from this duel, with prompts for KL checks. */
-  async afterVote(vote: VoteHandoff): Promise<void> {
-    const { duelId, ...pair } = vote;
-    await this.#learnFrom(duelId, (train, config, health) => train.feedback(pair, config, health));
+  /**
+   * The duel appended an intent (a vote, ranking, thumbs or undo): the engine learns from it
+   * through the one learning path, a single reduce request with the intents it does not have.
+   */
+  async learn(): Promise<ReduceResult | null> {
+    const before = this.learning.last;
+    await this.learning.sync();
+    return this.learning.last === before ? null : this.learning.last;
   }
 
-  async afterThumbs(vote: ThumbsHandoff): Promise<void> {
-    const { duelId, ...thumbs } = vote;
-    await this.#learnFrom(duelId, (train, config, health) => train.feedbackThumbs(thumbs, config, health));
+  /** The `settings` event to log right before a new intent, when the cells changed the learning settings. */
+  settingsEvents(): NewSessionEvent[] {
+    return this.learning.settingsEvents(this.session.doc);
   }
 
-  async afterRanking(vote: RankingHandoff): Promise<void> {
-    const { duelId, ...ranking } = vote;
-    await this.#learnFrom(duelId, (train, config, health) => train.feedbackRanking(ranking, config, health));
-  }
-
-  /** Logs a relabelled pair's optimizer steps through the Train cell that learns from the duel. */
-  logRelabelSteps(duelId: string, steps: StepMetrics[], generation: number): void {
-    const trainCell = trainCellForDuel(this.session.doc, duelId);
-    if (trainCell) this.train(trainCell.id).logSyntheticSteps(steps, trainCell.config, generation);
-  }
-
-  /** Runs `learn` on the Train cell that learns from `duelId` (if any), with prompts for KL checks. */
-  async #learnFrom(
-    duelId: string,
-    learn: (train: TrainState, config: CellOf<'train'>['config'], health: ReturnType<AppState['healthRequest']> | null) => Promise<void>,
-  ): Promise<void> {
-    // New learning waits for a replay of the opened session's log to finish.
-    await this.replay.settled();
-    const trainCell = trainCellForDuel(this.session.doc, duelId);
+  /** "Train now": an intent in the log, reduced like any other. */
+  async trainNow(steps: number): Promise<void> {
+    await this.learning.settled();
+    const trainCell = this.session.doc.cells.find((c) => c.kind === 'train');
     if (!trainCell) return;
-    const prompts = await this.promptsForDuel(duelId);
-    const duel = this.duelConfig(duelId);
-    const health = prompts && prompts.prompts.length > 0 && duel ? this.healthRequest(prompts.prompts, duel) : null;
-    await learn(this.train(trainCell.id), trainCell.config, health);
+    const ok = this.session.apply((doc) => appendEvents(doc, [...this.learning.settingsEvents(doc), { type: 'train', cellId: trainCell.id, steps }]));
+    if (ok) await this.learning.sync();
   }
 
   /**

@@ -15,9 +15,10 @@ import {
   type CandidatesEvent,
   type DuelConfig,
   type PairOutcome,
+  type NewSessionEvent,
   type PolicySnapshotRef,
 } from '../session/index';
-import type { AnnotatorSpec, GenerateChunk, GenerateRequest, RelabelResult, StepMetrics } from '../engine/api';
+import type { AnnotatorSpec, GenerateChunk, GenerateRequest, ReduceResult } from '../engine/api';
 import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
@@ -138,31 +139,8 @@ export type JudgeVerdict =
   /** `up`: candidate id → thumbs up; `rule`: how scores became thumbs, in words. */
   | { kind: 'thumbs'; up: Record<string, boolean>; scores: number[]; rule: string; critique: string };
 
-export interface VoteHandoff {
-  duelId: string;
-  prompt: string;
-  promptIds: number[];
-  aIds: number[];
-  bIds: number[];
-  outcome: PairOutcome;
-}
 
-/** One thumbs vote for the Train cell (KTO's unpaired format). */
-export interface ThumbsHandoff {
-  duelId: string;
-  prompt: string;
-  promptIds: number[];
-  completionIds: number[];
-  desirable: boolean;
-}
 
-/** One ranking for the Train cell: completions' token ids, best first. */
-export interface RankingHandoff {
-  duelId: string;
-  prompt: string;
-  promptIds: number[];
-  rankedIds: number[][];
-}
 
 /** Who casts a vote and why (a person's votes take the critique typed into the cell). */
 interface Voter {
@@ -178,17 +156,14 @@ export interface DuelHost {
   /** Saves duel options in the session (so a reload, export or share link keeps them). */
   updateDuelConfig(cellId: string, patch: Partial<DuelConfig>): void;
   promptsForDuel(cellId: string): Promise<PromptsState | null>;
-  /** Runs the linked Train cell on a vote; resolves when learning is done (or failed). */
-  afterVote(vote: VoteHandoff): Promise<void>;
-  /** The same for a thumbs vote and for a ranking. */
-  afterThumbs(vote: ThumbsHandoff): Promise<void>;
-  afterRanking(vote: RankingHandoff): Promise<void>;
   /**
-   * Logs the optimizer steps a reward-model-labelled pair took as the linked Train cell's
-   * `train_step` events (after the duel has logged the `relabel` event), unless the session
-   * changed since `generation`.
+   * After the duel appended an intent (a vote, ranking, thumbs or undo): the engine reduces the
+   * new intents in one request and the derived records are logged. Resolves with the engine's
+   * result (null when nothing was sent or it failed; the Train cell shows why). Never throws.
    */
-  logRelabelSteps(duelId: string, steps: StepMetrics[], generation: number): void;
+  learn(): Promise<ReduceResult | null>;
+  /** A `settings` event to append right before a vote when the cells changed the learning settings. */
+  settingsEvents(): NewSessionEvent[];
   /** The page's ONNX judge worker (shared by every duel: one ORT queue). */
   readonly judges: JudgeClient;
   /** The next arena battle for this duel, or why there is none. */
@@ -232,7 +207,6 @@ interface PoolSettings {
 export const POOL_LIMITS = { k: [3, 8], n: [2, 8], pessimism: [0, 5], relabelPairs: [0, 8] } as const;
 
 /** Mixed into a draw's seed for the fresh pairs the reward model labels after its vote. */
-const RELABEL_SEED_STREAM = 0x7e1abe1;
 
 const emptySynthetic = (): SyntheticStatus => ({ pairs: 0, judgedItems: 0, steps: 0, lastTried: 0, lastAccepted: 0, lastRejectedReason: null });
 
@@ -804,7 +778,7 @@ export class DuelState {
     if (!this.canVote || !pair) return false;
     const critique = voter.critique ?? '';
     const ok = this.host.session.apply((doc) =>
-      appendEvent(doc, {
+      appendEvents(doc, [...this.host.settingsEvents(), {
         type: 'vote',
         kind: 'pair',
         cellId: this.cellId,
@@ -815,27 +789,13 @@ export class DuelState {
         shownOrder: [pair.left.id, pair.right.id],
         judge: voter.judge,
         ...(critique === '' ? {} : { critique }),
-      }),
+      }]),
     );
     if (!ok) return false;
     this.note = null;
     this.phase = 'learning';
-    try {
-      if (this.host.engine.ready && pair.left.tokenIds && pair.right.tokenIds) {
-        const promptIds = pair.promptIds ?? (await this.host.engine.promptIds(pair.prompt));
-        await this.host.afterVote({
-          duelId: this.cellId,
-          prompt: pair.prompt,
-          promptIds,
-          aIds: pair.left.tokenIds,
-          bIds: pair.right.tokenIds,
-          outcome,
-        });
-        await this.#relabelAfterVote(pair, promptIds);
-      }
-    } catch (e) {
-      this.note = describeEngineError('feedback', e);
-    }
+    // One request: the engine reduces the vote (and relabels fresh pairs when the duel asks).
+    this.#showRelabels(await this.host.learn());
     if (pair.reason?.kind === 'bestofn') this.#tallyBestOfN(pair.reason, outcome);
     await this.next();
     return true;
@@ -860,105 +820,24 @@ export class DuelState {
   }
 
   /**
-   * Online iterative DPO with AI feedback (RLHF Workflow, Xiong et al. 2024): after a vote,
-   * the reward model labels R fresh pairs of policy samples for the same prompt, and the
-   * confident ones it agrees on train the policy as synthetic votes. They are not logged as
-   * votes (votes record only what the judge said): each call is a `relabel` event, accepted or
-   * not, followed by the `train_step`s it took, so the charts show those steps and a replay
-   * redoes the call. They run only when a Train cell learns from this duel, with its "update
-   * after every vote" choice. Samples are seeded by the draw, so the same vote gets the same
-   * fresh pairs.
+   * What the engine's relabelling did after the last vote (RLHF Workflow's online iterative DPO
+   * with AI feedback, now run by the engine's log reducer: it samples the fresh pairs, seeded by
+   * the vote, and logs nothing as a vote).
    */
-  async #relabelAfterVote(pair: DuelPair, promptIds: number[]): Promise<void> {
-    const pairs = this.relabelPairs;
-    if (pairs <= 0) return;
-    const trainCell = trainCellForDuel(this.host.session.doc, this.cellId);
-    const config = this.host.duelConfig(this.cellId);
-    if (!trainCell || !config) {
-      this.synthetic = { ...(this.synthetic ?? emptySynthetic()), lastTried: 0, lastAccepted: 0, lastRejectedReason: 'no Train cell learns from this duel' };
-      return;
-    }
-    try {
-      await this.#relabel(pair, promptIds, pairs, config, trainCell.config.updateAfterEveryVote);
-    } catch (e) {
-      this.note = describeEngineError('relabel', e);
-    }
-  }
-
-  async #relabel(pair: DuelPair, promptIds: number[], pairs: number, config: DuelConfig, train: boolean): Promise<void> {
-    const generation = this.host.session.generation;
-    const api = this.host.engine.api;
-    const handle = await api.generateStart({
-      prompt: pair.prompt,
-      numSequences: 2 * pairs,
-      maxNewTokens: config.sampling.maxTokens,
-      temperature: config.sampling.temperature,
-      topK: config.sampling.topK,
-      topP: config.sampling.topP,
-      seed: deriveSeed(deriveSeed(config.seed, pair.draw), RELABEL_SEED_STREAM),
-    });
-    // Registered like the pair's own generations, so cancel() (skip, delete, another session) stops it.
-    this.#handles.push(handle);
-    let chunk: GenerateChunk;
-    try {
-      do chunk = await api.generateNext(handle);
-      while (!chunk.done);
-    } catch (e) {
-      if (generation !== this.host.session.generation || !this.#handles.includes(handle)) return; // cancelled
-      throw e;
-    } finally {
-      this.#handles = this.#handles.filter((h) => h !== handle);
-    }
-    let last: RelabelResult | null = null;
-    let accepted = 0;
-    let steps = 0;
-    let rejectedReason: string | null = null;
-    for (let r = 0; r < pairs; r++) {
-      // Another session was opened meanwhile: its policy must not learn this one's pairs.
-      if (generation !== this.host.session.generation) break;
-      const request = {
-        promptIds,
-        aIds: chunk.tokenIds[2 * r]!,
-        bIds: chunk.tokenIds[2 * r + 1]!,
-        minConfidence: this.relabelMinConfidence,
-        maxStd: this.relabelMaxStd,
-        train,
-      };
-      last = await api.relabel(request);
-      if (last.accepted) accepted++;
-      else rejectedReason = last.rejectedReason ?? null;
-      steps += last.steps.length;
-      const lastStep = last.steps[last.steps.length - 1];
-      if (lastStep) this.host.engine.policyStep = Math.max(this.host.engine.policyStep, lastStep.step);
-      // The call, then its steps: replay gives a relabel the steps logged right after it.
-      const logged = this.host.session.apply(
-        (doc) =>
-          appendEvent(doc, {
-            type: 'relabel',
-            cellId: this.cellId,
-            promptId: pair.promptId,
-            aIds: request.aIds,
-            bIds: request.bIds,
-            minConfidence: request.minConfidence,
-            maxStd: request.maxStd,
-            accepted: last!.accepted,
-            preferred: last!.preferred,
-            pAB: last!.pAB,
-            std: last!.std,
-          }),
-        generation,
-      );
-      if (logged) this.host.logRelabelSteps(this.cellId, last.steps, generation);
-    }
-    if (!last) return;
+  #showRelabels(result: ReduceResult | null): void {
+    if (!result) return;
+    const relabels = result.reduced.flatMap((x) => x.relabels ?? []);
+    if (relabels.length === 0) return;
+    const accepted = relabels.filter((r) => r.accepted).length;
+    const rejected = relabels.find((r) => !r.accepted);
     const before = this.synthetic ?? emptySynthetic();
     this.synthetic = {
-      pairs: last.syntheticPairs,
-      judgedItems: last.judgedItems,
-      steps: before.steps + steps,
-      lastTried: pairs,
+      pairs: result.syntheticPairs,
+      judgedItems: result.votesTrained,
+      steps: before.steps + result.reduced.reduce((n, x) => n + x.steps.length, 0),
+      lastTried: relabels.length,
       lastAccepted: accepted,
-      lastRejectedReason: rejectedReason,
+      lastRejectedReason: rejected?.rejectedReason ?? null,
     };
   }
 
@@ -981,7 +860,7 @@ export class DuelState {
     if (order.length !== set.candidates.length || !order.every((id) => byId.has(id))) return false;
     const critique = voter.critique ?? '';
     const ok = this.host.session.apply((doc) =>
-      appendEvent(doc, {
+      appendEvents(doc, [...this.host.settingsEvents(), {
         type: 'vote',
         kind: 'rank',
         cellId: this.cellId,
@@ -989,20 +868,12 @@ export class DuelState {
         order: [...order],
         judge: voter.judge,
         ...(critique === '' ? {} : { critique }),
-      }),
+      }]),
     );
     if (!ok) return false;
     this.note = null;
     this.phase = 'learning';
-    try {
-      const ranked = order.map((id) => byId.get(id)!.tokenIds);
-      if (this.host.engine.ready && ranked.every((ids): ids is number[] => ids !== null)) {
-        const promptIds = set.promptIds ?? (await this.host.engine.promptIds(set.prompt));
-        await this.host.afterRanking({ duelId: this.cellId, prompt: set.prompt, promptIds, rankedIds: ranked });
-      }
-    } catch (e) {
-      this.note = describeEngineError('feedbackRanking', e);
-    }
+    await this.host.learn();
     await this.next();
     return true;
   }
@@ -1019,7 +890,7 @@ export class DuelState {
     if (!candidate) return false;
     const critique = voter.critique ?? '';
     const ok = this.host.session.apply((doc) =>
-      appendEvent(doc, {
+      appendEvents(doc, [...this.host.settingsEvents(), {
         type: 'vote',
         kind: 'thumbs',
         cellId: this.cellId,
@@ -1028,7 +899,7 @@ export class DuelState {
         up,
         judge: voter.judge,
         ...(critique === '' ? {} : { critique }),
-      }),
+      }]),
     );
     if (!ok) return false;
     this.thumbs = { ...this.thumbs, [candidateId]: up };
@@ -1036,14 +907,7 @@ export class DuelState {
     if (voter.judge === 'human') this.critique = '';
     this.note = null;
     this.phase = 'learning';
-    try {
-      if (this.host.engine.ready && candidate.tokenIds) {
-        const promptIds = set.promptIds ?? (await this.host.engine.promptIds(set.prompt));
-        await this.host.afterThumbs({ duelId: this.cellId, prompt: set.prompt, promptIds, completionIds: candidate.tokenIds, desirable: up });
-      }
-    } catch (e) {
-      this.note = describeEngineError('feedbackThumbs', e);
-    }
+    await this.host.learn();
     if (this.set !== set) return true;
     if (set.candidates.every((c) => c.id in this.thumbs)) await this.next();
     else this.phase = 'ready';
@@ -1058,7 +922,8 @@ export class DuelState {
 
   /**
    * Undoes the last vote of this duel (an `undo` event: the log stays append-only) and puts
-   * that pair back on screen to vote again. Training already done on it stays in the weights.
+   * that pair back on screen to vote again. The engine then reduces the log without it: the
+   * weights are restored from the checkpoint before the vote (see LogReducer).
    */
   undo(): boolean {
     if (this.phase === 'learning') return false;
@@ -1066,6 +931,7 @@ export class DuelState {
     if (!last || last.type !== 'vote') return false;
     const resolved = resolvePrompt(this.host.session.doc.events, last.promptId, last.seq);
     if (!this.host.session.apply((doc) => undoEvent(doc, last.seq, this.cellId))) return false;
+    void this.host.learn();
     // The person takes over what is on screen: an automatic judge would vote on it again at once.
     this.runner.stop();
     this.cancel();
@@ -1086,7 +952,7 @@ export class DuelState {
       }
     }
     this.critique = last.critique ?? '';
-    this.note = 'Vote undone: it is out of the log’s datasets and ratings. Updates already made to the weights stay.';
+    this.note = 'Vote undone: it is out of the log’s datasets and ratings, and the weights are back to where they were before it.';
     return true;
   }
 

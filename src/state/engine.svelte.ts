@@ -29,6 +29,8 @@ export class EngineState {
   ownerCellId = $state<string | null>(null);
   /** Optimizer steps the loaded policy has taken (the worker's count; 0 after a load). */
   policyStep = $state(0);
+  /** Votes the loaded weights have learned from (the reducer's count). */
+  votesTrained = $state(0);
   /** Bumped on every successful load, so cells can tell that the weights changed under them. */
   epoch = $state(0);
   /** The backend the last load asked for (after the URL override). */
@@ -65,6 +67,7 @@ export class EngineState {
       if (token !== this.#loadToken) return false;
       this.info = info;
       this.policyStep = 0;
+      this.votesTrained = 0;
       this.status = 'ready';
       this.epoch++;
       return true;

@@ -10,7 +10,7 @@ import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } fr
 import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { MetricSeries } from './metrics';
-import { trainerSettings } from './train.svelte';
+import { learningSettings } from '../session/index';
 import { loadShippedFrontier, runFromSummary, type FrontierRun, type ShippedFrontier } from './frontier';
 
 export const SIMULATED_ANNOTATORS = ['length', 'sentiment', 'keyword', 'readability'] as const;
@@ -46,7 +46,7 @@ export function simulationRequest(config: SimulateConfig, prompts: readonly stri
     flipRate: a.labelNoise,
     ...(typeof targetWords === 'number' ? { targetWords } : {}),
     ...(typeof keywords === 'string' ? { keywords: keywords.split(',').map((k) => k.trim()).filter((k) => k !== '') } : {}),
-    trainer: { ...trainerSettings(train), seed: config.seed },
+    trainer: { ...learningSettings(train, undefined).trainer, seed: config.seed },
     votes: config.votes,
     seed: config.seed,
     trainPrompts: trainPrompts.length > 0 ? trainPrompts : [...prompts],

@@ -1,44 +1,17 @@
 /**
- * A Train cell at run time: sends the cell's hyperparameters to the engine's trainer, turns
- * each judged pair into reward-model and policy updates, logs every optimizer step as a
- * `train_step` event (with its hyperparameters and metrics), and keeps the chart series.
+ * A Train cell at run time: what the page shows of learning. It decides nothing: the engine's
+ * log reducer trains (see LearningSync). This logs the optimizer steps each reduce request took
+ * as `train_step` events (hyperparameters, metrics, the intent that took them), keeps the chart
+ * series, the reward model's status and the policy's health measurements.
  */
-import { appendEvents, type NewSessionEvent, type SessionDocument, type TrainConfig } from '../session/index';
-import type {
-  CollapseMetrics,
-  FeedbackResult,
-  PairFeedback,
-  PolicyHealth,
-  RankingFeedback,
-  RewardModelStatus,
-  StepMetrics,
-  ThumbsFeedback,
-  TrainerSettings,
-} from '../engine/api';
+import { appendEvents, type NewSessionEvent, type SessionDocument, type TrainHyper } from '../session/index';
+import type { LearningSettings, PolicyHealth, ReduceResult, RewardModelStatus, StepMetrics } from '../engine/api';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
-import { METRIC, MetricSeries, stepMetricsRecord } from './metrics';
+import { METRIC, MetricSeries, stepMetricsRecord, type MetricRecord } from './metrics';
 import type { SessionState } from './session.svelte';
 
 export type TrainStatus = 'idle' | 'training' | 'error';
-
-/** Hyperparameters TrainerSettings has and the cell does not expose (TRL's defaults). */
-const MAX_GRAD_NORM = 1.0;
-const TRAINER_SEED = 0;
-
-export function trainerSettings(config: TrainConfig): TrainerSettings {
-  return {
-    objective: config.objective,
-    beta: config.beta,
-    epsilon: config.epsilon,
-    lr: config.lr,
-    stepsPerVote: config.stepsPerVote,
-    batchSize: config.batchSize,
-    bufferSize: config.bufferSize,
-    maxGradNorm: MAX_GRAD_NORM,
-    seed: TRAINER_SEED,
-  };
-}
 
 export interface HealthRequest {
   prompts: string[];
@@ -65,7 +38,6 @@ export class TrainState {
   loggedSteps = $state(0);
   readonly series: MetricSeries;
 
-  #configuredKey: string | null = null;
   #votesSinceHealth = 0;
 
   constructor(
@@ -76,11 +48,6 @@ export class TrainState {
     this.series = MetricSeries.fromEvents(session.doc.events, cellId);
     this.loggedSteps = this.series.length;
     this.#restoreFromSeries();
-  }
-
-  /** Steps logged before the loaded weights existed (a reload starts again from the checkpoint). */
-  get stepsNotInWeights(): number {
-    return Math.max(0, this.loggedSteps - this.engine.policyStep);
   }
 
   #restoreFromSeries(): void {
@@ -96,90 +63,43 @@ export class TrainState {
     }
   }
 
-  /** Sends the settings to the worker unless it already has exactly these (for this model). */
-  async #configure(config: TrainConfig): Promise<void> {
-    const settings = trainerSettings(config);
-    const key = `${this.engine.epoch}:${JSON.stringify(settings)}`;
-    if (key === this.#configuredKey) return;
-    await this.engine.api.configureTrainer(settings);
-    this.#configuredKey = key;
-  }
-
   /**
-   * One judged pair: the reward model predicts then learns; decisive votes train the policy
-   * when the cell updates after every vote. Never throws: failures show in the cell.
+   * A reduce result arrived (see LearningSync): show the reward model and buffer, and — live —
+   * log every optimizer step as a `train_step` event tagged with the intent that took it. When
+   * a session opens, the steps are the log's own and nothing is appended.
    */
-  async feedback(pair: Omit<PairFeedback, 'train'>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
-    await this.#learn('feedback', (train) => this.engine.api.feedback({ ...pair, train }), config, health);
-  }
-
-  /** One thumbs vote (KTO's unpaired format); the engine trains on it under the `kto` objective. */
-  async feedbackThumbs(thumbs: Omit<ThumbsFeedback, 'train'>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
-    await this.#learn('feedbackThumbs', (train) => this.engine.api.feedbackThumbs({ ...thumbs, train }), config, health);
-  }
-
-  /** One ranking, best first: the reward model learns its pairs; the policy a listwise objective. */
-  async feedbackRanking(ranking: Omit<RankingFeedback, 'train'>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
-    await this.#learn('feedbackRanking', (train) => this.engine.api.feedbackRanking({ ...ranking, train }), config, health);
-  }
-
-  async #learn(method: string, send: (train: boolean) => Promise<FeedbackResult>, config: TrainConfig, health: HealthRequest | null): Promise<void> {
-    if (!this.engine.ready) {
-      this.error = 'No model is loaded, so this vote was logged but not learned from. Run the Policy cell.';
-      this.status = 'error';
-      return;
-    }
-    this.status = 'training';
-    const generation = this.session.generation;
-    let result: FeedbackResult;
-    try {
-      await this.#configure(config);
-      result = await send(config.updateAfterEveryVote);
-    } catch (e) {
-      this.status = 'error';
-      this.error = describeEngineError(method, e);
-      return;
-    }
-    this.error = null;
+  async onReduced(result: ReduceResult, settings: LearningSettings, generation: number, live: boolean, health: HealthRequest | null): Promise<void> {
     this.rm = result.rewardModel;
     this.bufferSize = result.bufferSize;
-    this.untrainedReason = result.untrainedReason ?? null;
-    // Count only votes that moved the weights: a KL measured after a tie would have no step to chart.
-    if (result.steps.length > 0) this.#votesSinceHealth++;
-    const due = result.steps.length > 0 && this.healthEvery > 0 && this.#votesSinceHealth >= this.healthEvery;
+    const lastVote = [...result.reduced].reverse().find((x) => x.rewardModel !== undefined);
+    if (lastVote) {
+      this.rm = lastVote.rewardModel!.predictedPAB === null ? result.rewardModel : { ...result.rewardModel!, predictedPAB: lastVote.rewardModel!.predictedPAB, correct: lastVote.rewardModel!.correct };
+      this.untrainedReason = lastVote.untrainedReason ?? null;
+    }
+    if (!live) return;
+    const trained = result.reduced.filter((x) => x.steps.length > 0);
+    if (trained.some((x) => x.rewardModel !== undefined)) this.#votesSinceHealth++;
+    const due = trained.length > 0 && this.healthEvery > 0 && this.#votesSinceHealth >= this.healthEvery;
     const measured = health && due ? await this.#measure(health) : null;
-    this.#logSteps(result.steps, config, result.rewardModel, measured, generation, result.collapse);
-    this.status = 'idle';
-  }
-
-  /** Extra optimizer steps on the replay buffer ("train now"). */
-  async trainNow(steps: number, config: TrainConfig): Promise<void> {
-    if (!this.engine.ready) {
-      this.error = 'No model is loaded. Run the Policy cell first.';
-      this.status = 'error';
-      return;
+    const hyper = { objective: settings.trainer.objective as TrainHyper['objective'], beta: settings.trainer.beta, epsilon: settings.trainer.epsilon, lr: settings.trainer.lr, batchSize: settings.trainer.batchSize, seed: settings.trainer.seed };
+    const events: NewSessionEvent[] = [];
+    const records: MetricRecord[] = [];
+    let last: StepMetrics | null = null;
+    for (const [k, x] of trained.entries()) {
+      for (const [i, step] of x.steps.entries()) {
+        const final = k === trained.length - 1 && i === x.steps.length - 1;
+        const record = final ? stepMetricsRecord(step, result.rewardModel, measured, result.collapse) : stepMetricsRecord(step, x.rewardModel ?? null, null);
+        records.push(record);
+        events.push({ type: 'train_step', cellId: this.cellId, step: Math.max(1, Math.trunc(step.step)), hyper, metrics: record, intentSeq: x.seq });
+        last = step;
+      }
     }
-    this.status = 'training';
-    const generation = this.session.generation;
-    try {
-      await this.#configure(config);
-      const metrics = await this.engine.api.train(steps);
-      this.#logSteps(metrics, config, this.rm, null, generation);
-      this.error = null;
-      this.status = 'idle';
-    } catch (e) {
-      this.status = 'error';
-      this.error = describeEngineError('train', e);
-    }
-  }
-
-  /**
-   * Logs steps the engine took outside this cell's own calls: after a reward-model-labelled
-   * pair (the Duel cell's relabelling, whose `relabel` event precedes them in the log), so the
-   * charts show them and replay finds them right after the call that took them.
-   */
-  logSyntheticSteps(steps: StepMetrics[], config: TrainConfig, generation: number): void {
-    this.#logSteps(steps, config, this.rm, null, generation);
+    if (events.length === 0 || generation !== this.session.generation) return;
+    if (!this.session.apply((doc: SessionDocument) => appendEvents(doc, events), generation)) return;
+    for (const record of records) this.series.push(record);
+    this.lastStep = last;
+    this.loggedSteps = this.series.length;
+    this.version++;
   }
 
   /** KL to the reference and collapse indicators, on request. */
@@ -202,32 +122,5 @@ export class TrainState {
       this.healthError = describeEngineError('policyHealth', e);
       return null;
     }
-  }
-
-  #logSteps(
-    steps: StepMetrics[],
-    config: TrainConfig,
-    rm: RewardModelStatus | null,
-    health: PolicyHealth | null,
-    generation: number,
-    collapse: CollapseMetrics | null = null,
-  ): void {
-    const last = steps[steps.length - 1];
-    if (last) this.engine.policyStep = Math.max(this.engine.policyStep, last.step);
-    if (!last || generation !== this.session.generation) return;
-    const hyper = { objective: config.objective, beta: config.beta, epsilon: config.epsilon, lr: config.lr, batchSize: config.batchSize, seed: TRAINER_SEED };
-    const records = steps.map((step, i) => (i === steps.length - 1 ? stepMetricsRecord(step, rm, health, collapse) : stepMetricsRecord(step, rm, null)));
-    const events: NewSessionEvent[] = steps.map((step, i) => ({
-      type: 'train_step',
-      cellId: this.cellId,
-      step: Math.max(1, Math.trunc(step.step)),
-      hyper,
-      metrics: records[i]!,
-    }));
-    if (!this.session.apply((doc: SessionDocument) => appendEvents(doc, events), generation)) return;
-    for (const record of records) this.series.push(record);
-    this.lastStep = last;
-    this.loggedSteps = this.series.length;
-    this.version++;
   }
 }

@@ -13,7 +13,7 @@ import {
   type SessionDocument,
   type SessionEvent,
 } from '../../src/session/index';
-import { DuelState, type DuelHost, type VoteHandoff } from '../../src/state/duel.svelte';
+import { DuelState, type DuelHost } from '../../src/state/duel.svelte';
 import { JudgeClient } from '../../src/state/judge_client';
 import type { EngineState } from '../../src/state/engine.svelte';
 import { countVotes, pendingCandidates } from '../../src/state/links';
@@ -74,7 +74,8 @@ function duelHarness() {
   const session = fakeSession(createStarterSession(nextId, { title: 'Test', now: 0 }));
   const duelId = session.doc.cells.find((c) => c.kind === 'duel')!.id;
   const { engine, requests } = fakeEngine();
-  const votes: VoteHandoff[] = [];
+  /** What the engine would be sent after each intent: the log's last event when `learn` was called. */
+  const votes: SessionEvent[] = [];
   const prompts = { status: 'ready', prompts: ['first prompt', 'second prompt', 'third prompt'], error: null } as unknown as PromptsState;
   const host: DuelHost = {
     engine,
@@ -84,14 +85,12 @@ function duelHarness() {
       session.doc = { ...session.doc, cells: session.doc.cells.map((c) => (c.id === id && c.kind === 'duel' ? { ...c, config: { ...c.config, ...patch } } : c)) };
     },
     promptsForDuel: async () => prompts,
-    afterVote: async (vote) => {
-      votes.push(vote);
+    learn: async () => {
+      votes.push(session.doc.events.at(-1)!);
+      return null;
     },
+    settingsEvents: () => [],
     arenaPair: async () => 'no arena in this test',
-    afterThumbs: async () => undefined,
-    afterRanking: async () => undefined,
-    // Relabelling is off in these tests (no relabel calls, so no steps to log).
-    logRelabelSteps: () => undefined,
     // Never asked in these tests (the judge is a person): the worker is spawned only on first use.
     judges: new JudgeClient(),
   };
@@ -118,7 +117,9 @@ describe('DuelState', () => {
 
     duel.critique = '  left is better  ';
     expect(await duel.vote('a')).toBe(true);
-    expect(votes).toEqual([{ duelId, prompt: 'first prompt', promptIds: [1, 2, 3], aIds: [0, 1, 2], bIds: [10, 11, 12], outcome: 'a' }]);
+    // One learning request per vote, made after the vote is in the log.
+    expect(votes).toHaveLength(1);
+    expect(votes[0]).toMatchObject({ type: 'vote', kind: 'pair', outcome: 'a' });
     const vote = session.doc.events.find((e) => e.type === 'vote');
     expect(vote).toMatchObject({ kind: 'pair', outcome: 'a', critique: 'left is better', judge: 'human' });
     // The next pair is drawn from the next prompt with a different seed.

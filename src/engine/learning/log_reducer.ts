@@ -105,6 +105,8 @@ export class LogReducer {
   private checkpoints: Checkpoint[] = [];
   private learnerInstance: OnlineLearner | null = null;
   private settings: LearningSettings = DEFAULT_LEARNING;
+  /** Settings in force before the log's first settings intent. */
+  private initial: LearningSettings = DEFAULT_LEARNING;
   private votesTrained = 0;
   /** Weights the Arena saved by name (taken again when the log is reduced again). */
   snapshots = new Map<string, { step: number; weights: Map<string, Float32Array> }>();
@@ -140,7 +142,8 @@ export class LogReducer {
   async reduce(req: ReduceRequest, onProgress?: (done: number, total: number) => void, isCancelled: () => boolean = () => false): Promise<ReduceResult> {
     const t0 = performance.now();
     for (const intent of req.intents) this.check(intent);
-    if (req.reset) await this.reset();
+    if (req.initialSettings !== undefined) this.check({ seq: 0, type: 'settings', settings: req.initialSettings }, false);
+    if (req.reset) await this.reset(req.initialSettings);
     this.merge(req.intents);
     const effective = effectiveIntents(this.log);
     const keys = effective.map(intentKey);
@@ -166,11 +169,12 @@ export class LogReducer {
     return this.result(reduced, restoredAfterSeq, t0);
   }
 
-  /** Back to the loaded weights and an empty log. */
-  async reset(): Promise<void> {
+  /** Back to the loaded weights and an empty log, with `initial` settings in force until the log sets its own. */
+  async reset(initial: LearningSettings = DEFAULT_LEARNING): Promise<void> {
     this.log = [];
     this.bySeq.clear();
     this.checkpoints = [];
+    this.initial = cloneState(initial);
     await this.restoreFresh();
   }
 
@@ -183,7 +187,7 @@ export class LogReducer {
 
   // ---- the log --------------------------------------------------------------------------------
 
-  private check(intent: LogIntent): void {
+  private check(intent: LogIntent, againstLog = true): void {
     const bad = (m: string): never => {
       throw new ReduceError(`intent ${Number.isInteger(intent?.seq) ? intent.seq : '?'}: ${m}`);
     };
@@ -230,7 +234,7 @@ export class LogReducer {
       default:
         bad(`unknown intent type ${(intent as { type: unknown }).type}`);
     }
-    const known = this.bySeq.get(intent.seq);
+    const known = againstLog ? this.bySeq.get(intent.seq) : undefined;
     if (known !== undefined && known !== intentKey(intent)) bad('a different intent was already reduced under this seq');
   }
 
@@ -397,7 +401,7 @@ export class LogReducer {
     this.model.policy.writeWeights(await this.model.reference.readWeights());
     this.learnerInstance?.dispose();
     this.learnerInstance = null;
-    this.settings = DEFAULT_LEARNING;
+    this.settings = cloneState(this.initial);
     this.votesTrained = 0;
     this.snapshots = new Map();
     this.applied = [];

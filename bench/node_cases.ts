@@ -12,6 +12,9 @@ import { RewardEnsemble, type RewardVote } from '../src/engine/reward';
 import { ONLINE_REWARD_MODEL } from '../src/engine/learning/reward_model';
 import { aggregateIndexedBattles, fitBradleyTerry, simulateBattles } from '../src/engine/ratings';
 import { Rng } from '../src/engine/rng';
+import { EngineService } from '../src/engine/service';
+import type { ModelSource } from '../src/engine/api';
+import { createIdGenerator, createStarterSession, learningSettings } from '../src/session/index';
 import { batchRewardModel, perBattleBradleyTerry } from './baselines';
 import type { PolicyFiles } from './model_source';
 import { median, rate, round, timeInterleaved } from './timing';
@@ -94,6 +97,107 @@ async function caseReward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
         `peer converged in ${peerIters} Newton iterations; held-out accuracy on ${nTest} votes: ours ${round(oursAcc, 3)}, peer ${round(peerAcc, 3)}`,
         'synthetic votes from a planted linear reward on Gaussian features',
       ],
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ 4c: one vote, the live path
+
+/**
+ * One vote as the playground learns from it now: `EngineService.reduce` with one pair intent
+ * (the log reducer: checkpoint before the vote, reference pass, reward-model refit, the policy's
+ * steps), against the path it replaced, `OnlineLearner.feedback` on the same model with the
+ * same settings. Interleaved, so the ratio is the reducer's overhead on this machine.
+ */
+async function caseVote(cfg: NodeCaseConfig): Promise<BenchRow[]> {
+  const { files } = cfg;
+  const source = (): ModelSource => ({
+    kind: 'files',
+    name: files.info.name,
+    config: JSON.stringify(files.hfConfig),
+    tokenizer: JSON.stringify(files.tokenizerJson),
+    weights: files.safetensors.slice().buffer as ArrayBuffer,
+  });
+  const defaults = createStarterSession(createIdGenerator({ seed: 1 }), { title: 'bench', now: 0 });
+  const trainCell = defaults.cells.find((c) => c.kind === 'train')!;
+  const duelCell = defaults.cells.find((c) => c.kind === 'duel')!;
+  if (trainCell.kind !== 'train' || duelCell.kind !== 'duel') throw new Error('vote: the starter session lacks a Train or Duel cell');
+  const settings = learningSettings(trainCell.config, duelCell.config);
+  const reducerPath = new EngineService(undefined);
+  const learnerPath = new EngineService(undefined);
+  await reducerPath.loadModel(source(), 'cpu');
+  await learnerPath.loadModel(source(), 'cpu');
+  await reducerPath.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
+  await learnerPath.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
+  const prompt = 'The sea was';
+  const maxTokens = Math.min(duelCell.config.sampling.maxTokens, files.info.config.nPositions - 8);
+  const gen = await reducerPath.generate({ prompt, numSequences: 2, maxNewTokens: maxTokens, temperature: 1, topK: 0, topP: 1, seed: 3 });
+  const [aIds, bIds] = gen.tokenIds as [number[], number[]];
+  let seq = 1;
+  let k = 0;
+  const viaReducer = async () => {
+    const outcome = seq % 2 ? 'a' : 'b';
+    await reducerPath.reduce({ intents: [{ seq: seq++, type: 'pair', prompt, aIds, bIds, outcome }] });
+  };
+  const viaLearner = async () => {
+    const outcome = ++k % 2 ? 'a' : 'b';
+    await learnerPath.requireLearner().feedback({ prompt, promptIds: gen.promptIds, aIds, bIds, outcome, train: true });
+  };
+  const [r, l] = await timeInterleaved([viaReducer, viaLearner], cfg.sizes.warmup, cfg.sizes.reps);
+  const o = median(r);
+  const p = median(l);
+  // Undo of the last vote: a restore of the checkpoint taken before it (the log's other votes stay).
+  const undoMs: number[] = [];
+  for (let i = 0; i < cfg.sizes.reps; i++) {
+    const voteSeq = seq++;
+    await reducerPath.reduce({ intents: [{ seq: voteSeq, type: 'pair', prompt, aIds, bIds, outcome: 'a' }] });
+    const t0 = performance.now();
+    const u = await reducerPath.reduce({ intents: [{ seq: seq++, type: 'undo', targetSeq: voteSeq }] });
+    undoMs.push(performance.now() - t0);
+    if (u.restoredAfterSeq === null) throw new Error('vote: the undo restored no checkpoint');
+  }
+  const last = await reducerPath.reduce({ intents: [] });
+  cfg.log(`one vote: reduce ${round(o, 3)} ms vs OnlineLearner.feedback ${round(p, 3)} ms`);
+  await reducerPath.dispose();
+  await learnerPath.dispose();
+  return [
+    {
+      group: 4,
+      case: 'one vote through the log reducer (the live path)',
+      ours: round(o),
+      peer: round(p),
+      ratio: round(o / p),
+      unit: 'ms',
+      better: 'lower',
+      adapter: cpuLabel(),
+      peerName: 'OnlineLearner.feedback, the per-vote call the page made before the reducer',
+      peerAdapter: cpuLabel(),
+      reps: cfg.sizes.reps,
+      warmup: cfg.sizes.warmup,
+      oursMs: r.map((x) => round(x)),
+      peerMs: l.map((x) => round(x)),
+      shapes: `${files.info.name}: ${files.info.params.toLocaleString('en-US')} params; prompt + ${aIds.length} / ${bIds.length} completion tokens; ${settings.trainer.objective}, β ${settings.trainer.beta}, lr ${settings.trainer.lr}, ${settings.trainer.stepsPerVote} steps per vote, batch ${settings.trainer.batchSize}`,
+      notes: [
+        ...(files.info.note ? [files.info.note] : []),
+        `EngineService.reduce with one pair intent: checkpoint before the vote (weights, AdamW moments, reward model; ${last.checkpoints.count} held, ${(last.checkpoints.bytes / 2 ** 20).toFixed(0)} MiB of a ${(last.checkpoints.budgetBytes / 2 ** 20).toFixed(0)} MiB budget at the end), reference pass, reward-model refit, the policy's steps; the playground's default settings`,
+      ],
+    },
+    {
+      group: 4,
+      case: 'undo the last vote (log reducer)',
+      ours: round(median(undoMs)),
+      peer: round(o),
+      ratio: round(median(undoMs) / o),
+      unit: 'ms',
+      better: 'lower',
+      adapter: cpuLabel(),
+      peerName: 'one vote through the log reducer (row above)',
+      peerAdapter: cpuLabel(),
+      reps: cfg.sizes.reps,
+      warmup: 0,
+      oursMs: undoMs.map((x) => round(x)),
+      shapes: `${files.info.name}, after ${seq - 1} intents`,
+      notes: ['EngineService.reduce with the undo intent of the vote just reduced: restores the checkpoint taken before it (weights, AdamW moments, trainer, reward model) and reduces nothing forward'],
     },
   ];
 }
@@ -237,6 +341,7 @@ async function caseCpuForward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
 }
 
 export const NODE_CASE_FNS: Record<NodeCase, (cfg: NodeCaseConfig) => Promise<BenchRow[]>> = {
+  vote: caseVote,
   reward: caseReward,
   ratings: caseRatings,
   cpu_forward: caseCpuForward,

@@ -85,8 +85,8 @@ export interface BrowserConfig {
 
 export type BrowserCase = 'matmul' | 'decode' | 'scoring' | 'online' | 'memory';
 export const BROWSER_CASES: readonly BrowserCase[] = ['matmul', 'decode', 'scoring', 'online', 'memory'];
-export type NodeCase = 'reward' | 'ratings' | 'cpu_forward';
-export const NODE_CASES: readonly NodeCase[] = ['reward', 'ratings', 'cpu_forward'];
+export type NodeCase = 'vote' | 'reward' | 'ratings' | 'cpu_forward';
+export const NODE_CASES: readonly NodeCase[] = ['vote', 'reward', 'ratings', 'cpu_forward'];
 
 /** What the page reports besides rows. */
 export interface BrowserEnv {

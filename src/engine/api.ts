@@ -383,6 +383,8 @@ export interface RelabelRecord {
   preferred: 'a' | 'b';
   pAB: number;
   std: number;
+  /** Optimizer steps the accepted pair took (they are in the intent's `steps` too, after the vote's own). */
+  steps: number;
 }
 
 /** What reducing one intent did: the derived records the page shows and may log as checks. */
@@ -466,6 +468,8 @@ export interface EngineApi {
    * Opening a session sends its whole log with `reset`. Progress is throttled to ~30 Hz.
    */
   reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult>;
+  /** Stops the reduce request in flight between two intents (CANCELLED); what it reduced stays reduced. */
+  reduceCancel(): Promise<void>;
   /** The reward model's current P(a ≻ b) and its ensemble spread. */
   rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }>;
   /** Of K candidates of one prompt, the pair the reward-model heads disagree on most (K ≥ 2). */

@@ -97,6 +97,7 @@ export class EngineService implements EngineApi {
   private readonly queue = new WorkQueue();
   private nextHandle = 1;
   private reducer: LogReducer | null = null;
+  private reduceCancelled = false;
   private simulation: { cancelled: boolean } | null = null;
   private unsubscribeLost: (() => void) | null = null;
   private readonly metrics = new MetricsStream<LearnerMetricsEvent>();
@@ -302,10 +303,11 @@ export class EngineService implements EngineApi {
     const reducer = this.requireReducer();
     const progress = throttle((p: ReduceProgress) => onProgress?.(p));
     const r = await this.queue.run(async () => {
+      this.reduceCancelled = false;
       try {
-        return await reducer.reduce(req, (done, total) => progress({ done, total }, done === total));
+        return await reducer.reduce(req, (done, total) => progress({ done, total }, done === total), () => this.reduceCancelled);
       } catch (e) {
-        if (e instanceof ReduceError) throw new EngineError('BAD_REQUEST', e.message);
+        if (e instanceof ReduceError) throw new EngineError(e.message === 'CANCELLED' ? 'CANCELLED' : 'BAD_REQUEST', e.message === 'CANCELLED' ? 'reducing the log was cancelled' : e.message);
         throw e;
       }
     });
@@ -315,6 +317,11 @@ export class EngineService implements EngineApi {
       else if (x.steps.length > 0) this.metrics.push({ kind: 'train', steps: x.steps, rewardModel: null, collapse: null });
     }
     return r;
+  }
+
+  /** Stops the reduce request in flight between two intents (what it reduced so far stays). */
+  async reduceCancel(): Promise<void> {
+    this.reduceCancelled = true;
   }
 
   async annotatePair(spec: AnnotatorSpec, index: number, prompt: string, a: string, b: string): Promise<AnnotatorVerdict> {

@@ -834,7 +834,7 @@ export class DuelState {
     this.synthetic = {
       pairs: result.syntheticPairs,
       judgedItems: result.votesTrained,
-      steps: before.steps + result.reduced.reduce((n, x) => n + x.steps.length, 0),
+      steps: before.steps + relabels.reduce((n, r) => n + r.steps, 0),
       lastTried: relabels.length,
       lastAccepted: accepted,
       lastRejectedReason: rejected?.rejectedReason ?? null,

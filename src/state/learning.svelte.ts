@@ -32,7 +32,7 @@ import {
 } from '../session/index';
 import type { LearningSettings, ReduceProgress, ReduceResult, ReducedIntent, StepMetrics } from '../engine/api';
 import { proxy } from '../worker_api/connect';
-import { describeEngineError } from './engine_client';
+import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { METRIC } from './metrics';
@@ -141,7 +141,9 @@ export class LearningSync {
   }
 
   cancel(): void {
-    if (this.status === 'running') this.#cancelled = true;
+    if (this.status !== 'running') return;
+    this.#cancelled = true;
+    void this.engine.api.reduceCancel().catch(() => undefined);
   }
 
   /** Whether a duel's votes reach the engine (only duels a Train cell learns from). */
@@ -194,8 +196,9 @@ export class LearningSync {
       const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
       if (settings) await this.host.onReduced(result, settings, generation, false);
     } catch (e) {
-      this.status = 'failed';
-      this.error = describeEngineError('reduce', e);
+      this.status = engineErrorCode(e) === 'CANCELLED' ? 'cancelled' : 'failed';
+      this.error = this.status === 'cancelled' ? null : describeEngineError('reduce', e);
+      // The engine keeps what it reduced; the next sync sends the whole log again and it goes on from there.
       this.#sentSeq = -1;
     }
   }

@@ -82,6 +82,13 @@ describe('LogReducer through EngineService.reduce', () => {
     // Undoing the undo (redo) brings the ranking back.
     await s.reduce({ intents: [{ seq: 5, type: 'undo', targetSeq: 4 }] });
     expectSameWeights(await weightsOf(s), before);
+    // And undoing it again restores the same checkpoint a second time: it must be intact.
+    await s.reduce({ intents: [{ seq: 6, type: 'undo', targetSeq: 3 }] });
+    expectSameWeights(await weightsOf(s), await weightsOf(without));
+    const again = await s.reduce({ intents: [{ seq: 7, type: 'pair', prompt: 'The sea', aIds: (log[1] as { aIds: number[] }).aIds, bIds: (log[1] as { bIds: number[] }).bIds, outcome: 'b' }] });
+    await without.reduce({ intents: [{ seq: 7, type: 'pair', prompt: 'The sea', aIds: (log[1] as { aIds: number[] }).aIds, bIds: (log[1] as { bIds: number[] }).bIds, outcome: 'b' }] });
+    expect(again.votesTrained).toBe(3);
+    expectSameWeights(await weightsOf(s), await weightsOf(without));
   });
 
   it('an intent that lands before others (a peer vote) restores a checkpoint and reduces forward', async () => {

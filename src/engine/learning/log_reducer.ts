@@ -81,6 +81,13 @@ const intentKey = (intent: LogIntent): string => JSON.stringify(intent);
 /** The features of the reward model are never mutated once buffered: checkpoints share them. */
 const sharedFeatures = (v: object): boolean => v instanceof Float32Array;
 
+/** AdamW's moments in a captured learner (Float32Arrays, so `sharedFeatures` skips them). */
+const adamBytes = (learner: LearnerState): number => {
+  let bytes = 0;
+  for (const moments of [learner.trainer.opt.m, learner.trainer.opt.v]) for (const x of moments.values()) bytes += x.byteLength;
+  return bytes;
+};
+
 const isVote = (intent: LogIntent): boolean => intent.type === 'pair' || intent.type === 'ranking' || intent.type === 'thumbs';
 
 /** The intents in force: undone ones (and undos) removed; undoing an undo restores its target. */
@@ -323,6 +330,7 @@ export class LogReducer {
         preferred: result.preferred,
         pAB: result.pAB,
         std: result.std,
+        steps: result.steps.length,
       });
     }
     return records;
@@ -344,12 +352,13 @@ export class LogReducer {
     const weights = await this.model.policy.readWeights();
     let bytes = 0;
     for (const w of weights.values()) bytes += w.byteLength;
-    if (learner) bytes += typedArrayBytes(learner, sharedFeatures);
+    // The reward model's buffered features are shared with the live model, not copied: not counted.
+    if (learner) bytes += typedArrayBytes(learner, sharedFeatures) + adamBytes(learner);
     this.checkpoints.push({
       position,
       beforeVote,
       weights,
-      learner: learner ? cloneState(learner, sharedFeatures) : null,
+      learner,
       settings: cloneState(this.settings),
       votesTrained: this.votesTrained,
       snapshots: new Map(this.snapshots),
@@ -383,7 +392,8 @@ export class LogReducer {
       return 0;
     }
     this.model.policy.writeWeights(best.weights);
-    if (best.learner) this.learner.restore(cloneState(best.learner, sharedFeatures));
+    // `restore` copies what it installs, so the checkpoint stays intact for another restore.
+    if (best.learner) this.learner.restore(best.learner);
     else {
       this.learnerInstance?.dispose();
       this.learnerInstance = null;

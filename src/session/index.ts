@@ -91,6 +91,8 @@ export {
   logIntents,
   initialSettings,
   loggedStepsByIntent,
+  withoutDerivedRecords,
+  DERIVED_EVENT_TYPES,
   COMPARED_STEP_METRICS,
   TRAINER_FIXED,
   RELABEL_DEFAULTS,

@@ -165,5 +165,17 @@ export function loggedStepsByIntent(events: readonly SessionEvent[]): Map<number
   return groups;
 }
 
+/** Event types the engine derives from the intents (recomputed whenever a session opens). */
+export const DERIVED_EVENT_TYPES = ['train_step', 'relabel'] as const;
+
+/**
+ * The document as others need it: intents and what they refer to, without the derived records
+ * (opening it recomputes and logs them). What a live shared session exchanges.
+ */
+export function withoutDerivedRecords(doc: SessionDocument): SessionDocument {
+  const derived: readonly string[] = DERIVED_EVENT_TYPES;
+  return { ...doc, events: doc.events.filter((e) => !derived.includes(e.type)) };
+}
+
 /** Step metrics the log records by name, as `StepMetrics` keys (for the open-session check). */
 export const COMPARED_STEP_METRICS = ['loss', 'rewardsChosen', 'rewardsRejected', 'rewardsMargins', 'logpsChosen', 'logpsRejected'] as const satisfies readonly (keyof StepMetrics)[];

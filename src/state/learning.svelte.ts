@@ -94,6 +94,8 @@ export class LearningSync {
   maxMetricDelta = $state<number | null>(null);
   firstDivergence = $state.raw<ReplayDivergence | null>(null);
   error = $state<string | null>(null);
+  /** Optimizer steps recomputed on open that the log did not hold (logged then). */
+  recordsAdded = $state(0);
   /** Logged train steps the current weights do not hold (undone intents, superseded groups, not reached). */
   unseenStepSeqs = $state.raw<ReadonlySet<number>>(new Set());
 
@@ -190,6 +192,15 @@ export class LearningSync {
       this.#sentSeq = doc.events[doc.events.length - 1]?.seq ?? -1;
       this.#compare(doc, result.reduced);
       this.#accept(result);
+      // Records the file did not carry (an intents-only log, as peers exchange): log them now,
+      // so the charts and the next open's check have them.
+      const missing = this.#withoutRecords(doc, result.reduced);
+      if (missing.length > 0) {
+        this.recordsAdded = missing.reduce((n, x) => n + x.steps.length, 0);
+        this.#logRelabels(missing, generation);
+        const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
+        if (settings) await this.host.onReduced({ ...result, reduced: missing }, settings, generation, true);
+      }
       this.intentsDone = intents.length;
       this.status = intents.length === 0 ? 'idle' : this.#cancelled ? 'cancelled' : 'done';
       this.unseenStepSeqs = unseenSteps(doc);
@@ -298,6 +309,15 @@ export class LearningSync {
     if (events.length > 0) this.session.apply((d) => appendEvents(d, events), generation);
   }
 
+  /** Reduced intents that took steps or relabelled but whose records the log does not hold. */
+  #withoutRecords(doc: SessionDocument, reduced: ReducedIntent[]): ReducedIntent[] {
+    const byIntent = loggedStepsByIntent(doc.events);
+    // An older log records steps without `intentSeq`: its steps are all there, by order.
+    if (doc.events.some((e) => e.type === 'train_step' && e.intentSeq === undefined)) return [];
+    const relabelled = new Set(doc.events.flatMap((e) => (e.type === 'relabel' && e.intentSeq !== undefined ? [e.intentSeq] : [])));
+    return reduced.filter((x) => (x.steps.length > 0 && !byIntent.has(x.seq)) || ((x.relabels?.length ?? 0) > 0 && !relabelled.has(x.seq)));
+  }
+
   /** Compares the recomputed records with the log's (per intent; older logs in order). */
   #compare(doc: SessionDocument, reduced: ReducedIntent[]): void {
     const byIntent = loggedStepsByIntent(doc.events);
@@ -346,6 +366,7 @@ export class LearningSync {
 
   #resetStatus(): void {
     this.error = null;
+    this.recordsAdded = 0;
     this.intentsDone = 0;
     this.intentsTotal = 0;
     this.votesDone = 0;

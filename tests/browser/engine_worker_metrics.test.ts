@@ -1,11 +1,11 @@
 /**
  * The learner metric stream across the real worker boundary: listeners are Comlink proxies, a
  * listener that throws on the page side is dropped by the worker (the call rejects there),
- * and thumbs / rankings cross as plain data.
+ * and reduce requests (settings, thumbs, ranking, "Train now" intents) cross as plain data.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import * as Comlink from 'comlink';
-import type { EngineApi, LearnerMetricsEvent, ModelSource } from '../../src/engine/api';
+import type { EngineApi, LearnerMetricsEvent, LearningSettings, ModelSource } from '../../src/engine/api';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 
 function tinySource(): ModelSource {
@@ -13,6 +13,12 @@ function tinySource(): ModelSource {
   const weights = ck.safetensors.buffer.slice(0) as ArrayBuffer;
   return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights };
 }
+
+const kto: LearningSettings = {
+  trainer: { objective: 'kto', beta: 0.5, epsilon: 0, lr: 1e-3, stepsPerVote: 1, batchSize: 4, bufferSize: 64, maxGradNorm: 1, seed: 0 },
+  updateAfterVote: true,
+  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.15, maxNewTokens: 24, temperature: 1, topK: 0, topP: 1 },
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,7 +31,7 @@ describe('engine worker: learner metrics over Comlink', () => {
     workers.push(worker);
     const api = Comlink.wrap<EngineApi>(worker);
     await api.loadModel(tinySource(), 'cpu');
-    await api.configureTrainer({ objective: 'kto', beta: 0.5, epsilon: 0, lr: 1e-3, stepsPerVote: 1, batchSize: 4, bufferSize: 64, maxGradNorm: 1, seed: 0 });
+    await api.reduce({ intents: [{ seq: 0, type: 'settings', settings: kto }] });
     const batches: LearnerMetricsEvent[][] = [];
     let throwingCalls = 0;
     await api.subscribeMetrics(Comlink.proxy((e: LearnerMetricsEvent[]) => void batches.push(e)));
@@ -38,13 +44,15 @@ describe('engine worker: learner metrics over Comlink', () => {
     const gen = await api.generateStart({ prompt: 'the cat', numSequences: 3, maxNewTokens: 6, temperature: 1, topK: 0, topP: 1, seed: 3 });
     let chunk = await api.generateNext(gen);
     while (!chunk.done) chunk = await api.generateNext(gen);
-    const thumbs = await api.feedbackThumbs({ prompt: 'the cat', promptIds: chunk.promptIds, completionIds: chunk.tokenIds[0], desirable: true, train: true });
+    const thumbs = (await api.reduce({ intents: [{ seq: 1, type: 'thumbs', prompt: 'the cat', completionIds: chunk.tokenIds[0], desirable: true }] })).reduced[0]!;
+    expect(thumbs.type).toBe('thumbs');
     expect(thumbs.steps.length).toBe(1);
     expect(thumbs.steps[0].loss).toBeCloseTo(0.5, 5);
     await sleep(150);
-    const ranking = await api.feedbackRanking({ prompt: 'the cat', promptIds: chunk.promptIds, rankedIds: chunk.tokenIds, train: true });
+    const ranking = await api.reduce({ intents: [{ seq: 2, type: 'ranking', prompt: 'the cat', rankedIds: chunk.tokenIds }] });
     expect(ranking.collapse.window).toBe(4);
-    await api.train(1);
+    const train = await api.reduce({ intents: [{ seq: 3, type: 'train', steps: 1 }] });
+    expect(train.reduced[0]!.steps.length).toBe(1);
     await sleep(150);
     const events = batches.flat();
     expect(events.map((e) => e.kind)).toEqual(['feedback', 'feedback', 'train']);

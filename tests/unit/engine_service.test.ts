@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { EngineService } from '../../src/engine/service';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
+import { DEFAULT_LEARNING } from '../../src/engine/learning/log_reducer';
 import { type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
@@ -18,19 +19,30 @@ describe('EngineService (Node, CPU)', () => {
     const info = await s.loadModel(source(), 'auto');
     expect(info.backend.name).toBe('cpu');
     expect(info.backend.fallbackReason).toMatch(/not available/);
-    await expect(s.feedback({ prompt: 'x', promptIds: [], aIds: [1], bIds: [2], outcome: 'a', train: true }))
+    await expect(s.reduce({ intents: [{ seq: 0, type: 'pair', prompt: 'x', aIds: [1e9], bIds: [2], outcome: 'a' }] }))
       .rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+    // The engine tokenizes the prompt now: an empty one is a skipped vote (skippedReason), no longer a BAD_REQUEST.
+    const empty = await s.reduce({ intents: [{ seq: 1, type: 'pair', prompt: '', aIds: [1], bIds: [2], outcome: 'a' }] });
+    expect(empty.reduced[0]!.skippedReason).toMatch(/no tokens/);
+    expect(empty.reduced[0]!.steps).toEqual([]);
+    expect(empty.votesTrained).toBe(0);
   });
 
-  it('feedback trains the session policy; simulate trains a copy and leaves it unchanged', async () => {
+  it('a reduced vote trains the session policy; simulate trains a copy and leaves it unchanged', async () => {
     const s = new EngineService(undefined);
     await s.loadModel(source(), 'cpu');
-    await s.configureTrainer({ ...DEFAULT_TRAINER, lr: 1e-3, stepsPerVote: 1, batchSize: 2 });
     const gen = await s.generate({ prompt: 'The sea', numSequences: 2, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 1 });
     const before = await s.score({ prompt: 'The sea', completions: gen.texts });
-    const fb = await s.feedback({ prompt: 'The sea', promptIds: gen.promptIds, aIds: gen.tokenIds[0], bIds: gen.tokenIds[1], outcome: 'a', train: true });
+    const r = await s.reduce({
+      intents: [
+        { seq: 0, type: 'settings', settings: { ...DEFAULT_LEARNING, trainer: { ...DEFAULT_TRAINER, lr: 1e-3, stepsPerVote: 1, batchSize: 2 } } },
+        { seq: 1, type: 'pair', prompt: 'The sea', aIds: gen.tokenIds[0], bIds: gen.tokenIds[1], outcome: 'a' },
+      ],
+    });
+    const fb = r.reduced.find((x) => x.type === 'pair')!;
     expect(fb.steps.length).toBe(1);
     expect(fb.steps[0].loss).toBeCloseTo(Math.LN2, 5);
+    expect(s.step).toBe(1);
     const after = await s.score({ prompt: 'The sea', completions: gen.texts });
     expect(after.sums[0] - after.sums[1]).toBeGreaterThan(before.sums[0] - before.sums[1]);
 

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { EngineService } from '../../src/engine/service';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { distinctN, repetitionRate } from '../../src/engine/stats';
-import { type LearnerMetricsEvent, type ModelSource } from '../../src/engine/api';
+import { DEFAULT_LEARNING } from '../../src/engine/learning/log_reducer';
+import { type LearnerMetricsEvent, type LearningSettings, type LogIntent, type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
 
@@ -13,52 +14,78 @@ function source(): ModelSource {
 
 const code = (e: unknown) => engineErrorCode(e);
 
+const settings = (objective: string, updateAfterVote = true): LearningSettings => ({
+  ...DEFAULT_LEARNING,
+  trainer: { ...DEFAULT_TRAINER, objective, lr: 1e-3, stepsPerVote: 1, batchSize: 4 },
+  updateAfterVote,
+});
+
+/** A loaded engine whose log starts with the trainer settings (seq 0); the next seq is 1. */
 async function loaded(objective = 'sigmoid') {
   const s = new EngineService(undefined);
   await s.loadModel(source(), 'cpu');
-  await s.configureTrainer({ ...DEFAULT_TRAINER, objective, lr: 1e-3, stepsPerVote: 1, batchSize: 4 });
+  await s.reduce({ intents: [{ seq: 0, type: 'settings', settings: settings(objective) }] });
   const gen = await s.generate({ prompt: 'The sea', numSequences: 3, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 4 });
   return { s, gen };
 }
 
 describe('EngineService: thumbs, rankings, annotators, metric stream', () => {
   it('a ranking trains the listwise objective and reports collapse metrics over the decoded texts', async () => {
-    const { s, gen } = await loaded('plackett_luce');
+    const { s } = await loaded('plackett_luce');
     const tok = s.requirePolicy().tokenizer;
     // Known texts (the tiny model's own samples have too few words to have bigrams).
     const texts = [' the sea is calm and the sea is blue', ' the sea the sea the sea the sea', ' a ship sails far away'];
     const ids = texts.map((t) => tok.encode(t));
     const decoded = ids.map((c) => tok.decode(c));
-    const r = await s.feedbackRanking({ prompt: 'The sea', promptIds: gen.promptIds, rankedIds: ids, train: true });
-    expect(r.steps.length).toBe(1);
-    expect(r.steps[0].loss).toBeCloseTo(Math.log(6), 5);
-    expect(r.rewardModel.votesSeen).toBe(2);
+    const r = await s.reduce({ intents: [{ seq: 1, type: 'ranking', prompt: 'The sea', rankedIds: ids }] });
+    const ranking = r.reduced[0]!;
+    expect(ranking.type).toBe('ranking');
+    expect(ranking.steps.length).toBe(1);
+    expect(ranking.steps[0].loss).toBeCloseTo(Math.log(6), 5);
+    expect(ranking.rewardModel!.votesSeen).toBe(2);
+    expect(r.rewardModel!.votesSeen).toBe(2);
     expect(r.collapse.window).toBe(3);
     expect(r.collapse.recentDistinct2).toBeCloseTo(distinctN(decoded, 2), 12);
     expect(r.collapse.recentRepetition).toBeCloseTo(repetitionRate(decoded), 12);
     expect(r.collapse.recentRepetition).toBeGreaterThan(0);
   });
 
-  it('under sigmoid a lone thumbs trains nothing and train() refuses with BAD_REQUEST; kto trains it', async () => {
+  it('under sigmoid a lone thumbs trains nothing and "Train now" is skipped with a reason; kto trains it', async () => {
     const { s, gen } = await loaded('sigmoid');
-    const t = await s.feedbackThumbs({ prompt: 'The sea', promptIds: gen.promptIds, completionIds: gen.tokenIds[0], desirable: true, train: true });
+    const t = (await s.reduce({ intents: [{ seq: 1, type: 'thumbs', prompt: 'The sea', completionIds: gen.tokenIds[0], desirable: true }] })).reduced[0]!;
     expect(t.steps).toEqual([]);
     expect(t.untrainedReason).toMatch(/sigmoid/);
-    await expect(s.train(1)).rejects.toSatisfy((e: unknown) => code(e) === 'BAD_REQUEST');
-    await s.configureTrainer({ ...DEFAULT_TRAINER, objective: 'kto', lr: 1e-3, stepsPerVote: 1, batchSize: 4 });
-    const steps = await s.train(1);
-    expect(steps[0].loss).toBeCloseTo(0.5, 5);
+    // train() used to throw BAD_REQUEST here; a train intent with nothing trainable now comes back with skippedReason.
+    const skipped = (await s.reduce({ intents: [{ seq: 2, type: 'train', steps: 1 }] })).reduced[0]!;
+    expect(skipped.steps).toEqual([]);
+    expect(skipped.skippedReason).toMatch(/sigmoid/);
+    expect(s.step).toBe(0);
+    const r = await s.reduce({
+      intents: [
+        { seq: 3, type: 'settings', settings: settings('kto') },
+        { seq: 4, type: 'train', steps: 1 },
+      ],
+    });
+    const trained = r.reduced.find((x) => x.type === 'train')!;
+    expect(trained.skippedReason).toBeUndefined();
+    expect(trained.steps.length).toBe(1);
+    expect(trained.steps[0].loss).toBeCloseTo(0.5, 5);
     expect(s.step).toBe(1);
   });
 
   it('answers bad requests with BAD_REQUEST', async () => {
     const { s, gen } = await loaded();
     const bad = (p: Promise<unknown>) => expect(p).rejects.toSatisfy((e: unknown) => code(e) === 'BAD_REQUEST');
-    await bad(s.feedbackRanking({ prompt: 'x', promptIds: gen.promptIds, rankedIds: [gen.tokenIds[0]], train: true }));
-    await bad(s.feedbackThumbs({ prompt: 'x', promptIds: gen.promptIds, completionIds: [1e9], desirable: true, train: true }));
-    // The tiny model's context is 48 tokens.
-    await bad(s.feedbackThumbs({ prompt: 'x', promptIds: gen.promptIds, completionIds: Array(60).fill(1), desirable: false, train: true }));
-    await bad(s.configureTrainer({ ...DEFAULT_TRAINER, objective: 'listnet' }));
+    await bad(s.reduce({ intents: [{ seq: 1, type: 'ranking', prompt: 'x', rankedIds: [gen.tokenIds[0]] }] }));
+    await bad(s.reduce({ intents: [{ seq: 1, type: 'thumbs', prompt: 'x', completionIds: [1e9], desirable: true }] }));
+    await bad(s.reduce({ intents: [{ seq: 1, type: 'settings', settings: { ...settings('sigmoid'), trainer: { ...DEFAULT_TRAINER, objective: 'listnet' } } }] }));
+    await bad(s.reduce({ intents: [{ seq: 1, type: 'settings', settings: { ...settings('sigmoid'), updateAfterVote: 'yes' as unknown as boolean } }] }));
+    await bad(s.reduce({ intents: [{ seq: 1, type: 'frobnicate' } as unknown as LogIntent] }));
+    // A completion past the context (the tiny model's is 48 tokens) used to be a BAD_REQUEST; the vote is now skipped with a reason.
+    const long = await s.reduce({ intents: [{ seq: 1, type: 'thumbs', prompt: 'x', completionIds: Array(60).fill(1), desirable: false }] });
+    expect(long.reduced[0]!.skippedReason).toMatch(/more than the context of 48/);
+    expect(long.reduced[0]!.steps).toEqual([]);
+    expect(long.votesTrained).toBe(0);
     await bad(s.annotatePair({ id: 'x', criterion: 'toxicity', labelNoise: 0, positionBias: 0, seed: 1 }, 0, 'p', 'a', 'b'));
     await bad(s.subscribeMetrics(42 as unknown as () => void));
   });
@@ -73,24 +100,32 @@ describe('EngineService: thumbs, rankings, annotators, metric stream', () => {
     expect(scores.map((x) => x + 0)).toEqual([0, -1]); // −|words − 2|
   });
 
-  it('streams every feedback and train result to listeners, batched, until unsubscribed', async () => {
+  it('streams every reduced vote and train intent to listeners, batched, until unsubscribed', async () => {
     const { s, gen } = await loaded('sigmoid');
     const batches: LearnerMetricsEvent[][] = [];
     const id = await s.subscribeMetrics((e) => void batches.push(e));
-    await s.feedback({ prompt: 'The sea', promptIds: gen.promptIds, aIds: gen.tokenIds[0], bIds: gen.tokenIds[1], outcome: 'a', train: true });
-    await s.feedbackThumbs({ prompt: 'The sea', promptIds: gen.promptIds, completionIds: gen.tokenIds[2], desirable: false, train: true });
-    await s.feedbackRanking({ prompt: 'The sea', promptIds: gen.promptIds, rankedIds: gen.tokenIds, train: false });
-    await s.train(2);
+    await s.reduce({ intents: [{ seq: 1, type: 'pair', prompt: 'The sea', aIds: gen.tokenIds[0], bIds: gen.tokenIds[1], outcome: 'a' }] });
+    await s.reduce({ intents: [{ seq: 2, type: 'thumbs', prompt: 'The sea', completionIds: gen.tokenIds[2], desirable: false }] });
+    // The ranking is only recorded (updateAfterVote off); the settings intent itself streams nothing.
+    await s.reduce({
+      intents: [
+        { seq: 3, type: 'settings', settings: settings('sigmoid', false) },
+        { seq: 4, type: 'ranking', prompt: 'The sea', rankedIds: gen.tokenIds },
+      ],
+    });
+    await s.reduce({ intents: [{ seq: 5, type: 'train', steps: 2 }] });
     await new Promise((r) => setTimeout(r, 80));
     const events = batches.flat();
     expect(events.map((e) => e.kind)).toEqual(['feedback', 'feedback', 'feedback', 'train']);
     expect(events[0].steps.length).toBe(1);
     expect(events[0].collapse?.window).toBe(2);
     expect(events[1].steps).toEqual([]);
-    expect(events[3].steps.length).toBe(2);
+    expect(events[2].steps).toEqual([]);
+    expect(events[2].rewardModel?.votesSeen).toBe(3); // the pair, then the ranking's 2 adjacent pairs (a lone thumbs is not a comparison)
+    expect(events[3].steps.map((m) => m.step)).toEqual([2, 3]);
     expect(events[3].rewardModel).toBeNull();
     await s.unsubscribeMetrics(id);
-    await s.train(1);
+    await s.reduce({ intents: [{ seq: 6, type: 'train', steps: 1 }] });
     await new Promise((r) => setTimeout(r, 80));
     expect(batches.flat().length).toBe(4);
   });

@@ -16,6 +16,8 @@ import {
   createSession,
   undoEvent,
   updateCell,
+  withoutDerivedRecords,
+  cancelledSeqs,
   type DuelConfig,
   type NewSessionEvent,
   type SessionDocument,
@@ -134,6 +136,12 @@ async function playLive(p: Page): Promise<{ requestsPerVote: number[] }> {
   return { requestsPerVote };
 }
 
+/** Whether a relabel event belongs to an undone vote (the reducer does not redo those). */
+function unseen(doc: SessionDocument, seq: number): boolean {
+  const e = doc.events.find((x) => x.seq === seq);
+  return e?.type === 'relabel' && e.intentSeq !== undefined && cancelledSeqs(doc.events).has(e.intentSeq);
+}
+
 async function weights(s: EngineService): Promise<Map<string, Float32Array>> {
   return s.requirePolicy().model.readWeights();
 }
@@ -171,6 +179,27 @@ describe('one learning path: live voting and opening a session reduce the same l
     expect(live.engine.votesTrained).toBe(6);
     // Every step the weights hold was compared with the log.
     expect(opened.learning.stepsDone).toBe(opened.engine.policyStep);
+  });
+
+  it('an intents-only log (as peers exchange) opens to the same weights and gets its records logged', async () => {
+    const live = await page(starterDoc());
+    await playLive(live);
+    const intentsOnly = withoutDerivedRecords(live.session.doc);
+    expect(intentsOnly.events.some((e) => e.type === 'train_step' || e.type === 'relabel')).toBe(false);
+    const opened = await page(structuredClone(intentsOnly));
+    await opened.learning.open(opened.session.doc);
+    expect(opened.learning.status).toBe('done');
+    const a = await weights(live.service);
+    const b = await weights(opened.service);
+    for (const [name, w] of a) expect(Buffer.from(b.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);
+    // The recomputed records are logged, so opening that document again checks them all.
+    expect(opened.learning.recordsAdded).toBe(opened.engine.policyStep);
+    expect(opened.session.doc.events.filter((e) => e.type === 'relabel').length).toBe(live.session.doc.events.filter((e) => e.type === 'relabel' && !unseen(live.session.doc, e.seq)).length);
+    const again = await page(structuredClone(opened.session.doc));
+    await again.learning.open(again.session.doc);
+    expect(again.learning.firstDivergence).toBeNull();
+    expect(again.learning.stepsDone).toBe(again.engine.policyStep);
+    expect(again.learning.recordsAdded).toBe(0);
   });
 
   it('a tampered logged step is reported where it differs', async () => {

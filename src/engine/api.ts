@@ -201,14 +201,6 @@ export interface AnnotatorVerdict {
   critique: string;
 }
 
-/** What a metrics listener receives: every update since the previous delivery (≤ ~30 deliveries/s). */
-export interface LearnerMetricsEvent {
-  kind: 'feedback' | 'train';
-  steps: StepMetrics[];
-  rewardModel: RewardModelStatus | null;
-  collapse: CollapseMetrics | null;
-}
-
 /** Drift and collapse indicators of the current policy, measured on fresh samples. */
 export interface PolicyHealth {
   /** Monte-Carlo sequence KL(π‖π_ref) in nats, mean over samples. */
@@ -492,8 +484,5 @@ export interface EngineApi {
   annotatePair(spec: AnnotatorSpec, index: number, prompt: string, a: string, b: string): Promise<AnnotatorVerdict>;
   /** The annotator's hidden score of each completion (for ranking and thumbs judged by it). */
   annotateScores(spec: AnnotatorSpec, prompt: string, completions: string[]): Promise<number[]>;
-  /** Streams learner updates (feedback and train steps) to a listener, batched so it is called at most ~30 times a second. Returns an id for `unsubscribeMetrics`. */
-  subscribeMetrics(listener: (events: LearnerMetricsEvent[]) => void): Promise<string>;
-  unsubscribeMetrics(id: string): Promise<void>;
   dispose(): Promise<void>;
 }

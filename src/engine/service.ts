@@ -9,7 +9,6 @@ import type {
   LoadProgress,
   ModelInfo,
   ModelSource,
-  LearnerMetricsEvent,
   PolicyHealth,
   PolicyRef,
   ScoreRequest,
@@ -38,7 +37,6 @@ import { validateTrainerSettings } from './learning/trainer';
 import { LogReducer, ReduceError } from './learning/log_reducer';
 import { policyHealth } from './learning/health';
 import { runSimulation } from './learning/simulate';
-import { MetricsStream } from './learning/metrics_stream';
 import { annotatePair, annotateScores } from './learning/annotator_spec';
 
 export class EngineError extends Error {
@@ -100,7 +98,6 @@ export class EngineService implements EngineApi {
   private reduceCancelled = false;
   private simulation: { cancelled: boolean } | null = null;
   private unsubscribeLost: (() => void) | null = null;
-  private readonly metrics = new MetricsStream<LearnerMetricsEvent>();
   /** Optimizer steps taken on the policy since loading (the trainer advances it). */
   step = 0;
 
@@ -294,10 +291,7 @@ export class EngineService implements EngineApi {
     return this.requireReducer().learner;
   }
 
-  /**
-   * See EngineApi.reduce: the one learning entry point. Each reduced intent's steps and reward
-   * model status also go to metric listeners.
-   */
+  /** See EngineApi.reduce: the one learning entry point. */
   async reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult> {
     if (!req || !Array.isArray(req.intents)) throw new EngineError('BAD_REQUEST', 'reduce needs { intents: [...] }');
     const reducer = this.requireReducer();
@@ -312,10 +306,6 @@ export class EngineService implements EngineApi {
       }
     });
     this.step = r.policyStep;
-    for (const x of r.reduced) {
-      if (x.rewardModel) this.metrics.push({ kind: 'feedback', steps: x.steps, rewardModel: x.rewardModel, collapse: r.collapse });
-      else if (x.steps.length > 0) this.metrics.push({ kind: 'train', steps: x.steps, rewardModel: null, collapse: null });
-    }
     return r;
   }
 
@@ -338,16 +328,6 @@ export class EngineService implements EngineApi {
     } catch (e) {
       throw new EngineError('BAD_REQUEST', `annotator: ${(e as Error).message}`);
     }
-  }
-
-  /** See EngineApi.subscribeMetrics: batched, ≤ ~30 deliveries a second, failing listeners removed. */
-  async subscribeMetrics(listener: (events: LearnerMetricsEvent[]) => void): Promise<string> {
-    if (typeof listener !== 'function') throw new EngineError('BAD_REQUEST', 'subscribeMetrics needs a listener function (Comlink.proxy on the page side)');
-    return this.metrics.subscribe(listener);
-  }
-
-  async unsubscribeMetrics(id: string): Promise<void> {
-    this.metrics.unsubscribe(id);
   }
 
   async rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }> {
@@ -500,7 +480,6 @@ export class EngineService implements EngineApi {
     await this.queue.run(async () => {
       this.disposeModel();
       this.unsubscribeLost?.();
-      this.metrics.dispose();
       this.backend?.dispose();
       this.backend = null;
       this.info = null;

@@ -11,6 +11,7 @@
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
 import { isFetchableModelUrl } from './url.ts';
+import { TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
 
 export const SESSION_FORMAT = 'duelbook.session';
 export const CURRENT_SESSION_VERSION = 2;
@@ -199,25 +200,10 @@ export const DuelConfigSchema = v.pipe(
 );
 
 /**
- * Objectives by the names TRL gives them (`DPOConfig.loss_type`, plus `kto` for KTOTrainer and
- * `cdpo` for sigmoid with label smoothing, which TRL spells as `sigmoid` + `label_smoothing`).
+ * Objectives by the names TRL gives them: the engine's list (src/engine/objectives/names.ts),
+ * so an objective the trainer accepts is one a document may name, in the cells' menu order.
  */
-export const OBJECTIVES = [
-  'sigmoid',
-  'cdpo',
-  'robust',
-  'hinge',
-  'ipo',
-  'bco_pair',
-  'nca_pair',
-  'sppo_hard',
-  'apo_zero',
-  'apo_down',
-  'sft',
-  'kto',
-  'plackett_luce',
-  'lipo_lambda',
-] as const;
+export const OBJECTIVES = TRAINER_OBJECTIVES;
 export const ObjectiveSchema = v.picklist(OBJECTIVES);
 
 export const TrainConfigSchema = v.object({

@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
 import { TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
+import { RUN_VERDICTS, type SimulationFluency, type SimulationSeriesPoint, type SimulationSummary } from '../engine/api.ts';
 import {
   boundedText,
   finiteNumber,
@@ -221,7 +222,14 @@ export const PromptsCellSchema = cellOf('prompts', PromptsConfigSchema);
 export const DuelCellSchema = cellOf('duel', DuelConfigSchema);
 export const TrainCellSchema = cellOf('train', TrainConfigSchema);
 export const ArenaCellSchema = cellOf('arena', ArenaConfigSchema);
-/** One point of a simulation's curves (the worker's `SimulationSummary['series'][number]`). */
+/**
+ * The stored simulation result restates the engine's `SimulationSummary` field by field, with
+ * the bounds a document needs; `satisfies` makes the compiler hold each list of fields to the
+ * engine's type (a field added there and not here, or the reverse, does not compile).
+ */
+type FieldsOf<T> = Record<keyof T, v.GenericSchema>;
+
+/** One point of a simulation's curves (the worker's `SimulationSeriesPoint`). */
 export const SimulationPointSchema = v.object({
   vote: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   loss: v.nullable(finiteNumber()),
@@ -230,7 +238,7 @@ export const SimulationPointSchema = v.object({
   rmPrequentialAccuracy: v.nullable(numberInRange(0, 1)),
   recentDistinct2: v.nullable(numberInRange(0, 1)),
   recentRepetition: v.nullable(numberInRange(0, 1)),
-});
+} satisfies FieldsOf<SimulationSeriesPoint>);
 
 /** Fluency of a simulation's evaluation samples (the worker's `SimulationFluency`). */
 export const SimulationFluencySchema = v.object({
@@ -240,7 +248,7 @@ export const SimulationFluencySchema = v.object({
   reference_distinct2: v.nullable(numberInRange(0, 1)),
   policy_repetition: v.nullable(numberInRange(0, 1)),
   reference_repetition: v.nullable(numberInRange(0, 1)),
-});
+} satisfies FieldsOf<SimulationFluency>);
 
 /**
  * The outcome of a Simulate cell's last run: the worker's `SimulationSummary` (names as the
@@ -265,7 +273,7 @@ export const StoredSimulationResultSchema = v.object({
   seconds: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
   /** Absent in results stored before runs carried a fluency check and verdict. */
   fluency: v.optional(SimulationFluencySchema),
-  verdict: v.optional(v.picklist(['learning', 'no learning', 'collapse', 'degraded'])),
+  verdict: v.optional(v.picklist(RUN_VERDICTS)),
   series: v.pipe(
     v.array(SimulationPointSchema),
     v.maxLength(L.maxSimulationPoints, `holds more than ${formatCount(L.maxSimulationPoints)} points`),
@@ -276,11 +284,11 @@ export const StoredSimulationResultSchema = v.object({
         prompt: boundedText(L.maxSimulationSampleChars),
         policy: boundedText(L.maxSimulationSampleChars),
         reference: boundedText(L.maxSimulationSampleChars),
-      }),
+      } satisfies FieldsOf<SimulationSummary['samples'][number]>),
     ),
     v.maxLength(L.maxSimulationSamples, `holds more than ${L.maxSimulationSamples} samples`),
   ),
-});
+} satisfies FieldsOf<SimulationSummary & { completedAt: string }>);
 
 /** A Simulate cell keeps its last result beside its config (inputs and outputs stay apart). */
 export const SimulateCellSchema = v.object({

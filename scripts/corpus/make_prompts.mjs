@@ -7,19 +7,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+// The project's one mulberry32 (src/engine/rng.ts), loaded through tsx like bin/duelbook.mjs.
+register();
+const { mulberry32Float: mulberry32 } = await import('../../src/engine/rng.ts');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SEED = 7;
 const N = 400;
-
-function mulberry32(a) {
-  return function () {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const texts = fs.readFileSync(path.join(ROOT, '.work/corpus/test.txt'), 'utf8').split('\n').filter(Boolean);
 const rand = mulberry32(SEED);

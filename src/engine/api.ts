@@ -1,8 +1,15 @@
 /**
  * The typed contract between the UI thread and the engine worker. The worker exposes an object
  * that `satisfies EngineApi`; the UI holds `Comlink.Remote<EngineApi>`. Only data types live
- * here: no logic, nothing that imports the engine.
+ * here, with the name lists some of them are built from (so the session schema, the page and
+ * the command line can import one list instead of restating it): no logic, nothing that
+ * imports the engine.
  */
+
+/** `true` when A and B are the same union (a compile-time check that a list matches a type). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compiles only when given `true`. */
+type Assert<T extends true> = T;
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 
@@ -110,6 +117,42 @@ export interface PairFeedback {
   train: boolean;
 }
 
+/**
+ * The numbers one optimizer step reports: the fields of `StepMetrics` but `step`, checked
+ * against it below, in the order the page logs them.
+ */
+export const STEP_METRIC_NAMES = [
+  'loss',
+  'rewardsChosen',
+  'rewardsRejected',
+  'rewardsMargins',
+  'rewardsAccuracy',
+  'logpsChosen',
+  'logpsRejected',
+  'gradNorm',
+  'stepMs',
+  'kl',
+] as const;
+export type StepMetricName = (typeof STEP_METRIC_NAMES)[number];
+
+/**
+ * The key a `train_step` event logs each step metric under: TRL's log key where TRL has one.
+ * KTO's `kl` is not logged per step: `kl` in the log is the policy's KL to the reference
+ * (`PolicyHealth.kl`, measured on fresh samples).
+ */
+export const STEP_METRIC_LOG_KEYS = {
+  loss: 'loss',
+  rewardsChosen: 'rewards/chosen',
+  rewardsRejected: 'rewards/rejected',
+  rewardsMargins: 'rewards/margins',
+  rewardsAccuracy: 'rewards/accuracies',
+  logpsChosen: 'logps/chosen',
+  logpsRejected: 'logps/rejected',
+  gradNorm: 'grad_norm',
+  stepMs: 'step_ms',
+} as const satisfies Record<Exclude<StepMetricName, 'kl'>, string>;
+export type LoggedStepMetricName = keyof typeof STEP_METRIC_LOG_KEYS;
+
 /** What TRL's DPOTrainer logs for one optimizer step, plus our timing. */
 export interface StepMetrics {
   step: number;
@@ -125,6 +168,7 @@ export interface StepMetrics {
   /** KTO only: the detached reference point z_ref (TRL logs it as `kl`). */
   kl?: number;
 }
+export type StepMetricNamesMatchStepMetrics = Assert<Same<StepMetricName, Exclude<keyof StepMetrics, 'step'>>>;
 
 export interface RewardModelStatus {
   /** P(a ≻ b) the reward model predicted before seeing this vote (null for ties it skips). */
@@ -178,10 +222,14 @@ export interface RankingFeedback {
   train: boolean;
 }
 
+/** The criteria the engine's simulated annotators score by (src/engine/annotators/scorers.ts). */
+export const ANNOTATOR_CRITERIA = ['sentiment', 'length', 'keyword', 'readability'] as const;
+export type AnnotatorCriterion = (typeof ANNOTATOR_CRITERIA)[number];
+
 /** A simulated annotator as a session stores it (schema's AnnotatorConfig). */
 export interface AnnotatorSpec {
   id: string;
-  /** 'sentiment' | 'length' | 'keyword' | 'readability' */
+  /** One of ANNOTATOR_CRITERIA (a string: a session may name one this engine lacks). */
   criterion: string;
   /** AlpacaFarm label-flip probability p (with probability 2p the label is a coin flip). */
   labelNoise: number;
@@ -212,7 +260,7 @@ export interface PolicyHealth {
 }
 
 export interface SimulationRequest {
-  annotator: 'sentiment' | 'length' | 'keyword' | 'readability';
+  annotator: AnnotatorCriterion;
   /** Label-flip noise p (AlpacaFarm): with probability 2p the label is a coin flip. */
   flipRate: number;
   targetWords?: number;
@@ -220,7 +268,9 @@ export interface SimulationRequest {
   trainer: TrainerSettings;
   votes: number;
   seed: number;
+  /** Prompts the votes are drawn from. */
   trainPrompts: string[];
+  /** Held-out prompts for the final win rate and KL (one policy and one reference sample each). */
   evalPrompts: string[];
   maxNewTokens: number;
 }
@@ -242,7 +292,20 @@ export interface SimulationFluency {
 }
 
 /** How a run ended, by the learning bar: a significant win while fluent, or which failure. */
-export type RunVerdict = 'learning' | 'no learning' | 'collapse' | 'degraded';
+export const RUN_VERDICTS = ['learning', 'no learning', 'collapse', 'degraded'] as const;
+export type RunVerdict = (typeof RUN_VERDICTS)[number];
+
+/** One point of a simulation's curves: the state after vote `vote`. */
+export interface SimulationSeriesPoint {
+  vote: number;
+  /** The last optimizer step's loss and reward margin after this vote (null when it took none). */
+  loss: number | null;
+  margin: number | null;
+  rmPrequentialAccuracy: number;
+  /** Over the most recent candidates (collapse shows here first). */
+  recentDistinct2: number;
+  recentRepetition: number;
+}
 
 /** Mirrors the command line's `duelbook sim --json` output. */
 export interface SimulationSummary {
@@ -260,14 +323,7 @@ export interface SimulationSummary {
   seconds: number;
   fluency: SimulationFluency;
   verdict: RunVerdict;
-  series: {
-    vote: number;
-    loss: number | null;
-    margin: number | null;
-    rmPrequentialAccuracy: number;
-    recentDistinct2: number;
-    recentRepetition: number;
-  }[];
+  series: SimulationSeriesPoint[];
   samples: { prompt: string; policy: string; reference: string }[];
 }
 

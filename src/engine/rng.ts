@@ -11,6 +11,9 @@
  * not from how many numbers were drawn so far: `new Rng(7).fork('annotator')` is the same
  * stream no matter what the parent did before. That keeps named sub-streams stable when code
  * that draws from the parent changes, which is what replaying a session log needs.
+ *
+ * `mulberry32` (below) is the one small single-stream generator for seeded choices that need no
+ * forks: stable ids, prompt order and sides on the page, test data, the corpus scripts' shuffles.
  */
 
 /** 32-bit FNV-1a hash of a string (UTF-16 code units), used to turn seeds/labels into ints. */
@@ -134,4 +137,26 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
+}
+
+/**
+ * mulberry32 (Tommy Ettinger): one 32-bit word of state; each call returns the next unsigned
+ * 32-bit integer. Ids, prompt orders and the shipped prompt list were drawn from this exact
+ * stream, so it must never change.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return (z ^ (z >>> 14)) >>> 0;
+  };
+}
+
+/** mulberry32 as floats in [0, 1): each 32-bit output divided by 2^32. */
+export function mulberry32Float(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }

@@ -3,6 +3,7 @@
  * generator is seedable so that tests, fixtures and replays produce the same ids every run;
  * unseeded it draws from `crypto.getRandomValues`.
  */
+import { mulberry32 } from '../engine/rng.ts';
 
 export type IdGenerator = () => string;
 
@@ -15,18 +16,6 @@ export interface IdGeneratorOptions {
 
 const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
-
-/** mulberry32: a tiny 32-bit PRNG, good enough for ids (not for cryptography). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 function cryptoUint32(): () => number {
   const buffer = new Uint32Array(64);

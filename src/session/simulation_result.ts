@@ -9,7 +9,11 @@ import { formatSessionIssue } from './issues.ts';
 import { SESSION_LIMITS as L } from './limits.ts';
 import { StoredSimulationResultSchema, type SessionDocument, type StoredSimulationResult } from './schema.ts';
 
-/** What the engine's `SimulationSummary` holds (structurally; the session layer does not import the worker API). */
+/**
+ * A summary as `boundSimulationResult` takes it: the engine's `SimulationSummary` (whose fields
+ * the stored schema is checked against) or a result already stored (nullable numbers, optional
+ * fluency and verdict).
+ */
 export type SimulationSummaryLike = Omit<StoredSimulationResult, 'completedAt'>;
 
 const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);

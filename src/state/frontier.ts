@@ -5,9 +5,7 @@
  * source for the README and the page; it is validated like any other input.
  */
 import * as v from 'valibot';
-import type { RunVerdict, SimulationSummary } from '../engine/api';
-
-const VERDICTS = ['learning', 'no learning', 'collapse', 'degraded'] as const satisfies readonly RunVerdict[];
+import { RUN_VERDICTS, type RunVerdict, type SimulationSummary } from '../engine/api';
 const finite = v.pipe(v.number(), v.finite());
 
 const FrontierPointSchema = v.object({
@@ -20,7 +18,7 @@ const FrontierPointSchema = v.object({
   win_rate_ci: v.tuple([finite, finite]),
   kl: finite,
   fluency: v.object({ policy_distinct2: finite, reference_distinct2: finite }),
-  verdict: v.picklist(VERDICTS),
+  verdict: v.picklist(RUN_VERDICTS),
   fluency_failures: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(8)),
   command: v.pipe(v.string(), v.maxLength(400)),
 });

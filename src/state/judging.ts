@@ -4,12 +4,12 @@
  * the speeds an automatic judge can vote at, and short critiques of scored sets.
  */
 import type { AnnotatorConfig, JudgeConfig } from '../session/index';
+import type { AnnotatorCriterion } from '../engine/api';
 
 export type JudgeKind = JudgeConfig['kind'];
 
-/** The criteria the engine's simulated annotators score by (src/engine/annotators/scorers.ts). */
-export const ANNOTATOR_CRITERIA = ['sentiment', 'length', 'keyword', 'readability'] as const;
-export type AnnotatorCriterion = (typeof ANNOTATOR_CRITERIA)[number];
+/** The criteria the engine's simulated annotators score by (the engine's list). */
+export { ANNOTATOR_CRITERIA, type AnnotatorCriterion } from '../engine/api';
 
 /** The fluency judge shipped in models/judges/fluency (served by the app next to the default model). */
 export const SHIPPED_JUDGE_URL = 'models/judges/fluency/model.onnx';

@@ -4,20 +4,16 @@
  * one row per optimizer step while training. It is a plain object: a chart redraws when the
  * owning rune class bumps its `version`, not on every array write.
  */
-import type { CollapseMetrics, PolicyHealth, RewardModelStatus, StepMetrics } from '../engine/api';
+import { STEP_METRIC_LOG_KEYS, type CollapseMetrics, type LoggedStepMetricName, type PolicyHealth, type RewardModelStatus, type StepMetrics } from '../engine/api';
 import { effectiveEvents, type SessionEvent } from '../session/index';
 
-/** Metric names as stored in `train_step` events (TRL's log keys where TRL has one). */
+/**
+ * Metric names as stored in `train_step` events (TRL's log keys where TRL has one): the step
+ * metrics' keys are the engine's (`STEP_METRIC_LOG_KEYS`), the rest are measured beside them.
+ */
 export const METRIC = {
-  loss: 'loss',
-  rewardsChosen: 'rewards/chosen',
-  rewardsRejected: 'rewards/rejected',
-  rewardsMargins: 'rewards/margins',
-  rewardsAccuracy: 'rewards/accuracies',
-  logpsChosen: 'logps/chosen',
-  logpsRejected: 'logps/rejected',
-  gradNorm: 'grad_norm',
-  stepMs: 'step_ms',
+  ...STEP_METRIC_LOG_KEYS,
+  /** The policy's KL to the reference on fresh samples (`PolicyHealth.kl`). */
   kl: 'kl',
   distinct2: 'distinct_2',
   rmAccuracy: 'rm/prequential_accuracy',
@@ -39,17 +35,8 @@ export function stepMetricsRecord(
   health: PolicyHealth | null,
   collapse: CollapseMetrics | null = null,
 ): MetricRecord {
-  const record: MetricRecord = {
-    [METRIC.loss]: finite(step.loss),
-    [METRIC.rewardsChosen]: finite(step.rewardsChosen),
-    [METRIC.rewardsRejected]: finite(step.rewardsRejected),
-    [METRIC.rewardsMargins]: finite(step.rewardsMargins),
-    [METRIC.rewardsAccuracy]: finite(step.rewardsAccuracy),
-    [METRIC.logpsChosen]: finite(step.logpsChosen),
-    [METRIC.logpsRejected]: finite(step.logpsRejected),
-    [METRIC.gradNorm]: finite(step.gradNorm),
-    [METRIC.stepMs]: finite(step.stepMs),
-  };
+  const record: MetricRecord = {};
+  for (const name of Object.keys(STEP_METRIC_LOG_KEYS) as LoggedStepMetricName[]) record[STEP_METRIC_LOG_KEYS[name]] = finite(step[name]);
   if (rm) {
     record[METRIC.rmAccuracy] = finite(rm.prequentialAccuracy);
     record[METRIC.rmWindowAccuracy] = finite(rm.windowAccuracy);

@@ -1,21 +1,13 @@
 /** Small seeded randomness for UI decisions that must replay the same way (prompt order, sides). */
+import { mulberry32Float } from '../engine/rng';
 
-/** mulberry32: a 32-bit PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 floats in [0, 1) (src/engine/rng.ts: the one implementation). */
+export { mulberry32Float as seededRandom } from '../engine/rng';
 
 /** A seeded Fisher–Yates permutation of 0…n-1. */
 export function seededPermutation(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  const random = seededRandom(seed);
+  const random = mulberry32Float(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -6,15 +6,16 @@
  */
 import * as Comlink from 'comlink';
 import type { SimulateConfig, StoredSimulationResult, TrainConfig } from '../session/index';
-import type { SimulationProgressEvent, SimulationRequest, SimulationSummary } from '../engine/api';
+import { ANNOTATOR_CRITERIA, type AnnotatorCriterion, type SimulationProgressEvent, type SimulationRequest, type SimulationSummary } from '../engine/api';
 import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { MetricSeries } from './metrics';
 import { learningSettings } from '../session/index';
 import { loadShippedFrontier, runFromSummary, type FrontierRun, type ShippedFrontier } from './frontier';
 
-export const SIMULATED_ANNOTATORS = ['length', 'sentiment', 'keyword', 'readability'] as const;
-export type SimulatedAnnotator = (typeof SIMULATED_ANNOTATORS)[number];
+/** The engine's annotator criteria in the order the Simulate cell's menu has always listed them (length first). */
+export const SIMULATED_ANNOTATORS: readonly AnnotatorCriterion[] = ['length', ...ANNOTATOR_CRITERIA.filter((c) => c !== 'length')];
+export type SimulatedAnnotator = AnnotatorCriterion;
 
 export const SIM_METRIC = { loss: 'loss', margin: 'margin', rm: 'rm', distinct2: 'distinct2', repetition: 'repetition' } as const;
 

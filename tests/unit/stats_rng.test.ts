@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Rng } from '../../src/engine/rng.ts';
+import { Rng, mulberry32, mulberry32Float } from '../../src/engine/rng.ts';
 
 describe('Rng (xoshiro128**, seeded)', () => {
   it('replays exactly from the same seed and differs across seeds', () => {
@@ -47,5 +47,18 @@ describe('Rng (xoshiro128**, seeded)', () => {
     expect(Math.abs(s / n)).toBeLessThan(0.03);
     expect(Math.abs(s2 / n - 1)).toBeLessThan(0.04);
     expect(() => r.int(0)).toThrow(RangeError);
+  });
+});
+
+describe('mulberry32 (the one small single-stream generator)', () => {
+  it('keeps the exact stream that ids, prompt orders and models/default/prompts.json were drawn from', () => {
+    const next = mulberry32(7);
+    expect([next(), next(), next()]).toEqual([50271532, 266108690, 4195786334]);
+    const float = mulberry32Float(7);
+    expect([float(), float(), float()]).toEqual([50271532 / 2 ** 32, 266108690 / 2 ** 32, 4195786334 / 2 ** 32]);
+    // Seeds are taken as unsigned 32-bit words: -1 and 2^32 - 1 are the same stream.
+    const a = mulberry32(-1);
+    const b = mulberry32(0xffffffff);
+    expect([a(), a()]).toEqual([b(), b()]);
   });
 });

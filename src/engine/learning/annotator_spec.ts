@@ -6,9 +6,9 @@
  */
 import { SimulatedAnnotator, type AnnotatorConfig, type ScorerConfig } from '../annotators';
 import { Rng } from '../rng';
-import type { AnnotatorSpec, AnnotatorVerdict } from '../api';
+import { ANNOTATOR_CRITERIA, type AnnotatorSpec, type AnnotatorVerdict } from '../api';
 
-export const ANNOTATOR_CRITERIA = ['sentiment', 'length', 'keyword', 'readability'] as const;
+export { ANNOTATOR_CRITERIA };
 
 function scorerFor(spec: AnnotatorSpec): ScorerConfig {
   const p = spec.params ?? {};

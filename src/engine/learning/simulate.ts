@@ -4,21 +4,26 @@ import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
 import { distinctN, englishWordRate, repetitionRate, resultForPolicy, winRate, type PairwiseResult } from '../stats';
-import type { SimulationFluency, SimulationSummary, StepMetrics, TrainerSettings } from '../api';
+import type {
+  SimulationFluency,
+  SimulationProgressEvent,
+  SimulationRequest,
+  SimulationSeriesPoint,
+  SimulationSummary,
+  StepMetrics,
+  VoteOutcome,
+} from '../api';
 import { runVerdict } from './frontier';
 import { OnlineLearner } from './online';
 import { policyHealth } from './health';
 
-export interface SimulationConfig {
+/**
+ * What `runSimulation` needs: the worker's `SimulationRequest` with the annotator built (the
+ * request names a criterion and a flip rate; the command line sets every knob) and the knobs the
+ * worker fixes.
+ */
+export interface SimulationConfig extends Pick<SimulationRequest, 'trainer' | 'votes' | 'seed' | 'trainPrompts' | 'evalPrompts' | 'maxNewTokens'> {
   annotator: Omit<AnnotatorConfig, 'seed'>;
-  trainer: TrainerSettings;
-  votes: number;
-  seed: number;
-  /** Prompts the votes are drawn from. */
-  trainPrompts: string[];
-  /** Held-out prompts for the final win rate and KL (one policy and one reference sample each). */
-  evalPrompts: string[];
-  maxNewTokens: number;
   temperature: number;
   /** Collapse metrics (distinct-n, repetition) are computed over this many recent candidates. */
   collapseWindow: number;
@@ -26,19 +31,14 @@ export interface SimulationConfig {
   englishWords?: ReadonlySet<string>;
 }
 
-export interface SimulationPoint {
-  vote: number;
-  loss: number | null;
-  margin: number | null;
+/** A point of the worker's curves plus what only the command line prints. */
+export interface SimulationPoint extends SimulationSeriesPoint {
   chosenLogp: number | null;
   rejectedLogp: number | null;
-  rmPrequentialAccuracy: number;
-  recentDistinct2: number;
-  recentRepetition: number;
   stepMs: number | null;
 }
 
-/** The worker's SimulationSummary, plus fluency and the full per-vote series the CLI prints. */
+/** The worker's SimulationSummary with the full per-vote series the CLI prints. */
 export interface SimulationResult extends Omit<SimulationSummary, 'series'> {
   series: SimulationPoint[];
 }
@@ -49,18 +49,14 @@ export interface SimulatedVote {
   prompt: string;
   a: string;
   b: string;
-  outcome: 'a' | 'b' | 'tie' | 'bothbad';
+  outcome: VoteOutcome;
   /** The annotator's hidden scores of a and b. */
   scores: { a: number; b: number };
   /** The reward model's P(a ≻ b) before it saw this vote (null for ties and both bad). */
   rmPredictedPAB: number | null;
 }
 
-export interface SimulationProgress {
-  phase: 'reference' | 'votes' | 'evaluation';
-  done: number;
-  total: number;
-}
+export type SimulationProgress = SimulationProgressEvent;
 
 /**
  * The whole loop without a person (AlpacaFarm-style): the policy proposes two candidates per

@@ -4,14 +4,18 @@ import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from '../opti
 import { cloneState } from './clone_state';
 import { Rng } from '../rng';
 import {
-  PAIRED_LOSS_TYPES,
+  isTrainerObjective,
   klMismatchIndices,
   ktoLoss,
   lipoLambdaLoss,
+  objectiveFamily,
   pairedObjective,
   plackettLuceLoss,
   RunningMoments,
+  TRAINER_OBJECTIVES,
+  type ObjectiveFamily,
   type PairedLossType,
+  type TrainerObjective,
 } from '../objectives';
 import type { StepMetrics, TrainerSettings } from '../api';
 
@@ -27,25 +31,16 @@ export const DEFAULT_TRAINER: TrainerSettings = {
   seed: 0,
 };
 
-/** Listwise objectives over whole rankings (src/engine/objectives/listwise.ts). */
-export const LISTWISE_OBJECTIVES = ['plackett_luce', 'lipo_lambda'] as const;
-/** Every objective the trainer accepts: TRL's DPO loss types, KTO, and the listwise ones. */
-export const TRAINER_OBJECTIVES = [...PAIRED_LOSS_TYPES, 'kto', ...LISTWISE_OBJECTIVES] as const;
-export type TrainerObjective = (typeof TRAINER_OBJECTIVES)[number];
-export type ListwiseObjective = (typeof LISTWISE_OBJECTIVES)[number];
-
-/** What shape of example an objective trains on. */
-export type ObjectiveFamily = 'paired' | 'unpaired' | 'listwise';
-
-export function objectiveFamily(objective: TrainerObjective): ObjectiveFamily {
-  if (objective === 'kto') return 'unpaired';
-  if ((LISTWISE_OBJECTIVES as readonly string[]).includes(objective)) return 'listwise';
-  return 'paired';
-}
-
-export function isTrainerObjective(name: string): name is TrainerObjective {
-  return (TRAINER_OBJECTIVES as readonly string[]).includes(name);
-}
+// The objective names live in src/engine/objectives/names.ts; re-exported for the trainer's importers.
+export {
+  LISTWISE_OBJECTIVES,
+  TRAINER_OBJECTIVES,
+  isTrainerObjective,
+  objectiveFamily,
+  type ListwiseObjective,
+  type ObjectiveFamily,
+  type TrainerObjective,
+} from '../objectives/names';
 
 /** A completion with its reference log-prob (summed over its tokens), cached once. */
 export interface ScoredCompletion {

@@ -6,8 +6,19 @@ export { softplus, logSigmoid, sigmoid, logSumExp, mean } from './math.ts';
 export { RunningMoments, type RunningMomentsState } from './running_moments.ts';
 export {
   PAIRED_LOSS_TYPES,
+  UNPAIRED_OBJECTIVES,
+  LISTWISE_OBJECTIVES,
+  TRAINER_OBJECTIVES,
   type PairedLossType,
+  type UnpairedObjective,
+  type ListwiseObjective,
+  type TrainerObjective,
+  type ObjectiveFamily,
   isPairedLossType,
+  isTrainerObjective,
+  objectiveFamily,
+} from './names.ts';
+export {
   type PairedBatch,
   type PairedHyper,
   type DpoMetrics,

@@ -19,27 +19,10 @@
  *   combined list as soon as "ipo" is in it. We reproduce that, including in the metrics.
  */
 import { logSigmoid, sigmoid } from './math.ts';
+import { isPairedLossType, type PairedLossType } from './names.ts';
 import { RunningMoments } from './running_moments.ts';
 
-export const PAIRED_LOSS_TYPES = [
-  'sigmoid',
-  'cdpo',
-  'robust',
-  'hinge',
-  'ipo',
-  'bco_pair',
-  'nca_pair',
-  'sppo_hard',
-  'apo_zero',
-  'apo_down',
-  'sft',
-] as const;
-
-export type PairedLossType = (typeof PAIRED_LOSS_TYPES)[number];
-
-export function isPairedLossType(name: string): name is PairedLossType {
-  return (PAIRED_LOSS_TYPES as readonly string[]).includes(name);
-}
+export { PAIRED_LOSS_TYPES, isPairedLossType, type PairedLossType } from './names.ts';
 
 export interface PairedBatch {
   /** log πθ(y_c | x), summed over completion tokens, one per pair. */

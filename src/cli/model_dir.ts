@@ -23,7 +23,11 @@ export async function readModelDir(dir: string): Promise<ModelFiles> {
       throw new Error(`${path.join(dir, file)}: not valid JSON`);
     }
   };
-  const [config, tokenizer, weights] = await Promise.all([read('config.json'), read('tokenizer.json'), read('model.safetensors')]);
+  // Settled in file order, so the error names the first missing file whichever read fails first.
+  const settled = await Promise.allSettled([read('config.json'), read('tokenizer.json'), read('model.safetensors')]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [config, tokenizer, weights] = settled.map((r) => (r as PromiseFulfilledResult<Buffer>).value) as [Buffer, Buffer, Buffer];
   return {
     name: path.basename(path.resolve(dir)),
     config: parse('config.json', config),

@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
 import { boundedText, finiteNumber, IdSchema, isoTimestampSchema, NameSchema, numberInRange, positiveNumber, SeedSchema, wholeNumber } from './schema_base.ts';
-import { CellSchema, ObjectiveSchema, SamplingSchema } from './schema_cells.ts';
+import { CellSchema, ObjectiveSchema, RelabelConfigSchema, SamplingSchema, TrainConfigSchema } from './schema_cells.ts';
 
 // The cells (configs, the Simulate cell's result, the cell union and their types) live in
 // schema_cells.ts, the building blocks in schema_base.ts; both are part of this module's surface.
@@ -195,26 +195,20 @@ export const RelabelEventSchema = eventOf('relabel', {
  * from the last one logged, so the log alone says how every later vote trained.
  */
 export const SettingsEventSchema = eventOf('settings', {
+  // The Train cell's hyperparameters with its own bounds, plus the two the cell does not expose.
   trainer: v.object({
-    objective: ObjectiveSchema,
-    beta: positiveNumber(100),
-    epsilon: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.ltValue(0.5, 'must be below 0.5')),
-    lr: positiveNumber(1),
-    stepsPerVote: wholeNumber(0, 1_000),
-    batchSize: wholeNumber(1, 1_024),
-    bufferSize: wholeNumber(1, 100_000),
+    ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
     maxGradNorm: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
     seed: wholeNumber(0, 0xffff_ffff),
   }),
   updateAfterVote: v.boolean(),
+  // The duel's relabelling bounds and sampling, with the duel config's bounds.
   relabel: v.object({
-    pairs: wholeNumber(0, 8),
-    minConfidence: numberInRange(0.5, 1),
-    maxStd: numberInRange(0, 0.5),
-    maxNewTokens: wholeNumber(1, 4096),
-    temperature: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
-    topK: wholeNumber(0, 1_000_000),
-    topP: v.pipe(finiteNumber(), v.gtValue(0, 'must be above 0'), v.maxValue(1, 'must be at most 1')),
+    ...v.pick(RelabelConfigSchema, ['pairs', 'minConfidence', 'maxStd']).entries,
+    maxNewTokens: SamplingSchema.entries.maxTokens,
+    temperature: SamplingSchema.entries.temperature,
+    topK: SamplingSchema.entries.topK,
+    topP: SamplingSchema.entries.topP,
   }),
 });
 

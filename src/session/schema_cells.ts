@@ -115,6 +115,9 @@ export const DuelModeSchema = v.picklist(['pairwise', 'rank', 'thumbs']);
 export const DUEL_OPPONENTS = ['policy', 'reference', 'arena', 'bestofn'] as const;
 export const DuelOpponentSchema = v.picklist(DUEL_OPPONENTS);
 
+/** After each pairwise vote, the reward model labels `pairs` fresh pairs it is this sure of (the engine samples them). */
+export const RelabelConfigSchema = v.object({ pairs: wholeNumber(0, 8), minConfidence: numberInRange(0.5, 1), maxStd: numberInRange(0, 0.5) });
+
 export const DuelConfigSchema = v.pipe(
   v.object({
     mode: DuelModeSchema,
@@ -133,7 +136,7 @@ export const DuelConfigSchema = v.pipe(
     /** Best of n by the reward model (mean − pessimism·std), when `opponent` is 'bestofn'. */
     bestOfN: v.optional(v.object({ n: wholeNumber(2, 8), pessimism: numberInRange(0, 5) })),
     /** After each pairwise vote, the reward model labels `pairs` fresh pairs (RLHF Workflow's online iterative DPO with AI feedback). */
-    relabel: v.optional(v.object({ pairs: wholeNumber(0, 8), minConfidence: numberInRange(0.5, 1), maxStd: numberInRange(0, 0.5) })),
+    relabel: v.optional(RelabelConfigSchema),
     /** The policy and prompts cells this duel draws from; absent means "the first of its kind". */
     policyCellId: v.optional(IdSchema),
     promptsCellId: v.optional(IdSchema),

@@ -30,25 +30,18 @@ import {
   type SessionDocument,
   type TrainStepEvent,
 } from '../session/index';
-import type { LearningSettings, ReduceProgress, ReduceResult, ReducedIntent, StepMetrics } from '../engine/api';
+import { STEP_METRIC_LOG_KEYS, type LearningSettings, type ReduceProgress, type ReduceResult, type ReducedIntent, type StepMetrics } from '../engine/api';
 import { proxy } from '../worker_api/connect';
 import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
-import { METRIC } from './metrics';
 import type { SessionState } from './session.svelte';
 
 /** A recomputed metric matches the log when |Δ| ≤ abs + rel·|logged| (same backend: exact; WebGPU vs CPU: ~1e-5 per op). */
 export const REPLAY_TOLERANCE = { abs: 1e-3, rel: 1e-3 } as const;
 
-const LOGGED_NAME: Record<(typeof COMPARED_STEP_METRICS)[number], string> = {
-  loss: METRIC.loss,
-  rewardsChosen: METRIC.rewardsChosen,
-  rewardsRejected: METRIC.rewardsRejected,
-  rewardsMargins: METRIC.rewardsMargins,
-  logpsChosen: METRIC.logpsChosen,
-  logpsRejected: METRIC.logpsRejected,
-};
+/** The name each compared metric is logged under in `train_step` events. */
+const LOGGED_NAME: Record<(typeof COMPARED_STEP_METRICS)[number], string> = STEP_METRIC_LOG_KEYS;
 
 export type OpenStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 

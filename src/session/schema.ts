@@ -124,11 +124,7 @@ export const UndoEventSchema = eventOf('undo', {
 
 /** The hyperparameters a training step actually ran with (the cell may have changed since). */
 export const TrainHyperSchema = v.object({
-  objective: ObjectiveSchema,
-  beta: positiveNumber(100),
-  epsilon: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.ltValue(0.5, 'must be below 0.5')),
-  lr: positiveNumber(1),
-  batchSize: wholeNumber(1, 1_024),
+  ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'batchSize']).entries,
   /** Seed of the minibatch draw, when the batch was sampled from the buffer. */
   seed: v.optional(SeedSchema),
 });

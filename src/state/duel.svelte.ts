@@ -18,7 +18,7 @@ import {
   type NewSessionEvent,
   type PolicySnapshotRef,
 } from '../session/index';
-import type { AnnotatorSpec, GenerateChunk, GenerateRequest, ReduceResult } from '../engine/api';
+import type { AnnotatorSpec, GenerateRequest, ReduceResult } from '../engine/api';
 import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
 import { describeEngineError } from './engine_client';
 import type { EngineState } from './engine.svelte';
@@ -27,44 +27,26 @@ import { JudgeRunner, type StepOutcome } from './judge_runner.svelte';
 import { judgeId, scoresCritique, thumbsFromScores, thumbsRule } from './judging';
 import { drawsSoFar, linkedCell, pendingCandidates, resolvePrompt, trainCellForDuel } from './links';
 import type { PromptsState } from './prompts.svelte';
-import { deriveSeed, seededPermutation, seededRandom } from './random';
+import { deriveSeed, seededPermutation } from './random';
 import type { SessionState } from './session.svelte';
+import {
+  DuelSetupError,
+  shownReason,
+  snapshotOf,
+  streamPair,
+  streamSet,
+  type ArenaDraw,
+  type DrawContext,
+  type DuelOpponent,
+  type PairReason,
+  type PairSelectionRule,
+  type PoolSettings,
+} from './duel_sources';
+
+export { LIVE_WEIGHTS, POOL_LIMITS } from './duel_sources';
+export type { ArenaDraw, Competitor, DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
 
 export type DuelPhase = 'idle' | 'generating' | 'ready' | 'learning' | 'error';
-
-/**
- * Who writes the candidates: two samples of the policy; the policy against the frozen
- * reference (a battle); a pair of snapshots the Arena cell's pair-selection rule picks; or the
- * reward model's best of n policy samples against one more plain sample.
- *
- * Why best-of-n is a side of a duel rather than, say, a ranking of the n samples by reward: the
- * question best-of-n raises is whether the reward model's pick is actually better to the judge
- * than what the policy writes without it. A blind duel of the pick against an independent
- * sample answers exactly that, vote by vote (the side is a seeded coin flip, revealed only
- * after the vote), and the tally is the win rate of best-of-n over plain sampling — the
- * quantity that shows reward over-optimisation when the reward model's picks stop winning.
- */
-import type { DuelOpponent } from '../session/index';
-export type { DuelOpponent };
-
-/**
- * How a pair of policy samples is chosen: the first two samples, or the pair of K samples the
- * reward model's heads disagree on most (active learning: the vote that should teach it most).
- */
-export type PairSelectionRule = 'random' | 'uncertain';
-
-/** Why the pair on screen was drawn, when a reward-model rule chose it. */
-export type PairReason =
-  | { kind: 'uncertain'; k: number; pAB: number; std: number }
-  | {
-      kind: 'bestofn';
-      n: number;
-      pessimism: number;
-      /** Where the reward model's pick is shown (kept from the judge until the vote is cast). */
-      pickSide: 'left' | 'right';
-      pick: { reward: number; std: number };
-      sample: { reward: number; std: number };
-    };
 
 /** Best-of-n against a plain sample, as judged in this duel since the page opened. */
 export interface BestOfNTally {
@@ -86,20 +68,6 @@ export interface SyntheticStatus {
   lastTried: number;
   lastAccepted: number;
   lastRejectedReason: string | null;
-}
-
-/** A policy that can write a candidate in an arena battle. */
-export interface Competitor {
-  /** The name battles and ratings use (`reference`, a snapshot's name, or `step-N`). */
-  name: string;
-  source: 'live' | 'reference' | 'snapshot';
-  step: number;
-}
-
-export interface ArenaDraw {
-  left: Competitor;
-  right: Competitor;
-  selection: string;
 }
 
 export interface ShownCandidate {
@@ -170,54 +138,10 @@ export interface DuelHost {
   arenaPair(duelId: string): Promise<ArenaDraw | string>;
 }
 
-/** The engine snapshot that holds the live weights while a saved snapshot writes a candidate. */
-export const LIVE_WEIGHTS = '__duel_live';
-
-const snapshotOf = (engine: EngineState, opponent: 'policy' | 'reference'): PolicySnapshotRef =>
-  opponent === 'reference' ? { step: 0, name: 'reference' } : { step: engine.policyStep };
-
-const competitorSnapshot = (c: Competitor): PolicySnapshotRef =>
-  c.source === 'live' ? { step: c.step } : { step: c.step, name: c.name };
-
 /** Critiques longer than this are cut: they are one-line explanations, not essays. */
 const MAX_JUDGE_CRITIQUE = 500;
 
-interface Streamed {
-  texts: [string, string];
-  ids: [number[], number[]];
-  promptIds: number[];
-  snapshots: [PolicySnapshotRef, PolicySnapshotRef];
-  /** Whether the log's first candidate is shown on the right (a coin flip against the reference). */
-  swap: boolean;
-  /** Why a reward-model rule chose these two, sides as logged (before any swap). */
-  reason?: { kind: 'uncertain'; k: number; pAB: number; std: number } | { kind: 'bestofn'; n: number; pessimism: number; pick: { reward: number; std: number }; sample: { reward: number; std: number } };
-}
-
-/** The reward-model options a pairwise draw uses, read once when it starts. */
-interface PoolSettings {
-  selection: PairSelectionRule;
-  /** K samples for "most uncertain of K". */
-  k: number;
-  /** n samples for best-of-n, and its pessimism k in mean − k·std. */
-  n: number;
-  pessimism: number;
-}
-
-/** Bounds of the page's reward-model options (the UI's fields use the same). */
-export const POOL_LIMITS = { k: [3, 8], n: [2, 8], pessimism: [0, 5], relabelPairs: [0, 8] } as const;
-
-/** Mixed into a draw's seed for the fresh pairs the reward model labels after its vote. */
-
 const emptySynthetic = (): SyntheticStatus => ({ pairs: 0, judgedItems: 0, steps: 0, lastTried: 0, lastAccepted: 0, lastRejectedReason: null });
-
-/** A draw's reason with sides as shown (a swapped best-of-n pair shows its pick on the right). */
-function shownReason(reason: NonNullable<Streamed['reason']>, swap: boolean): PairReason {
-  if (reason.kind === 'uncertain') return reason;
-  return { ...reason, pickSide: swap ? 'right' : 'left' };
-}
-
-/** A duel that cannot draw a pair for a reason the user can fix (shown as is). */
-class DuelSetupError extends Error {}
 
 /** The duel's reward-model options when its config does not set them. */
 const DUEL_OPTION_DEFAULTS = {
@@ -495,7 +419,16 @@ export class DuelState {
       const previous = this.#inflight;
       const run = (async () => {
         await previous.catch(() => undefined);
-        return stale() ? null : this.#stream(base, opponent, pool, stale);
+        return stale()
+          ? null
+          : streamPair(
+              this.#context(stale),
+              base,
+              opponent,
+              pool,
+              () => this.host.arenaPair(this.cellId),
+              (left, right) => (this.streaming = { prompt: base.prompt, left, right }),
+            );
       })();
       this.#inflight = run;
       const result = await run;
@@ -553,7 +486,9 @@ export class DuelState {
       const previous = this.#inflight;
       const run = (async () => {
         await previous.catch(() => undefined);
-        return stale() ? null : this.#streamSet({ ...base, numSequences: n }, stale);
+        return stale()
+          ? null
+          : streamSet(this.#context(stale), { ...base, numSequences: n }, (texts) => (this.streamingSet = { prompt: base.prompt, texts }));
       })();
       this.#inflight = run;
       const chunk = await run;
@@ -592,168 +527,13 @@ export class DuelState {
     }
   }
 
-  async #streamSet(request: GenerateRequest, stale: () => boolean): Promise<GenerateChunk | null> {
-    const api = this.host.engine.api;
-    const handle = await api.generateStart(request);
-    this.#handles = [handle];
-    let chunk: GenerateChunk;
-    do {
-      chunk = await api.generateNext(handle);
-      if (stale()) return null;
-      this.streamingSet = { prompt: request.prompt, texts: chunk.texts.slice() };
-    } while (!chunk.done);
-    this.#handles = [];
-    return chunk;
-  }
-
-  /**
-   * A batch of samples the reward model chooses from: pulled to the end without streaming them
-   * on screen (the pair shown is only known once all are written).
-   */
-  async #sampleQuietly(request: GenerateRequest, stale: () => boolean): Promise<GenerateChunk | null> {
-    const api = this.host.engine.api;
-    const handle = await api.generateStart(request);
-    this.#handles = [handle];
-    let chunk: GenerateChunk;
-    do {
-      chunk = await api.generateNext(handle);
-      if (stale()) return null;
-    } while (!chunk.done);
-    this.#handles = [];
-    return chunk;
+  /** What a candidate source needs while this draw runs (see duel_sources.ts). */
+  #context(stale: () => boolean): DrawContext {
+    return { engine: this.host.engine, stale, setHandles: (handles) => (this.#handles = handles) };
   }
 
   #order(config: DuelConfig): 'sequential' | 'shuffled' {
     return linkedCell(this.host.session.doc, 'prompts', config.promptsCellId)?.config.order ?? 'sequential';
-  }
-
-  /** Starts the generation(s) and pulls tokens until both candidates are complete. */
-  async #stream(base: GenerateRequest, opponent: DuelOpponent, pool: PoolSettings, stale: () => boolean): Promise<Streamed | null> {
-    const api = this.host.engine.api;
-    const live = snapshotOf(this.host.engine, 'policy');
-    if (opponent === 'policy' && pool.selection === 'uncertain') {
-      // K samples, then the pair the reward model's heads disagree on most (shown i left, j right).
-      const chunk = await this.#sampleQuietly({ ...base, numSequences: pool.k }, stale);
-      if (!chunk) return null;
-      const pick = await api.selectPair(chunk.promptIds, chunk.tokenIds);
-      if (stale()) return null;
-      return {
-        texts: [chunk.texts[pick.i]!, chunk.texts[pick.j]!],
-        ids: [chunk.tokenIds[pick.i]!, chunk.tokenIds[pick.j]!],
-        promptIds: chunk.promptIds,
-        snapshots: [live, live],
-        swap: false,
-        reason: { kind: 'uncertain', k: pool.k, pAB: pick.pAB, std: pick.std },
-      };
-    }
-    if (opponent === 'bestofn') {
-      // n + 1 samples in one seeded batch: the reward model picks among the first n; the last is
-      // the plain sample it is compared with (independent of the n, so the duel is fair).
-      const chunk = await this.#sampleQuietly({ ...base, numSequences: pool.n + 1 }, stale);
-      if (!chunk) return null;
-      const pick = await api.bestOfN(chunk.promptIds, chunk.tokenIds.slice(0, pool.n), pool.pessimism);
-      // The plain sample's reward, for the note after the vote (same model, same moment).
-      const plain = await api.bestOfN(chunk.promptIds, [chunk.tokenIds[pool.n]!], 0);
-      if (stale()) return null;
-      const swap = seededRandom(base.seed)() < 0.5;
-      return {
-        texts: [chunk.texts[pick.index]!, chunk.texts[pool.n]!],
-        ids: [chunk.tokenIds[pick.index]!, chunk.tokenIds[pool.n]!],
-        promptIds: chunk.promptIds,
-        snapshots: [live, live],
-        swap,
-        reason: {
-          kind: 'bestofn',
-          n: pool.n,
-          pessimism: pool.pessimism,
-          pick: { reward: pick.rewards[pick.index]!, std: pick.stds[pick.index]! },
-          sample: { reward: plain.rewards[0]!, std: plain.stds[0]! },
-        },
-      };
-    }
-    if (opponent === 'policy') {
-      const handle = await api.generateStart({ ...base, numSequences: 2 });
-      this.#handles = [handle];
-      let chunk: GenerateChunk;
-      do {
-        chunk = await api.generateNext(handle);
-        if (stale()) return null;
-        this.streaming = { prompt: base.prompt, left: chunk.texts[0] ?? '', right: chunk.texts[1] ?? '' };
-      } while (!chunk.done);
-      this.#handles = [];
-      return { texts: [chunk.texts[0]!, chunk.texts[1]!], ids: [chunk.tokenIds[0]!, chunk.tokenIds[1]!], promptIds: chunk.promptIds, snapshots: [live, live], swap: false };
-    }
-    if (opponent === 'reference') {
-      const mine = await api.generateStart({ ...base, policy: 'policy' });
-      const theirs = await api.generateStart({ ...base, seed: deriveSeed(base.seed, 1), policy: 'reference' });
-      this.#handles = [mine, theirs];
-      let a: GenerateChunk | null = null;
-      let b: GenerateChunk | null = null;
-      while (!a?.done || !b?.done) {
-        if (!a?.done) a = await api.generateNext(mine);
-        if (!b?.done) b = await api.generateNext(theirs);
-        if (stale()) return null;
-        // Until the sides are assigned, the policy streams on the left.
-        this.streaming = { prompt: base.prompt, left: a.texts[0] ?? '', right: b.texts[0] ?? '' };
-      }
-      this.#handles = [];
-      // Which side the reference appears on is a seeded coin flip, so position bias averages out.
-      const swap = seededRandom(base.seed)() < 0.5;
-      return {
-        texts: [a.texts[0]!, b.texts[0]!],
-        ids: [a.tokenIds[0]!, b.tokenIds[0]!],
-        promptIds: a.promptIds,
-        snapshots: [live, snapshotOf(this.host.engine, 'reference')],
-        swap,
-      };
-    }
-    // An arena battle: the selection rule picks two competitors (it also picks the sides).
-    const draw = await this.host.arenaPair(this.cellId);
-    if (stale()) return null;
-    if (typeof draw === 'string') throw new DuelSetupError(draw);
-    const left = await this.#generateAs(draw.left, base, stale, (text) => (this.streaming = { prompt: base.prompt, left: text, right: '' }));
-    if (!left) return null;
-    const right = await this.#generateAs(draw.right, { ...base, seed: deriveSeed(base.seed, 1) }, stale, (text) => (this.streaming = { prompt: base.prompt, left: left.text, right: text }));
-    if (!right) return null;
-    return {
-      texts: [left.text, right.text],
-      ids: [left.ids, right.ids],
-      promptIds: left.promptIds,
-      snapshots: [competitorSnapshot(draw.left), competitorSnapshot(draw.right)],
-      swap: false,
-    };
-  }
-
-  /** One candidate from a competitor; a saved snapshot's weights are swapped in just for it. */
-  async #generateAs(
-    who: Competitor,
-    request: GenerateRequest,
-    stale: () => boolean,
-    onText: (text: string) => void,
-  ): Promise<{ text: string; ids: number[]; promptIds: number[] } | null> {
-    const api = this.host.engine.api;
-    if (who.source === 'snapshot') {
-      await api.snapshot(LIVE_WEIGHTS);
-      await api.restore(who.name);
-    }
-    try {
-      const handle = await api.generateStart({ ...request, policy: who.source === 'reference' ? 'reference' : 'policy' });
-      this.#handles = [handle];
-      let chunk: GenerateChunk;
-      do {
-        chunk = await api.generateNext(handle);
-        if (stale()) {
-          await api.generateCancel(handle).catch(() => undefined);
-          return null;
-        }
-        onText(chunk.texts[0] ?? '');
-      } while (!chunk.done);
-      this.#handles = [];
-      return { text: chunk.texts[0]!, ids: chunk.tokenIds[0]!, promptIds: chunk.promptIds };
-    } finally {
-      // Put the live weights back whatever happened: training must continue from them.
-      if (who.source === 'snapshot') await api.restore(LIVE_WEIGHTS);
-    }
   }
 
   #fail(message: string): void {

@@ -8,45 +8,28 @@
  * judge (in the judge worker); an automatic judge votes through `runner`, at a chosen speed.
  */
 import {
-  appendEvent,
   appendEvents,
   lastUndoable,
   undoEvent,
-  type CandidatesEvent,
   type DuelConfig,
   type PairOutcome,
-  type NewSessionEvent,
-  type PolicySnapshotRef,
 } from '../session/index';
-import type { AnnotatorSpec, GenerateRequest, ReduceResult } from '../engine/api';
-import { drawIndexOf, moveInOrder, orderByScores, pendingSet, thumbsGiven } from './duel_sets';
+import type { AnnotatorSpec, ReduceResult } from '../engine/api';
+import { DuelDraws } from './duel_draws';
+import type { DuelHost } from './duel_host';
+import { pairFromLog, restorePending, setFromLog, showSet, type CandidateSet, type DuelPair, type DuelPhase, type ShownCandidate } from './duel_screen';
+import { moveInOrder, orderByScores, thumbsGiven } from './duel_sets';
+import type { DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
 import { describeEngineError } from './engine_client';
-import type { EngineState } from './engine.svelte';
-import { describeJudgeError, type JudgeClient } from './judge_client';
+import { describeJudgeError } from './judge_client';
 import { JudgeRunner, type StepOutcome } from './judge_runner.svelte';
 import { judgeId, scoresCritique, thumbsFromScores, thumbsRule } from './judging';
-import { drawsSoFar, linkedCell, pendingCandidates, resolvePrompt, trainCellForDuel } from './links';
-import type { PromptsState } from './prompts.svelte';
-import { deriveSeed, seededPermutation } from './random';
-import type { SessionState } from './session.svelte';
-import {
-  DuelSetupError,
-  shownReason,
-  snapshotOf,
-  streamPair,
-  streamSet,
-  type ArenaDraw,
-  type DrawContext,
-  type DuelOpponent,
-  type PairReason,
-  type PairSelectionRule,
-  type PoolSettings,
-} from './duel_sources';
+import { resolvePrompt } from './links';
 
+export type { DuelHost } from './duel_host';
+export type { CandidateSet, DuelPair, DuelPhase, ShownCandidate } from './duel_screen';
 export { LIVE_WEIGHTS, POOL_LIMITS } from './duel_sources';
 export type { ArenaDraw, Competitor, DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
-
-export type DuelPhase = 'idle' | 'generating' | 'ready' | 'learning' | 'error';
 
 /** Best-of-n against a plain sample, as judged in this duel since the page opened. */
 export interface BestOfNTally {
@@ -70,35 +53,6 @@ export interface SyntheticStatus {
   lastRejectedReason: string | null;
 }
 
-export interface ShownCandidate {
-  id: string;
-  text: string;
-  tokenIds: number[] | null;
-  snapshot: PolicySnapshotRef;
-}
-
-export interface DuelPair {
-  promptId: string;
-  prompt: string;
-  /** The engine's tokens for the prompt (looked up lazily for a pair restored from the log). */
-  promptIds: number[] | null;
-  left: ShownCandidate;
-  right: ShownCandidate;
-  /** Why a reward-model rule drew this pair (absent for plain draws and pairs restored from the log). */
-  reason?: PairReason;
-  /** Which draw of this duel the pair is (0-based): a simulated annotator's verdicts index by it. */
-  draw: number;
-}
-
-/** The N candidates of a rank or thumbs duel, in the order shown (and logged). */
-export interface CandidateSet {
-  promptId: string;
-  prompt: string;
-  promptIds: number[] | null;
-  candidates: ShownCandidate[];
-  draw: number;
-}
-
 /** What an automatic judge decided about what is on screen, highlighted before it is cast. */
 export type JudgeVerdict =
   | { kind: 'pair'; outcome: PairOutcome; critique: string }
@@ -114,28 +68,6 @@ export type JudgeVerdict =
 interface Voter {
   judge: string;
   critique?: string;
-}
-
-/** What a duel needs from the notebook around it (kept narrow so the class is testable). */
-export interface DuelHost {
-  readonly engine: EngineState;
-  readonly session: SessionState;
-  duelConfig(cellId: string): DuelConfig | undefined;
-  /** Saves duel options in the session (so a reload, export or share link keeps them). */
-  updateDuelConfig(cellId: string, patch: Partial<DuelConfig>): void;
-  promptsForDuel(cellId: string): Promise<PromptsState | null>;
-  /**
-   * After the duel appended an intent (a vote, ranking, thumbs or undo): the engine reduces the
-   * new intents in one request and the derived records are logged. Resolves with the engine's
-   * result (null when nothing was sent or it failed; the Train cell shows why). Never throws.
-   */
-  learn(): Promise<ReduceResult | null>;
-  /** A `settings` event to append right before a vote when the cells changed the learning settings. */
-  settingsEvents(): NewSessionEvent[];
-  /** The page's ONNX judge worker (shared by every duel: one ORT queue). */
-  readonly judges: JudgeClient;
-  /** The next arena battle for this duel, or why there is none. */
-  arenaPair(duelId: string): Promise<ArenaDraw | string>;
 }
 
 /** Critiques longer than this are cut: they are one-line explanations, not essays. */
@@ -243,9 +175,7 @@ export class DuelState {
   }
   synthetic = $state.raw<SyntheticStatus | null>(null);
 
-  #token = 0;
-  #handles: string[] = [];
-  #inflight: Promise<unknown> = Promise.resolve();
+  readonly #draws: DuelDraws;
   /** The latest draw or vote in progress (an automatic judge waits for it before judging). */
   #work: Promise<unknown> = Promise.resolve();
 
@@ -253,8 +183,10 @@ export class DuelState {
     readonly cellId: string,
     private readonly host: DuelHost,
   ) {
+    this.#draws = new DuelDraws(cellId, this, host);
     this.runner = new JudgeRunner((alive, hold) => this.#judgeStep(alive, hold));
-    this.#restorePending();
+    // Puts the last unvoted pair or set from the log back on screen (after a reload).
+    restorePending(this, host.session.doc.events, cellId, host.duelConfig(cellId));
   }
 
   get canVote(): boolean {
@@ -269,53 +201,6 @@ export class DuelState {
   /** Thumbs mode: the first candidate (as shown) still waiting for a thumb. */
   get nextUnthumbed(): ShownCandidate | null {
     return this.set?.candidates.find((c) => !(c.id in this.thumbs)) ?? null;
-  }
-
-  /** Puts the last unvoted pair or set from the log back on screen (after a reload). */
-  #restorePending(): void {
-    const config = this.host.duelConfig(this.cellId);
-    const events = this.host.session.doc.events;
-    if (!config || config.mode === 'pairwise') {
-      const pending = pendingCandidates(events, this.cellId);
-      // A set drawn for a ranking is not a pair: a pairwise duel draws afresh.
-      if (!pending || pending.candidates.candidates.length !== 2) return;
-      const pair = this.#pairFromLog(pending.candidates, pending.order);
-      if (pair) {
-        this.pair = pair;
-        this.phase = 'ready';
-      }
-      return;
-    }
-    const pending = pendingSet(events, this.cellId);
-    if (!pending) return;
-    const hasThumbs = Object.keys(pending.thumbs).length > 0;
-    if (config.mode === 'rank' && (hasThumbs || pending.candidates.candidates.length < 2)) return;
-    const set = this.#setFromLog(pending.candidates);
-    if (!set) return;
-    this.#show(set, pending.order, pending.thumbs);
-  }
-
-  #setFromLog(candidates: CandidatesEvent): CandidateSet | null {
-    const events = this.host.session.doc.events;
-    const resolved = resolvePrompt(events, candidates.promptId, candidates.seq + 1);
-    if (!resolved) return null;
-    return {
-      promptId: candidates.promptId,
-      prompt: resolved.prompt,
-      promptIds: null,
-      candidates: candidates.candidates.map((c) => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? null, snapshot: c.policySnapshot })),
-      draw: drawIndexOf(events, candidates),
-    };
-  }
-
-  /** Puts a set on screen, with a ranking to start from and the thumbs it already has. */
-  #show(set: CandidateSet, order?: readonly string[], thumbs: Record<string, boolean> = {}): void {
-    const ids = set.candidates.map((c) => c.id);
-    const validOrder = order && order.length === ids.length && ids.every((id) => order.includes(id));
-    this.set = set;
-    this.rankOrder = validOrder ? [...order] : ids;
-    this.thumbs = { ...thumbs };
-    this.phase = 'ready';
   }
 
   /** Remembers `work` as the latest thing in flight and passes it through. */
@@ -333,214 +218,22 @@ export class DuelState {
     }
   }
 
-  #pairFromLog(candidates: CandidatesEvent, order?: readonly [string, string]): DuelPair | null {
-    const resolved = resolvePrompt(this.host.session.doc.events, candidates.promptId, candidates.seq + 1);
-    if (!resolved) return null;
-    const byId = new Map(candidates.candidates.map((c) => [c.id, c]));
-    const [leftId, rightId] = order ?? [candidates.candidates[0]!.id, candidates.candidates[1]!.id];
-    const left = byId.get(leftId);
-    const right = byId.get(rightId);
-    if (!left || !right) return null;
-    const shown = (c: typeof left): ShownCandidate => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? null, snapshot: c.policySnapshot });
-    const draw = drawIndexOf(this.host.session.doc.events, candidates);
-    return { promptId: candidates.promptId, prompt: resolved.prompt, promptIds: null, left: shown(left), right: shown(right), draw };
-  }
-
   /** Stops any generation in flight (the engine frees its KV cache). */
   cancel(): void {
-    this.#token++;
-    const handles = this.#handles;
-    this.#handles = [];
-    for (const handle of handles) void this.host.engine.api.generateCancel(handle).catch(() => undefined);
-    if (this.phase === 'generating') this.phase = 'idle';
-    this.streaming = null;
-    this.streamingSet = null;
+    this.#draws.cancel();
   }
 
   /** Draws the next prompt and streams fresh candidates (a pair, or N for rank and thumbs). */
   next(): Promise<void> {
-    return this.#track(this.#next());
+    // A verdict is about what was on screen.
+    this.judged = null;
+    return this.#track(this.#draws.next());
   }
 
   /** After the mode, N or the judge changed: stop the automatic judge and draw afresh. */
   restart(): Promise<void> {
     this.runner.stop();
     return this.next();
-  }
-
-  async #next(): Promise<void> {
-    this.cancel();
-    const token = this.#token;
-    const generation = this.host.session.generation;
-    const stale = () => token !== this.#token || generation !== this.host.session.generation;
-    this.pair = null;
-    this.set = null;
-    this.rankOrder = [];
-    this.thumbs = {};
-    this.judged = null;
-    this.error = null;
-    this.critique = '';
-    const config = this.host.duelConfig(this.cellId);
-    if (!config) return;
-    if (!this.host.engine.ready) {
-      this.phase = 'idle';
-      return;
-    }
-    this.phase = 'generating';
-    const prompts = await this.host.promptsForDuel(this.cellId);
-    if (stale()) return;
-    if (!prompts || prompts.status !== 'ready' || prompts.prompts.length === 0) {
-      this.#fail(prompts?.error ?? 'There is no Prompts cell to draw prompts from: add one.');
-      return;
-    }
-    const draw = drawsSoFar(this.host.session.doc.events, this.cellId);
-    const list = prompts.prompts;
-    const index = this.#order(config) === 'shuffled' ? seededPermutation(list.length, config.seed)[draw % list.length]! : draw % list.length;
-    const prompt = list[index]!;
-    const seed = deriveSeed(config.seed, draw);
-    const base: GenerateRequest = {
-      prompt,
-      numSequences: 1,
-      maxNewTokens: config.sampling.maxTokens,
-      temperature: config.sampling.temperature,
-      topK: config.sampling.topK,
-      topP: config.sampling.topP,
-      seed,
-    };
-    if (config.mode !== 'pairwise') {
-      await this.#nextSet(config, { base, prompt, seed, draw, generation, stale });
-      return;
-    }
-    const opponent = this.opponent;
-    const pool: PoolSettings = { selection: this.pairSelection, k: this.selectionPool, n: this.bestOfN, pessimism: this.pessimism };
-    this.streaming = { prompt, left: '', right: '' };
-    try {
-      // A cancelled arena draw may still be putting the live weights back: wait for it first.
-      const previous = this.#inflight;
-      const run = (async () => {
-        await previous.catch(() => undefined);
-        return stale()
-          ? null
-          : streamPair(
-              this.#context(stale),
-              base,
-              opponent,
-              pool,
-              () => this.host.arenaPair(this.cellId),
-              (left, right) => (this.streaming = { prompt: base.prompt, left, right }),
-            );
-      })();
-      this.#inflight = run;
-      const result = await run;
-      if (!result || stale()) return;
-      const make = (i: 0 | 1): ShownCandidate => ({
-        id: this.host.session.nextId(),
-        text: result.texts[i],
-        tokenIds: result.ids[i],
-        snapshot: result.snapshots[i],
-      });
-      const first = make(0);
-      const second = make(1);
-      const [left, right] = result.swap ? [second, first] : [first, second];
-      const promptId = this.host.session.nextId();
-      const ok = this.host.session.apply((doc) =>
-        appendEvents(doc, [
-          { type: 'prompt', cellId: this.cellId, promptId, text: prompt },
-          {
-            type: 'candidates',
-            cellId: this.cellId,
-            promptId,
-            seed,
-            sampling: { ...config.sampling },
-            // Logged in the order shown, left first.
-            candidates: [left, right].map((c) => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? [], policySnapshot: c.snapshot })),
-          },
-        ]),
-        generation,
-      );
-      if (!ok) {
-        this.#fail('The pair could not be logged (see the message at the top).');
-        return;
-      }
-      this.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw, ...(result.reason ? { reason: shownReason(result.reason, result.swap) } : {}) };
-      this.streaming = null;
-      this.phase = 'ready';
-    } catch (e) {
-      if (!stale()) this.#fail(e instanceof DuelSetupError ? e.message : describeEngineError('generate', e));
-    }
-  }
-
-  /** Rank and thumbs: N samples of the policy for one prompt, streamed together, logged as shown. */
-  async #nextSet(
-    config: DuelConfig,
-    draw: { base: GenerateRequest; prompt: string; seed: number; draw: number; generation: number; stale: () => boolean },
-  ): Promise<void> {
-    const { base, prompt, seed, generation, stale } = draw;
-    const n = config.candidatesPerPrompt;
-    if (config.mode === 'rank' && n < 2) {
-      this.#fail('A ranking needs at least 2 candidates per prompt.');
-      return;
-    }
-    this.streamingSet = { prompt, texts: Array.from({ length: n }, () => '') };
-    try {
-      const previous = this.#inflight;
-      const run = (async () => {
-        await previous.catch(() => undefined);
-        return stale()
-          ? null
-          : streamSet(this.#context(stale), { ...base, numSequences: n }, (texts) => (this.streamingSet = { prompt: base.prompt, texts }));
-      })();
-      this.#inflight = run;
-      const chunk = await run;
-      if (!chunk || stale()) return;
-      const snapshot = snapshotOf(this.host.engine, 'policy');
-      const candidates: ShownCandidate[] = chunk.texts.map((text, i) => ({
-        id: this.host.session.nextId(),
-        text,
-        tokenIds: chunk.tokenIds[i] ?? [],
-        snapshot,
-      }));
-      const promptId = this.host.session.nextId();
-      const ok = this.host.session.apply(
-        (doc) =>
-          appendEvents(doc, [
-            { type: 'prompt', cellId: this.cellId, promptId, text: prompt },
-            {
-              type: 'candidates',
-              cellId: this.cellId,
-              promptId,
-              seed,
-              sampling: { ...config.sampling },
-              candidates: candidates.map((c) => ({ id: c.id, text: c.text, tokenIds: c.tokenIds ?? [], policySnapshot: c.snapshot })),
-            },
-          ]),
-        generation,
-      );
-      if (!ok) {
-        this.#fail('The candidates could not be logged (see the message at the top).');
-        return;
-      }
-      this.streamingSet = null;
-      this.#show({ promptId, prompt, promptIds: chunk.promptIds, candidates, draw: draw.draw });
-    } catch (e) {
-      if (!stale()) this.#fail(describeEngineError('generate', e));
-    }
-  }
-
-  /** What a candidate source needs while this draw runs (see duel_sources.ts). */
-  #context(stale: () => boolean): DrawContext {
-    return { engine: this.host.engine, stale, setHandles: (handles) => (this.#handles = handles) };
-  }
-
-  #order(config: DuelConfig): 'sequential' | 'shuffled' {
-    return linkedCell(this.host.session.doc, 'prompts', config.promptsCellId)?.config.order ?? 'sequential';
-  }
-
-  #fail(message: string): void {
-    this.phase = 'error';
-    this.streaming = null;
-    this.streamingSet = null;
-    this.error = message;
   }
 
   /** The person's vote: judge "human", with the critique typed into the cell. */
@@ -719,14 +412,14 @@ export class DuelState {
     this.pair = null;
     this.set = null;
     if (last.kind === 'pair') {
-      const pair = resolved ? this.#pairFromLog(resolved.candidates, last.shownOrder) : null;
+      const pair = resolved ? pairFromLog(this.host.session.doc.events, resolved.candidates, last.shownOrder) : null;
       this.pair = pair;
       this.phase = pair ? 'ready' : 'idle';
     } else {
-      const set = resolved ? this.#setFromLog(resolved.candidates) : null;
+      const set = resolved ? setFromLog(this.host.session.doc.events, resolved.candidates) : null;
       if (set) {
         const events = this.host.session.doc.events;
-        this.#show(set, last.kind === 'rank' ? last.order : undefined, thumbsGiven(events, this.cellId, set.promptId));
+        showSet(this, set, last.kind === 'rank' ? last.order : undefined, thumbsGiven(events, this.cellId, set.promptId));
       } else {
         this.phase = 'idle';
       }

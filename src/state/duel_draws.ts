@@ -1,0 +1,227 @@
+/**
+ * Drawing what a duel shows next: the next prompt (in the Prompts cell's order), the seeded
+ * request, the candidates from the duel's source (see duel_sources.ts) streamed onto the screen,
+ * then the `prompt` and `candidates` events logged in the order shown. Owns the generations in
+ * flight, so a new draw or a cancel stops the old one (the engine frees its KV cache).
+ */
+import { appendEvents, type DuelConfig } from '../session/index';
+import type { GenerateRequest } from '../engine/api';
+import { describeEngineError } from './engine_client';
+import type { DuelHost } from './duel_host';
+import { loggedCandidates, showFailure, showSet, type DuelScreen, type ShownCandidate } from './duel_screen';
+import {
+  DuelSetupError,
+  shownReason,
+  snapshotOf,
+  streamPair,
+  streamSet,
+  type DrawContext,
+  type DuelOpponent,
+  type PairSelectionRule,
+  type PoolSettings,
+} from './duel_sources';
+import { drawsSoFar, linkedCell } from './links';
+import { deriveSeed, seededPermutation } from './random';
+
+/** What drawing reads and writes on the duel (DuelState's public members). */
+export interface DrawingDuel extends DuelScreen {
+  readonly opponent: DuelOpponent;
+  readonly pairSelection: PairSelectionRule;
+  readonly selectionPool: number;
+  readonly bestOfN: number;
+  readonly pessimism: number;
+}
+
+/** One draw under way: its request, where it is in the duel, and whether it is still wanted. */
+interface Draw {
+  base: GenerateRequest;
+  prompt: string;
+  seed: number;
+  draw: number;
+  generation: number;
+  stale: () => boolean;
+}
+
+export class DuelDraws {
+  #token = 0;
+  #handles: string[] = [];
+  /** The latest source run (a cancelled arena draw may still be putting the live weights back). */
+  #inflight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly cellId: string,
+    private readonly duel: DrawingDuel,
+    private readonly host: Pick<DuelHost, 'engine' | 'session' | 'duelConfig' | 'promptsForDuel' | 'arenaPair'>,
+  ) {}
+
+  /** Stops any generation in flight (the engine frees its KV cache). */
+  cancel(): void {
+    this.#token++;
+    const handles = this.#handles;
+    this.#handles = [];
+    for (const handle of handles) void this.host.engine.api.generateCancel(handle).catch(() => undefined);
+    if (this.duel.phase === 'generating') this.duel.phase = 'idle';
+    this.duel.streaming = null;
+    this.duel.streamingSet = null;
+  }
+
+  /** Draws the next prompt and streams fresh candidates (a pair, or N for rank and thumbs). */
+  async next(): Promise<void> {
+    const duel = this.duel;
+    this.cancel();
+    const token = this.#token;
+    const generation = this.host.session.generation;
+    const stale = () => token !== this.#token || generation !== this.host.session.generation;
+    duel.pair = null;
+    duel.set = null;
+    duel.rankOrder = [];
+    duel.thumbs = {};
+    duel.error = null;
+    duel.critique = '';
+    const config = this.host.duelConfig(this.cellId);
+    if (!config) return;
+    if (!this.host.engine.ready) {
+      duel.phase = 'idle';
+      return;
+    }
+    duel.phase = 'generating';
+    const prompts = await this.host.promptsForDuel(this.cellId);
+    if (stale()) return;
+    if (!prompts || prompts.status !== 'ready' || prompts.prompts.length === 0) {
+      showFailure(duel, prompts?.error ?? 'There is no Prompts cell to draw prompts from: add one.');
+      return;
+    }
+    const draw = drawsSoFar(this.host.session.doc.events, this.cellId);
+    const list = prompts.prompts;
+    const index = this.#order(config) === 'shuffled' ? seededPermutation(list.length, config.seed)[draw % list.length]! : draw % list.length;
+    const prompt = list[index]!;
+    const seed = deriveSeed(config.seed, draw);
+    const base: GenerateRequest = {
+      prompt,
+      numSequences: 1,
+      maxNewTokens: config.sampling.maxTokens,
+      temperature: config.sampling.temperature,
+      topK: config.sampling.topK,
+      topP: config.sampling.topP,
+      seed,
+    };
+    if (config.mode === 'pairwise') await this.#nextPair(config, { base, prompt, seed, draw, generation, stale });
+    else await this.#nextSet(config, { base, prompt, seed, draw, generation, stale });
+  }
+
+  /** Pairwise: two candidates from the duel's source, logged and shown left and right. */
+  async #nextPair(config: DuelConfig, draw: Draw): Promise<void> {
+    const duel = this.duel;
+    const { base, prompt, stale } = draw;
+    const opponent = duel.opponent;
+    const pool: PoolSettings = { selection: duel.pairSelection, k: duel.selectionPool, n: duel.bestOfN, pessimism: duel.pessimism };
+    duel.streaming = { prompt, left: '', right: '' };
+    try {
+      const result = await this.#afterPrevious(stale, (ctx) =>
+        streamPair(
+          ctx,
+          base,
+          opponent,
+          pool,
+          () => this.host.arenaPair(this.cellId),
+          (left, right) => (duel.streaming = { prompt: base.prompt, left, right }),
+        ),
+      );
+      if (!result || stale()) return;
+      const make = (i: 0 | 1): ShownCandidate => ({
+        id: this.host.session.nextId(),
+        text: result.texts[i],
+        tokenIds: result.ids[i],
+        snapshot: result.snapshots[i],
+      });
+      const first = make(0);
+      const second = make(1);
+      const [left, right] = result.swap ? [second, first] : [first, second];
+      const promptId = this.#log(config, draw, [left, right]);
+      if (promptId === null) {
+        showFailure(duel, 'The pair could not be logged (see the message at the top).');
+        return;
+      }
+      duel.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw: draw.draw, ...(result.reason ? { reason: shownReason(result.reason, result.swap) } : {}) };
+      duel.streaming = null;
+      duel.phase = 'ready';
+    } catch (e) {
+      if (!stale()) showFailure(duel, e instanceof DuelSetupError ? e.message : describeEngineError('generate', e));
+    }
+  }
+
+  /** Rank and thumbs: N samples of the policy for one prompt, streamed together, logged as shown. */
+  async #nextSet(config: DuelConfig, draw: Draw): Promise<void> {
+    const duel = this.duel;
+    const { base, prompt, stale } = draw;
+    const n = config.candidatesPerPrompt;
+    if (config.mode === 'rank' && n < 2) {
+      showFailure(duel, 'A ranking needs at least 2 candidates per prompt.');
+      return;
+    }
+    duel.streamingSet = { prompt, texts: Array.from({ length: n }, () => '') };
+    try {
+      const chunk = await this.#afterPrevious(stale, (ctx) =>
+        streamSet(ctx, { ...base, numSequences: n }, (texts) => (duel.streamingSet = { prompt: base.prompt, texts })),
+      );
+      if (!chunk || stale()) return;
+      const snapshot = snapshotOf(this.host.engine, 'policy');
+      const candidates: ShownCandidate[] = chunk.texts.map((text, i) => ({
+        id: this.host.session.nextId(),
+        text,
+        tokenIds: chunk.tokenIds[i] ?? [],
+        snapshot,
+      }));
+      const promptId = this.#log(config, draw, candidates);
+      if (promptId === null) {
+        showFailure(duel, 'The candidates could not be logged (see the message at the top).');
+        return;
+      }
+      duel.streamingSet = null;
+      showSet(duel, { promptId, prompt, promptIds: chunk.promptIds, candidates, draw: draw.draw });
+    } catch (e) {
+      if (!stale()) showFailure(duel, describeEngineError('generate', e));
+    }
+  }
+
+  /**
+   * Runs a source once the previous run has finished (a cancelled arena draw may still be
+   * putting the live weights back), unless the draw went stale meanwhile.
+   */
+  #afterPrevious<T>(stale: () => boolean, source: (ctx: DrawContext) => Promise<T | null>): Promise<T | null> {
+    const ctx: DrawContext = { engine: this.host.engine, stale, setHandles: (handles) => (this.#handles = handles) };
+    const previous = this.#inflight;
+    const run = (async () => {
+      await previous.catch(() => undefined);
+      return stale() ? null : source(ctx);
+    })();
+    this.#inflight = run;
+    return run;
+  }
+
+  /** Logs the prompt and the candidates in the order shown; the new prompt's id, or null if refused. */
+  #log(config: DuelConfig, draw: Draw, candidates: ShownCandidate[]): string | null {
+    const promptId = this.host.session.nextId();
+    const ok = this.host.session.apply(
+      (doc) =>
+        appendEvents(doc, [
+          { type: 'prompt', cellId: this.cellId, promptId, text: draw.prompt },
+          {
+            type: 'candidates',
+            cellId: this.cellId,
+            promptId,
+            seed: draw.seed,
+            sampling: { ...config.sampling },
+            // Logged in the order shown, left first.
+            candidates: loggedCandidates(candidates),
+          },
+        ]),
+      draw.generation,
+    );
+    return ok ? promptId : null;
+  }
+
+  #order(config: DuelConfig): 'sequential' | 'shuffled' {
+    return linkedCell(this.host.session.doc, 'prompts', config.promptsCellId)?.config.order ?? 'sequential';
+  }
+}

@@ -7,51 +7,24 @@
  * each of N). The judge is the person, a simulated annotator (in the engine worker) or an ONNX
  * judge (in the judge worker); an automatic judge votes through `runner`, at a chosen speed.
  */
-import {
-  appendEvents,
-  lastUndoable,
-  undoEvent,
-  type DuelConfig,
-  type PairOutcome,
-} from '../session/index';
-import type { AnnotatorSpec, ReduceResult } from '../engine/api';
+import type { DuelConfig, PairOutcome } from '../session/index';
+import type { AnnotatorSpec } from '../engine/api';
 import { DuelDraws } from './duel_draws';
 import type { DuelHost } from './duel_host';
-import { pairFromLog, restorePending, setFromLog, showSet, type CandidateSet, type DuelPair, type DuelPhase, type ShownCandidate } from './duel_screen';
-import { moveInOrder, orderByScores, thumbsGiven } from './duel_sets';
-import type { DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
+import { restorePending, type CandidateSet, type DuelPair, type DuelPhase, type ShownCandidate } from './duel_screen';
+import { orderByScores } from './duel_sets';
+import type { DuelOpponent, PairSelectionRule } from './duel_sources';
+import { DuelVoting, type BestOfNTally, type SyntheticStatus, type Voter } from './duel_voting';
 import { describeEngineError } from './engine_client';
 import { describeJudgeError } from './judge_client';
 import { JudgeRunner, type StepOutcome } from './judge_runner.svelte';
 import { judgeId, scoresCritique, thumbsFromScores, thumbsRule } from './judging';
-import { resolvePrompt } from './links';
 
 export type { DuelHost } from './duel_host';
 export type { CandidateSet, DuelPair, DuelPhase, ShownCandidate } from './duel_screen';
 export { LIVE_WEIGHTS, POOL_LIMITS } from './duel_sources';
 export type { ArenaDraw, Competitor, DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
-
-/** Best-of-n against a plain sample, as judged in this duel since the page opened. */
-export interface BestOfNTally {
-  pickWins: number;
-  sampleWins: number;
-  /** Ties and "both bad". */
-  ties: number;
-}
-
-/** Synthetic pairs the reward model labelled for the policy (never logged as votes). */
-export interface SyntheticStatus {
-  /** Synthetic pairs in the policy's training data since the model was loaded (the engine's count). */
-  pairs: number;
-  /** Judged feedback items in it, for comparison (the engine's count). */
-  judgedItems: number;
-  /** Optimizer steps taken right after synthetic pairs, this page. */
-  steps: number;
-  /** After the latest vote: pairs tried, accepted, and why the last rejected one was. */
-  lastTried: number;
-  lastAccepted: number;
-  lastRejectedReason: string | null;
-}
+export type { BestOfNTally, SyntheticStatus, Voter } from './duel_voting';
 
 /** What an automatic judge decided about what is on screen, highlighted before it is cast. */
 export type JudgeVerdict =
@@ -64,16 +37,9 @@ export type JudgeVerdict =
 
 
 
-/** Who casts a vote and why (a person's votes take the critique typed into the cell). */
-interface Voter {
-  judge: string;
-  critique?: string;
-}
-
 /** Critiques longer than this are cut: they are one-line explanations, not essays. */
 const MAX_JUDGE_CRITIQUE = 500;
 
-const emptySynthetic = (): SyntheticStatus => ({ pairs: 0, judgedItems: 0, steps: 0, lastTried: 0, lastAccepted: 0, lastRejectedReason: null });
 
 /** The duel's reward-model options when its config does not set them. */
 const DUEL_OPTION_DEFAULTS = {
@@ -176,6 +142,7 @@ export class DuelState {
   synthetic = $state.raw<SyntheticStatus | null>(null);
 
   readonly #draws: DuelDraws;
+  readonly #voting: DuelVoting;
   /** The latest draw or vote in progress (an automatic judge waits for it before judging). */
   #work: Promise<unknown> = Promise.resolve();
 
@@ -184,6 +151,7 @@ export class DuelState {
     private readonly host: DuelHost,
   ) {
     this.#draws = new DuelDraws(cellId, this, host);
+    this.#voting = new DuelVoting(cellId, this, host);
     this.runner = new JudgeRunner((alive, hold) => this.#judgeStep(alive, hold));
     // Puts the last unvoted pair or set from the log back on screen (after a reload).
     restorePending(this, host.session.doc.events, cellId, host.duelConfig(cellId));
@@ -241,150 +209,24 @@ export class DuelState {
     return { judge: 'human', critique: this.critique.trim() };
   }
 
-  /** Logs a vote on the pair on screen, lets the Train cell learn from it, then draws the next pair. */
+  /** Logs a vote on the pair on screen, lets the engine learn from it, then draws the next pair. */
   vote(outcome: PairOutcome, voter?: Voter): Promise<boolean> {
-    return this.#track(this.#vote(outcome, voter ?? this.#human()));
-  }
-
-  async #vote(outcome: PairOutcome, voter: Voter): Promise<boolean> {
-    const pair = this.pair;
-    if (!this.canVote || !pair) return false;
-    const critique = voter.critique ?? '';
-    const ok = this.host.session.apply((doc) =>
-      appendEvents(doc, [...this.host.settingsEvents(), {
-        type: 'vote',
-        kind: 'pair',
-        cellId: this.cellId,
-        promptId: pair.promptId,
-        a: pair.left.id,
-        b: pair.right.id,
-        outcome,
-        shownOrder: [pair.left.id, pair.right.id],
-        judge: voter.judge,
-        ...(critique === '' ? {} : { critique }),
-      }]),
-    );
-    if (!ok) return false;
-    this.note = null;
-    this.phase = 'learning';
-    // One request: the engine reduces the vote (and relabels fresh pairs when the duel asks).
-    this.#showRelabels(await this.host.learn());
-    if (pair.reason?.kind === 'bestofn') this.#tallyBestOfN(pair.reason, outcome);
-    await this.next();
-    return true;
-  }
-
-  /** Reveals which side was the reward model's pick and counts whether the judge agreed. */
-  #tallyBestOfN(reason: Extract<PairReason, { kind: 'bestofn' }>, outcome: PairOutcome): void {
-    const pickLetter = reason.pickSide === 'left' ? 'A' : 'B';
-    const pickOutcome = reason.pickSide === 'left' ? 'a' : 'b';
-    const t = this.bestOfNTally;
-    const fmt = (r: { reward: number; std: number }) => `${r.reward.toFixed(2)} ± ${r.std.toFixed(2)}`;
-    let verdict: string;
-    if (outcome === 'a' || outcome === 'b') {
-      const pickWon = outcome === pickOutcome;
-      this.bestOfNTally = { ...t, pickWins: t.pickWins + (pickWon ? 1 : 0), sampleWins: t.sampleWins + (pickWon ? 0 : 1) };
-      verdict = pickWon ? 'the judge preferred it' : 'the judge preferred the plain sample';
-    } else {
-      this.bestOfNTally = { ...t, ties: t.ties + 1 };
-      verdict = outcome === 'tie' ? 'the judge called it a tie' : 'the judge found both bad';
-    }
-    this.bestOfNNote = `Last pair: ${pickLetter} was the reward model’s best of ${reason.n} (reward ${fmt(reason.pick)}; the plain sample ${fmt(reason.sample)}), and ${verdict}.`;
-  }
-
-  /**
-   * What the engine's relabelling did after the last vote (RLHF Workflow's online iterative DPO
-   * with AI feedback, now run by the engine's log reducer: it samples the fresh pairs, seeded by
-   * the vote, and logs nothing as a vote).
-   */
-  #showRelabels(result: ReduceResult | null): void {
-    if (!result) return;
-    const relabels = result.reduced.flatMap((x) => x.relabels ?? []);
-    if (relabels.length === 0) return;
-    const accepted = relabels.filter((r) => r.accepted).length;
-    const rejected = relabels.find((r) => !r.accepted);
-    const before = this.synthetic ?? emptySynthetic();
-    this.synthetic = {
-      pairs: result.syntheticPairs,
-      judgedItems: result.votesTrained,
-      steps: before.steps + relabels.reduce((n, r) => n + r.steps, 0),
-      lastTried: relabels.length,
-      lastAccepted: accepted,
-      lastRejectedReason: rejected?.rejectedReason ?? null,
-    };
+    return this.#track(this.#voting.pair(outcome, voter ?? this.#human()));
   }
 
   /** Rank mode: moves the candidate at position `from` of the ranking to position `to`. */
   moveRank(from: number, to: number): void {
-    if (!this.canJudgeSet) return;
-    this.rankOrder = moveInOrder(this.rankOrder, from, to);
+    this.#voting.move(from, to);
   }
 
-  /** Rank mode: logs the ranking on screen (best first), lets the Train cell learn, draws the next set. */
+  /** Rank mode: logs the ranking on screen (best first), lets the engine learn, draws the next set. */
   submitRanking(voter?: Voter): Promise<boolean> {
-    return this.#track(this.#submitRanking(voter ?? this.#human()));
-  }
-
-  async #submitRanking(voter: Voter): Promise<boolean> {
-    const set = this.set;
-    if (!this.canJudgeSet || !set) return false;
-    const byId = new Map(set.candidates.map((c) => [c.id, c]));
-    const order = this.rankOrder;
-    if (order.length !== set.candidates.length || !order.every((id) => byId.has(id))) return false;
-    const critique = voter.critique ?? '';
-    const ok = this.host.session.apply((doc) =>
-      appendEvents(doc, [...this.host.settingsEvents(), {
-        type: 'vote',
-        kind: 'rank',
-        cellId: this.cellId,
-        promptId: set.promptId,
-        order: [...order],
-        judge: voter.judge,
-        ...(critique === '' ? {} : { critique }),
-      }]),
-    );
-    if (!ok) return false;
-    this.note = null;
-    this.phase = 'learning';
-    await this.host.learn();
-    await this.next();
-    return true;
+    return this.#track(this.#voting.ranking(voter ?? this.#human()));
   }
 
   /** Thumbs mode: logs a thumb on one candidate; once every candidate has one, draws the next set. */
   thumb(candidateId: string, up: boolean, voter?: Voter): Promise<boolean> {
-    return this.#track(this.#thumb(candidateId, up, voter ?? this.#human()));
-  }
-
-  async #thumb(candidateId: string, up: boolean, voter: Voter): Promise<boolean> {
-    const set = this.set;
-    if (!this.canJudgeSet || !set || candidateId in this.thumbs) return false;
-    const candidate = set.candidates.find((c) => c.id === candidateId);
-    if (!candidate) return false;
-    const critique = voter.critique ?? '';
-    const ok = this.host.session.apply((doc) =>
-      appendEvents(doc, [...this.host.settingsEvents(), {
-        type: 'vote',
-        kind: 'thumbs',
-        cellId: this.cellId,
-        promptId: set.promptId,
-        candidate: candidateId,
-        up,
-        judge: voter.judge,
-        ...(critique === '' ? {} : { critique }),
-      }]),
-    );
-    if (!ok) return false;
-    this.thumbs = { ...this.thumbs, [candidateId]: up };
-    // A person's critique is about the candidate just rated: the next one starts blank.
-    if (voter.judge === 'human') this.critique = '';
-    this.note = null;
-    this.phase = 'learning';
-    await this.host.learn();
-    if (this.set !== set) return true;
-    if (set.candidates.every((c) => c.id in this.thumbs)) await this.next();
-    else this.phase = 'ready';
-    return true;
+    return this.#track(this.#voting.thumb(candidateId, up, voter ?? this.#human()));
   }
 
   /** Skips the pair on screen without a vote. */
@@ -394,38 +236,12 @@ export class DuelState {
   }
 
   /**
-   * Undoes the last vote of this duel (an `undo` event: the log stays append-only) and puts
-   * that pair back on screen to vote again. The engine then reduces the log without it: the
-   * weights are restored from the checkpoint before the vote (see LogReducer).
+   * Undoes the last vote of this duel and puts that pair or set back on screen to vote again
+   * (see DuelVoting.undo); the automatic judge stops and its verdict is cleared.
    */
   undo(): boolean {
-    if (this.phase === 'learning') return false;
-    const last = lastUndoable(this.host.session.doc.events, this.cellId);
-    if (!last || last.type !== 'vote') return false;
-    const resolved = resolvePrompt(this.host.session.doc.events, last.promptId, last.seq);
-    if (!this.host.session.apply((doc) => undoEvent(doc, last.seq, this.cellId))) return false;
-    void this.host.learn();
-    // The person takes over what is on screen: an automatic judge would vote on it again at once.
-    this.runner.stop();
-    this.cancel();
+    if (!this.#voting.undo()) return false;
     this.judged = null;
-    this.pair = null;
-    this.set = null;
-    if (last.kind === 'pair') {
-      const pair = resolved ? pairFromLog(this.host.session.doc.events, resolved.candidates, last.shownOrder) : null;
-      this.pair = pair;
-      this.phase = pair ? 'ready' : 'idle';
-    } else {
-      const set = resolved ? setFromLog(this.host.session.doc.events, resolved.candidates) : null;
-      if (set) {
-        const events = this.host.session.doc.events;
-        showSet(this, set, last.kind === 'rank' ? last.order : undefined, thumbsGiven(events, this.cellId, set.promptId));
-      } else {
-        this.phase = 'idle';
-      }
-    }
-    this.critique = last.critique ?? '';
-    this.note = 'Vote undone: it is out of the log’s datasets and ratings, and the weights are back to where they were before it.';
     return true;
   }
 

@@ -1,0 +1,233 @@
+/**
+ * A duel's three voting modes and undo. A vote appends one intent to the log (a pairwise vote,
+ * a ranking of the N candidates shown, or a thumb on one of them), after the `settings` event
+ * the cells ask for; then the host's `learn()` sends it to the engine (one reduce request) and
+ * the duel draws what comes next. Undo appends an `undo` event and puts the pair or set back on
+ * screen to vote again.
+ *
+ * Learning is not here: the engine's log reducer derives everything from the intents.
+ */
+import { appendEvents, lastUndoable, undoEvent, type NewSessionEvent, type PairOutcome } from '../session/index';
+import type { ReduceResult } from '../engine/api';
+import type { DuelHost } from './duel_host';
+import { pairFromLog, setFromLog, showSet, type DuelScreen } from './duel_screen';
+import { moveInOrder, thumbsGiven } from './duel_sets';
+import type { PairReason } from './duel_sources';
+import { resolvePrompt } from './links';
+
+/** Who casts a vote and why (a person's votes take the critique typed into the cell). */
+export interface Voter {
+  judge: string;
+  critique?: string;
+}
+
+/** Best-of-n against a plain sample, as judged in this duel since the page opened. */
+export interface BestOfNTally {
+  pickWins: number;
+  sampleWins: number;
+  /** Ties and "both bad". */
+  ties: number;
+}
+
+/** Synthetic pairs the reward model labelled for the policy (never logged as votes). */
+export interface SyntheticStatus {
+  /** Synthetic pairs in the policy's training data since the model was loaded (the engine's count). */
+  pairs: number;
+  /** Judged feedback items in it, for comparison (the engine's count). */
+  judgedItems: number;
+  /** Optimizer steps taken right after synthetic pairs, this page. */
+  steps: number;
+  /** After the latest vote: pairs tried, accepted, and why the last rejected one was. */
+  lastTried: number;
+  lastAccepted: number;
+  lastRejectedReason: string | null;
+}
+
+/** What voting reads and writes on the duel (DuelState's public members). */
+export interface VotingDuel extends DuelScreen {
+  readonly canVote: boolean;
+  readonly canJudgeSet: boolean;
+  bestOfNTally: BestOfNTally;
+  bestOfNNote: string | null;
+  synthetic: SyntheticStatus | null;
+  readonly runner: { stop(): void };
+  next(): Promise<void>;
+  cancel(): void;
+}
+
+const emptySynthetic = (): SyntheticStatus => ({ pairs: 0, judgedItems: 0, steps: 0, lastTried: 0, lastAccepted: 0, lastRejectedReason: null });
+
+/** The vote event's judge and critique (no critique field when there is none). */
+function judgedBy(voter: Voter): { judge: string; critique?: string } {
+  const critique = voter.critique ?? '';
+  return { judge: voter.judge, ...(critique === '' ? {} : { critique }) };
+}
+
+/** Votes on what one duel has on screen. */
+export class DuelVoting {
+  constructor(
+    private readonly cellId: string,
+    private readonly duel: VotingDuel,
+    private readonly host: Pick<DuelHost, 'session' | 'learn' | 'settingsEvents'>,
+  ) {}
+
+  /** Appends a vote, after the settings event the cells ask for. */
+  #append(vote: NewSessionEvent): boolean {
+    return this.host.session.apply((doc) => appendEvents(doc, [...this.host.settingsEvents(), vote]));
+  }
+
+  /** Logs a vote on the pair on screen, lets the engine learn from it, then draws the next pair. */
+  async pair(outcome: PairOutcome, voter: Voter): Promise<boolean> {
+    const duel = this.duel;
+    const pair = duel.pair;
+    if (!duel.canVote || !pair) return false;
+    const ok = this.#append({
+      type: 'vote',
+      kind: 'pair',
+      cellId: this.cellId,
+      promptId: pair.promptId,
+      a: pair.left.id,
+      b: pair.right.id,
+      outcome,
+      shownOrder: [pair.left.id, pair.right.id],
+      ...judgedBy(voter),
+    });
+    if (!ok) return false;
+    duel.note = null;
+    duel.phase = 'learning';
+    // One request: the engine reduces the vote (and relabels fresh pairs when the duel asks).
+    const result = await this.host.learn();
+    const synthetic = result && syntheticAfter(result, duel.synthetic);
+    if (synthetic) duel.synthetic = synthetic;
+    if (pair.reason?.kind === 'bestofn') {
+      const tallied = tallyBestOfN(duel.bestOfNTally, pair.reason, outcome);
+      duel.bestOfNTally = tallied.tally;
+      duel.bestOfNNote = tallied.note;
+    }
+    await duel.next();
+    return true;
+  }
+
+  /** Rank mode: moves the candidate at position `from` of the ranking to position `to`. */
+  move(from: number, to: number): void {
+    if (!this.duel.canJudgeSet) return;
+    this.duel.rankOrder = moveInOrder(this.duel.rankOrder, from, to);
+  }
+
+  /** Rank mode: logs the ranking on screen (best first), lets the engine learn, draws the next set. */
+  async ranking(voter: Voter): Promise<boolean> {
+    const duel = this.duel;
+    const set = duel.set;
+    if (!duel.canJudgeSet || !set) return false;
+    const byId = new Map(set.candidates.map((c) => [c.id, c]));
+    const order = duel.rankOrder;
+    if (order.length !== set.candidates.length || !order.every((id) => byId.has(id))) return false;
+    const ok = this.#append({ type: 'vote', kind: 'rank', cellId: this.cellId, promptId: set.promptId, order: [...order], ...judgedBy(voter) });
+    if (!ok) return false;
+    duel.note = null;
+    duel.phase = 'learning';
+    await this.host.learn();
+    await duel.next();
+    return true;
+  }
+
+  /** Thumbs mode: logs a thumb on one candidate; once every candidate has one, draws the next set. */
+  async thumb(candidateId: string, up: boolean, voter: Voter): Promise<boolean> {
+    const duel = this.duel;
+    const set = duel.set;
+    if (!duel.canJudgeSet || !set || candidateId in duel.thumbs) return false;
+    const candidate = set.candidates.find((c) => c.id === candidateId);
+    if (!candidate) return false;
+    const ok = this.#append({ type: 'vote', kind: 'thumbs', cellId: this.cellId, promptId: set.promptId, candidate: candidateId, up, ...judgedBy(voter) });
+    if (!ok) return false;
+    duel.thumbs = { ...duel.thumbs, [candidateId]: up };
+    // A person's critique is about the candidate just rated: the next one starts blank.
+    if (voter.judge === 'human') duel.critique = '';
+    duel.note = null;
+    duel.phase = 'learning';
+    await this.host.learn();
+    if (duel.set !== set) return true;
+    if (set.candidates.every((c) => c.id in duel.thumbs)) await duel.next();
+    else duel.phase = 'ready';
+    return true;
+  }
+
+  /**
+   * Undoes the last vote of this duel (an `undo` event: the log stays append-only) and puts
+   * that pair back on screen to vote again. The engine then reduces the log without it: the
+   * weights are restored from the checkpoint before the vote (see LogReducer).
+   */
+  undo(): boolean {
+    const duel = this.duel;
+    const session = this.host.session;
+    if (duel.phase === 'learning') return false;
+    const last = lastUndoable(session.doc.events, this.cellId);
+    if (!last || last.type !== 'vote') return false;
+    const resolved = resolvePrompt(session.doc.events, last.promptId, last.seq);
+    if (!session.apply((doc) => undoEvent(doc, last.seq, this.cellId))) return false;
+    void this.host.learn();
+    // The person takes over what is on screen: an automatic judge would vote on it again at once.
+    duel.runner.stop();
+    duel.cancel();
+    duel.pair = null;
+    duel.set = null;
+    const events = session.doc.events;
+    if (last.kind === 'pair') {
+      const pair = resolved ? pairFromLog(events, resolved.candidates, last.shownOrder) : null;
+      duel.pair = pair;
+      duel.phase = pair ? 'ready' : 'idle';
+    } else {
+      const set = resolved ? setFromLog(events, resolved.candidates) : null;
+      if (set) showSet(duel, set, last.kind === 'rank' ? last.order : undefined, thumbsGiven(events, this.cellId, set.promptId));
+      else duel.phase = 'idle';
+    }
+    duel.critique = last.critique ?? '';
+    duel.note = 'Vote undone: it is out of the log’s datasets and ratings, and the weights are back to where they were before it.';
+    return true;
+  }
+}
+
+/** Reveals which side was the reward model's pick and counts whether the judge agreed. */
+export function tallyBestOfN(
+  tally: BestOfNTally,
+  reason: Extract<PairReason, { kind: 'bestofn' }>,
+  outcome: PairOutcome,
+): { tally: BestOfNTally; note: string } {
+  const pickLetter = reason.pickSide === 'left' ? 'A' : 'B';
+  const pickOutcome = reason.pickSide === 'left' ? 'a' : 'b';
+  const t = tally;
+  const fmt = (r: { reward: number; std: number }) => `${r.reward.toFixed(2)} ± ${r.std.toFixed(2)}`;
+  let next: BestOfNTally;
+  let verdict: string;
+  if (outcome === 'a' || outcome === 'b') {
+    const pickWon = outcome === pickOutcome;
+    next = { ...t, pickWins: t.pickWins + (pickWon ? 1 : 0), sampleWins: t.sampleWins + (pickWon ? 0 : 1) };
+    verdict = pickWon ? 'the judge preferred it' : 'the judge preferred the plain sample';
+  } else {
+    next = { ...t, ties: t.ties + 1 };
+    verdict = outcome === 'tie' ? 'the judge called it a tie' : 'the judge found both bad';
+  }
+  const note = `Last pair: ${pickLetter} was the reward model’s best of ${reason.n} (reward ${fmt(reason.pick)}; the plain sample ${fmt(reason.sample)}), and ${verdict}.`;
+  return { tally: next, note };
+}
+
+/**
+ * What the engine's relabelling did after the last vote (RLHF Workflow's online iterative DPO
+ * with AI feedback, now run by the engine's log reducer: it samples the fresh pairs, seeded by
+ * the vote, and logs nothing as a vote). Null when it relabelled nothing.
+ */
+export function syntheticAfter(result: ReduceResult, before: SyntheticStatus | null): SyntheticStatus | null {
+  const relabels = result.reduced.flatMap((x) => x.relabels ?? []);
+  if (relabels.length === 0) return null;
+  const accepted = relabels.filter((r) => r.accepted).length;
+  const rejected = relabels.find((r) => !r.accepted);
+  const steps = (before ?? emptySynthetic()).steps;
+  return {
+    pairs: result.syntheticPairs,
+    judgedItems: result.votesTrained,
+    steps: steps + relabels.reduce((n, r) => n + r.steps, 0),
+    lastTried: relabels.length,
+    lastAccepted: accepted,
+    lastRejectedReason: rejected?.rejectedReason ?? null,
+  };
+}

@@ -1,45 +1,33 @@
 /**
  * A Duel cell at run time: draws the next prompt, streams the candidates from the engine
  * (pulling one token at a time, so the page stays responsive), logs what was shown, and turns
- * a vote into a `vote` event plus a learning step in the linked Train cell.
+ * a vote into a `vote` event that the host's `learn()` sends to the engine (one reduce request).
  *
  * Three modes: pairwise (A vs B), rank (N candidates ordered best first) and thumbs (👍/👎 on
  * each of N). The judge is the person, a simulated annotator (in the engine worker) or an ONNX
  * judge (in the judge worker); an automatic judge votes through `runner`, at a chosen speed.
+ *
+ * This class holds the duel's rune state and its options; the work is done by helpers it owns:
+ * duel_draws.ts (drawing, over the candidate sources in duel_sources.ts), duel_voting.ts (the
+ * three voting modes and undo), duel_judge.svelte.ts (one automatic judge step) and
+ * duel_screen.ts (what is on screen, and putting it back from the log).
  */
 import type { DuelConfig, PairOutcome } from '../session/index';
-import type { AnnotatorSpec } from '../engine/api';
 import { DuelDraws } from './duel_draws';
 import type { DuelHost } from './duel_host';
+import { judgeStep, type JudgeVerdict } from './duel_judge.svelte';
 import { restorePending, type CandidateSet, type DuelPair, type DuelPhase, type ShownCandidate } from './duel_screen';
-import { orderByScores } from './duel_sets';
 import type { DuelOpponent, PairSelectionRule } from './duel_sources';
 import { DuelVoting, type BestOfNTally, type SyntheticStatus, type Voter } from './duel_voting';
-import { describeEngineError } from './engine_client';
-import { describeJudgeError } from './judge_client';
-import { JudgeRunner, type StepOutcome } from './judge_runner.svelte';
-import { judgeId, scoresCritique, thumbsFromScores, thumbsRule } from './judging';
+import { JudgeRunner } from './judge_runner.svelte';
 
+// What other modules (the app store, the cells, tests) import from here.
 export type { DuelHost } from './duel_host';
+export type { JudgeVerdict } from './duel_judge.svelte';
 export type { CandidateSet, DuelPair, DuelPhase, ShownCandidate } from './duel_screen';
 export { LIVE_WEIGHTS, POOL_LIMITS } from './duel_sources';
 export type { ArenaDraw, Competitor, DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
 export type { BestOfNTally, SyntheticStatus, Voter } from './duel_voting';
-
-/** What an automatic judge decided about what is on screen, highlighted before it is cast. */
-export type JudgeVerdict =
-  | { kind: 'pair'; outcome: PairOutcome; critique: string }
-  /** `order`: candidate ids, best first; `scores`: per candidate as shown. */
-  | { kind: 'rank'; order: string[]; scores: number[]; critique: string }
-  /** `up`: candidate id → thumbs up; `rule`: how scores became thumbs, in words. */
-  | { kind: 'thumbs'; up: Record<string, boolean>; scores: number[]; rule: string; critique: string };
-
-
-
-
-/** Critiques longer than this are cut: they are one-line explanations, not essays. */
-const MAX_JUDGE_CRITIQUE = 500;
-
 
 /** The duel's reward-model options when its config does not set them. */
 const DUEL_OPTION_DEFAULTS = {
@@ -152,7 +140,7 @@ export class DuelState {
   ) {
     this.#draws = new DuelDraws(cellId, this, host);
     this.#voting = new DuelVoting(cellId, this, host);
-    this.runner = new JudgeRunner((alive, hold) => this.#judgeStep(alive, hold));
+    this.runner = new JudgeRunner((alive, hold) => judgeStep(this, host, () => this.#settled(), alive, hold));
     // Puts the last unvoted pair or set from the log back on screen (after a reload).
     restorePending(this, host.session.doc.events, cellId, host.duelConfig(cellId));
   }
@@ -243,105 +231,6 @@ export class DuelState {
     if (!this.#voting.undo()) return false;
     this.judged = null;
     return true;
-  }
-
-  // ---- automatic judges -----------------------------------------------------------------------
-
-  /**
-   * One automatic vote: waits until something is on screen, asks the judge, highlights the
-   * verdict for the runner's delay, then casts it. Nothing is cast once `alive()` is false.
-   */
-  async #judgeStep(alive: () => boolean, hold: (ms: number) => Promise<boolean>): Promise<StepOutcome> {
-    const cancelled: StepOutcome = { kind: 'cancelled' };
-    const config = this.host.duelConfig(this.cellId);
-    if (!config) return { kind: 'cannot', reason: 'This duel cell is gone.' };
-    const judge = config.judge;
-    if (judge.kind === 'human') return { kind: 'cannot', reason: 'The judge is you: choose a simulated annotator or an ONNX judge to watch it vote.' };
-    const generation = this.host.session.generation;
-    const current = () => alive() && generation === this.host.session.generation;
-
-    // Get something votable on screen, drawing it if needed (a few tries: a draw may be replaced).
-    for (let attempt = 0; ; attempt++) {
-      await this.#settled();
-      if (!current()) return cancelled;
-      if (this.phase === 'ready' && (config.mode === 'pairwise' ? this.pair !== null : this.set !== null)) break;
-      if (this.phase === 'error') return { kind: 'cannot', reason: this.error ?? 'The duel could not draw candidates.' };
-      if (!this.host.engine.ready) return { kind: 'cannot', reason: 'No model is loaded: run the Policy cell first.' };
-      if (attempt >= 3) return { kind: 'cannot', reason: 'The duel could not draw candidates to judge.' };
-      await this.next();
-    }
-
-    let verdict: JudgeVerdict;
-    const pair = this.pair;
-    const set = this.set;
-    try {
-      verdict = await this.#askJudge(config, pair, set);
-    } catch (e) {
-      return { kind: 'cannot', reason: judge.kind === 'onnx' ? describeJudgeError(e) : describeEngineError(config.mode === 'pairwise' ? 'annotatePair' : 'annotateScores', e) };
-    }
-    // The screen changed while the judge thought (a person skipped, the mode changed): judge again.
-    if (!current() || this.pair !== pair || this.set !== set || this.phase !== 'ready') return cancelled;
-    this.judged = verdict;
-    if (verdict.kind === 'rank') this.rankOrder = verdict.order;
-    if (!(await hold(this.runner.delayMs)) || !current()) return cancelled;
-    if (this.pair !== pair || this.set !== set || this.phase !== 'ready') return cancelled;
-
-    const voter: Voter = { judge: judgeId(judge), critique: verdict.critique.slice(0, MAX_JUDGE_CRITIQUE) };
-    switch (verdict.kind) {
-      case 'pair':
-        return (await this.vote(verdict.outcome, voter)) ? { kind: 'voted' } : cancelled;
-      case 'rank':
-        this.rankOrder = verdict.order;
-        return (await this.submitRanking(voter)) ? { kind: 'voted' } : cancelled;
-      case 'thumbs': {
-        // One step rates the whole set (one thumbs event per candidate still unrated).
-        let cast = false;
-        for (const candidate of set!.candidates) {
-          if (candidate.id in this.thumbs) continue;
-          if (!current() || this.set !== set) break;
-          cast = (await this.thumb(candidate.id, verdict.up[candidate.id] === true, voter)) || cast;
-        }
-        return cast ? { kind: 'voted' } : cancelled;
-      }
-    }
-  }
-
-  /** Asks the configured judge about the pair or set on screen. */
-  async #askJudge(config: DuelConfig, pair: DuelPair | null, set: CandidateSet | null): Promise<JudgeVerdict> {
-    const judge = config.judge;
-    if (judge.kind === 'human') throw new Error('a person is the judge');
-    const api = this.host.engine.api;
-    // A plain copy crosses to the worker (the config may be reactive state).
-    const annotator = judge.kind === 'simulated' ? ($state.snapshot(judge.annotator) as AnnotatorSpec) : null;
-    const onnx = judge.kind === 'onnx' ? { id: judge.id, modelUrl: judge.modelUrl } : null;
-    if (onnx) {
-      const info = await this.host.judges.load(onnx);
-      this.judgeInfo = `${info.name} (${info.kind}) on ${info.executionProvider}${info.fallbackReason ? `: ${info.fallbackReason}` : ''}`;
-    }
-    if (config.mode === 'pairwise') {
-      if (!pair) throw new Error('no pair on screen');
-      if (onnx) {
-        const v = await this.host.judges.judgePair(onnx, pair.prompt, pair.left.text, pair.right.text);
-        return { kind: 'pair', outcome: v.outcome, critique: v.critique };
-      }
-      // Indexed by the pair's draw, so the same pair gets the same verdict on replay.
-      const v = await api.annotatePair(annotator!, pair.draw, pair.prompt, pair.left.text, pair.right.text);
-      return { kind: 'pair', outcome: v.outcome, critique: v.critique };
-    }
-    if (!set) throw new Error('no candidates on screen');
-    const texts = set.candidates.map((c) => c.text);
-    const scores = onnx ? await this.host.judges.score(onnx, set.prompt, texts) : await api.annotateScores(annotator!, set.prompt, texts);
-    if (scores.length !== texts.length) throw new Error(`the judge returned ${scores.length} scores for ${texts.length} candidates`);
-    const name = onnx ? onnx.id : `${judge.kind === 'simulated' ? judge.annotator.criterion : 'judge'}`;
-    const critique = scoresCritique(name, scores);
-    if (config.mode === 'rank') {
-      return { kind: 'rank', order: orderByScores(scores).map((i) => set.candidates[i]!.id), scores, critique };
-    }
-    const rule = thumbsRule(judge);
-    const ups = thumbsFromScores(scores, rule);
-    const up: Record<string, boolean> = {};
-    set.candidates.forEach((c, i) => (up[c.id] = ups[i]!));
-    return { kind: 'thumbs', up, scores, rule: rule.why, critique: `${critique}; thumbs up for ${rule.why}` };
   }
 
   dispose(): void {

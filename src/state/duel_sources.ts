@@ -75,8 +75,9 @@ export interface PoolSettings {
 
 /**
  * Bounds of the page's reward-model options (the UI's fields use the same). They restate the
- * duel config's schema (src/session/schema.ts: pairSelection.k, bestOfN.n and .pessimism,
- * relabel.pairs), which does not export them as constants.
+ * duel config's schema (src/session/schema_cells.ts: DuelConfigSchema's pairSelection.k,
+ * bestOfN.n and .pessimism; RelabelConfigSchema's pairs), which writes them as literals and
+ * exports no constants to derive them from: keep the two in step.
  */
 export const POOL_LIMITS = { k: [3, 8], n: [2, 8], pessimism: [0, 5], relabelPairs: [0, 8] } as const;
 

@@ -130,7 +130,8 @@ async function caseVote(cfg: NodeCaseConfig): Promise<BenchRow[]> {
   await reducerPath.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
   await learnerPath.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
   const prompt = 'The sea was';
-  const maxTokens = Math.min(duelCell.config.sampling.maxTokens, files.info.config.nPositions - 8);
+  const promptLength = reducerPath.requirePolicy().tokenizer.encode(prompt).length;
+  const maxTokens = Math.max(1, Math.min(duelCell.config.sampling.maxTokens, files.info.config.nPositions - promptLength));
   const gen = await reducerPath.generate({ prompt, numSequences: 2, maxNewTokens: maxTokens, temperature: 1, topK: 0, topP: 1, seed: 3 });
   const [aIds, bIds] = gen.tokenIds as [number[], number[]];
   let seq = 1;
@@ -197,7 +198,10 @@ async function caseVote(cfg: NodeCaseConfig): Promise<BenchRow[]> {
       warmup: 0,
       oursMs: undoMs.map((x) => round(x)),
       shapes: `${files.info.name}, after ${seq - 1} intents`,
-      notes: ['EngineService.reduce with the undo intent of the vote just reduced: restores the checkpoint taken before it (weights, AdamW moments, trainer, reward model) and reduces nothing forward'],
+      notes: [
+        ...(files.info.note ? [files.info.note] : []),
+        'EngineService.reduce with the undo intent of the vote just reduced: restores the checkpoint taken before it (weights, AdamW moments, trainer, reward model) and reduces nothing forward',
+      ],
     },
   ];
 }

@@ -12,7 +12,7 @@
  * three voting modes and undo), duel_judge.svelte.ts (one automatic judge step) and
  * duel_screen.ts (what is on screen, and putting it back from the log).
  */
-import type { DuelConfig, PairOutcome } from '../session/index';
+import { RELABEL_DEFAULTS, type DuelConfig, type PairOutcome } from '../session/index';
 import { DuelDraws } from './duel_draws';
 import type { DuelHost } from './duel_host';
 import { judgeStep, type JudgeVerdict } from './duel_judge.svelte';
@@ -33,7 +33,8 @@ export type { BestOfNTally, SyntheticStatus, Voter } from './duel_voting';
 const DUEL_OPTION_DEFAULTS = {
   pairSelection: { rule: 'random' as PairSelectionRule, k: 4 },
   bestOfN: { n: 4, pessimism: 0 },
-  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.1 },
+  /** The session's: the settings a vote is learned under fall back to the same ones. */
+  relabel: { ...RELABEL_DEFAULTS } as NonNullable<DuelConfig['relabel']>,
 };
 
 export class DuelState {

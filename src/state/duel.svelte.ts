@@ -12,13 +12,14 @@
  * three voting modes and undo), duel_judge.svelte.ts (one automatic judge step) and
  * duel_screen.ts (what is on screen, and putting it back from the log).
  */
-import type { DuelConfig, PairOutcome } from '../session/index';
+import { RELABEL_DEFAULTS, type DuelConfig, type PairOutcome } from '../session/index';
 import { DuelDraws } from './duel_draws';
 import type { DuelHost } from './duel_host';
 import { judgeStep, type JudgeVerdict } from './duel_judge.svelte';
 import { restorePending, type CandidateSet, type DuelPair, type DuelPhase, type ShownCandidate } from './duel_screen';
 import type { DuelOpponent, PairSelectionRule } from './duel_sources';
-import { DuelVoting, type BestOfNTally, type SyntheticStatus, type Voter } from './duel_voting';
+import type { SyntheticStatus } from './duel_relabel';
+import { DuelVoting, type BestOfNTally, type Voter } from './duel_voting';
 import { JudgeRunner } from './judge_runner.svelte';
 
 // What other modules (the app store, the cells, tests) import from here.
@@ -27,13 +28,15 @@ export type { JudgeVerdict } from './duel_judge.svelte';
 export type { CandidateSet, DuelPair, DuelPhase, ShownCandidate } from './duel_screen';
 export { LIVE_WEIGHTS, POOL_LIMITS } from './duel_sources';
 export type { ArenaDraw, Competitor, DuelOpponent, PairReason, PairSelectionRule } from './duel_sources';
-export type { BestOfNTally, SyntheticStatus, Voter } from './duel_voting';
+export type { SyntheticStatus } from './duel_relabel';
+export type { BestOfNTally, Voter } from './duel_voting';
 
 /** The duel's reward-model options when its config does not set them. */
 const DUEL_OPTION_DEFAULTS = {
   pairSelection: { rule: 'random' as PairSelectionRule, k: 4 },
   bestOfN: { n: 4, pessimism: 0 },
-  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.1 },
+  /** The session's: the settings a vote is learned under fall back to the same ones. */
+  relabel: { ...RELABEL_DEFAULTS } as NonNullable<DuelConfig['relabel']>,
 };
 
 export class DuelState {

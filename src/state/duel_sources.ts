@@ -8,7 +8,7 @@
  * Plain functions over the engine: the duel owns what is on screen and passes callbacks for the
  * texts as they stream in.
  */
-import type { DuelOpponent, PolicySnapshotRef } from '../session/index';
+import { DuelConfigSchema, RelabelConfigSchema, type DuelOpponent, type PolicySnapshotRef } from '../session/index';
 import type { GenerateChunk, GenerateRequest } from '../engine/api';
 import type { EngineState } from './engine.svelte';
 import { deriveSeed, seededRandom } from './random';
@@ -73,13 +73,32 @@ export interface PoolSettings {
   pessimism: number;
 }
 
+/** `[min, max]` of a number schema's pipe (its `minValue` and `maxValue` actions). */
+function boundsOf(schema: { readonly pipe: readonly unknown[] }): readonly [number, number] {
+  let min: unknown;
+  let max: unknown;
+  for (const action of schema.pipe) {
+    if (typeof action !== 'object' || action === null || !('type' in action) || !('requirement' in action)) continue;
+    if (action.type === 'min_value') min = action.requirement;
+    if (action.type === 'max_value') max = action.requirement;
+  }
+  if (typeof min !== 'number' || typeof max !== 'number') throw new Error('a duel option in the session schema has no [min, max] bounds');
+  return [min, max];
+}
+
 /**
- * Bounds of the page's reward-model options (the UI's fields use the same). They restate the
- * duel config's schema (src/session/schema_cells.ts: DuelConfigSchema's pairSelection.k,
- * bestOfN.n and .pessimism; RelabelConfigSchema's pairs), which writes them as literals and
- * exports no constants to derive them from: keep the two in step.
+ * Bounds of the page's reward-model options (the UI's fields use them), read from the duel
+ * config's schema (src/session/schema_cells.ts), which states them as literals in its pipes: the
+ * fields cannot accept what a saved document would reject.
  */
-export const POOL_LIMITS = { k: [3, 8], n: [2, 8], pessimism: [0, 5], relabelPairs: [0, 8] } as const;
+export const POOL_LIMITS = {
+  k: boundsOf(DuelConfigSchema.entries.pairSelection.wrapped.entries.k),
+  n: boundsOf(DuelConfigSchema.entries.bestOfN.wrapped.entries.n),
+  pessimism: boundsOf(DuelConfigSchema.entries.bestOfN.wrapped.entries.pessimism),
+  relabelPairs: boundsOf(RelabelConfigSchema.entries.pairs),
+  relabelMinConfidence: boundsOf(RelabelConfigSchema.entries.minConfidence),
+  relabelMaxStd: boundsOf(RelabelConfigSchema.entries.maxStd),
+} as const;
 
 /** A duel that cannot draw a pair for a reason the user can fix (shown as is). */
 export class DuelSetupError extends Error {}

@@ -8,8 +8,8 @@
  * Learning is not here: the engine's log reducer derives everything from the intents.
  */
 import { appendEvents, lastUndoable, undoEvent, type NewSessionEvent, type PairOutcome } from '../session/index';
-import type { ReduceResult } from '../engine/api';
 import type { DuelHost } from './duel_host';
+import { syntheticAfter, type SyntheticStatus } from './duel_relabel';
 import { pairFromLog, setFromLog, showSet, type DuelScreen } from './duel_screen';
 import { moveInOrder, thumbsGiven } from './duel_sets';
 import type { PairReason } from './duel_sources';
@@ -29,20 +29,6 @@ export interface BestOfNTally {
   ties: number;
 }
 
-/** Synthetic pairs the reward model labelled for the policy (never logged as votes). */
-export interface SyntheticStatus {
-  /** Synthetic pairs in the policy's training data since the model was loaded (the engine's count). */
-  pairs: number;
-  /** Judged feedback items in it, for comparison (the engine's count). */
-  judgedItems: number;
-  /** Optimizer steps taken right after synthetic pairs, this page. */
-  steps: number;
-  /** After the latest vote: pairs tried, accepted, and why the last rejected one was. */
-  lastTried: number;
-  lastAccepted: number;
-  lastRejectedReason: string | null;
-}
-
 /** What voting reads and writes on the duel (DuelState's public members). */
 export interface VotingDuel extends DuelScreen {
   readonly canVote: boolean;
@@ -54,8 +40,6 @@ export interface VotingDuel extends DuelScreen {
   next(): Promise<void>;
   cancel(): void;
 }
-
-const emptySynthetic = (): SyntheticStatus => ({ pairs: 0, judgedItems: 0, steps: 0, lastTried: 0, lastAccepted: 0, lastRejectedReason: null });
 
 /** The vote event's judge and critique (no critique field when there is none). */
 function judgedBy(voter: Voter): { judge: string; critique?: string } {
@@ -209,25 +193,4 @@ export function tallyBestOfN(
   }
   const note = `Last pair: ${pickLetter} was the reward model’s best of ${reason.n} (reward ${fmt(reason.pick)}; the plain sample ${fmt(reason.sample)}), and ${verdict}.`;
   return { tally: next, note };
-}
-
-/**
- * What the engine's relabelling did after the last vote (RLHF Workflow's online iterative DPO
- * with AI feedback, now run by the engine's log reducer: it samples the fresh pairs, seeded by
- * the vote, and logs nothing as a vote). Null when it relabelled nothing.
- */
-export function syntheticAfter(result: ReduceResult, before: SyntheticStatus | null): SyntheticStatus | null {
-  const relabels = result.reduced.flatMap((x) => x.relabels ?? []);
-  if (relabels.length === 0) return null;
-  const accepted = relabels.filter((r) => r.accepted).length;
-  const rejected = relabels.find((r) => !r.accepted);
-  const steps = (before ?? emptySynthetic()).steps;
-  return {
-    pairs: result.syntheticPairs,
-    judgedItems: result.votesTrained,
-    steps: steps + relabels.reduce((n, r) => n + r.steps, 0),
-    lastTried: relabels.length,
-    lastAccepted: accepted,
-    lastRejectedReason: rejected?.rejectedReason ?? null,
-  };
 }

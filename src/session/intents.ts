@@ -8,14 +8,19 @@
  * all. Both come from this one function, so the two paths cannot disagree on what a log means.
  */
 import type { LearningSettings, LogIntent, StepMetrics } from '../engine/api.ts';
+import { DEFAULT_LEARNING } from '../engine/learning/log_reducer.ts';
 import { IMPORTED_SNAPSHOT } from './dataset.ts';
 import type { CellOf, DuelConfig, SessionDocument, SessionEvent, SettingsEvent, TrainConfig, TrainStepEvent } from './schema.ts';
 
 /** Trainer settings the Train cell does not expose (TRL's defaults). */
 export const TRAINER_FIXED = { maxGradNorm: 1.0, seed: 0 } as const;
 
-/** Relabelling defaults when a duel never set them (also the Duel cell's defaults). */
-export const RELABEL_DEFAULTS = { pairs: 0, minConfidence: 0.8, maxStd: 0.1 } as const;
+/** Relabelling defaults when a duel never set them (also the Duel cell's): the engine's. */
+export const RELABEL_DEFAULTS = {
+  pairs: DEFAULT_LEARNING.relabel.pairs,
+  minConfidence: DEFAULT_LEARNING.relabel.minConfidence,
+  maxStd: DEFAULT_LEARNING.relabel.maxStd,
+} as const;
 
 /** The settings a Train cell (and the duel it learns from) put in force. */
 export function learningSettings(train: TrainConfig, duel: DuelConfig | undefined): LearningSettings {

@@ -36,7 +36,7 @@ import { DEFAULT_TRAINER, validateTrainerSettings } from './trainer';
 export const DEFAULT_LEARNING: LearningSettings = {
   trainer: DEFAULT_TRAINER,
   updateAfterVote: true,
-  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.15, maxNewTokens: 24, temperature: 1, topK: 0, topP: 1 },
+  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.1, maxNewTokens: 24, temperature: 1, topK: 0, topP: 1 },
 };
 
 export interface ReducerModel {

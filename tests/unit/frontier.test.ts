@@ -3,8 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { FLUENCY_BAR, fluencyFailures, runVerdict, type VerdictInput } from '../../src/engine/learning/frontier';
 import { parseFrontier } from '../../src/state/frontier';
 import type { SimulationFluency } from '../../src/engine/api';
+import { runFluency, type CommittedRun } from '../../scripts/frontier/committed_run';
 
-const fluent: SimulationFluency = { policy_english_rate: 0.93, reference_english_rate: 0.91, policy_distinct2: 0.93, reference_distinct2: 0.93, policy_repetition: 0.01, reference_repetition: 0.01 };
+const fluent: SimulationFluency = {
+  policy_english_rate: 0.93,
+  reference_english_rate: 0.91,
+  policy_distinct2: 0.93,
+  reference_distinct2: 0.93,
+  policy_repetition: 0.01,
+  reference_repetition: 0.01,
+  policy_distinct_completions: 0.96,
+  reference_distinct_completions: 0.99,
+  policy_mean_words: 7.74,
+  reference_mean_words: 11.98,
+  policy_self_similarity: 0.004,
+  reference_self_similarity: 0.002,
+};
 const run = (ci: [number, number], kl: number, fluency = fluent): VerdictInput => ({ win_rate_ci: ci, kl, fluency });
 
 describe('runVerdict (the learning bar of issue #7)', () => {
@@ -30,6 +44,23 @@ describe('runVerdict (the learning bar of issue #7)', () => {
     expect(fluencyFailures(run([0.6, 0.8], 10, lowDistinct))[0]).toMatch(/distinct-2/);
     // Without a word list (the browser worker) the English check is skipped, not failed.
     expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_english_rate: null, reference_english_rate: null }))).toEqual([]);
+  });
+  it('applies the set-level diversity rules at their boundaries (80 of 100 distinct, ½ the reference length)', () => {
+    expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_distinct_completions: 0.8 }))).toEqual([]);
+    expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_distinct_completions: 0.79 }))).toEqual(['distinct completions 0.79 < 0.8']);
+    expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_mean_words: 6, reference_mean_words: 12 }))).toEqual([]);
+    expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_mean_words: 5.99, reference_mean_words: 12 }))).toEqual(['mean length 5.99 words < 0.5 × reference 12.00']);
+    // Not measured is not fluent: a missing or NaN diversity number fails its check.
+    expect(fluencyFailures(run([0.6, 0.8], 10, { ...fluent, policy_distinct_completions: Number.NaN }))).toHaveLength(1);
+    const { policy_mean_words: _dropped, ...noLength } = fluent;
+    expect(fluencyFailures(run([0.6, 0.8], 10, noLength as SimulationFluency))).toHaveLength(1);
+  });
+  it('calls the committed seed-3 300-vote run collapse: a significant win with 18 of 100 completions distinct', () => {
+    // scripts/rm/runs/sim_300_seed3.json: 76 of its 100 evaluation completions are " progress.".
+    const seed3 = { ...fluent, policy_english_rate: 0.9915, reference_english_rate: 0.9072, policy_distinct2: 0.8636, reference_distinct2: 0.9355, policy_distinct_completions: 0.18, policy_mean_words: 1.21, reference_mean_words: 12.15 };
+    const input = run([0.89, 0.98], 11.45, seed3);
+    expect(fluencyFailures(input)).toEqual(['distinct completions 0.18 < 0.8', 'mean length 1.21 words < 0.5 × reference 12.15']);
+    expect(runVerdict(input)).toBe('collapse');
   });
 });
 

@@ -90,3 +90,40 @@ describe('the shipped frontier (models/default/frontier.json)', () => {
     expect(() => parseFrontier({ format: 'other' })).toThrow(/not a frontier file/);
   });
 });
+
+describe('the committed runs judged again (scripts/frontier/reverdict.json)', () => {
+  const doc = JSON.parse(readFileSync('scripts/frontier/reverdict.json', 'utf8')) as {
+    bar: unknown;
+    runs: { file: string; judged: boolean; old_verdict: string; new_verdict: string; recorded_verdict: string | null; fluency: SimulationFluency; most_common_policy_completion: { text: string; count: number } }[];
+  };
+  const load = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as CommittedRun;
+
+  it('was written under the current bar, and every run could be judged from its samples', () => {
+    expect(doc.bar).toEqual(FLUENCY_BAR);
+    expect(doc.runs.length).toBeGreaterThanOrEqual(10);
+    expect(doc.runs.every((r) => r.judged)).toBe(true);
+  });
+
+  it('holds the verdicts the engine recomputes from the committed files, and the old bar’s where the runs recorded one', () => {
+    for (const r of doc.runs) {
+      const run = load(r.file);
+      const { fluency } = runFluency(run);
+      expect(fluency).toEqual(r.fluency);
+      expect(runVerdict({ win_rate_ci: run.win_rate_ci, kl: run.kl, fluency }), r.file).toBe(r.new_verdict);
+      if (r.recorded_verdict !== null) expect(r.old_verdict, r.file).toBe(r.recorded_verdict);
+    }
+  });
+
+  it('calls the seed-3 300-vote run collapse: 76 of 100 completions are " progress."', () => {
+    const seed3 = doc.runs.find((r) => r.file.endsWith('sim_300_seed3.json'))!;
+    expect([seed3.old_verdict, seed3.new_verdict]).toEqual(['learning', 'collapse']);
+    expect(seed3.most_common_policy_completion).toEqual({ text: ' progress.', count: 76 });
+  });
+
+  it('refuses to judge a run whose samples are not its whole evaluation set', () => {
+    const run = load('scripts/rm/runs/sim_300_seed3.json');
+    expect(() => runFluency({ ...run, samples: run.samples.slice(0, 50) })).toThrow(/cannot be judged: 50 samples for 100/);
+    const edited = run.samples.map((s, i) => (i === 0 ? { ...s, policy: 'a b c d e f' } : s));
+    expect(() => runFluency({ ...run, samples: edited })).toThrow(/distinct-2 recomputed/);
+  });
+});

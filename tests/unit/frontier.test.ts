@@ -85,6 +85,16 @@ describe('the shipped frontier (models/default/frontier.json)', () => {
     for (const p of json.points) expect(runVerdict(p)).toBe(p.verdict);
   });
 
+  it('carries each run’s distinct completions and length ratio to the Simulate cell’s table', () => {
+    const run = frontier.runs.find((r) => r.objective === 'sigmoid' && r.beta === 0.1 && r.lr === 1e-4)!;
+    expect(run.verdict).toBe('collapse');
+    expect(run.distinctCompletions).toBe(0.13);
+    expect(run.meanWordsRatio).toBeCloseTo(1.16 / 11.98, 12);
+    // A frontier file written before the set-level numbers still parses, without them.
+    const old = { ...json, points: json.points.map((p: { fluency: Record<string, unknown> }) => ({ ...p, fluency: { policy_distinct2: p.fluency['policy_distinct2'], reference_distinct2: p.fluency['reference_distinct2'] } })) };
+    expect(parseFrontier(old).runs[0]).toMatchObject({ distinctCompletions: null, meanWordsRatio: null });
+  });
+
   it('rejects a file that is not a frontier', () => {
     expect(() => parseFrontier({ format: 'duelbook.frontier', version: 1, annotator: 'x', points: [{ objective: 'sigmoid' }] })).toThrow(/not a frontier file/);
     expect(() => parseFrontier({ format: 'other' })).toThrow(/not a frontier file/);

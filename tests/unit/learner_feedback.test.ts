@@ -61,7 +61,7 @@ const BAD = [9, 10, 11];
 const MID = [12, 13];
 
 describe('collapse metrics in every feedback result', () => {
-  it('are distinct-2 and repetition over the last 40 completions given feedback, as decoded text', async () => {
+  it('are distinct-2, repetition and the set-level numbers over the last 40 completions given feedback, as decoded text', async () => {
     const decode = (ids: number[]) => ids.map((t) => `w${t}`).join(' ');
     const l = learner({}, 0, decode);
     const rng = new Rng(3);

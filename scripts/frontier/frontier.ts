@@ -2,7 +2,8 @@
  * The learning frontier of the shipped default model: `duelbook sim` over a grid of β ×
  * learning rate (plus other objectives), summarised into models/default/frontier.json, which
  * the README table and the Simulate cell's frontier chart read. Every point is a measured run;
- * its verdict is recomputed here with the engine's `runVerdict` (not taken from the file).
+ * its verdict is recomputed here with the engine's `runVerdict` (not taken from the file), with
+ * the set-level diversity numbers taken from its evaluation samples where it predates them.
  *
  *   npx tsx scripts/frontier/frontier.ts run [--dir scripts/frontier/runs]   # runs missing grid cells (~4–8 min each on 2 cores)
  *   npx tsx scripts/frontier/frontier.ts summarize [--dir DIR] [--out models/default/frontier.json]
@@ -12,7 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fluencyFailures, runVerdict } from '../../src/engine/learning/frontier';
-import type { SimulationSummary, TrainerSettings } from '../../src/engine/api';
+import type { SimulationFluency } from '../../src/engine/api';
+import { runFluency, type CommittedRun } from './committed_run';
 
 /** The grid: β ∈ {0.1, 0.5} × lr ∈ {3e-5, 1e-4, 3e-4} for DPO (sigmoid), plus IPO. */
 export const GRID: { objective: string; beta: number; lr: number }[] = [
@@ -43,13 +45,13 @@ function run(dir: string): void {
   }
 }
 
-/** `duelbook sim --json` output: the worker's summary plus the run's configuration. */
-type SimJson = Pick<SimulationSummary, 'win_rate' | 'win_rate_ci' | 'wins' | 'losses' | 'ties' | 'kl' | 'seconds' | 'fluency'> & {
-  config: { trainer: TrainerSettings; votes: number; seed: number };
-};
-
-/** The measured numbers of a run, its settings, and the bar's verdict on it. */
-export type FrontierPoint = Omit<SimJson, 'config'> & {
+/**
+ * The measured numbers of a run, its settings, and the bar's verdict on it. The fluency is the
+ * full SimulationFluency: runs recorded before the set-level numbers get them from their
+ * evaluation samples (committed_run.ts).
+ */
+export type FrontierPoint = Pick<CommittedRun, 'win_rate' | 'win_rate_ci' | 'wins' | 'losses' | 'ties' | 'kl' | 'seconds'> & {
+  fluency: SimulationFluency;
   objective: string;
   beta: number;
   lr: number;
@@ -66,10 +68,12 @@ export type FrontierPoint = Omit<SimJson, 'config'> & {
 function summarize(dir: string, out: string): void {
   const points: FrontierPoint[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-    const r = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as SimJson;
+    const r = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CommittedRun;
     const t = r.config.trainer;
     if (r.config.votes !== VOTES) continue; // the frontier compares runs of one length
     const c = { objective: t.objective, beta: t.beta, lr: t.lr };
+    const { fluency } = runFluency(r);
+    const judged = { win_rate_ci: r.win_rate_ci, kl: r.kl, fluency };
     points.push({
       ...c,
       votes: r.config.votes,
@@ -82,9 +86,9 @@ function summarize(dir: string, out: string): void {
       losses: r.losses,
       ties: r.ties,
       kl: r.kl,
-      fluency: r.fluency,
-      verdict: runVerdict(r),
-      fluency_failures: fluencyFailures(r),
+      fluency,
+      verdict: runVerdict(judged),
+      fluency_failures: fluencyFailures(judged),
       seconds: r.seconds,
       command: command(c),
     });
@@ -100,7 +104,7 @@ function summarize(dir: string, out: string): void {
   };
   writeFileSync(out, JSON.stringify(doc, null, 1) + '\n');
   for (const p of points) {
-    console.log(`${p.objective.padEnd(8)} β ${String(p.beta).padEnd(4)} lr ${p.lr.toExponential(0).padEnd(5)} win ${p.win_rate.toFixed(3)} [${p.win_rate_ci.map((x) => x.toFixed(2)).join(', ')}] KL ${p.kl.toFixed(1).padStart(6)} d2 ${p.fluency.policy_distinct2.toFixed(2)}/${p.fluency.reference_distinct2.toFixed(2)} → ${p.verdict}`);
+    console.log(`${p.objective.padEnd(8)} β ${String(p.beta).padEnd(4)} lr ${p.lr.toExponential(0).padEnd(5)} win ${p.win_rate.toFixed(3)} [${p.win_rate_ci.map((x) => x.toFixed(2)).join(', ')}] KL ${p.kl.toFixed(1).padStart(6)} d2 ${p.fluency.policy_distinct2.toFixed(2)}/${p.fluency.reference_distinct2.toFixed(2)} distinct ${p.fluency.policy_distinct_completions.toFixed(2)} words ${p.fluency.policy_mean_words.toFixed(1)}/${p.fluency.reference_mean_words.toFixed(1)} → ${p.verdict}`);
   }
 }
 

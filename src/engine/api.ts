@@ -181,12 +181,22 @@ export interface RewardModelStatus {
 
 /**
  * Collapse indicators over the most recent candidates the learner was given feedback on
- * (distinct bigrams fall and repetition rises when the policy collapses onto a few strings).
+ * (distinct bigrams fall and repetition rises when the policy collapses onto a few strings;
+ * distinct completions and mean length fall, and self-similarity rises, when it collapses onto
+ * a few short ones, which distinct-2 alone does not see: see src/engine/stats/text_metrics.ts).
  */
 export interface CollapseMetrics {
   recentDistinct2: number;
   recentRepetition: number;
-  /** How many recent completions the two numbers were computed over. */
+  /**
+   * Set-level: distinct non-empty completions / completions, mean length in words, and mean
+   * pairwise Jaccard similarity of padded word-bigram sets. Optional only because the log
+   * reducer's placeholder before any feedback predates them; every learner reports them.
+   */
+  recentDistinctCompletions?: number;
+  recentMeanWords?: number;
+  recentSelfSimilarity?: number;
+  /** How many recent completions the numbers were computed over. */
   window: number;
 }
 
@@ -281,7 +291,12 @@ export interface SimulationProgressEvent {
   total: number;
 }
 
-/** Fluency of the evaluation samples, policy beside reference (the bar's "staying fluent"). */
+/**
+ * Fluency and diversity of the evaluation samples, policy beside reference (the bar's "staying
+ * fluent"). distinct-2 and repetition pool n-grams and skip samples too short to have one; the
+ * set-level numbers (src/engine/stats/text_metrics.ts) count every completion, so a policy that
+ * says " progress." to most prompts shows here.
+ */
 export interface SimulationFluency {
   policy_english_rate: number | null;
   reference_english_rate: number | null;
@@ -289,6 +304,15 @@ export interface SimulationFluency {
   reference_distinct2: number;
   policy_repetition: number;
   reference_repetition: number;
+  /** Distinct non-empty completions / completions (an empty completion is never distinct). */
+  policy_distinct_completions: number;
+  reference_distinct_completions: number;
+  /** Mean whitespace-separated words per completion, empty ones counting 0. */
+  policy_mean_words: number;
+  reference_mean_words: number;
+  /** Mean pairwise Jaccard similarity of the completions' padded word-bigram sets (1 = all the same). */
+  policy_self_similarity: number;
+  reference_self_similarity: number;
 }
 
 /** How a run ended, by the learning bar: a significant win while fluent, or which failure. */
@@ -305,6 +329,14 @@ export interface SimulationSeriesPoint {
   /** Over the most recent candidates (collapse shows here first). */
   recentDistinct2: number;
   recentRepetition: number;
+  /**
+   * The set-level collapse watch over the same recent candidates (CollapseMetrics). Optional:
+   * results stored before them lack them, and the worker's summary passes them on only where
+   * it lists them.
+   */
+  recentDistinctCompletions?: number;
+  recentMeanWords?: number;
+  recentSelfSimilarity?: number;
 }
 
 /** Mirrors the command line's `duelbook sim --json` output. */

@@ -232,6 +232,9 @@ export const ArenaCellSchema = cellOf('arena', ArenaConfigSchema);
  */
 type FieldsOf<T> = Record<keyof T, v.GenericSchema>;
 
+/** Mean lengths in words: finite and ≥ 0, with no upper bound of their own. */
+const nonNegativeNumber = () => v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'));
+
 /** One point of a simulation's curves (the worker's `SimulationSeriesPoint`). */
 export const SimulationPointSchema = v.object({
   vote: wholeNumber(0, Number.MAX_SAFE_INTEGER),
@@ -241,6 +244,10 @@ export const SimulationPointSchema = v.object({
   rmPrequentialAccuracy: v.nullable(numberInRange(0, 1)),
   recentDistinct2: v.nullable(numberInRange(0, 1)),
   recentRepetition: v.nullable(numberInRange(0, 1)),
+  /** The set-level collapse watch; absent in results stored before it (and null with no candidates yet). */
+  recentDistinctCompletions: v.optional(v.nullable(numberInRange(0, 1))),
+  recentMeanWords: v.optional(v.nullable(nonNegativeNumber())),
+  recentSelfSimilarity: v.optional(v.nullable(numberInRange(0, 1))),
 } satisfies FieldsOf<SimulationSeriesPoint>);
 
 /** Fluency of a simulation's evaluation samples (the worker's `SimulationFluency`). */
@@ -251,6 +258,16 @@ export const SimulationFluencySchema = v.object({
   reference_distinct2: v.nullable(numberInRange(0, 1)),
   policy_repetition: v.nullable(numberInRange(0, 1)),
   reference_repetition: v.nullable(numberInRange(0, 1)),
+  /**
+   * Set-level diversity. Optional only because results stored before the collapse watch saw set
+   * collapse lack them (such a result keeps its stored verdict; nothing recomputes it).
+   */
+  policy_distinct_completions: v.optional(v.nullable(numberInRange(0, 1))),
+  reference_distinct_completions: v.optional(v.nullable(numberInRange(0, 1))),
+  policy_mean_words: v.optional(v.nullable(nonNegativeNumber())),
+  reference_mean_words: v.optional(v.nullable(nonNegativeNumber())),
+  policy_self_similarity: v.optional(v.nullable(numberInRange(0, 1))),
+  reference_self_similarity: v.optional(v.nullable(numberInRange(0, 1))),
 } satisfies FieldsOf<SimulationFluency>);
 
 /**

@@ -12,11 +12,24 @@ import { StoredSimulationResultSchema, type SessionDocument, type StoredSimulati
 /**
  * A summary as `boundSimulationResult` takes it: the engine's `SimulationSummary` (whose fields
  * the stored schema is checked against) or a result already stored (nullable numbers, optional
- * fluency and verdict).
+ * fluency and verdict, and optional set-level diversity numbers in both).
  */
 export type SimulationSummaryLike = Omit<StoredSimulationResult, 'completedAt'>;
 
 const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
+
+/**
+ * The listed optional numbers of `from` that it has, non-finite ones as null; a field it lacks
+ * (a result stored before the field existed) stays absent rather than turning into null.
+ */
+function optionalNumbers<T extends object, K extends keyof T & string>(from: T, keys: readonly K[]): Partial<Record<K, number | null>> {
+  const out: Partial<Record<K, number | null>> = {};
+  for (const k of keys) {
+    const x: unknown = from[k];
+    if (typeof x === 'number' || x === null) out[k] = finiteOrNull(x);
+  }
+  return out;
+}
 
 function clip(text: string): string {
   return text.length <= L.maxSimulationSampleChars ? text : `${text.slice(0, L.maxSimulationSampleChars - 1)}…`;
@@ -44,6 +57,7 @@ export function boundSimulationResult(summary: SimulationSummaryLike, completedA
       rmPrequentialAccuracy: finiteOrNull(p.rmPrequentialAccuracy),
       recentDistinct2: finiteOrNull(p.recentDistinct2),
       recentRepetition: finiteOrNull(p.recentRepetition),
+      ...optionalNumbers(p, ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity']),
     };
   });
   const samples = summary.samples.slice(0, L.maxSimulationSamples).map((s) => ({ prompt: clip(s.prompt), policy: clip(s.policy), reference: clip(s.reference) }));
@@ -70,6 +84,14 @@ export function boundSimulationResult(summary: SimulationSummaryLike, completedA
             reference_distinct2: finiteOrNull(summary.fluency.reference_distinct2),
             policy_repetition: finiteOrNull(summary.fluency.policy_repetition),
             reference_repetition: finiteOrNull(summary.fluency.reference_repetition),
+            ...optionalNumbers(summary.fluency, [
+              'policy_distinct_completions',
+              'reference_distinct_completions',
+              'policy_mean_words',
+              'reference_mean_words',
+              'policy_self_similarity',
+              'reference_self_similarity',
+            ]),
           },
         }
       : {}),

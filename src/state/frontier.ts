@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { RUN_VERDICTS, type RunVerdict, type SimulationSummary } from '../engine/api';
+import { fluencyFailures } from '../engine/learning/frontier';
 const finite = v.pipe(v.number(), v.finite());
 
 const FrontierPointSchema = v.object({
@@ -17,7 +18,14 @@ const FrontierPointSchema = v.object({
   win_rate: finite,
   win_rate_ci: v.tuple([finite, finite]),
   kl: finite,
-  fluency: v.object({ policy_distinct2: finite, reference_distinct2: finite }),
+  fluency: v.object({
+    policy_distinct2: finite,
+    reference_distinct2: finite,
+    /** Set-level diversity (absent in frontier files written before it). */
+    policy_distinct_completions: v.optional(finite),
+    policy_mean_words: v.optional(finite),
+    reference_mean_words: v.optional(finite),
+  }),
   verdict: v.picklist(RUN_VERDICTS),
   fluency_failures: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(8)),
   command: v.pipe(v.string(), v.maxLength(400)),
@@ -41,6 +49,9 @@ export interface FrontierRun {
   ci: [number, number];
   kl: number;
   verdict: RunVerdict;
+  /** Share of the evaluation completions that are distinct, and mean length / the reference's (null when not measured). */
+  distinctCompletions: number | null;
+  meanWordsRatio: number | null;
   /** Why a run is not fluent; empty when it is. */
   notes: string[];
   source: 'shipped' | 'this page';
@@ -50,6 +61,12 @@ export interface FrontierRun {
 export interface ShippedFrontier {
   annotator: string;
   runs: FrontierRun[];
+}
+
+function lengthRatio(policy: number | undefined, reference: number | undefined): number | null {
+  if (policy === undefined || reference === undefined) return null;
+  const r = policy / reference;
+  return Number.isFinite(r) ? r : null;
 }
 
 export function frontierUrl(): string {
@@ -72,6 +89,8 @@ export function parseFrontier(json: unknown): ShippedFrontier {
       ci: p.win_rate_ci,
       kl: p.kl,
       verdict: p.verdict,
+      distinctCompletions: p.fluency.policy_distinct_completions ?? null,
+      meanWordsRatio: lengthRatio(p.fluency.policy_mean_words, p.fluency.reference_mean_words),
       notes: p.fluency_failures,
       source: 'shipped' as const,
       command: p.command,
@@ -107,7 +126,9 @@ export function runFromSummary(s: SimulationSummary, settings: { objective: stri
     ci: s.win_rate_ci,
     kl: s.kl,
     verdict: s.verdict,
-    notes: [],
+    distinctCompletions: Number.isFinite(s.fluency.policy_distinct_completions) ? s.fluency.policy_distinct_completions : null,
+    meanWordsRatio: lengthRatio(s.fluency.policy_mean_words, s.fluency.reference_mean_words),
+    notes: fluencyFailures(s),
     source: 'this page',
   };
 }

@@ -22,7 +22,20 @@ export const METRIC = {
   /** Over the candidates the loop recently got feedback on (collapse shows here first). */
   recentDistinct2: 'collapse/recent_distinct_2',
   recentRepetition: 'collapse/recent_repetition',
+  /** The set-level watch over the same candidates: mode collapse onto a few short strings. */
+  recentDistinctCompletions: 'collapse/recent_distinct_completions',
+  recentMeanWords: 'collapse/recent_mean_words',
+  recentSelfSimilarity: 'collapse/recent_self_similarity',
 } as const;
+
+/** The collapse watch's numbers and the keys a step's record logs them under, in that order. */
+const COLLAPSE_LOG_KEYS = {
+  recentDistinct2: METRIC.recentDistinct2,
+  recentRepetition: METRIC.recentRepetition,
+  recentDistinctCompletions: METRIC.recentDistinctCompletions,
+  recentMeanWords: METRIC.recentMeanWords,
+  recentSelfSimilarity: METRIC.recentSelfSimilarity,
+} as const satisfies Record<Exclude<keyof CollapseMetrics, 'window'>, string>;
 
 export type MetricRecord = Record<string, number | null>;
 
@@ -43,8 +56,10 @@ export function stepMetricsRecord(
     record[METRIC.rmVotes] = finite(rm.votesSeen);
   }
   if (collapse) {
-    record[METRIC.recentDistinct2] = finite(collapse.recentDistinct2);
-    record[METRIC.recentRepetition] = finite(collapse.recentRepetition);
+    // A number the engine did not report (the set-level ones before any feedback) is left out, not logged as null.
+    for (const [name, key] of Object.entries(COLLAPSE_LOG_KEYS) as [keyof typeof COLLAPSE_LOG_KEYS, string][]) {
+      if (collapse[name] !== undefined) record[key] = finite(collapse[name]);
+    }
   }
   if (health) {
     record[METRIC.kl] = finite(health.kl);

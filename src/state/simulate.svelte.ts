@@ -17,7 +17,16 @@ import { loadShippedFrontier, runFromSummary, type FrontierRun, type ShippedFron
 export const SIMULATED_ANNOTATORS: readonly AnnotatorCriterion[] = ['length', ...ANNOTATOR_CRITERIA.filter((c) => c !== 'length')];
 export type SimulatedAnnotator = AnnotatorCriterion;
 
-export const SIM_METRIC = { loss: 'loss', margin: 'margin', rm: 'rm', distinct2: 'distinct2', repetition: 'repetition' } as const;
+export const SIM_METRIC = {
+  loss: 'loss',
+  margin: 'margin',
+  rm: 'rm',
+  distinct2: 'distinct2',
+  repetition: 'repetition',
+  distinctCompletions: 'distinct_completions',
+  meanWords: 'mean_words',
+  selfSimilarity: 'self_similarity',
+} as const;
 
 /** The worker request a Simulate cell's config describes, or why it cannot run. */
 export function simulationRequest(config: SimulateConfig, prompts: readonly string[]): SimulationRequest | string {
@@ -104,6 +113,10 @@ export class SimulateState {
           [SIM_METRIC.rm]: point.rmPrequentialAccuracy,
           [SIM_METRIC.distinct2]: point.recentDistinct2,
           [SIM_METRIC.repetition]: point.recentRepetition,
+          // Absent in results stored before the set-level watch (the chart shows a gap).
+          [SIM_METRIC.distinctCompletions]: point.recentDistinctCompletions ?? null,
+          [SIM_METRIC.meanWords]: point.recentMeanWords ?? null,
+          [SIM_METRIC.selfSimilarity]: point.recentSelfSimilarity ?? null,
         },
         point.vote,
       );

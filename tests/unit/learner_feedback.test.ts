@@ -21,7 +21,7 @@ import { GPT2Model } from '../../src/engine/model/gpt2';
 import { OnlineLearner, COLLAPSE_WINDOW } from '../../src/engine/learning/online';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { scoreSequences } from '../../src/engine/batch';
-import { distinctN, repetitionRate } from '../../src/engine/stats';
+import { distinctCompletions, distinctN, meanWords, repetitionRate, selfSimilarity } from '../../src/engine/stats';
 import { Rng } from '../../src/engine/rng';
 import type { TrainerSettings } from '../../src/engine/api';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
@@ -61,7 +61,7 @@ const BAD = [9, 10, 11];
 const MID = [12, 13];
 
 describe('collapse metrics in every feedback result', () => {
-  it('are distinct-2 and repetition over the last 40 completions given feedback, as decoded text', async () => {
+  it('are distinct-2, repetition and the set-level numbers over the last 40 completions given feedback, as decoded text', async () => {
     const decode = (ids: number[]) => ids.map((t) => `w${t}`).join(' ');
     const l = learner({}, 0, decode);
     const rng = new Rng(3);
@@ -83,6 +83,14 @@ describe('collapse metrics in every feedback result', () => {
     // is about 1/3 instead of 0, distinct-2 falls.
     expect(last!.collapse.recentRepetition).toBeGreaterThan(0.3);
     expect(last!.collapse.recentDistinct2).toBeLessThan(distinctN(shown.slice(0, 40), 2));
+    // The set-level watch over the same window: the 20 degenerate completions are one text
+    // (1 + 20 varied distinct of 40), and half the window's pairs of them are identical.
+    expect(last!.collapse.recentDistinctCompletions).toBe(distinctCompletions(window));
+    expect(last!.collapse.recentDistinctCompletions).toBeCloseTo(21 / 40, 15);
+    expect(last!.collapse.recentMeanWords).toBe(meanWords(window));
+    expect(last!.collapse.recentMeanWords).toBeCloseTo((20 * 5 + 20 * 6) / 40, 15);
+    expect(last!.collapse.recentSelfSimilarity).toBe(selfSimilarity(window));
+    expect(last!.collapse.recentSelfSimilarity).toBeGreaterThan(selfSimilarity(shown.slice(0, 40)));
     // Thumbs and rankings count their completions too.
     const t = await l.feedbackThumbs({ prompt: '', promptIds: P1, completionIds: GOOD, desirable: true, train: false });
     const r = await l.feedbackRanking({ prompt: '', promptIds: P1, rankedIds: [GOOD, MID, BAD], train: false });

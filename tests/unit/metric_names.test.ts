@@ -12,7 +12,7 @@ describe('step metric names (one list in src/engine/api.ts)', () => {
     const step = { step: 3, loss: 0.5, rewardsChosen: 0.1, rewardsRejected: -0.2, rewardsMargins: NaN, rewardsAccuracy: 1, logpsChosen: -3, logpsRejected: -4, gradNorm: Infinity, stepMs: 12, kl: 0.7 };
     const rm = { predictedPAB: null, correct: null, prequentialAccuracy: 0.6, windowAccuracy: 0.5, votesSeen: 9 };
     const health = { kl: 2, distinct1: 0, distinct2: 0.4, repetition: 0, samples: 3 };
-    const record = stepMetricsRecord(step, rm, health, { recentDistinct2: 0.3, recentRepetition: 0.1, window: 40 });
+    const record = stepMetricsRecord(step, rm, health, { recentDistinct2: 0.3, recentRepetition: 0.1, recentDistinctCompletions: 0.45, recentMeanWords: 1.2, recentSelfSimilarity: NaN, window: 40 });
     expect(Object.entries(record)).toEqual([
       ['loss', 0.5],
       ['rewards/chosen', 0.1],
@@ -28,8 +28,14 @@ describe('step metric names (one list in src/engine/api.ts)', () => {
       ['rm/votes_seen', 9],
       ['collapse/recent_distinct_2', 0.3],
       ['collapse/recent_repetition', 0.1],
+      ['collapse/recent_distinct_completions', 0.45],
+      ['collapse/recent_mean_words', 1.2],
+      ['collapse/recent_self_similarity', null],
       ['kl', 2],
       ['distinct_2', 0.4],
     ]);
+    // The reducer's placeholder before any feedback has no set-level numbers: none are logged.
+    const placeholder = stepMetricsRecord(step, null, null, { recentDistinct2: 0, recentRepetition: 0, window: 0 });
+    expect(Object.keys(placeholder).filter((k) => k.startsWith('collapse/'))).toEqual(['collapse/recent_distinct_2', 'collapse/recent_repetition']);
   });
 });

@@ -21,6 +21,7 @@ import {
   updateCell,
   type SessionDocument,
 } from '../../src/session/index.ts';
+import { readFileSync } from 'node:fs';
 import type { SimulationSummary } from '../../src/engine/api.ts';
 import { countVotes } from '../../src/state/links.ts';
 
@@ -40,9 +41,22 @@ function summary(points: number, samples: number): SimulationSummary {
     decisive_votes: points,
     optimizer_steps: 2 * points,
     seconds: 3.5,
-    fluency: { policy_english_rate: null, reference_english_rate: null, policy_distinct2: 0.9, reference_distinct2: 0.92, policy_repetition: 0, reference_repetition: 0 },
+    fluency: {
+      policy_english_rate: null,
+      reference_english_rate: null,
+      policy_distinct2: 0.9,
+      reference_distinct2: 0.92,
+      policy_repetition: 0,
+      reference_repetition: 0,
+      policy_distinct_completions: 0.95,
+      reference_distinct_completions: 1,
+      policy_mean_words: 9.5,
+      reference_mean_words: 12,
+      policy_self_similarity: 0.01,
+      reference_self_similarity: 0.002,
+    },
     verdict: 'no learning',
-    series: Array.from({ length: points }, (_, i) => ({ vote: i + 1, loss: i === 0 ? Number.NaN : 0.69 - i * 1e-5, margin: 0.01, rmPrequentialAccuracy: 0.5, recentDistinct2: 0.9, recentRepetition: 0.1 })),
+    series: Array.from({ length: points }, (_, i) => ({ vote: i + 1, loss: i === 0 ? Number.NaN : 0.69 - i * 1e-5, margin: 0.01, rmPrequentialAccuracy: 0.5, recentDistinct2: 0.9, recentRepetition: 0.1, recentDistinctCompletions: 0.9, recentMeanWords: 11.5, recentSelfSimilarity: 0.02 })),
     samples: Array.from({ length: samples }, (_, i) => ({ prompt: `p${i}`, policy: 'x'.repeat(5_000), reference: 'ref' })),
   };
 }
@@ -115,6 +129,41 @@ describe("a Simulate cell's result", () => {
     const parsed = parseSessionDocument(JSON.stringify(hostile));
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.error).toContain('cells[1].result.series');
+  });
+});
+
+describe('a Simulate result stored before the set-level diversity numbers', () => {
+  // tests/fixtures/sessions/v2_simulate_result_before_set_diversity.json: the seed-3 300-vote
+  // run as a session saved before this change stored it (six fluency numbers, series points
+  // without the set-level watch, the old bar's verdict "learning").
+  const text = readFileSync(new URL('../fixtures/sessions/v2_simulate_result_before_set_diversity.json', import.meta.url), 'utf8');
+
+  it('still opens, keeps its stored numbers and verdict, and gains no invented fields', () => {
+    const parsed = parseSessionDocument(text);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const cell = parsed.doc.cells[0]!;
+    if (cell.kind !== 'simulate' || !cell.result) throw new Error('no stored result');
+    expect(cell.result.verdict).toBe('learning');
+    expect(cell.result.fluency).toEqual({ policy_english_rate: null, reference_english_rate: null, policy_distinct2: 0.8636363636363636, reference_distinct2: 0.9354838709677419, policy_repetition: 0, reference_repetition: 0 });
+    expect(cell.result.fluency).not.toHaveProperty('policy_distinct_completions');
+    expect(cell.result.series[0]).not.toHaveProperty('recentDistinctCompletions');
+    // Re-bounding (what storing a run does) and a round trip leave the absent fields absent.
+    const again = boundSimulationResult(cell.result, Date.parse(cell.result.completedAt));
+    expect(again).toEqual(cell.result);
+    expect(roundTrip(parsed.doc)).toEqual(parsed.doc);
+  });
+
+  it('stores the new numbers when a run has them, and refuses out-of-range ones by path', () => {
+    const { doc, simulateId } = sessionWith();
+    const bounded = boundSimulationResult(summary(3, 1), T0);
+    expect(bounded.fluency).toMatchObject({ policy_distinct_completions: 0.95, policy_mean_words: 9.5, reference_self_similarity: 0.002 });
+    expect(bounded.series[0]).toMatchObject({ recentDistinctCompletions: 0.9, recentMeanWords: 11.5, recentSelfSimilarity: 0.02 });
+    const reopened = roundTrip(setSimulationResult(doc, simulateId, bounded, T0)).cells.find((c) => c.id === simulateId)!;
+    expect(reopened.kind === 'simulate' && reopened.result).toEqual(bounded);
+    const bad = { ...bounded, fluency: { ...bounded.fluency!, policy_distinct_completions: 1.5 } };
+    expect(() => setSimulationResult(doc, simulateId, bad)).toThrow(/result\.fluency\.policy_distinct_completions/);
+    const negative = { ...bounded, fluency: { ...bounded.fluency!, policy_mean_words: -1 } };
+    expect(() => setSimulationResult(doc, simulateId, negative)).toThrow(/result\.fluency\.policy_mean_words/);
   });
 });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/io';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
+import { distinctCompletions, meanWords, selfSimilarity } from '../../src/engine/stats';
 
 describe('duelbook sim (tiny checkpoint)', () => {
   let dir = '';
@@ -41,6 +42,15 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(r.samples.length).toBe(5);
     expect(r.optimizer_steps).toBe(r.decisive_votes);
     expect(typeof r.seconds).toBe('number');
+    // The set-level diversity numbers are those of the evaluation samples it prints.
+    const policy = r.samples.map((s: { policy: string }) => s.policy);
+    const reference = r.samples.map((s: { reference: string }) => s.reference);
+    expect(r.fluency.policy_distinct_completions).toBe(distinctCompletions(policy));
+    expect(r.fluency.reference_distinct_completions).toBe(distinctCompletions(reference));
+    expect(r.fluency.policy_mean_words).toBe(meanWords(policy));
+    expect(r.fluency.reference_mean_words).toBe(meanWords(reference));
+    expect(r.fluency.policy_self_similarity).toBe(selfSimilarity(policy));
+    for (const p of r.series) for (const k of ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity']) expect(typeof p[k], k).toBe('number');
     const b = JSON.parse((await run(args)).out);
     // Everything but wall-clock timings replays exactly.
     const untimed = (x: typeof r) => ({ ...x, seconds: 0, series: x.series.map((p: Record<string, unknown>) => ({ ...p, stepMs: 0 })) });

@@ -2,8 +2,14 @@ import { describe, it, expect } from 'vitest';
 import englishWords from 'an-array-of-english-words';
 import {
   bootstrapInterval,
+  distinctCompletions,
   distinctN,
   duplicateRate,
+  jaccard,
+  meanWords,
+  normalizedText,
+  paddedBigrams,
+  selfSimilarity,
   englishWordRate,
   fitLengthModel,
   lengthControlledWinRate,
@@ -146,6 +152,58 @@ describe('text metrics', () => {
     expect(repetitionRate(healthy, 2)).toBe(0);
     expect(duplicateRate(collapsed)).toBeCloseTo(0.8, 15);
     expect(duplicateRate(['Hi  there', 'hi there', 'bye'])).toBeCloseTo(1 / 3, 15);
+  });
+
+  // Set-level diversity: golden values computed by hand in the comments.
+  it('distinct completions: unique non-empty normalised texts over all texts, empties never distinct', () => {
+    expect(normalizedText('  A  b\tC. ')).toBe('a b c.');
+    // normalised: "progress.", "progress.", "", "a b", "a b", "c" → 3 distinct non-empty of 6.
+    expect(distinctCompletions([' progress.', 'Progress.', '', 'a b', 'A  B ', 'c'])).toBe(0.5);
+    // Punctuation is kept: exact-match collapse ("progress.." is another text).
+    expect(distinctCompletions([' progress.', ' progress..'])).toBe(1);
+    // Empty completions count against diversity: 1 distinct of 4, then 0 of 3.
+    expect(distinctCompletions(['x', '', ' ', '\n'])).toBe(0.25);
+    expect(distinctCompletions(['', '', ''])).toBe(0);
+    expect(distinctCompletions(['one'])).toBe(1);
+    expect(Number.isNaN(distinctCompletions([]))).toBe(true);
+  });
+
+  it('mean length in words counts empty completions as 0', () => {
+    // (0 + 1 + 3 + 2) / 4
+    expect(meanWords(['', 'a', 'a b c', ' d  e '])).toBe(1.5);
+    expect(meanWords(['   '])).toBe(0);
+    expect(Number.isNaN(meanWords([]))).toBe(true);
+  });
+
+  it('self-similarity: mean pairwise Jaccard of padded word-bigram sets', () => {
+    const S = '\u0002s';
+    const E = '\u0002/s';
+    const j = (t: string) => [...paddedBigrams(t)].map((g) => g.replace('\u0001', ' '));
+    expect(j('a b')).toEqual([`${S} a`, 'a b', `b ${E}`]);
+    expect(j('Progress.')).toEqual([`${S} progress.`, `progress. ${E}`]);
+    expect(j('')).toEqual([`${S} ${E}`]);
+    // {⟨s⟩ a, a b, b ⟨/s⟩} vs {⟨s⟩ a, a c, c ⟨/s⟩}: 1 shared of 5.
+    expect(jaccard(paddedBigrams('a b'), paddedBigrams('a c'))).toBeCloseTo(0.2, 15);
+    expect(selfSimilarity(['a b', 'a c'])).toBeCloseTo(0.2, 15);
+    // Pairs (1,2) = 1, (1,3) = (2,3) = 0.2: (1 + 0.2 + 0.2) / 3.
+    expect(selfSimilarity(['a b', 'a b', 'a c'])).toBeCloseTo(1.4 / 3, 15);
+    // One-word and empty completions are compared, not skipped: the same short text is similar.
+    expect(selfSimilarity(['X', 'x'])).toBe(1);
+    expect(selfSimilarity(['x', 'y'])).toBe(0);
+    expect(selfSimilarity(['', ''])).toBe(1);
+    expect(selfSimilarity(['', 'x'])).toBe(0);
+    expect(Number.isNaN(selfSimilarity(['only one']))).toBe(true);
+  });
+
+  it('sees mode collapse onto a short phrase that distinct-2 misses', () => {
+    // Four " progress." and one longer sentence: pooled distinct-2 sees only the sentence's
+    // 5 bigrams (all unique) and scores 1; the set-level numbers see the collapse.
+    const collapsed = [' progress.', ' progress.', ' progress.', ' progress.', 'the cat sat on the mat'];
+    expect(distinctN(collapsed, 2)).toBe(1);
+    expect(distinctCompletions(collapsed)).toBeCloseTo(2 / 5, 15);
+    expect(meanWords(collapsed)).toBe(2); // (4 × 1 + 6) / 5
+    // 6 identical pairs (1 each) and 4 pairs with the sentence (no shared bigram): 6 / 10.
+    expect(selfSimilarity(collapsed)).toBeCloseTo(0.6, 15);
   });
 
   it('English-word rate with the installed word list (caller-supplied Set)', () => {

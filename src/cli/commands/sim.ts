@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import englishWords from 'an-array-of-english-words';
 import { runSimulation, type SimulationConfig } from '../../engine/learning/simulate';
+import { fluencyFailures } from '../../engine/learning/frontier';
 import { DEFAULT_TRAINER } from '../../engine/learning/trainer';
 import { GPT2Model } from '../../engine/model/gpt2';
 import type { AnnotatorConfig, NoiseModel } from '../../engine/annotators';
@@ -18,7 +19,9 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   Runs the online loop without a person: the policy proposes pairs, a simulated annotator votes,
   the policy (DPO family) and the reward model update after every vote; then the policy is
   judged against the frozen reference on held-out prompts. Prints win rate with a 95% interval,
-  KL to the reference, reward-model prequential accuracy, fluency and the metric series.
+  KL to the reference, reward-model prequential accuracy, fluency, set-level diversity (distinct
+  completions, mean length against the reference's, self-similarity), the verdict and, with
+  --json, the metric series.
   --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
   hidden scores, the reward model's prediction) for analysis or as a preference dataset.`;
 
@@ -95,13 +98,18 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   if (values.json) {
     io.stdout(JSON.stringify({ config: { annotator, trainer, votes: cfg.votes, seed, maxNewTokens: cfg.maxNewTokens, evalPrompts: nEval }, ...result }) + '\n');
   } else {
-    const f = (x: number | null, d = 3) => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
+    const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
+    const failures = fluencyFailures({ win_rate_ci: result.win_rate_ci, kl: result.kl, fluency: result.fluency });
     io.stdout(
       `win rate vs reference  ${f(result.win_rate)} [${f(result.win_rate_ci[0])}, ${f(result.win_rate_ci[1])}]  (${result.wins} W / ${result.losses} L / ${result.ties} T)\n` +
         `KL(π‖π_ref)            ${f(result.kl, 2)} nats per sequence\n` +
         `reward model           prequential accuracy ${f(result.rm_prequential_accuracy)} (last 100: ${f(result.rm_prequential_accuracy_last100)})\n` +
         `English-word rate      policy ${f(result.fluency.policy_english_rate)} · reference ${f(result.fluency.reference_english_rate)}\n` +
         `distinct-2             policy ${f(result.fluency.policy_distinct2)} · reference ${f(result.fluency.reference_distinct2)}\n` +
+        `distinct completions   policy ${f(result.fluency.policy_distinct_completions)} · reference ${f(result.fluency.reference_distinct_completions)}\n` +
+        `mean length (words)    policy ${f(result.fluency.policy_mean_words, 2)} · reference ${f(result.fluency.reference_mean_words, 2)} (ratio ${f(result.fluency.policy_mean_words / result.fluency.reference_mean_words)})\n` +
+        `self-similarity        policy ${f(result.fluency.policy_self_similarity)} · reference ${f(result.fluency.reference_self_similarity)}\n` +
+        `verdict                ${result.verdict}${failures.length ? ` (${failures.join('; ')})` : ''}\n` +
         `votes ${result.votes} (${result.decisive_votes} decisive), ${result.optimizer_steps} optimizer steps, ${f(result.seconds, 1)} s\n`,
     );
   }

@@ -3,7 +3,7 @@ import type { LoadedPolicy } from '../model/load';
 import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
-import { distinctN, englishWordRate, repetitionRate, resultForPolicy, winRate, type PairwiseResult } from '../stats';
+import { distinctCompletions, distinctN, meanWords, repetitionRate, resultForPolicy, selfSimilarity, winRate, type PairwiseResult } from '../stats';
 import type {
   SimulationFluency,
   SimulationProgressEvent,
@@ -13,7 +13,7 @@ import type {
   StepMetrics,
   VoteOutcome,
 } from '../api';
-import { runVerdict } from './frontier';
+import { evaluationFluency, runVerdict } from './frontier';
 import { OnlineLearner } from './online';
 import { policyHealth } from './health';
 
@@ -25,7 +25,7 @@ import { policyHealth } from './health';
 export interface SimulationConfig extends Pick<SimulationRequest, 'trainer' | 'votes' | 'seed' | 'trainPrompts' | 'evalPrompts' | 'maxNewTokens'> {
   annotator: Omit<AnnotatorConfig, 'seed'>;
   temperature: number;
-  /** Collapse metrics (distinct-n, repetition) are computed over this many recent candidates. */
+  /** Collapse metrics (distinct-n, repetition, the set-level ones) are computed over this many recent candidates. */
   collapseWindow: number;
   /** Word list for the English-word rate of the evaluation samples. */
   englishWords?: ReadonlySet<string>;
@@ -110,6 +110,9 @@ export async function runSimulation(
         rmPrequentialAccuracy: r.rewardModel.prequentialAccuracy,
         recentDistinct2: distinctN(recent, 2),
         recentRepetition: repetitionRate(recent),
+        recentDistinctCompletions: distinctCompletions(recent),
+        recentMeanWords: meanWords(recent),
+        recentSelfSimilarity: selfSimilarity(recent),
         stepMs: last ? r.steps.reduce((s, x) => s + x.stepMs, 0) / r.steps.length : null,
       });
       onProgress?.({ phase: 'votes', done: v + 1, total: cfg.votes });
@@ -142,14 +145,7 @@ export async function runSimulation(
     const last100 = prequential.slice(-100);
     const policyTexts = samples.map((s) => s.policy);
     const referenceTexts = samples.map((s) => s.reference);
-    const fluency: SimulationFluency = {
-      policy_english_rate: cfg.englishWords ? englishWordRate(policyTexts, cfg.englishWords) : null,
-      reference_english_rate: cfg.englishWords ? englishWordRate(referenceTexts, cfg.englishWords) : null,
-      policy_distinct2: distinctN(policyTexts, 2),
-      reference_distinct2: distinctN(referenceTexts, 2),
-      policy_repetition: repetitionRate(policyTexts),
-      reference_repetition: repetitionRate(referenceTexts),
-    };
+    const fluency: SimulationFluency = evaluationFluency(policyTexts, referenceTexts, cfg.englishWords);
     return {
       win_rate: wr.winRate,
       win_rate_ci: wr.ci95,

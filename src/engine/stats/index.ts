@@ -22,4 +22,10 @@ export {
   duplicateRate,
   letterTokens,
   englishWordRate,
+  normalizedText,
+  distinctCompletions,
+  meanWords,
+  paddedBigrams,
+  jaccard,
+  selfSimilarity,
 } from './text_metrics.ts';

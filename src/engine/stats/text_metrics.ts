@@ -11,6 +11,23 @@
  * - English-word rate: share of letters-only tokens that are in a given English word set; the
  *   caller passes the Set (e.g. built from `an-array-of-english-words`) so this module does not
  *   pull a 2.7 MB list into every bundle that imports it.
+ *
+ * Set-level diversity (mode collapse: many completions that are the same few short strings).
+ * distinct-n pools n-grams, so a one-word completion adds no bigram and a set of 76 identical
+ * " progress." samples can still score a high distinct-2 on the few long ones; these three look
+ * at the completions as a set and count every completion, empty and one-word ones included:
+ * - distinct completions: distinct non-empty normalised texts / all texts. Normalised = word
+ *   tokens joined by one space (lowercased, whitespace collapsed; punctuation kept, so this is
+ *   exact-match collapse). An empty completion is never distinct: it adds nothing to the set.
+ * - mean length in words: mean whitespace-token count over all texts, empty ones as 0.
+ * - self-similarity: mean Jaccard similarity of the completions' word-bigram sets over all
+ *   N(N−1)/2 pairs, each text padded with a start and an end marker so that a one-word text has
+ *   two bigrams ("⟨s⟩ w", "w ⟨/s⟩") and an empty one has one ("⟨s⟩ ⟨/s⟩"): identical short
+ *   completions are similar (1), not skipped. Jaccard rather than Self-BLEU-2 because it is
+ *   symmetric, bounded in [0, 1] and defined for every length, where BLEU's geometric mean and
+ *   brevity penalty need smoothing to say anything about a one-word text, which is exactly the
+ *   case collapse produces. O(N²) set comparisons: fine for 40 recent or 100 evaluation texts.
+ *
  * Empty inputs give NaN (undefined, not zero): charts show a gap rather than a fake collapse.
  */
 
@@ -105,4 +122,67 @@ export function englishWordRate(texts: string | readonly string[], words: Readon
     }
   }
   return total === 0 ? NaN : hits / total;
+}
+
+/** A completion as the set-level metrics compare it: word tokens joined by one space. */
+export function normalizedText(text: string): string {
+  return wordTokens(text).join(' ');
+}
+
+/**
+ * Distinct non-empty normalised texts / number of texts (NaN for no texts). An empty completion
+ * counts in the denominator and never as distinct, so empties lower the fraction.
+ */
+export function distinctCompletions(texts: readonly string[]): number {
+  if (texts.length === 0) return NaN;
+  const seen = new Set<string>();
+  for (const t of texts) {
+    const key = normalizedText(t);
+    if (key !== '') seen.add(key);
+  }
+  return seen.size / texts.length;
+}
+
+/** Mean number of word tokens per text, empty texts counting 0 (NaN for no texts). */
+export function meanWords(texts: readonly string[]): number {
+  if (texts.length === 0) return NaN;
+  let total = 0;
+  for (const t of texts) total += wordTokens(t).length;
+  return total / texts.length;
+}
+
+const START = '\u0002s';
+const END = '\u0002/s';
+
+/** The set of word bigrams of a text padded with start and end markers (never empty). */
+export function paddedBigrams(text: string): Set<string> {
+  return new Set(ngrams([START, ...wordTokens(text), END], 2));
+}
+
+/** |a ∩ b| / |a ∪ b| (NaN when both are empty). */
+export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let both = 0;
+  for (const g of small) if (large.has(g)) both++;
+  const union = a.size + b.size - both;
+  return union === 0 ? NaN : both / union;
+}
+
+/**
+ * Mean pairwise Jaccard similarity of the texts' padded word-bigram sets over all N(N−1)/2
+ * pairs (NaN for fewer than two texts): 1 when every completion is the same, near 0 for varied
+ * text.
+ */
+export function selfSimilarity(texts: readonly string[]): number {
+  if (texts.length < 2) return NaN;
+  const sets = texts.map(paddedBigrams);
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < sets.length; i++) {
+    for (let j = i + 1; j < sets.length; j++) {
+      sum += jaccard(sets[i]!, sets[j]!);
+      pairs++;
+    }
+  }
+  return sum / pairs;
 }

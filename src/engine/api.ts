@@ -190,12 +190,11 @@ export interface CollapseMetrics {
   recentRepetition: number;
   /**
    * Set-level: distinct non-empty completions / completions, mean length in words, and mean
-   * pairwise Jaccard similarity of padded word-bigram sets. Optional only because the log
-   * reducer's placeholder before any feedback predates them; every learner reports them.
+   * pairwise Jaccard similarity of padded word-bigram sets (NaN before any feedback).
    */
-  recentDistinctCompletions?: number;
-  recentMeanWords?: number;
-  recentSelfSimilarity?: number;
+  recentDistinctCompletions: number;
+  recentMeanWords: number;
+  recentSelfSimilarity: number;
   /** How many recent completions the numbers were computed over. */
   window: number;
 }
@@ -331,8 +330,7 @@ export interface SimulationSeriesPoint {
   recentRepetition: number;
   /**
    * The set-level collapse watch over the same recent candidates (CollapseMetrics). Optional:
-   * results stored before them lack them, and the worker's summary passes them on only where
-   * it lists them.
+   * results stored before them lack them.
    */
   recentDistinctCompletions?: number;
   recentMeanWords?: number;

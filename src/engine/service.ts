@@ -22,6 +22,7 @@ import type {
   EngineApi,
   ReduceProgress,
   ReduceRequest,
+  SimulationSeriesPoint,
   ReduceResult,
 } from './api';
 import type { Backend } from './backend';
@@ -419,7 +420,19 @@ export class EngineService implements EngineApi {
           (e) => progress(e, e.done === e.total),
           signal,
         );
-        return { ...r, series: r.series.map(({ vote, loss, margin, rmPrequentialAccuracy, recentDistinct2, recentRepetition }) => ({ vote, loss, margin, rmPrequentialAccuracy, recentDistinct2, recentRepetition })) };
+        // The summary's series keeps the fields SimulationSeriesPoint names (not the per-step log-probs and timings).
+        const series = r.series.map((p): SimulationSeriesPoint => ({
+          vote: p.vote,
+          loss: p.loss,
+          margin: p.margin,
+          rmPrequentialAccuracy: p.rmPrequentialAccuracy,
+          recentDistinct2: p.recentDistinct2,
+          recentRepetition: p.recentRepetition,
+          recentDistinctCompletions: p.recentDistinctCompletions,
+          recentMeanWords: p.recentMeanWords,
+          recentSelfSimilarity: p.recentSelfSimilarity,
+        }));
+        return { ...r, series };
       } finally {
         copy.model.dispose();
       }

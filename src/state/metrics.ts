@@ -56,10 +56,7 @@ export function stepMetricsRecord(
     record[METRIC.rmVotes] = finite(rm.votesSeen);
   }
   if (collapse) {
-    // A number the engine did not report (the set-level ones before any feedback) is left out, not logged as null.
-    for (const [name, key] of Object.entries(COLLAPSE_LOG_KEYS) as [keyof typeof COLLAPSE_LOG_KEYS, string][]) {
-      if (collapse[name] !== undefined) record[key] = finite(collapse[name]);
-    }
+    for (const [name, key] of Object.entries(COLLAPSE_LOG_KEYS) as [keyof typeof COLLAPSE_LOG_KEYS, string][]) record[key] = finite(collapse[name]);
   }
   if (health) {
     record[METRIC.kl] = finite(health.kl);

@@ -34,8 +34,14 @@ describe('step metric names (one list in src/engine/api.ts)', () => {
       ['kl', 2],
       ['distinct_2', 0.4],
     ]);
-    // The reducer's placeholder before any feedback has no set-level numbers: none are logged.
-    const placeholder = stepMetricsRecord(step, null, null, { recentDistinct2: 0, recentRepetition: 0, window: 0 });
-    expect(Object.keys(placeholder).filter((k) => k.startsWith('collapse/'))).toEqual(['collapse/recent_distinct_2', 'collapse/recent_repetition']);
+    // Before any feedback the reducer reports NaN (no candidates yet): logged as null, not as a number.
+    const placeholder = stepMetricsRecord(step, null, null, { recentDistinct2: NaN, recentRepetition: NaN, recentDistinctCompletions: NaN, recentMeanWords: NaN, recentSelfSimilarity: NaN, window: 0 });
+    expect(Object.entries(placeholder).filter(([k]) => k.startsWith('collapse/'))).toEqual([
+      ['collapse/recent_distinct_2', null],
+      ['collapse/recent_repetition', null],
+      ['collapse/recent_distinct_completions', null],
+      ['collapse/recent_mean_words', null],
+      ['collapse/recent_self_similarity', null],
+    ]);
   });
 });

@@ -432,7 +432,7 @@ export class LogReducer {
       intentsReduced: this.applied.length,
       bufferSize: learner?.trainer.bufferLength ?? 0,
       rewardModel,
-      collapse: learner?.collapse ?? { recentDistinct2: 0, recentRepetition: 0, window: 0 },
+      collapse: learner?.collapse ?? { recentDistinct2: NaN, recentRepetition: NaN, recentDistinctCompletions: NaN, recentMeanWords: NaN, recentSelfSimilarity: NaN, window: 0 },
       syntheticPairs: learner?.counts.syntheticPairs ?? 0,
       checkpoints: { count: this.checkpoints.length, bytes: this.checkpoints.reduce((n, c) => n + c.bytes, 0), budgetBytes: this.checkpointPolicy.budgetBytes },
       ms: performance.now() - t0,

@@ -185,19 +185,18 @@ export class LearningSync {
       this.#sentSeq = doc.events[doc.events.length - 1]?.seq ?? -1;
       this.#compare(doc, result.reduced);
       this.#accept(result);
+      const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
       // Records the file did not carry (an intents-only log, as peers exchange): log them now,
       // so the charts and the next open's check have them.
       const missing = this.#withoutRecords(doc, result.reduced);
       if (missing.length > 0) {
         this.recordsAdded = missing.reduce((n, x) => n + x.steps.length, 0);
         this.#logRelabels(missing, generation);
-        const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
         if (settings) await this.host.onReduced({ ...result, reduced: missing }, settings, generation, true);
       }
       this.intentsDone = intents.length;
       this.status = intents.length === 0 ? 'idle' : this.#cancelled ? 'cancelled' : 'done';
-      this.unseenStepSeqs = unseenSteps(doc);
-      const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
+      this.unseenStepSeqs = unseenSteps(this.session.doc);
       if (settings) await this.host.onReduced(result, settings, generation, false);
     } catch (e) {
       this.status = engineErrorCode(e) === 'CANCELLED' ? 'cancelled' : 'failed';

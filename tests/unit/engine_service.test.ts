@@ -19,8 +19,12 @@ describe('EngineService (Node, CPU)', () => {
     const info = await s.loadModel(source(), 'auto');
     expect(info.backend.name).toBe('cpu');
     expect(info.backend.fallbackReason).toMatch(/not available/);
-    await expect(s.reduce({ intents: [{ seq: 0, type: 'pair', prompt: 'x', aIds: [1e9], bIds: [2], outcome: 'a' }] }))
+    await expect(s.reduce({ intents: [{ seq: 0, type: 'pair', prompt: 'x', aIds: [-1], bIds: [2], outcome: 'a' }] }))
       .rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+    // Ids past this model's vocabulary are not malformed (the log may be another checkpoint's): skipped with the reason.
+    const foreign = await s.reduce({ intents: [{ seq: 0, type: 'pair', prompt: 'x', aIds: [1e9], bIds: [2], outcome: 'a' }] });
+    expect(foreign.reduced[0]!.skippedReason).toMatch(/outside this model's vocabulary/);
+    expect(foreign.votesTrained).toBe(0);
     // The engine tokenizes the prompt now: an empty one is a skipped vote (skippedReason), no longer a BAD_REQUEST.
     const empty = await s.reduce({ intents: [{ seq: 1, type: 'pair', prompt: '', aIds: [1], bIds: [2], outcome: 'a' }] });
     expect(empty.reduced[0]!.skippedReason).toMatch(/no tokens/);

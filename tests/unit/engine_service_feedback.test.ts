@@ -77,7 +77,7 @@ describe('EngineService: thumbs, rankings, annotators, metric stream', () => {
     const { s, gen } = await loaded();
     const bad = (p: Promise<unknown>) => expect(p).rejects.toSatisfy((e: unknown) => code(e) === 'BAD_REQUEST');
     await bad(s.reduce({ intents: [{ seq: 1, type: 'ranking', prompt: 'x', rankedIds: [gen.tokenIds[0]] }] }));
-    await bad(s.reduce({ intents: [{ seq: 1, type: 'thumbs', prompt: 'x', completionIds: [1e9], desirable: true }] }));
+    await bad(s.reduce({ intents: [{ seq: 1, type: 'thumbs', prompt: 'x', completionIds: [1.5], desirable: true }] }));
     await bad(s.reduce({ intents: [{ seq: 1, type: 'settings', settings: { ...settings('sigmoid'), trainer: { ...DEFAULT_TRAINER, objective: 'listnet' } } }] }));
     await bad(s.reduce({ intents: [{ seq: 1, type: 'settings', settings: { ...settings('sigmoid'), updateAfterVote: 'yes' as unknown as boolean } }] }));
     await bad(s.reduce({ intents: [{ seq: 1, type: 'frobnicate' } as unknown as LogIntent] }));

@@ -121,9 +121,13 @@ describe('LogReducer through EngineService.reduce', () => {
     const before = await weightsOf(s);
     const bad = (p: Promise<unknown>) => expect(p).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
     await bad(s.reduce({ intents: [{ ...(log[1] as Extract<LogIntent, { type: 'pair' }>), outcome: 'b' }] }));
-    await bad(s.reduce({ intents: [{ seq: 20, type: 'pair', prompt: 'x', aIds: [1e9], bIds: [1], outcome: 'a' }] }));
+    await bad(s.reduce({ intents: [{ seq: 20, type: 'pair', prompt: 'x', aIds: [-3], bIds: [1], outcome: 'a' }] }));
     await bad(s.reduce({ intents: [{ seq: 21, type: 'train', steps: 0 }] }));
     await bad(s.reduce({ intents: [{ seq: 22, type: 'undo', targetSeq: 30 }] }));
+    expectSameWeights(await weightsOf(s), before);
+    // A log written with another checkpoint (ids past this vocabulary) opens: those votes are skipped, with the reason.
+    const foreign = await s.reduce({ intents: [{ seq: 23, type: 'pair', prompt: 'The sea', aIds: [1e6], bIds: [1], outcome: 'a' }] });
+    expect(foreign.reduced[0]!.skippedReason).toMatch(/vocabulary/);
     expectSameWeights(await weightsOf(s), before);
   });
 

@@ -200,8 +200,10 @@ export class LogReducer {
     };
     if (!intent || typeof intent !== 'object') bad('not an object');
     if (!Number.isSafeInteger(intent.seq) || intent.seq < 0) bad('seq must be a whole number ≥ 0');
+    // Ids outside this model's vocabulary are not malformed (the log may come from another
+    // checkpoint): such an intent is reduced as skipped, with the reason (see `apply`).
     const ids = (x: unknown, what: string) => {
-      if (!Array.isArray(x) || x.some((t) => !Number.isInteger(t) || t < 0 || t >= this.model.policy.config.vocabSize)) bad(`${what} must be token ids inside the vocabulary`);
+      if (!Array.isArray(x) || x.some((t) => !Number.isInteger(t) || t < 0)) bad(`${what} must be token ids (whole numbers ≥ 0)`);
     };
     switch (intent.type) {
       case 'settings':
@@ -268,7 +270,7 @@ export class LogReducer {
       case 'thumbs': {
         const promptIds = this.model.tokenizer.encode(intent.prompt);
         const completions = intent.type === 'pair' ? [intent.aIds, intent.bIds] : intent.type === 'ranking' ? intent.rankedIds : [intent.completionIds];
-        const tooLong = this.contextProblem(promptIds, completions);
+        const tooLong = this.vocabularyProblem(completions) ?? this.contextProblem(promptIds, completions);
         if (tooLong) return { ...base, steps: [], skippedReason: tooLong };
         const learner = this.learner;
         const train = this.settings.updateAfterVote;
@@ -334,6 +336,11 @@ export class LogReducer {
       });
     }
     return records;
+  }
+
+  private vocabularyProblem(completions: number[][]): string | null {
+    const V = this.model.policy.config.vocabSize;
+    return completions.some((ids) => ids.some((t) => t >= V)) ? `a completion holds token ids outside this model's vocabulary of ${V} (the log was written with another checkpoint?)` : null;
   }
 
   private contextProblem(promptIds: number[], completions: number[][]): string | null {

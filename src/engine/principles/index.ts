@@ -1,0 +1,21 @@
+/** Interpretable style principles: text features with a prior meaning. */
+export {
+  type TermTag,
+  type TermGroup,
+  type PrinciplePole,
+  type PrincipleAxis,
+  type PrincipleAxisId,
+  type PrincipleId,
+  type Principle,
+  type TextStats,
+  PRINCIPLE_AXES,
+  PRINCIPLES,
+  PRINCIPLE_FEATURE_IDS,
+  PRINCIPLE_FEATURE_COUNT,
+  isPrincipleId,
+  principleById,
+  principleDirection,
+  leaningPrinciple,
+  textStats,
+  principleFeatures,
+} from './principles.ts';

@@ -1,4 +1,4 @@
-/** Interpretable style principles: text features with a prior meaning. */
+/** Interpretable style principles: text features with a prior meaning, and a critique matcher. */
 export {
   type TermTag,
   type TermGroup,
@@ -19,3 +19,15 @@ export {
   textStats,
   principleFeatures,
 } from './principles.ts';
+export {
+  type CritiqueSide,
+  type CritiqueMatch,
+  type CritiqueMatchResult,
+  CONFIDENCE,
+  matchCritique,
+  describeMatch,
+  allowedEdits,
+  boundedOsaDistance,
+  nearestLexiconWord,
+  respellGuardFrom,
+} from './critique_matcher.ts';

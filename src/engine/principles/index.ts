@@ -1,0 +1,33 @@
+/** Interpretable style principles: text features with a prior meaning, and a critique matcher. */
+export {
+  type TermTag,
+  type TermGroup,
+  type PrinciplePole,
+  type PrincipleAxis,
+  type PrincipleAxisId,
+  type PrincipleId,
+  type Principle,
+  type TextStats,
+  PRINCIPLE_AXES,
+  PRINCIPLES,
+  PRINCIPLE_FEATURE_IDS,
+  PRINCIPLE_FEATURE_COUNT,
+  isPrincipleId,
+  principleById,
+  principleDirection,
+  leaningPrinciple,
+  textStats,
+  principleFeatures,
+} from './principles.ts';
+export {
+  type CritiqueSide,
+  type CritiqueMatch,
+  type CritiqueMatchResult,
+  CONFIDENCE,
+  matchCritique,
+  describeMatch,
+  allowedEdits,
+  boundedOsaDistance,
+  nearestLexiconWord,
+  respellGuardFrom,
+} from './critique_matcher.ts';

@@ -268,7 +268,22 @@ export interface PolicyHealth {
   samples: number;
 }
 
+/**
+ * The loop's settings beyond the trainer's, as the Duel and Train cells hold them: how
+ * candidates are sampled and picked, and reward-model relabelling. Absent: random pairs sampled
+ * at temperature 1 with no top-k or top-p, no relabelling (what `sim` did before the loop was
+ * the playground's).
+ */
+export interface SimulationLoop {
+  sampling: { temperature: number; topK: number; topP: number };
+  /** A random pair, or the pair the reward-model heads disagree on most among `k` samples. */
+  pairSelection: { rule: 'random' | 'uncertain'; k: number };
+  relabel: { pairs: number; minConfidence: number; maxStd: number };
+}
+
 export interface SimulationRequest {
+  /** See SimulationLoop; absent for the older loop. */
+  loop?: SimulationLoop;
   annotator: AnnotatorCriterion;
   /** Label-flip noise p (AlpacaFarm): with probability 2p the label is a coin flip. */
   flipRate: number;
@@ -347,6 +362,16 @@ export interface SimulationSummary {
   kl: number;
   rm_prequential_accuracy: number;
   rm_prequential_accuracy_last100: number;
+  /**
+   * The reward model's accuracy, after the last vote, on a fixed set of pairs sampled from the
+   * reference on the evaluation prompts and labelled by the annotator's noiseless taste
+   * (decisive pairs only): a measure pair selection cannot flatter. NaN when no pair was decisive.
+   */
+  rm_fixed_pairs_accuracy: number;
+  /** How many fixed pairs that accuracy is over. */
+  rm_fixed_pairs: number;
+  /** Reward-model-labelled pairs that entered the policy's buffer (relabelling). */
+  synthetic_pairs: number;
   votes: number;
   decisive_votes: number;
   optimizer_steps: number;

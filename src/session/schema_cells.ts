@@ -287,6 +287,11 @@ export const StoredSimulationResultSchema = v.object({
   /** `null` when no vote was decisive (nothing to score; JSON has no NaN). */
   rm_prequential_accuracy: v.nullable(numberInRange(0, 1)),
   rm_prequential_accuracy_last100: v.nullable(numberInRange(0, 1)),
+  /** Absent in results stored before the fixed reference pairs were scored; `null` when none was decisive. */
+  rm_fixed_pairs_accuracy: v.optional(v.nullable(numberInRange(0, 1))),
+  rm_fixed_pairs: v.optional(wholeNumber(0, Number.MAX_SAFE_INTEGER)),
+  /** Absent in results stored before the simulation could relabel. */
+  synthetic_pairs: v.optional(wholeNumber(0, Number.MAX_SAFE_INTEGER)),
   votes: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   decisive_votes: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   optimizer_steps: wholeNumber(0, Number.MAX_SAFE_INTEGER),

@@ -57,6 +57,26 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(untimed(b)).toEqual(untimed(r));
   });
 
+  it('runs the playground loop: the most uncertain of k, relabelling through the reducer, and the fixed-pair accuracy', async () => {
+    const base = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '5', '--eval-prompts', '6',
+      '--max-tokens', '6', '--steps-per-vote', '1', '--batch-size', '2', '--lr', '1e-3', '--seed', '4', '--json'];
+    const plain = JSON.parse((await run(base)).out);
+    expect(plain.synthetic_pairs).toBe(0);
+    expect(plain.config.loop.pairSelection.rule).toBe('random');
+    const r = JSON.parse((await run([...base, '--pair-selection', 'uncertain', '--selection-k', '4', '--relabel-pairs', '2',
+      '--relabel-min-confidence', '0.5', '--relabel-max-std', '0.5'])).out);
+    expect(r.config.loop).toMatchObject({ pairSelection: { rule: 'uncertain', k: 4 }, relabel: { pairs: 2, minConfidence: 0.5, maxStd: 0.5 } });
+    // At these bounds every relabelled pair is accepted (the reward model has seen the vote before it labels) and trains one step.
+    expect(r.synthetic_pairs).toBe(2 * r.votes);
+    expect(r.optimizer_steps).toBe(r.decisive_votes + r.synthetic_pairs);
+    // The fixed reference pairs do not depend on the rule: the same count either way, and an accuracy in [0, 1].
+    expect(r.rm_fixed_pairs).toBe(plain.rm_fixed_pairs);
+    expect(r.rm_fixed_pairs).toBeGreaterThan(0);
+    expect(r.rm_fixed_pairs_accuracy).toBeGreaterThanOrEqual(0);
+    expect(r.rm_fixed_pairs_accuracy).toBeLessThanOrEqual(1);
+    expect((await run([...base, '--pair-selection', 'best'])).err).toMatch(/--pair-selection must be random or uncertain/);
+  });
+
   it('eval samples held-out prompts and reports the English-word rate', async () => {
     const r = await run(['eval', '--model', dir, '--prompts', '4', '--max-tokens', '5', '--seed', '2', '--json']);
     expect(r.code).toBe(0);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import englishWords from 'an-array-of-english-words';
 import { runSimulation, type SimulationConfig } from '../../engine/learning/simulate';
 import { fluencyFailures } from '../../engine/learning/frontier';
-import { DEFAULT_TRAINER } from '../../engine/learning/trainer';
+import type { SimulationLoop } from '../../engine/api';
+import { createIdGenerator, createStarterSession, learningSettings } from '../../session/index';
 import { GPT2Model } from '../../engine/model/gpt2';
 import type { AnnotatorConfig, NoiseModel } from '../../engine/annotators';
 import { loadCliPolicy } from '../policy_cli';
@@ -14,14 +15,19 @@ import { parseNumber, UsageError, type CliIO } from '../io';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
-             [--batch-size N] [--buffer N] [--max-tokens N] [--eval-prompts N] [--flip-rate P]
+             [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+             [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
+             [--relabel-min-confidence C] [--relabel-max-std S] [--eval-prompts N] [--flip-rate P]
              [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
-  Runs the online loop without a person: the policy proposes pairs, a simulated annotator votes,
-  the policy (DPO family) and the reward model update after every vote; then the policy is
+  Runs the playground's online loop without a person, with the playground's defaults (the
+  starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
+  (a random pair, or the most uncertain of --selection-k samples), a simulated annotator votes,
+  and each vote goes through the same log reducer the page uses — reward model, policy steps
+  (DPO family), reward-model relabelling of --relabel-pairs fresh pairs. Then the policy is
   judged against the frozen reference on held-out prompts. Prints win rate with a 95% interval,
-  KL to the reference, reward-model prequential accuracy, fluency, set-level diversity (distinct
-  completions, mean length against the reference's, self-similarity), the verdict and, with
-  --json, the metric series.
+  KL to the reference, reward-model prequential accuracy and its accuracy on a fixed set of
+  reference pairs, fluency, set-level diversity (distinct completions, mean length against the
+  reference's, self-similarity), the verdict and, with --json, the metric series.
   --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
   hidden scores, the reward model's prediction) for analysis or as a preference dataset.`;
 
@@ -31,7 +37,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     options: {
       model: { type: 'string' },
       annotator: { type: 'string', default: 'sentiment' },
-      objective: { type: 'string', default: DEFAULT_TRAINER.objective },
+      objective: { type: 'string' },
       votes: { type: 'string' },
       seed: { type: 'string' },
       beta: { type: 'string' },
@@ -41,6 +47,14 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'batch-size': { type: 'string' },
       buffer: { type: 'string' },
       'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      'pair-selection': { type: 'string' },
+      'selection-k': { type: 'string' },
+      'relabel-pairs': { type: 'string' },
+      'relabel-min-confidence': { type: 'string' },
+      'relabel-max-std': { type: 'string' },
       'eval-prompts': { type: 'string' },
       'flip-rate': { type: 'string' },
       'bt-temperature': { type: 'string' },
@@ -53,16 +67,34 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     strict: true,
   });
   const seed = parseNumber('seed', values.seed, 1, { int: true });
+  const playground = playgroundDefaults();
+  const base = playground.trainer;
   const trainer = {
-    ...DEFAULT_TRAINER,
-    objective: values.objective!,
-    beta: parseNumber('beta', values.beta, DEFAULT_TRAINER.beta, { min: 1e-6 }),
-    epsilon: parseNumber('epsilon', values.epsilon, DEFAULT_TRAINER.epsilon, { min: 0, max: 0.49 }),
-    lr: parseNumber('lr', values.lr, DEFAULT_TRAINER.lr, { min: 1e-9, max: 1 }),
-    stepsPerVote: parseNumber('steps-per-vote', values['steps-per-vote'], DEFAULT_TRAINER.stepsPerVote, { int: true, min: 0 }),
-    batchSize: parseNumber('batch-size', values['batch-size'], DEFAULT_TRAINER.batchSize, { int: true, min: 1 }),
-    bufferSize: parseNumber('buffer', values.buffer, DEFAULT_TRAINER.bufferSize, { int: true, min: 1 }),
+    ...base,
+    objective: values.objective ?? base.objective,
+    beta: parseNumber('beta', values.beta, base.beta, { min: 1e-6 }),
+    epsilon: parseNumber('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
+    lr: parseNumber('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
+    stepsPerVote: parseNumber('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { int: true, min: 0 }),
+    batchSize: parseNumber('batch-size', values['batch-size'], base.batchSize, { int: true, min: 1 }),
+    bufferSize: parseNumber('buffer', values.buffer, base.bufferSize, { int: true, min: 1 }),
+    // The run's seed also seeds the trainer's minibatch draws (the playground's is fixed at 0).
     seed,
+  };
+  const rule = values['pair-selection'] ?? playground.pairSelection.rule;
+  if (rule !== 'random' && rule !== 'uncertain') throw new UsageError(`--pair-selection must be random or uncertain, got "${rule}"`);
+  const loop: SimulationLoop = {
+    sampling: {
+      temperature: parseNumber('temperature', values.temperature, playground.sampling.temperature, { min: 0, max: 10 }),
+      topK: parseNumber('top-k', values['top-k'], playground.sampling.topK, { int: true, min: 0 }),
+      topP: parseNumber('top-p', values['top-p'], playground.sampling.topP, { min: 1e-9, max: 1 }),
+    },
+    pairSelection: { rule, k: parseNumber('selection-k', values['selection-k'], playground.pairSelection.k, { int: true, min: 3, max: 8 }) },
+    relabel: {
+      pairs: parseNumber('relabel-pairs', values['relabel-pairs'], playground.relabel.pairs, { int: true, min: 0, max: 8 }),
+      minConfidence: parseNumber('relabel-min-confidence', values['relabel-min-confidence'], playground.relabel.minConfidence, { min: 0.5, max: 1 }),
+      maxStd: parseNumber('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
+    },
   };
   const annotator = annotatorFromFlags(values);
   const policy = await loadCliPolicy(values.model);
@@ -78,8 +110,9 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     // The first prompts of the file are the fixed evaluation set; votes use the rest.
     evalPrompts: prompts.slice(0, nEval),
     trainPrompts: prompts.slice(nEval),
-    maxNewTokens: parseNumber('max-tokens', values['max-tokens'], 32, { int: true, min: 1 }),
-    temperature: 1,
+    maxNewTokens: parseNumber('max-tokens', values['max-tokens'], playground.maxTokens, { int: true, min: 1 }),
+    temperature: loop.sampling.temperature,
+    loop,
     collapseWindow: 40,
     englishWords: new Set(englishWords),
   };
@@ -96,24 +129,43 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   }
   if (io.isTTY) io.stderr('\n');
   if (values.json) {
-    io.stdout(JSON.stringify({ config: { annotator, trainer, votes: cfg.votes, seed, maxNewTokens: cfg.maxNewTokens, evalPrompts: nEval }, ...result }) + '\n');
+    io.stdout(JSON.stringify({ config: { annotator, trainer, loop, votes: cfg.votes, seed, maxNewTokens: cfg.maxNewTokens, evalPrompts: nEval }, ...result }) + '\n');
   } else {
     const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
     const failures = fluencyFailures({ win_rate_ci: result.win_rate_ci, kl: result.kl, fluency: result.fluency });
     io.stdout(
       `win rate vs reference  ${f(result.win_rate)} [${f(result.win_rate_ci[0])}, ${f(result.win_rate_ci[1])}]  (${result.wins} W / ${result.losses} L / ${result.ties} T)\n` +
         `KL(π‖π_ref)            ${f(result.kl, 2)} nats per sequence\n` +
-        `reward model           prequential accuracy ${f(result.rm_prequential_accuracy)} (last 100: ${f(result.rm_prequential_accuracy_last100)})\n` +
+        `reward model           prequential accuracy ${f(result.rm_prequential_accuracy)} (last 100: ${f(result.rm_prequential_accuracy_last100)}); on ${result.rm_fixed_pairs} fixed reference pairs ${f(result.rm_fixed_pairs_accuracy)}\n` +
         `English-word rate      policy ${f(result.fluency.policy_english_rate)} · reference ${f(result.fluency.reference_english_rate)}\n` +
         `distinct-2             policy ${f(result.fluency.policy_distinct2)} · reference ${f(result.fluency.reference_distinct2)}\n` +
         `distinct completions   policy ${f(result.fluency.policy_distinct_completions)} · reference ${f(result.fluency.reference_distinct_completions)}\n` +
         `mean length (words)    policy ${f(result.fluency.policy_mean_words, 2)} · reference ${f(result.fluency.reference_mean_words, 2)} (ratio ${f(result.fluency.policy_mean_words / result.fluency.reference_mean_words)})\n` +
         `self-similarity        policy ${f(result.fluency.policy_self_similarity)} · reference ${f(result.fluency.reference_self_similarity)}\n` +
         `verdict                ${result.verdict}${failures.length ? ` (${failures.join('; ')})` : ''}\n` +
-        `votes ${result.votes} (${result.decisive_votes} decisive), ${result.optimizer_steps} optimizer steps, ${f(result.seconds, 1)} s\n`,
+        `votes ${result.votes} (${result.decisive_votes} decisive), ${result.synthetic_pairs} relabelled pairs, ${result.optimizer_steps} optimizer steps, ${f(result.seconds, 1)} s\n`,
     );
   }
   return 0;
+}
+
+/**
+ * The playground's defaults, read from the starter session a new visitor gets (its Train and
+ * Duel cells): the one source, so `sim` runs the loop the page runs.
+ */
+function playgroundDefaults() {
+  const doc = createStarterSession(createIdGenerator({ seed: 1 }), { title: 'sim', now: 0 });
+  const train = doc.cells.find((c) => c.kind === 'train');
+  const duel = doc.cells.find((c) => c.kind === 'duel');
+  if (train?.kind !== 'train' || duel?.kind !== 'duel') throw new Error('the starter session lacks a Train or Duel cell');
+  const settings = learningSettings(train.config, duel.config);
+  return {
+    trainer: settings.trainer,
+    sampling: { temperature: duel.config.sampling.temperature, topK: duel.config.sampling.topK, topP: duel.config.sampling.topP },
+    maxTokens: duel.config.sampling.maxTokens,
+    pairSelection: duel.config.pairSelection ?? { rule: 'random' as const, k: 4 },
+    relabel: { pairs: settings.relabel.pairs, minConfidence: settings.relabel.minConfidence, maxStd: settings.relabel.maxStd },
+  };
 }
 
 function annotatorFromFlags(v: Record<string, string | boolean | undefined>): Omit<AnnotatorConfig, 'seed'> {

@@ -62,6 +62,9 @@ export interface CheckpointPolicy {
  */
 export const DEFAULT_CHECKPOINTS: CheckpointPolicy = { recentVotes: 3, every: 16, budgetBytes: 256 * 2 ** 20 };
 
+/** No checkpoints (a simulation never undoes): a log that changes before its end is reduced from the start. */
+export const NO_CHECKPOINTS: CheckpointPolicy = { recentVotes: 0, every: Number.MAX_SAFE_INTEGER, budgetBytes: 0 };
+
 interface Checkpoint {
   /** Effective intents reduced when it was taken. */
   position: number;
@@ -353,6 +356,7 @@ export class LogReducer {
   // ---- checkpoints ----------------------------------------------------------------------------
 
   private async maybeCheckpoint(beforeVote: boolean): Promise<void> {
+    if (this.checkpointPolicy.budgetBytes <= 0) return;
     const position = this.applied.length;
     if (this.checkpoints.some((c) => c.position === position)) return;
     const learner = this.learnerInstance ? await this.learnerInstance.capture() : null;

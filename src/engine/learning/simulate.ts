@@ -1,11 +1,14 @@
-import { generateAll } from '../generate';
+import { generateAll, type GenerateOptions } from '../generate';
 import type { LoadedPolicy } from '../model/load';
 import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
 import { distinctCompletions, distinctN, meanWords, repetitionRate, resultForPolicy, selfSimilarity, winRate, type PairwiseResult } from '../stats';
 import type {
+  LearningSettings,
+  ReduceResult,
   SimulationFluency,
+  SimulationLoop,
   SimulationProgressEvent,
   SimulationRequest,
   SimulationSeriesPoint,
@@ -14,7 +17,7 @@ import type {
   VoteOutcome,
 } from '../api';
 import { evaluationFluency, runVerdict } from './frontier';
-import { OnlineLearner } from './online';
+import { LogReducer, NO_CHECKPOINTS } from './log_reducer';
 import { policyHealth } from './health';
 
 /**
@@ -22,7 +25,7 @@ import { policyHealth } from './health';
  * request names a criterion and a flip rate; the command line sets every knob) and the knobs the
  * worker fixes.
  */
-export interface SimulationConfig extends Pick<SimulationRequest, 'trainer' | 'votes' | 'seed' | 'trainPrompts' | 'evalPrompts' | 'maxNewTokens'> {
+export interface SimulationConfig extends Pick<SimulationRequest, 'trainer' | 'votes' | 'seed' | 'trainPrompts' | 'evalPrompts' | 'maxNewTokens' | 'loop'> {
   annotator: Omit<AnnotatorConfig, 'seed'>;
   temperature: number;
   /** Collapse metrics (distinct-n, repetition, the set-level ones) are computed over this many recent candidates. */
@@ -58,12 +61,21 @@ export interface SimulatedVote {
 
 export type SimulationProgress = SimulationProgressEvent;
 
+/** The loop before it was the playground's: random pairs at temperature 1, no relabelling. */
+export const LEGACY_LOOP: SimulationLoop = {
+  sampling: { temperature: 1, topK: 0, topP: 1 },
+  pairSelection: { rule: 'random', k: 2 },
+  relabel: { pairs: 0, minConfidence: 0.8, maxStd: 0.1 },
+};
+
 /**
- * The whole loop without a person (AlpacaFarm-style): the policy proposes two candidates per
- * prompt, a simulated annotator with hidden preferences votes, and the policy and reward model
- * update online. Finally the policy is compared with the frozen reference on held-out prompts
- * by the same kind of annotator (a separate seed), with KL(π‖π_ref) and fluency measured on
- * the same samples so a win bought by collapse is visible.
+ * The whole loop without a person (AlpacaFarm-style), through the playground's own path: the
+ * policy proposes candidates (a random pair, or the most uncertain of k), a simulated annotator
+ * with hidden preferences votes, and each vote is a pair intent reduced by the same LogReducer
+ * the page uses (reference pass, reward model, policy steps, relabelling). Finally the policy is
+ * compared with the frozen reference on held-out prompts by the same kind of annotator (a
+ * separate seed), with KL(π‖π_ref) and fluency measured on the same samples so a win bought by
+ * collapse is visible, and the reward model is scored on a fixed set of reference pairs.
  */
 export async function runSimulation(
   policy: LoadedPolicy,
@@ -78,35 +90,51 @@ export async function runSimulation(
   const rng = new Rng(cfg.seed).fork('simulation');
   const voter = new SimulatedAnnotator({ ...cfg.annotator, seed: `${cfg.seed}-voter` });
   const evaluator = new SimulatedAnnotator({ ...cfg.annotator, seed: `${cfg.seed}-evaluator` });
-  const learner = new OnlineLearner(policy.model, reference, cfg.trainer, (ids) => policy.tokenizer.decode(ids));
+  const loop = cfg.loop ?? { ...LEGACY_LOOP, sampling: { ...LEGACY_LOOP.sampling, temperature: cfg.temperature } };
+  const reducer = new LogReducer({ policy: policy.model, reference, tokenizer: policy.tokenizer, eosTokenId: policy.eosTokenId }, NO_CHECKPOINTS);
   const tok = policy.tokenizer;
-  const sampling = { temperature: cfg.temperature, topK: 0, topP: 1, maxNewTokens: cfg.maxNewTokens, eosTokenId: policy.eosTokenId };
+  const sampling = { ...loop.sampling, maxNewTokens: cfg.maxNewTokens, eosTokenId: policy.eosTokenId };
+  const settings: LearningSettings = {
+    trainer: cfg.trainer,
+    updateAfterVote: true,
+    relabel: { ...loop.relabel, maxNewTokens: cfg.maxNewTokens, ...loop.sampling },
+  };
   const series: SimulationPoint[] = [];
   const recent: string[] = [];
   const prequential: number[] = [];
   let decisive = 0;
+  let last: ReduceResult | null = null;
   try {
+    await reducer.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
     for (let v = 0; v < cfg.votes; v++) {
       if (signal?.cancelled) throw new Error('simulation cancelled');
       const prompt = cfg.trainPrompts[rng.int(cfg.trainPrompts.length)];
       const promptIds = tok.encode(prompt);
-      const [aIds, bIds] = await generateAll(policy.model, promptIds, { ...sampling, numSequences: 2, seed: cfg.seed * 1_000_003 + v });
+      const uncertain = loop.pairSelection.rule === 'uncertain';
+      // Sequence b of a request does not depend on its size: the random pair is the first two of k.
+      const drawn = await generateAll(policy.model, promptIds, { ...sampling, numSequences: uncertain ? loop.pairSelection.k : 2, seed: cfg.seed * 1_000_003 + v });
+      const pick = uncertain ? await reducer.learner.selectPair(promptIds, drawn) : { i: 0, j: 1 };
+      const aIds = drawn[pick.i]!;
+      const bIds = drawn[pick.j]!;
       const a = tok.decode(aIds);
       const b = tok.decode(bIds);
       recent.push(a, b);
       while (recent.length > cfg.collapseWindow) recent.shift();
       const judged = voter.judge(prompt, a, b);
       if (judged.outcome === 'a' || judged.outcome === 'b') decisive++;
-      const r = await learner.feedback({ prompt, promptIds, aIds, bIds, outcome: judged.outcome, train: true });
+      last = await reducer.reduce({ intents: [{ seq: v + 1, type: 'pair', prompt, aIds, bIds, outcome: judged.outcome }] });
+      const reduced = last.reduced[0]!;
+      if (reduced.skippedReason !== undefined) throw new Error(`simulation: vote ${v + 1} was not learned: ${reduced.skippedReason}`);
+      const r = { steps: reduced.steps, rewardModel: reduced.rewardModel! };
       if (r.rewardModel.correct !== null) prequential.push(r.rewardModel.correct ? 1 : 0);
       onVote?.({ vote: v + 1, prompt, a, b, outcome: judged.outcome, scores: judged.scores, rmPredictedPAB: r.rewardModel.predictedPAB });
-      const last: StepMetrics | undefined = r.steps.at(-1);
+      const lastStep: StepMetrics | undefined = r.steps.at(-1);
       series.push({
         vote: v + 1,
-        loss: last?.loss ?? null,
-        margin: last?.rewardsMargins ?? null,
-        chosenLogp: last?.logpsChosen ?? null,
-        rejectedLogp: last?.logpsRejected ?? null,
+        loss: lastStep?.loss ?? null,
+        margin: lastStep?.rewardsMargins ?? null,
+        chosenLogp: lastStep?.logpsChosen ?? null,
+        rejectedLogp: lastStep?.logpsRejected ?? null,
         rmPrequentialAccuracy: r.rewardModel.prequentialAccuracy,
         recentDistinct2: distinctN(recent, 2),
         recentRepetition: repetitionRate(recent),
@@ -117,6 +145,8 @@ export async function runSimulation(
       });
       onProgress?.({ phase: 'votes', done: v + 1, total: cfg.votes });
     }
+
+    const fixed = await fixedPairsAccuracy(reducer, reference, tok, cfg, sampling, onProgress, signal);
 
     // Evaluation: one policy and one reference sample per held-out prompt, same seed for both.
     const results: PairwiseResult[] = [];
@@ -153,11 +183,14 @@ export async function runSimulation(
       losses: wr.losses,
       ties: wr.ties,
       kl: health.kl,
-      rm_prequential_accuracy: learner.rewardModel.summary.accuracy,
+      rm_prequential_accuracy: reducer.learner.rewardModel.summary.accuracy,
       rm_prequential_accuracy_last100: last100.length ? last100.reduce((a, b) => a + b, 0) / last100.length : NaN,
+      rm_fixed_pairs_accuracy: fixed.accuracy,
+      rm_fixed_pairs: fixed.pairs,
+      synthetic_pairs: last?.syntheticPairs ?? 0,
       votes: cfg.votes,
       decisive_votes: decisive,
-      optimizer_steps: learner.trainer.steps,
+      optimizer_steps: reducer.policyStep,
       seconds: (performance.now() - t0) / 1000,
       fluency,
       verdict: runVerdict({ win_rate_ci: wr.ci95, kl: health.kl, fluency }),
@@ -165,6 +198,40 @@ export async function runSimulation(
       samples,
     };
   } finally {
-    learner.dispose();
+    reducer.dispose();
   }
+}
+
+/**
+ * The reward model's accuracy on pairs it never chose: two reference samples per evaluation
+ * prompt (seeded apart from every other draw), labelled by the annotator's hidden taste without
+ * noise; ties are left out. Active pair selection picks the pairs the model learns from, so its
+ * prequential accuracy is measured on pairs it chose; this set is the same for every rule.
+ */
+async function fixedPairsAccuracy(
+  reducer: LogReducer,
+  reference: GPT2Model,
+  tok: LoadedPolicy['tokenizer'],
+  cfg: SimulationConfig,
+  sampling: Omit<GenerateOptions, 'numSequences' | 'seed'>,
+  onProgress?: (p: SimulationProgress) => void,
+  signal?: { cancelled: boolean },
+): Promise<{ accuracy: number; pairs: number }> {
+  const taste = new SimulatedAnnotator({ ...cfg.annotator, noise: { type: 'flip', flipRate: 0 }, seed: `${cfg.seed}-fixed-pairs` });
+  let right = 0;
+  let pairs = 0;
+  for (let i = 0; i < cfg.evalPrompts.length; i++) {
+    if (signal?.cancelled) throw new Error('simulation cancelled');
+    const prompt = cfg.evalPrompts[i]!;
+    const promptIds = tok.encode(prompt);
+    const [aIds, bIds] = await generateAll(reference, promptIds, { ...sampling, numSequences: 2, seed: 0x5eed_f1 + i });
+    if (!aIds || !bIds) continue;
+    const judged = taste.judge(prompt, tok.decode(aIds), tok.decode(bIds));
+    if (judged.outcome !== 'a' && judged.outcome !== 'b') continue;
+    const p = await reducer.learner.rewardPredict(promptIds, aIds, bIds);
+    pairs++;
+    if ((p.pAB > 0.5) === (judged.outcome === 'a')) right++;
+    onProgress?.({ phase: 'reference', done: i + 1, total: cfg.evalPrompts.length });
+  }
+  return { accuracy: pairs === 0 ? NaN : right / pairs, pairs };
 }

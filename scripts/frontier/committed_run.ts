@@ -7,7 +7,7 @@
  * from those samples, or the run is refused (too few samples to judge).
  */
 import type { SimulationFluency, SimulationSummary, TrainerSettings } from '../../src/engine/api';
-import { setDiversity, type SetDiversity } from '../../src/engine/learning/frontier';
+import { SET_DIVERSITY_KEYS, setDiversity, type SetDiversity } from '../../src/engine/learning/frontier';
 import { distinctN } from '../../src/engine/stats';
 
 /** The old fluency fields every committed run has; the set-level ones only in newer runs. */
@@ -26,14 +26,7 @@ export interface RunFluency {
   setLevel: 'recorded' | 'recomputed from samples';
 }
 
-const SET_KEYS = [
-  'policy_distinct_completions',
-  'reference_distinct_completions',
-  'policy_mean_words',
-  'reference_mean_words',
-  'policy_self_similarity',
-  'reference_self_similarity',
-] as const satisfies readonly (keyof SetDiversity)[];
+const SET_KEYS = SET_DIVERSITY_KEYS;
 
 /** JSON writes NaN as null; the bar reads a missing number as failing, so null becomes NaN. */
 const num = (x: number | null | undefined): number => (typeof x === 'number' ? x : Number.NaN);

@@ -3,6 +3,7 @@
  * limits (`StoredSimulationResultSchema`) and kept on the cell beside its config, so a reload,
  * an export or a share link shows the curves without running the simulation again.
  */
+import { SET_DIVERSITY_KEYS } from '../engine/learning/frontier.ts';
 import * as v from 'valibot';
 import { SessionEditError, touch } from './document.ts';
 import { formatSessionIssue } from './issues.ts';
@@ -87,14 +88,7 @@ export function boundSimulationResult(summary: SimulationSummaryLike, completedA
             reference_distinct2: finiteOrNull(summary.fluency.reference_distinct2),
             policy_repetition: finiteOrNull(summary.fluency.policy_repetition),
             reference_repetition: finiteOrNull(summary.fluency.reference_repetition),
-            ...optionalNumbers(summary.fluency, [
-              'policy_distinct_completions',
-              'reference_distinct_completions',
-              'policy_mean_words',
-              'reference_mean_words',
-              'policy_self_similarity',
-              'reference_self_similarity',
-            ]),
+            ...optionalNumbers(summary.fluency, SET_DIVERSITY_KEYS),
           },
         }
       : {}),

@@ -98,8 +98,6 @@ export class LearningSync {
   /** The last reduce result (reward model, buffer, checkpoints). */
   last = $state.raw<ReduceResult | null>(null);
   syncError = $state<string | null>(null);
-  /** Reduce requests sent since the page loaded (learning from one vote costs one). */
-  requests = 0;
 
   /** The last log `seq` whose intents the engine has. */
   #sentSeq = -1;
@@ -175,7 +173,6 @@ export class LearningSync {
       const onProgress = proxy((p: ReduceProgress) => {
         this.intentsDone = p.done;
       });
-      this.requests++;
       const result = await this.engine.api.reduce({ intents, reset: true, ...(initial ? { initialSettings: initial } : {}) }, onProgress);
       if (epoch !== this.engine.epoch || generation !== this.session.generation) {
         this.status = 'cancelled';
@@ -230,7 +227,6 @@ export class LearningSync {
     const sentUpTo = doc.events[doc.events.length - 1]?.seq ?? -1;
     let result: ReduceResult;
     try {
-      this.requests++;
       result = await this.engine.api.reduce({ intents });
     } catch (e) {
       this.syncError = describeEngineError('reduce', e);

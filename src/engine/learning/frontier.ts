@@ -30,16 +30,18 @@ export interface VerdictInput {
   fluency: SimulationFluency;
 }
 
+/** The set-level diversity fields of SimulationFluency (one list: the stored result and the re-verdict script read it too). */
+export const SET_DIVERSITY_KEYS = [
+  'policy_distinct_completions',
+  'reference_distinct_completions',
+  'policy_mean_words',
+  'reference_mean_words',
+  'policy_self_similarity',
+  'reference_self_similarity',
+] as const satisfies readonly (keyof SimulationFluency)[];
+
 /** The set-level diversity half of SimulationFluency, from the evaluation completions. */
-export type SetDiversity = Pick<
-  SimulationFluency,
-  | 'policy_distinct_completions'
-  | 'reference_distinct_completions'
-  | 'policy_mean_words'
-  | 'reference_mean_words'
-  | 'policy_self_similarity'
-  | 'reference_self_similarity'
->;
+export type SetDiversity = Pick<SimulationFluency, (typeof SET_DIVERSITY_KEYS)[number]>;
 
 /** Distinct completions, mean length and self-similarity of the policy's and the reference's texts. */
 export function setDiversity(policyTexts: readonly string[], referenceTexts: readonly string[]): SetDiversity {

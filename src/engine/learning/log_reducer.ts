@@ -156,7 +156,8 @@ export class LogReducer {
     if (req.reset) await this.reset(req.initialSettings);
     this.merge(req.intents);
     const effective = effectiveIntents(this.log);
-    const keys = effective.map(intentKey);
+    // Each intent's key was made once when it was merged: no re-serialising the log per vote.
+    const keys = effective.map((intent) => this.bySeq.get(intent.seq)!);
     let common = 0;
     while (common < this.applied.length && common < keys.length && this.applied[common] === keys[common]) common++;
     let restoredAfterSeq: number | null = null;

@@ -466,16 +466,62 @@ export interface LearningSettings {
  */
 export type LogIntent =
   | { seq: number; type: 'settings'; settings: LearningSettings }
-  | { seq: number; type: 'pair'; prompt: string; aIds: number[]; bIds: number[]; outcome: VoteOutcome }
+  /** `critique`: the person's one-line comment on the pair, matched to principles (`matchCritique`). */
+  | { seq: number; type: 'pair'; prompt: string; aIds: number[]; bIds: number[]; outcome: VoteOutcome; critique?: string }
   | { seq: number; type: 'ranking'; prompt: string; rankedIds: number[][] }
   | { seq: number; type: 'thumbs'; prompt: string; completionIds: number[]; desirable: boolean }
   /** "Train now": extra optimizer steps on the buffer as it is. */
   | { seq: number; type: 'train'; steps: number }
   /** The Arena saves the weights here under a name. */
   | { seq: number; type: 'snapshot'; name: string }
-  | { seq: number; type: 'undo'; targetSeq: number };
+  | { seq: number; type: 'undo'; targetSeq: number }
+  /**
+   * The person's view of a principle in the "what you seem to prefer" panel: "yes, I prefer
+   * shorter" (confirm), "no, not that" (reject), or neither any more (clear). It is a prior on
+   * that principle's weight in the reward model (see `PRINCIPLE_STATEMENT`).
+   */
+  | { seq: number; type: 'principle'; principleId: string; verdict: PrincipleVerdict };
 
 export type LogIntentType = LogIntent['type'];
+
+export const PRINCIPLE_VERDICTS = ['confirm', 'reject', 'clear'] as const;
+export type PrincipleVerdict = (typeof PRINCIPLE_VERDICTS)[number];
+
+/**
+ * What a statement about a principle does to the reward model: "confirm" sets the prior of the
+ * principle's weight to `confirmMargin` reward per spread in its direction (one spread more of
+ * what you like wins σ(1) ≈ 73 % of the time) with precision `precision`; "reject" sets it to
+ * 0 with the same precision. A decisive vote along one spread adds about C·p(1−p) ≈ 30·0.2 = 6
+ * to the precision, so 30 is worth about five such votes: the votes can still overrule it.
+ */
+export const PRINCIPLE_STATEMENT = { confirmMargin: 1, precision: 30 } as const;
+
+/** One style principle as the reward model sees it now (the "what you seem to prefer" panel). */
+export interface PrincipleEstimate {
+  /** The axis (`PRINCIPLE_FEATURE_IDS`): length, valence, readability, … */
+  axis: string;
+  /**
+   * Reward the model gives one spread more of the axis's feature (the feature's typical spread
+   * over ordinary answers): > 0 prefers more, < 0 less. σ(weight) is how often, other things
+   * equal, the answer one spread higher would win.
+   */
+  weight: number;
+  /** 95 % interval of `weight` (Laplace approximation at the heads' mean weights). */
+  low: number;
+  high: number;
+  /** What the person said about this axis, if anything (the pole's principle id). */
+  stated: { principleId: string; verdict: 'confirm' | 'reject' } | null;
+}
+
+/** How a critique was understood (a derived record of the pair intent that carried it). */
+export interface CritiqueReading {
+  /** `describeMatch`'s sentence: what the critique was understood as, or that nothing matched. */
+  understood: string;
+  /** The principles it matched, each with the side it was about and the polarity it implies. */
+  matches: { principleId: string; polarity: 1 | -1; about: 'a' | 'b' | 'both' | 'unknown'; confidence: number }[];
+  /** Synthetic pairs the matched principles decided among the policy's samples, and that entered training. */
+  syntheticPairs: number;
+}
 
 /** What the reward model made of one freshly sampled pair (a derived record, never a vote). */
 export interface RelabelRecord {
@@ -500,6 +546,8 @@ export interface ReducedIntent {
   rewardModel?: RewardModelStatus;
   relabels?: RelabelRecord[];
   untrainedReason?: string;
+  /** For a pair with a critique: what it was understood as and what it trained. */
+  critique?: CritiqueReading;
   /** Why the intent changed nothing (a vote on a prompt too long, "Train now" with nothing to train). */
   skippedReason?: string;
 }
@@ -534,6 +582,8 @@ export interface ReduceResult {
   intentsReduced: number;
   bufferSize: number;
   rewardModel: RewardModelStatus | null;
+  /** The style principles as the reward model weighs them now, strongest first; null before a model is loaded. */
+  preferences: PrincipleEstimate[] | null;
   collapse: CollapseMetrics;
   syntheticPairs: number;
   /** Checkpoints held and their host memory. */

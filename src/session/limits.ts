@@ -3,12 +3,14 @@
  * file (an import, a share link, a corrupted IndexedDB record) cannot make the tab allocate
  * without bound; real sessions stay far below them.
  */
+import { MAX_CRITIQUE_CHARS } from '../engine/learning/log_reducer.ts';
+
 export const SESSION_LIMITS = {
   maxCells: 200,
   maxEvents: 100_000,
   maxPromptChars: 20_000,
   maxCandidateChars: 20_000,
-  maxCritiqueChars: 20_000,
+  maxCritiqueChars: MAX_CRITIQUE_CHARS,
   maxNoteChars: 100_000,
   /** Pasted prompt lists are notes-sized: many prompts in one text area. */
   maxPastedPromptsChars: 100_000,

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu';
 import { GPT2Model } from '../../src/engine/model/gpt2';
-import { WORD_BUCKETS, addWordBag, referencePass, rewardFeatureBlocks, rewardFeatureDim } from '../../src/engine/learning/reference_pass';
+import { WORD_BUCKETS, addWordBag, principleBlockOffset, referencePass, rewardFeatureBlocks, rewardFeatureDim } from '../../src/engine/learning/reference_pass';
+import { PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS, principleFeatures, principleSpreads } from '../../src/engine/principles';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
 
 describe('bag of words', () => {
@@ -45,10 +46,20 @@ describe('referencePass features', () => {
     addWordBag('odd odd even', words);
     expect(Array.from(f.subarray(V, V + WORD_BUCKETS))).toEqual(Array.from(words));
     // Pooled states are there and finite.
-    const pooled = f.subarray(V + WORD_BUCKETS);
+    const offset = principleBlockOffset(TINY_CONFIG);
+    const pooled = f.subarray(V + WORD_BUCKETS, offset);
     expect(pooled.length).toBe(2 * TINY_CONFIG.nEmbd);
     expect(pooled.some((x) => x !== 0) && pooled.every(Number.isFinite)).toBe(true);
-    // An empty completion has empty bags.
+    // Principles of the decoded text, each in spread units, last.
+    const principles = f.subarray(offset);
+    expect(principles.length).toBe(PRINCIPLE_FEATURE_COUNT);
+    const expected = principleFeatures('odd odd even');
+    const spreads = principleSpreads();
+    expected.forEach((x, k) => expect(principles[k]).toBeCloseTo(x / spreads[k]!, 5));
+    // ln(1 + 3 words) / the length spread: the block is not all zeros.
+    expect(principles[PRINCIPLE_FEATURE_IDS.indexOf('length')]).toBeCloseTo(Math.log(4) / spreads[PRINCIPLE_FEATURE_IDS.indexOf('length')]!, 5);
+    // An empty completion has empty bags and zero principles.
     expect(r.features[1]!.subarray(0, V + WORD_BUCKETS).every((x) => x === 0)).toBe(true);
+    expect(r.features[1]!.subarray(offset).every((x) => x === 0)).toBe(true);
   });
 });

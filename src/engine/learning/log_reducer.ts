@@ -30,7 +30,10 @@ import type { TextTokenizer } from '../tokenizer';
 import { Rng } from '../rng';
 import { cloneState, typedArrayBytes } from './clone_state';
 import { OnlineLearner, type LearnerState } from './online';
+import { priorPrincipleEstimates } from './principle_prefs';
 import { DEFAULT_TRAINER, validateTrainerSettings } from './trainer';
+import { describeMatch, matchCritique } from '../principles';
+import { PRINCIPLE_VERDICTS, type CritiqueReading } from '../api';
 
 /** Settings in force before the log's first `settings` intent. */
 export const DEFAULT_LEARNING: LearningSettings = {
@@ -63,6 +66,12 @@ export interface CheckpointPolicy {
 export const DEFAULT_CHECKPOINTS: CheckpointPolicy = { recentVotes: 3, every: 16, budgetBytes: 256 * 2 ** 20 };
 
 /** No checkpoints (a simulation never undoes): a log that changes before its end is reduced from the start. */
+/** Fresh policy samples a critique decides among, and the synthetic pairs it may add (C3PO-style). */
+export const CRITIQUE_SAMPLES = 4;
+export const CRITIQUE_PAIRS = 2;
+/** The longest critique the engine reads; the session document's cap (src/session/limits.ts) is this. */
+export const MAX_CRITIQUE_CHARS = 20_000;
+
 export const NO_CHECKPOINTS: CheckpointPolicy = { recentVotes: 0, every: Number.MAX_SAFE_INTEGER, budgetBytes: 0 };
 
 interface Checkpoint {
@@ -224,6 +233,13 @@ export class LogReducer {
         ids(intent.bIds, 'bIds');
         if (!['a', 'b', 'tie', 'bothbad'].includes(intent.outcome)) bad('outcome must be a, b, tie or bothbad');
         if (typeof intent.prompt !== 'string') bad('prompt must be text');
+        if (intent.critique !== undefined && (typeof intent.critique !== 'string' || intent.critique.length > MAX_CRITIQUE_CHARS)) {
+          bad(`a critique is text of at most ${MAX_CRITIQUE_CHARS} characters`);
+        }
+        break;
+      case 'principle':
+        if (typeof intent.principleId !== 'string' || intent.principleId === '') bad('a principle statement needs a principle id');
+        if (!(PRINCIPLE_VERDICTS as readonly string[]).includes(intent.verdict)) bad(`verdict must be one of ${PRINCIPLE_VERDICTS.join(', ')}`);
         break;
       case 'ranking':
         if (!Array.isArray(intent.rankedIds) || intent.rankedIds.length < 2 || intent.rankedIds.length > 64) bad('a ranking holds 2 to 64 completions');
@@ -286,7 +302,14 @@ export class LogReducer {
         const out: ReducedIntent = { ...base, steps: [...r.steps], rewardModel: r.rewardModel };
         if (r.untrainedReason !== undefined) out.untrainedReason = r.untrainedReason;
         if (intent.type === 'pair' && this.settings.relabel.pairs > 0) out.relabels = await this.relabel(intent.seq, promptIds, out.steps);
+        if (intent.type === 'pair' && intent.critique !== undefined && intent.critique.trim() !== '') {
+          out.critique = await this.critique(intent.seq, promptIds, intent.critique, out.steps);
+        }
         return out;
+      }
+      case 'principle': {
+        const reason = this.learner.statePrinciple(intent.principleId, intent.verdict);
+        return reason === null ? { ...base, steps: [] } : { ...base, steps: [], skippedReason: reason };
       }
       case 'train': {
         const learner = this.learner;
@@ -340,6 +363,35 @@ export class LogReducer {
       });
     }
     return records;
+  }
+
+  /**
+   * A critique on a pairwise vote: matched to principles (the deterministic `matchCritique`),
+   * it is evidence in the reward model and decides synthetic pairs among CRITIQUE_SAMPLES fresh
+   * samples of the policy for the prompt, seeded by the vote's seq (see OnlineLearner.critique).
+   */
+  private async critique(seq: number, promptIds: number[], text: string, steps: StepMetrics[]): Promise<CritiqueReading> {
+    const result = matchCritique(text);
+    const matches = result.matches.map((m) => ({ principleId: m.principleId, polarity: m.polarity, about: m.side ?? ('unknown' as const), confidence: m.confidence }));
+    if (result.unmatched) return { understood: `not understood: ${result.reason ?? 'no principle matched'}`, matches, syntheticPairs: 0 };
+    const understood = result.matches.map(describeMatch).join('; ');
+    const r = this.settings.relabel;
+    const maxNewTokens = Math.min(r.maxNewTokens, this.model.policy.config.nPositions - promptIds.length);
+    const samples =
+      maxNewTokens < 1
+        ? []
+        : await generateAll(this.model.policy, promptIds, {
+            numSequences: CRITIQUE_SAMPLES,
+            maxNewTokens,
+            temperature: r.temperature,
+            topK: r.topK,
+            topP: r.topP,
+            seed: new Rng(this.settings.trainer.seed).fork(`critique-${seq}`).int(2 ** 31),
+            eosTokenId: this.model.eosTokenId,
+          });
+    const trained = await this.learner.critique(promptIds, result.matches, samples, CRITIQUE_PAIRS, this.settings.updateAfterVote);
+    steps.push(...trained.steps);
+    return { understood, matches, syntheticPairs: trained.syntheticPairs };
   }
 
   private vocabularyProblem(completions: number[][]): string | null {
@@ -444,6 +496,7 @@ export class LogReducer {
       intentsReduced: this.applied.length,
       bufferSize: learner?.trainer.bufferLength ?? 0,
       rewardModel,
+      preferences: learner ? learner.preferences : priorPrincipleEstimates(this.model.policy.config),
       collapse: learner?.collapse ?? { recentDistinct2: NaN, recentRepetition: NaN, recentDistinctCompletions: NaN, recentMeanWords: NaN, recentSelfSimilarity: NaN, window: 0 },
       syntheticPairs: learner?.counts.syntheticPairs ?? 0,
       checkpoints: { count: this.checkpoints.length, bytes: this.checkpoints.reduce((n, c) => n + c.bytes, 0), budgetBytes: this.checkpointPolicy.budgetBytes },

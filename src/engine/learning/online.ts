@@ -4,6 +4,8 @@ import { distinctCompletions, distinctN, meanWords, repetitionRate, selfSimilari
 import type {
   CollapseMetrics,
   FeedbackResult,
+  PrincipleEstimate,
+  PrincipleVerdict,
   BestOfNPick,
   PairFeedback,
   PairSelection,
@@ -19,6 +21,8 @@ import { referencePass } from './reference_pass';
 import { createRewardModel } from './reward_model';
 import { PreferenceTrainer, type TrainerState } from './trainer';
 import { cloneState } from './clone_state';
+import { critiqueEvidence, principleEstimates, statePrinciple, type PrincipleStatements } from './principle_prefs';
+import { principleDirection, principleFeatures, principleSpreads, type CritiqueMatch } from '../principles';
 
 /**
  * Reward-model features (Float32Array: the reference pass's output, buffered as is) are never
@@ -34,6 +38,7 @@ export interface LearnerState {
   lastThumbs: Map<string, { up?: Float32Array; down?: Float32Array }>;
   judgedItems: number;
   syntheticPairs: number;
+  statements: PrincipleStatements;
 }
 
 /** Completions the collapse metrics look back over (the simulation's window too). */
@@ -63,6 +68,8 @@ export class OnlineLearner {
   private judgedItems = 0;
   /** Reward-model-labelled pairs that entered the policy's buffer (never logged as votes). */
   private syntheticPairs = 0;
+  /** What the person said about each principle axis ("yes: shorter", "no: …"). */
+  private statements: PrincipleStatements = new Map();
 
   /**
    * @param decode token ids → text for the collapse metrics; without one (engine tests) the
@@ -249,6 +256,7 @@ export class OnlineLearner {
       lastThumbs: cloneState(this.lastThumbs, immutableFeatures),
       judgedItems: this.judgedItems,
       syntheticPairs: this.syntheticPairs,
+      statements: cloneState(this.statements),
     };
   }
 
@@ -259,6 +267,53 @@ export class OnlineLearner {
     this.lastThumbs = cloneState(state.lastThumbs, immutableFeatures);
     this.judgedItems = state.judgedItems;
     this.syntheticPairs = state.syntheticPairs;
+    this.statements = cloneState(state.statements);
+  }
+
+  /** A person's statement about a principle (see `statePrinciple`); a reason when it cannot apply. */
+  statePrinciple(principleId: string, verdict: PrincipleVerdict): string | null {
+    return statePrinciple(this.rewardModel, this.reference.config, this.statements, principleId, verdict);
+  }
+
+  /** The principles as the reward model weighs them now (the "what you seem to prefer" panel). */
+  get preferences(): PrincipleEstimate[] {
+    return principleEstimates(this.rewardModel, this.reference.config, this.statements);
+  }
+
+  /**
+   * A matched critique trains (as C3PO does with verbal feedback): it is evidence on its
+   * principles in the reward model (`critiqueEvidence`), and it decides synthetic pairs among
+   * fresh samples of the policy for the prompt: two samples whose matched feature differs by at
+   * least one spread, in the asked direction, enter the buffer as a synthetic pair (the pair
+   * with the largest difference first, then the next disjoint one, up to `maxPairs`). Nothing
+   * is learned from an unmatched critique.
+   */
+  async critique(promptIds: number[], matches: readonly CritiqueMatch[], samples: number[][], maxPairs: number, train: boolean): Promise<{ syntheticPairs: number; steps: StepMetrics[] }> {
+    critiqueEvidence(this.rewardModel, this.reference.config, this.statements, matches);
+    const steps: StepMetrics[] = [];
+    const strongest = [...matches].sort((a, b) => b.confidence - a.confidence)[0];
+    if (!strongest || samples.length < 2 || maxPairs < 1) return { syntheticPairs: 0, steps };
+    const { featureIndex, sign } = principleDirection(strongest.principleId, strongest.polarity);
+    const spread = principleSpreads()[featureIndex]!;
+    // Each sample's feature along the asked direction, in spreads.
+    const texts = samples.map((ids) => this.decode(ids));
+    const order = samples.map((_, i) => i).sort((i, j) => {
+      const d = sign * (principleFeatures(texts[j]!)[featureIndex]! - principleFeatures(texts[i]!)[featureIndex]!);
+      return d !== 0 ? d : i - j;
+    });
+    const value = (i: number) => (sign * principleFeatures(texts[i]!)[featureIndex]!) / spread;
+    let added = 0;
+    for (let k = 0; k < Math.floor(order.length / 2) && added < maxPairs; k++) {
+      const chosen = order[k]!;
+      const rejected = order[order.length - 1 - k]!;
+      if (value(chosen) - value(rejected) < 1) break;
+      const ref = await referencePass(this.reference, promptIds, [samples[chosen]!, samples[rejected]!], this.decode);
+      this.trainer.add({ kind: 'pair', promptIds, chosen: { ids: samples[chosen]!, ref: ref.sums[0] }, rejected: { ids: samples[rejected]!, ref: ref.sums[1] } });
+      this.syntheticPairs++;
+      added++;
+      if (train) for (let s = 0; s < this.trainer.settings.stepsPerVote; s++) steps.push(await this.trainer.step());
+    }
+    return { syntheticPairs: added, steps };
   }
 
   /** Feedback items from the judge and synthetic pairs that entered the policy's buffer so far. */

@@ -18,6 +18,7 @@ export {
   leaningPrinciple,
   textStats,
   principleFeatures,
+  principleSpreads,
 } from './principles.ts';
 export {
   type CritiqueSide,

@@ -76,6 +76,13 @@ export interface PrincipleAxis {
   /** The exact definition, for people and for the report. */
   readonly definition: string;
   readonly compute: (text: string, stats: TextStats) => number;
+  /**
+   * Typical spread of the feature over ordinary completions (its standard deviation over the
+   * shipped policy's 800 recorded candidates, scripts/principles/spreads.json, rounded), so the
+   * reward model sees every principle in comparable units. A feature the pool never varies
+   * gets a stated floor instead.
+   */
+  readonly spread: number;
   readonly poles: readonly PrinciplePole[];
   /** Critique lexicon: `up` names a higher feature value, `down` a lower one. */
   readonly lexicon: { readonly up: TermGroup; readonly down: TermGroup };
@@ -103,6 +110,7 @@ export const PRINCIPLE_AXES = [
     id: 'length',
     label: 'answer length',
     definition: 'ln(1 + number of words); words are runs of letters/digits',
+    spread: 0.99,
     compute: (_t, s) => Math.log1p(s.words.length),
     poles: [
       { id: 'shorter', label: 'shorter answers', direction: -1 },
@@ -132,6 +140,7 @@ export const PRINCIPLE_AXES = [
     id: 'valence',
     label: 'sentiment valence',
     definition: 'AFINN-165 score per token (the `sentiment` package\'s "comparative"); 0 for no tokens',
+    spread: 0.25,
     compute: (t) => afinnPerToken(t),
     poles: [
       { id: 'positive', label: 'a more positive, upbeat tone', direction: 1 },
@@ -164,6 +173,7 @@ export const PRINCIPLE_AXES = [
     definition:
       '−ARI / 10, ARI = 4.71·(letters and digits per word) + 0.5·(words per sentence) − 21.43 ' +
       '(Automated Readability Index, a US grade level); clamped to [−5, 5]; 0 for no words',
+    spread: 0.6,
     compute: (_t, s) => {
       if (s.words.length === 0) return 0;
       const ari = 4.71 * (s.wordChars / s.words.length) + 0.5 * (s.words.length / s.sentences) - 21.43;
@@ -201,6 +211,7 @@ export const PRINCIPLE_AXES = [
     definition:
       'seq-rep-2 (Welleck et al. 2019; stats/text_metrics.ts): 1 − unique word bigrams / word ' +
       'bigrams, over the lowercased words without punctuation; 0 with fewer than two words',
+    spread: 0.042,
     compute: (_t, s) => {
       const r = sequenceRepetition(s.words.join(' '), 2);
       return Number.isNaN(r) ? 0 : r;
@@ -224,6 +235,8 @@ export const PRINCIPLE_AXES = [
     id: 'exclamation',
     label: 'exclamations',
     definition: "share of sentence-ending runs of '.!?' that contain '!'; 0 without one",
+    // No answer in the pool ends with one; a quarter of sentence ends is a visible change.
+    spread: 0.25,
     compute: (_t, s) => (s.markedEnds === 0 ? 0 : s.exclamatoryEnds / s.markedEnds),
     poles: [
       { id: 'fewer_exclamations', label: 'fewer exclamations, a calmer tone', direction: -1 },
@@ -245,6 +258,8 @@ export const PRINCIPLE_AXES = [
     id: 'questions',
     label: 'questions asked',
     definition: "share of sentence-ending runs of '.!?' that contain '?'; 0 without one",
+    // One answer in 800 in the pool asks one; a quarter of sentence ends is a visible change.
+    spread: 0.25,
     compute: (_t, s) => (s.markedEnds === 0 ? 0 : s.questionEnds / s.markedEnds),
     poles: [{ id: 'questions', label: 'asking questions', direction: 1 }],
     lexicon: {
@@ -259,6 +274,7 @@ export const PRINCIPLE_AXES = [
     id: 'numbers',
     label: 'numbers and figures',
     definition: 'share of words that contain a digit or spell a number (two … billion, percent, dozen, half)',
+    spread: 0.062,
     compute: (_t, s) => (s.words.length === 0 ? 0 : s.numberWords / s.words.length),
     poles: [{ id: 'numbers', label: 'specific numbers and figures', direction: 1 }],
     lexicon: {
@@ -276,6 +292,7 @@ export const PRINCIPLE_AXES = [
     id: 'punctuation',
     label: 'punctuation',
     definition: 'punctuation runs (. , ; : ! ? — –) per word, clamped to [0, 1]; 0 for no words',
+    spread: 0.21,
     compute: (_t, s) => (s.words.length === 0 ? 0 : clamp(s.punctuationRuns / s.words.length, 0, 1)),
     poles: [{ id: 'more_punctuation', label: 'properly punctuated sentences', direction: 1 }],
     lexicon: {
@@ -469,6 +486,11 @@ export function textStats(text: string): TextStats {
     punctuationRuns,
     numberWords,
   };
+}
+
+/** Each axis's `spread`, in `PRINCIPLE_AXES` order. */
+export function principleSpreads(): Float64Array {
+  return Float64Array.from(PRINCIPLE_AXES, (a) => a.spread);
 }
 
 /** One value per axis, in `PRINCIPLE_AXES` order (see each axis's `definition`). */

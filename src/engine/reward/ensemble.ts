@@ -140,6 +140,28 @@ interface BufferedPair {
   weights: Uint8Array;
 }
 
+/** The posterior of a few weights: Laplace approximation at the ensemble's mean weights. */
+export interface WeightPosterior {
+  /** Mean over heads of each weight. */
+  mean: Float64Array;
+  /** √diag(H⁻¹), H the regularised objective's Hessian restricted to these weights. */
+  std: Float64Array;
+}
+
+/** A Gaussian prior on one weight, replacing the default N(0, 1) of the refit objective. */
+export interface WeightPrior {
+  mean: number;
+  precision: number;
+}
+
+interface SparsePair {
+  idx: Int32Array;
+  val: Float64Array;
+  label: number;
+  margin: number;
+  weights: Uint8Array;
+}
+
 interface HeadState {
   head: BradleyTerryHead;
   opt: ParamOptimizer;
@@ -157,6 +179,8 @@ export class RewardEnsemble {
   private readonly buffer: BufferedPair[] = [];
   private readonly rng: Rng;
   private votesSeen = 0;
+  /** Weights whose prior is not the default N(0, 1) (½‖w‖² in the refit objective). */
+  private readonly priors = new Map<number, WeightPrior>();
   private readonly scratchA: Float64Array;
   private readonly scratchB: Float64Array;
 
@@ -299,29 +323,15 @@ export class RewardEnsemble {
    */
   private refitAll(): number {
     const { refitIterations, refitC } = this.config;
-    const a = new Float64Array(this.dim);
-    const b = new Float64Array(this.dim);
-    const pairs = this.buffer.map((p) => {
-      this.features(p.chosenRaw, a);
-      this.features(p.rejectedRaw, b);
-      const idx: number[] = [];
-      const val: number[] = [];
-      for (let i = 0; i < this.dim; i++) {
-        const d = a[i]! - b[i]!;
-        if (d !== 0) {
-          idx.push(i);
-          val.push(d);
-        }
-      }
-      return { idx: Int32Array.from(idx), val: Float64Array.from(val), label: p.label, margin: p.margin, weights: p.weights };
-    });
+    const pairs = this.sparsePairs();
+    const active = this.activeWeights(pairs);
     const grad = new Float64Array(this.dim + 1);
     let lossSum = 0;
     let weightSum = 0;
     this.heads.forEach((h, k) => {
       const w = h.head.params;
       for (let it = 0; it < refitIterations; it++) {
-        grad.fill(0);
+        for (const i of active) grad[i] = 0;
         const last = it === refitIterations - 1;
         for (const p of pairs) {
           const m = p.weights[k]!;
@@ -335,11 +345,113 @@ export class RewardEnsemble {
             weightSum += m;
           }
         }
-        for (let i = 0; i < this.dim; i++) grad[i] += w[i]!;
-        h.refitOpt!.step(w, grad);
+        for (const i of active) {
+          const prior = this.priors.get(i);
+          grad[i] += prior ? prior.precision * (w[i]! - prior.mean) : w[i]!;
+        }
+        h.refitOpt!.stepAt(w, grad, active);
       }
     });
     return weightSum > 0 ? lossSum / weightSum : NaN;
+  }
+
+  /**
+   * The weights the refit moves: those some buffered pair's feature difference touches, and
+   * those with a prior of their own. The rest have no data, so their posterior is their prior:
+   * each head keeps its random prior draw there (its disagreement about what no vote has
+   * constrained), and the refit costs O(active) per step instead of O(dim) — the bags are tens
+   * of thousands of dimensions, of which a few hundred occur in a session's first votes.
+   */
+  private activeWeights(pairs: readonly SparsePair[]): Int32Array {
+    const seen = new Uint8Array(this.dim);
+    for (const p of pairs) for (const i of p.idx) seen[i] = 1;
+    for (const i of this.priors.keys()) seen[i] = 1;
+    const out: number[] = [];
+    for (let i = 0; i < this.dim; i++) if (seen[i]) out.push(i);
+    return Int32Array.from(out);
+  }
+
+  /** The buffer as sparse feature differences z = φ(chosen) − φ(rejected), zero entries dropped. */
+  private sparsePairs(): SparsePair[] {
+    const a = new Float64Array(this.dim);
+    const b = new Float64Array(this.dim);
+    return this.buffer.map((p) => {
+      this.features(p.chosenRaw, a);
+      this.features(p.rejectedRaw, b);
+      const idx: number[] = [];
+      const val: number[] = [];
+      for (let i = 0; i < this.dim; i++) {
+        const d = a[i]! - b[i]!;
+        if (d !== 0) {
+          idx.push(i);
+          val.push(d);
+        }
+      }
+      return { idx: Int32Array.from(idx), val: Float64Array.from(val), label: p.label, margin: p.margin, weights: p.weights };
+    });
+  }
+
+  /**
+   * Sets the Gaussian prior of weight `index` (refit mode only): the refit objective's
+   * ½‖w‖² term becomes ½·precision·(w_i − mean)² for it. A person's "yes, I prefer shorter"
+   * is such a prior (a mean in the stated direction, a precision worth a few votes); "no" is a
+   * prior pinned at 0. `null` puts back the default N(0, 1). The heads are refitted at once,
+   * so the prior shows before the next vote.
+   */
+  setPrior(index: number, prior: WeightPrior | null): void {
+    if (this.config.fit !== 'refit') throw new Error("weight priors need fit: 'refit'");
+    if (!Number.isInteger(index) || index < 0 || index >= this.dim) throw new RangeError(`weight index ${index} outside 0…${this.dim - 1}`);
+    if (prior && !(Number.isFinite(prior.mean) && prior.precision > 0 && Number.isFinite(prior.precision))) {
+      throw new RangeError('a weight prior needs a finite mean and a finite precision > 0');
+    }
+    // A cleared prior stays in the map as the default N(0, 1), so the weight stays active and
+    // the refit moves it back (an inactive weight keeps whatever value it has).
+    this.priors.set(index, prior ? { ...prior } : { mean: 0, precision: 1 });
+    this.refitAll();
+  }
+
+  /** The prior set on weight `index`, or null for the default N(0, 1). */
+  priorOf(index: number): WeightPrior | null {
+    const p = this.priors.get(index);
+    return p && !(p.mean === 0 && p.precision === 1) ? { ...p } : null;
+  }
+
+  /**
+   * Laplace approximation of the posterior of the weights at `indices`, at the mean of the
+   * heads' weights and conditional on all other weights: H = P + C·Σ p(1−p)·z zᵀ over the
+   * buffered decisive pairs, P the priors' precisions, z the pair's feature difference on
+   * these weights, p the model's probability of the recorded winner. For a handful of
+   * interpretable weights (the style principles) this is the interval the "what you seem to
+   * prefer" panel shows; the ensemble's spread over five heads is too coarse for an interval.
+   */
+  posterior(indices: readonly number[]): WeightPosterior {
+    if (this.config.fit !== 'refit') throw new Error("the weight posterior needs fit: 'refit'");
+    const n = indices.length;
+    const wBar = new Float64Array(this.dim);
+    for (const h of this.heads) for (let i = 0; i < this.dim; i++) wBar[i] += h.head.params[i]! / this.heads.length;
+    const H = new Float64Array(n * n);
+    indices.forEach((idx, r) => {
+      H[r * n + r] = this.priors.get(idx)?.precision ?? 1;
+    });
+    const row = new Map(indices.map((idx, r) => [idx, r]));
+    const z = new Float64Array(n);
+    for (const p of this.sparsePairs()) {
+      let u = -p.margin;
+      z.fill(0);
+      for (let j = 0; j < p.idx.length; j++) {
+        u += wBar[p.idx[j]!]! * p.val[j]!;
+        const r = row.get(p.idx[j]!);
+        if (r !== undefined) z[r] = p.val[j]!;
+      }
+      const s = sigmoid(u);
+      const c = this.config.refitC * s * (1 - s);
+      for (let r = 0; r < n; r++) for (let q = 0; q < n; q++) H[r * n + q] += c * z[r]! * z[q]!;
+    }
+    const inv = invertSpd(H, n);
+    return {
+      mean: Float64Array.from(indices, (i) => wBar[i]!),
+      std: Float64Array.from({ length: n }, (_, r) => Math.sqrt(inv[r * n + r]!)),
+    };
   }
 
   /** As `refit`; `include` is forced into every minibatch when given. */
@@ -430,4 +542,35 @@ function meanStd(xs: Float64Array): [number, number] {
   for (const x of xs) v += (x - m) ** 2;
   // Population std over heads: the heads are the whole ensemble, not a sample of it.
   return [m, Math.sqrt(v / xs.length)];
+}
+
+/** Inverse of a symmetric positive-definite n×n matrix (row-major) by Cholesky; n is small. */
+export function invertSpd(m: Float64Array, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = m[i * n + j]!;
+      for (let k = 0; k < j; k++) sum -= L[i * n + k]! * L[j * n + k]!;
+      if (i === j) {
+        if (!(sum > 0)) throw new RangeError('matrix is not positive definite');
+        L[i * n + i] = Math.sqrt(sum);
+      } else L[i * n + j] = sum / L[j * n + j]!;
+    }
+  }
+  // Solve L Lᵀ X = I column by column.
+  const inv = new Float64Array(n * n);
+  const y = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    for (let i = 0; i < n; i++) {
+      let sum = i === c ? 1 : 0;
+      for (let k = 0; k < i; k++) sum -= L[i * n + k]! * y[k]!;
+      y[i] = sum / L[i * n + i]!;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let sum = y[i]!;
+      for (let k = i + 1; k < n; k++) sum -= L[k * n + i]! * inv[k * n + c]!;
+      inv[i * n + c] = sum / L[i * n + i]!;
+    }
+  }
+  return inv;
 }

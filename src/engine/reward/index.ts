@@ -18,6 +18,9 @@ export {
   type RewardEstimate,
   type PreferenceEstimate,
   type ObserveResult,
+  type WeightPrior,
+  type WeightPosterior,
+  invertSpd,
 } from './ensemble.ts';
 export {
   bestOfN,

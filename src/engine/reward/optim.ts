@@ -36,11 +36,22 @@ export class AdamW implements ParamOptimizer {
   }
 
   step(params: Float64Array, grads: Float64Array): void {
+    this.stepAt(params, grads, null);
+  }
+
+  /**
+   * A lazy step (TensorFlow's LazyAdam): only the entries in `indices` (ascending, or all when
+   * null) are updated; the others keep their value and moments. For a sparse objective whose
+   * other entries have no gradient at all, this is the full step at a fraction of its cost.
+   */
+  stepAt(params: Float64Array, grads: Float64Array, indices: Int32Array | null): void {
     const { lr, beta1, beta2, eps, weightDecay } = this.cfg;
     this.t++;
     const bc1 = 1 - beta1 ** this.t;
     const bc2 = 1 - beta2 ** this.t;
-    for (let i = 0; i < params.length; i++) {
+    const n = indices ? indices.length : params.length;
+    for (let k = 0; k < n; k++) {
+      const i = indices ? indices[k]! : k;
       const g = grads[i]!;
       this.m[i] = beta1 * this.m[i]! + (1 - beta1) * g;
       this.v[i] = beta2 * this.v[i]! + (1 - beta2) * g * g;

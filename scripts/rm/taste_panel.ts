@@ -15,21 +15,20 @@
  *   npx tsx scripts/rm/taste_panel.ts [--pool FILE] [--seeds 20] [--votes 30] [--flip-rate 0.1]
  *        [--variants default,...] [--selection random|uncertain] [--json OUT]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadCliPolicy } from '../../src/cli/policy_cli';
-import type { AnnotatorSpec } from '../../src/engine/api';
-import { annotatePair, annotateScores } from '../../src/engine/learning/annotator_spec';
-import { referencePass, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
+import { annotatePair, annotatePersonCritique, annotateScores } from '../../src/engine/learning/annotator_spec';
+import { critiqueEvidence, type PrincipleStatements } from '../../src/engine/learning/principle_prefs';
+import { matchCritique } from '../../src/engine/principles';
+import { principleBlockOffset, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
+import { PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../../src/engine/principles';
+import { ModelAverage } from './model_average';
+import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled, type Taste } from './panel_common';
 import { createRewardModel } from '../../src/engine/learning/reward_model';
 import type { RewardEnsembleConfig } from '../../src/engine/reward';
 import { Rng } from '../../src/engine/rng';
 
-interface PoolPair {
-  prompt: string;
-  a: string;
-  b: string;
-}
 
 const { values } = parseArgs({
   options: {
@@ -38,69 +37,27 @@ const { values } = parseArgs({
     votes: { type: 'string', default: '30' },
     'flip-rate': { type: 'string', default: '0.1' },
     variants: { type: 'string', default: 'default' },
+    /** Average the variant with one-principle models by their evidence (src/engine/reward/model_average.ts). */
+    bma: { type: 'boolean', default: false },
+    lapse: { type: 'string', default: '0.1' },
+    'full-prior': { type: 'string', default: '0.5' },
+    /** Share of decisive votes with a person-style critique (`personCritique`), matched and used as the loop does. */
+    critiques: { type: 'string', default: '0' },
     json: { type: 'string' },
   },
 });
 const seeds = Number(values.seeds);
 const nVotes = Number(values.votes);
 const flipRate = Number(values['flip-rate']);
+const critiqueRate = Number(values.critiques);
+let critiquesWritten = 0;
+let critiquesUnderstood = 0;
 
-const pool = readFileSync(values.pool!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PoolPair);
+const pool = loadPool(values.pool!);
 const policy = await loadCliPolicy(undefined);
-const t0 = performance.now();
-const features: [Float32Array, Float32Array][] = [];
-for (const p of pool) {
-  const r = await referencePass(policy.model, policy.tokenizer.encode(p.prompt), [policy.tokenizer.encode(p.a), policy.tokenizer.encode(p.b)], (ids) => policy.tokenizer.decode(ids));
-  features.push([r.features[0]!, r.features[1]!]);
-}
-console.error(`features of ${pool.length} pairs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const features = await poolFeatures(policy, pool);
 
-// Stop words stay out of random keyword lists: a taste for "the" is not a taste.
-const STOP = new Set(
-  'the a an and or of to in on at by for with from as is are was were be been it its this that these those he she they we you i his her their our your them him us my me not no but so if then than which who whom what when where there here all any some such shall will would should can could may might must have has had do does did upon into out up over also more most other only own same very'.split(' '),
-);
-const wordCounts = new Map<string, number>();
-for (const p of pool) {
-  for (const w of new Set(`${p.a} ${p.b}`.toLowerCase().match(/[a-z]+/g) ?? [])) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
-}
-// Words in 2–8 % of pairs: frequent enough that 30 pairs see some, rare enough to be a taste.
-const candidates = [...wordCounts].filter(([w, n]) => w.length >= 4 && !STOP.has(w) && n >= 0.02 * pool.length && n <= 0.08 * pool.length).map(([w]) => w).sort();
-
-interface Taste {
-  name: string;
-  /** Named tastes are fixed; "random words" draws its list per seed. */
-  spec: (seed: number) => AnnotatorSpec;
-  /** Outside every feature list and word list we wrote. */
-  unseen: boolean;
-}
-
-const base = (seed: number, criterion: string, params: Record<string, string | number> = {}): AnnotatorSpec => ({
-  id: `panel-${criterion}`,
-  criterion,
-  labelNoise: flipRate,
-  positionBias: 0,
-  seed: `panel-${seed}`,
-  params,
-});
-
-const TASTES: Taste[] = [
-  { name: 'sentiment', spec: (s) => base(s, 'sentiment'), unseen: false },
-  { name: 'length (20 words)', spec: (s) => base(s, 'length', { targetWords: 20 }), unseen: false },
-  { name: 'length (8 words)', spec: (s) => base(s, 'length', { targetWords: 8 }), unseen: true },
-  { name: 'readability (Flesch)', spec: (s) => base(s, 'readability'), unseen: false },
-  { name: 'keyword: sea,ship,whale,ocean', spec: (s) => base(s, 'keyword', { keywords: 'sea,ship,whale,ocean' }), unseen: false },
-  { name: 'keyword: people,nation,country', spec: (s) => base(s, 'keyword', { keywords: 'people,nation,country' }), unseen: false },
-  {
-    name: 'keyword: 6 random words per seed',
-    spec: (s) => {
-      const rng = new Rng(`panel-words-${s}`);
-      const pick = new Set<string>();
-      while (pick.size < 6) pick.add(candidates[rng.int(candidates.length)]!);
-      return base(s, 'keyword', { keywords: [...pick].join(',') });
-    },
-    unseen: true,
-  },
-];
+const TASTES = panelTastes(pool, flipRate);
 
 type Overrides = Partial<Omit<RewardEnsembleConfig, 'dim' | 'seed'>>;
 const [tokens, words, hidden, principles] = rewardFeatureBlocks(policy.config);
@@ -134,15 +91,29 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
     const rm = createRewardModel(policy.config, `panel-rm-${s}`, overrides);
     const vsVote: number[] = [];
     const vsTaste: number[] = [];
+    const bma = values.bma ? new ModelAverage({ features: PRINCIPLE_FEATURE_IDS, lapse: Number(values.lapse), fullPrior: Number(values['full-prior']) }) : null;
+    const offset = principleBlockOffset(policy.config);
+    const statements: PrincipleStatements = new Map();
     order.forEach((idx, v) => {
       const p = pool[idx]!;
       const verdict = annotatePair(spec, v, p.prompt, p.a, p.b);
       const [fa, fb] = features[idx]!;
       const o = rm.observe({ a: fa, b: fb, outcome: verdict.outcome });
-      if (v < 10 || o.score === null) return;
-      vsVote.push(o.score);
+      const critique = annotatePersonCritique(spec, v, verdict.outcome, p.a, p.b, critiqueRate);
+      if (critique !== null) {
+        critiquesWritten++;
+        const matched = matchCritique(critique).matches;
+        if (matched.length > 0) critiquesUnderstood++;
+        critiqueEvidence(rm, policy.config, statements, matched);
+      }
+      const x = Float64Array.from({ length: PRINCIPLE_FEATURE_COUNT }, (_, k) => fa[offset + k]! - fb[offset + k]!);
+      const pAB = bma ? bma.predict(o.prediction.pAB, x) : o.prediction.pAB;
+      const decisive = verdict.outcome === 'a' || verdict.outcome === 'b';
+      if (bma && decisive) bma.observe(o.prediction.pAB, x, verdict.outcome === 'a');
+      if (v < 10 || !decisive) return;
+      vsVote.push(pAB === 0.5 ? 0.5 : (pAB > 0.5) === (verdict.outcome === 'a') ? 1 : 0);
       const [sa, sb] = annotateScores(spec, [p.a, p.b]);
-      if (sa !== sb) vsTaste.push(o.prediction.pAB === 0.5 ? 0.5 : o.prediction.pAB > 0.5 === sa! > sb! ? 1 : 0);
+      if (sa !== sb) vsTaste.push(pAB === 0.5 ? 0.5 : pAB > 0.5 === sa! > sb! ? 1 : 0);
     });
     cell.vsVote.push(vsVote);
     cell.vsTaste.push(vsTaste);
@@ -151,22 +122,11 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
 }
 
 const flat = (xs: number[][]) => xs.flat();
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-
-/** 95 % percentile bootstrap over seeds (resampling whole runs: votes within a run are not independent). */
-function bootstrap(perSeed: number[][], rng: Rng, n = 2000): [number, number] {
-  const stats: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const sample: number[] = [];
-    for (let j = 0; j < perSeed.length; j++) sample.push(...perSeed[rng.int(perSeed.length)]!);
-    stats.push(mean(sample));
-  }
-  stats.sort((a, b) => a - b);
-  return [stats[Math.floor(0.025 * n)]!, stats[Math.floor(0.975 * n)]!];
-}
 
 const report: Record<string, unknown> = {
   pool: values.pool,
+  critiqueRate,
+  modelAverage: values.bma ? { lapse: Number(values.lapse), fullPrior: Number(values['full-prior']) } : null,
   pairs: pool.length,
   seeds,
   votes: nVotes,
@@ -182,6 +142,8 @@ for (const name of values.variants!.split(',')) {
   const pooled: number[][] = [];
   const pooledTaste: number[][] = [];
   const started = performance.now();
+  critiquesWritten = 0;
+  critiquesUnderstood = 0;
   for (const taste of TASTES) {
     const cell = runTaste(taste, overrides);
     pooled.push(...cell.vsVote);
@@ -190,25 +152,16 @@ for (const name of values.variants!.split(',')) {
       taste: taste.name,
       unseen: taste.unseen,
       accuracy: mean(flat(cell.vsVote)),
-      accuracy_ci: bootstrap(cell.vsVote, rng),
+      accuracy_ci: bootstrapMean(cell.vsVote, rng),
       accuracy_vs_taste: mean(flat(cell.vsTaste)),
       decisive_per_run: flat(cell.vsVote).length / seeds,
     };
     rows.push(row);
     console.error(`${name.padEnd(24)} ${taste.name.padEnd(34)} ${row.accuracy.toFixed(3)} [${row.accuracy_ci[0]!.toFixed(2)}, ${row.accuracy_ci[1]!.toFixed(2)}]  vs taste ${row.accuracy_vs_taste.toFixed(3)}  (${row.decisive_per_run.toFixed(1)} decisive 11–30 per run)`);
   }
-  const summary = { tastes: rows, pooled: mean(flat(pooled)), pooled_ci: bootstrap(pooled, rng), pooled_vs_taste: mean(flat(pooledTaste)), seconds: (performance.now() - started) / 1000 };
+  const summary = { critiques: { written: critiquesWritten, understood: critiquesUnderstood }, tastes: rows, pooled: mean(flat(pooled)), pooled_ci: bootstrapMean(pooled, rng), pooled_vs_taste: mean(flat(pooledTaste)), seconds: (performance.now() - started) / 1000 };
   console.error(`${name.padEnd(24)} pooled ${summary.pooled.toFixed(3)} [${summary.pooled_ci[0]!.toFixed(2)}, ${summary.pooled_ci[1]!.toFixed(2)}] vs taste ${summary.pooled_vs_taste.toFixed(3)}`);
   (report.variants as Record<string, unknown>)[name] = summary;
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 1) + '\n');
 
-/** 0 … n−1 in a seeded Fisher–Yates order. */
-function shuffled(n: number, rng: Rng): number[] {
-  const xs = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-  }
-  return xs;
-}

@@ -279,6 +279,11 @@ export interface SimulationLoop {
   /** A random pair, or the pair the reward-model heads disagree on most among `k` samples. */
   pairSelection: { rule: 'random' | 'uncertain'; k: number };
   relabel: { pairs: number; minConfidence: number; maxStd: number };
+  /**
+   * Share of decisive votes on which the simulated person also writes a one-line critique in
+   * words (`personCritique`: never a score, a target or a word list); 0 or absent = none.
+   */
+  critiqueRate?: number;
 }
 
 export interface SimulationRequest {

@@ -17,7 +17,7 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
-             [--relabel-min-confidence C] [--relabel-max-std S] [--eval-prompts N] [--flip-rate P]
+             [--relabel-min-confidence C] [--relabel-max-std S] [--critiques RATE] [--eval-prompts N] [--flip-rate P]
              [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
   Runs the playground's online loop without a person, with the playground's defaults (the
   starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
@@ -28,6 +28,9 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   KL to the reference, reward-model prequential accuracy and its accuracy on a fixed set of
   reference pairs, fluency, set-level diversity (distinct completions, mean length against the
   reference's, self-similarity), the verdict and, with --json, the metric series.
+  --critiques RATE (default 0, off): on that share of decisive votes the simulated person also
+  writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
+  target or word list), which the loop matches to principles and trains on, as a person's.
   --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
   hidden scores, the reward model's prediction) for analysis or as a preference dataset.`;
 
@@ -55,6 +58,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'relabel-pairs': { type: 'string' },
       'relabel-min-confidence': { type: 'string' },
       'relabel-max-std': { type: 'string' },
+      critiques: { type: 'string' },
       'eval-prompts': { type: 'string' },
       'flip-rate': { type: 'string' },
       'bt-temperature': { type: 'string' },
@@ -95,6 +99,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       minConfidence: parseNumber('relabel-min-confidence', values['relabel-min-confidence'], playground.relabel.minConfidence, { min: 0.5, max: 1 }),
       maxStd: parseNumber('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
     },
+    critiqueRate: parseNumber('critiques', values.critiques, 0, { min: 0, max: 1 }),
   };
   const annotator = annotatorFromFlags(values);
   const policy = await loadCliPolicy(values.model);

@@ -24,3 +24,4 @@ export {
   AnnotatorPool,
   createDefaultAnnotatorPool,
 } from './annotator.ts';
+export { personCritique } from './person_critique.ts';

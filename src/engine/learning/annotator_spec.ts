@@ -4,7 +4,7 @@
  * is always drawn from the same random stream, whatever was judged before it, so a session
  * replayed (or resumed in another tab) gets the same votes in the same places.
  */
-import { SimulatedAnnotator, type AnnotatorConfig, type ScorerConfig } from '../annotators';
+import { SimulatedAnnotator, personCritique, type AnnotatorConfig, type ScorerConfig } from '../annotators';
 import { Rng } from '../rng';
 import { ANNOTATOR_CRITERIA, type AnnotatorSpec, type AnnotatorVerdict } from '../api';
 
@@ -86,4 +86,14 @@ export function annotatePair(spec: AnnotatorSpec, index: number, prompt: string,
 export function annotateScores(spec: AnnotatorSpec, completions: readonly string[]): number[] {
   const annotator = annotatorForVote(spec, 0);
   return completions.map((c) => annotator.score(c));
+}
+
+/**
+ * The critique a person with this taste might write on vote `index` (see `personCritique`):
+ * with probability `rate`, for a decisive vote that agrees with the taste; never a score, a
+ * target or a word list. Its own named random stream, so critiques do not shift the votes.
+ */
+export function annotatePersonCritique(spec: AnnotatorSpec, index: number, outcome: string, a: string, b: string, rate: number): string | null {
+  if (!(rate > 0)) return null;
+  return personCritique(scorerFor(spec), outcome, a, b, rate, new Rng(spec.seed).fork(`${spec.id}/critique-${index}`));
 }

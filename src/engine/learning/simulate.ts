@@ -2,7 +2,7 @@ import { generateAll, type GenerateOptions } from '../generate';
 import type { LoadedPolicy } from '../model/load';
 import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
-import { SimulatedAnnotator, type AnnotatorConfig } from '../annotators';
+import { SimulatedAnnotator, personCritique, type AnnotatorConfig } from '../annotators';
 import { distinctCompletions, distinctN, meanWords, repetitionRate, resultForPolicy, selfSimilarity, winRate, type PairwiseResult } from '../stats';
 import type {
   LearningSettings,
@@ -44,6 +44,8 @@ export interface SimulationPoint extends SimulationSeriesPoint {
 /** The worker's SimulationSummary with the full per-vote series the CLI prints. */
 export interface SimulationResult extends Omit<SimulationSummary, 'series'> {
   series: SimulationPoint[];
+  /** With `loop.critiqueRate` > 0: critiques the simulated person wrote, how many matched a principle, the synthetic pairs they added. */
+  critiques?: { written: number; understood: number; syntheticPairs: number };
 }
 
 /** One simulated vote as it happened: what was shown and what the annotator said. */
@@ -57,6 +59,9 @@ export interface SimulatedVote {
   scores: { a: number; b: number };
   /** The reward model's P(a ≻ b) before it saw this vote (null for ties and both bad). */
   rmPredictedPAB: number | null;
+  /** The simulated person's critique (`--critiques`) and what the loop understood it as. */
+  critique?: string;
+  understood?: string;
 }
 
 export type SimulationProgress = SimulationProgressEvent;
@@ -103,6 +108,7 @@ export async function runSimulation(
   const recent: string[] = [];
   const prequential: number[] = [];
   let decisive = 0;
+  const critiques = { written: 0, understood: 0, syntheticPairs: 0 };
   let last: ReduceResult | null = null;
   try {
     await reducer.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
@@ -122,12 +128,18 @@ export async function runSimulation(
       while (recent.length > cfg.collapseWindow) recent.shift();
       const judged = voter.judge(prompt, a, b);
       if (judged.outcome === 'a' || judged.outcome === 'b') decisive++;
-      last = await reducer.reduce({ intents: [{ seq: v + 1, type: 'pair', prompt, aIds, bIds, outcome: judged.outcome }] });
+      const critique = personCritique(cfg.annotator.scorer, judged.outcome, a, b, loop.critiqueRate ?? 0, rng.fork(`critique-${v}`));
+      last = await reducer.reduce({ intents: [{ seq: v + 1, type: 'pair', prompt, aIds, bIds, outcome: judged.outcome, ...(critique !== null ? { critique } : {}) }] });
       const reduced = last.reduced[0]!;
+      if (reduced.critique) {
+        critiques.written++;
+        if (reduced.critique.matches.length > 0) critiques.understood++;
+        critiques.syntheticPairs += reduced.critique.syntheticPairs;
+      }
       if (reduced.skippedReason !== undefined) throw new Error(`simulation: vote ${v + 1} was not learned: ${reduced.skippedReason}`);
       const r = { steps: reduced.steps, rewardModel: reduced.rewardModel! };
       if (r.rewardModel.correct !== null) prequential.push(r.rewardModel.correct ? 1 : 0);
-      onVote?.({ vote: v + 1, prompt, a, b, outcome: judged.outcome, scores: judged.scores, rmPredictedPAB: r.rewardModel.predictedPAB });
+      onVote?.({ vote: v + 1, prompt, a, b, outcome: judged.outcome, scores: judged.scores, rmPredictedPAB: r.rewardModel.predictedPAB, ...(critique !== null && reduced.critique ? { critique, understood: reduced.critique.understood } : {}) });
       const lastStep: StepMetrics | undefined = r.steps.at(-1);
       series.push({
         vote: v + 1,
@@ -188,6 +200,7 @@ export async function runSimulation(
       rm_fixed_pairs_accuracy: fixed.accuracy,
       rm_fixed_pairs: fixed.pairs,
       synthetic_pairs: last?.syntheticPairs ?? 0,
+      ...((loop.critiqueRate ?? 0) > 0 ? { critiques } : {}),
       votes: cfg.votes,
       decisive_votes: decisive,
       optimizer_steps: reducer.policyStep,

@@ -493,13 +493,14 @@ export const PRINCIPLE_VERDICTS = ['confirm', 'reject', 'clear'] as const;
 export type PrincipleVerdict = (typeof PRINCIPLE_VERDICTS)[number];
 
 /**
- * What a statement about a principle does to the reward model: "confirm" sets the prior of the
- * principle's weight to `confirmMargin` reward per spread in its direction (one spread more of
- * what you like wins σ(1) ≈ 73 % of the time) with precision `precision`; "reject" sets it to
- * 0 with the same precision. A decisive vote along one spread adds about C·p(1−p) ≈ 30·0.2 = 6
- * to the precision, so 30 is worth about five such votes: the votes can still overrule it.
+ * What a statement about a principle does to the reward model. "confirm" counts as
+ * `confirmVotes` votes along one spread of the principle in its direction (a direction, not a
+ * size: the real votes still set how much it matters); "reject" replaces the weight's N(0, 1)
+ * prior by N(0, 1/`rejectPrecision`), holding it near 0. A decisive vote along one spread adds
+ * about C·p(1−p) ≈ 30·0.2 = 6 to a weight's precision, so 30 is worth about five such votes:
+ * enough votes can still overrule either.
  */
-export const PRINCIPLE_STATEMENT = { confirmMargin: 1, precision: 30 } as const;
+export const PRINCIPLE_STATEMENT = { confirmVotes: 3, rejectPrecision: 30 } as const;
 
 /** One style principle as the reward model sees it now (the "what you seem to prefer" panel). */
 export interface PrincipleEstimate {

@@ -41,16 +41,20 @@ describe('principle statements', () => {
     const yes = await s.reduce({ intents: [{ seq: 1, type: 'principle', principleId: 'shorter', verdict: 'confirm' }] });
     const len1 = estimate(yes, 'length');
     expect(len1.stated).toEqual({ principleId: 'shorter', verdict: 'confirm' });
-    // The refit (50 warm-started Adam steps) lands within a few % of the prior's mean.
-    expect(Math.abs(len1.weight + PRINCIPLE_STATEMENT.confirmMargin)).toBeLessThan(0.1);
-    expect(len1.high - len1.low).toBeLessThan((len0.high - len0.low) / 4);
+    // Three votes' worth of "shorter wins" along one spread: the weight leans negative and its
+    // interval no longer holds 0 (a direction; how much is for the real votes to say).
+    expect(PRINCIPLE_STATEMENT.confirmVotes).toBe(3);
+    expect(len1.weight).toBeLessThan(-1);
+    expect(len1.high).toBeLessThan(0);
+    expect(len1.high - len1.low).toBeLessThan(len0.high - len0.low);
     // The strongest principle comes first.
     expect(yes.preferences![0]!.axis).toBe('length');
 
     const cleared = await s.reduce({ intents: [{ seq: 2, type: 'principle', principleId: 'shorter', verdict: 'clear' }] });
     expect(estimate(cleared, 'length').stated).toBeNull();
-    // Back near 0: the warm-started Adam refit comes within ~0.1 of the optimum, not to it.
-    expect(Math.abs(estimate(cleared, 'length').weight)).toBeLessThan(0.15);
+    // Back near 0 from about −3.5: the warm-started Adam refit (lr 0.5, 50 steps per refit)
+    // comes within a few tenths of the optimum, not to it.
+    expect(Math.abs(estimate(cleared, 'length').weight)).toBeLessThan(0.5);
 
     const no = await s.reduce({ intents: [{ seq: 3, type: 'principle', principleId: 'positive', verdict: 'reject' }] });
     expect(estimate(no, 'valence').stated).toEqual({ principleId: 'positive', verdict: 'reject' });

@@ -181,6 +181,13 @@ export class RewardEnsemble {
   private votesSeen = 0;
   /** Weights whose prior is not the default N(0, 1) (½‖w‖² in the refit objective). */
   private readonly priors = new Map<number, WeightPrior>();
+  /**
+   * Votes along one weight alone (a unit feature difference): `plus` say "more of this feature
+   * wins", `minus` "less wins". What a person's statement or critique about a principle says is
+   * a direction, not a size, so it enters the likelihood as such votes instead of as a prior
+   * mean (which would cap the weight the real votes find).
+   */
+  private readonly pseudoVotes = new Map<number, { plus: number; minus: number }>();
   private readonly scratchA: Float64Array;
   private readonly scratchB: Float64Array;
 
@@ -349,6 +356,10 @@ export class RewardEnsemble {
           const prior = this.priors.get(i);
           grad[i] += prior ? prior.precision * (w[i]! - prior.mean) : w[i]!;
         }
+        for (const [i, v] of this.pseudoVotes) {
+          const s = sigmoid(w[i]!);
+          grad[i] += refitC * (-v.plus * (1 - s) + v.minus * s);
+        }
         h.refitOpt!.stepAt(w, grad, active);
       }
     });
@@ -366,6 +377,7 @@ export class RewardEnsemble {
     const seen = new Uint8Array(this.dim);
     for (const p of pairs) for (const i of p.idx) seen[i] = 1;
     for (const i of this.priors.keys()) seen[i] = 1;
+    for (const i of this.pseudoVotes.keys()) seen[i] = 1;
     const out: number[] = [];
     for (let i = 0; i < this.dim; i++) if (seen[i]) out.push(i);
     return Int32Array.from(out);
@@ -410,6 +422,20 @@ export class RewardEnsemble {
     this.refitAll();
   }
 
+  /**
+   * Sets the pseudo-votes on weight `index` (refit mode only; see `pseudoVotes`), replacing any
+   * before, and refits. Counts may be fractional (a critique read with confidence 0.8 is 0.8 of
+   * a vote); 0 and 0 removes them (the weight stays active, so the refit moves it back).
+   */
+  setPseudoVotes(index: number, plus: number, minus: number): void {
+    if (this.config.fit !== 'refit') throw new Error("pseudo-votes need fit: 'refit'");
+    if (!Number.isInteger(index) || index < 0 || index >= this.dim) throw new RangeError(`weight index ${index} outside 0…${this.dim - 1}`);
+    if (!(plus >= 0 && minus >= 0 && Number.isFinite(plus) && Number.isFinite(minus))) throw new RangeError('pseudo-vote counts must be finite and ≥ 0');
+    this.pseudoVotes.set(index, { plus, minus });
+    if (!this.priors.has(index)) this.priors.set(index, { mean: 0, precision: 1 });
+    this.refitAll();
+  }
+
   /** The prior set on weight `index`, or null for the default N(0, 1). */
   priorOf(index: number): WeightPrior | null {
     const p = this.priors.get(index);
@@ -419,7 +445,7 @@ export class RewardEnsemble {
   /**
    * Laplace approximation of the posterior of the weights at `indices`, at the mean of the
    * heads' weights and conditional on all other weights: H = P + C·Σ p(1−p)·z zᵀ over the
-   * buffered decisive pairs, P the priors' precisions, z the pair's feature difference on
+   * buffered decisive pairs and the pseudo-votes, P the priors' precisions, z the pair's feature difference on
    * these weights, p the model's probability of the recorded winner. For a handful of
    * interpretable weights (the style principles) this is the interval the "what you seem to
    * prefer" panel shows; the ensemble's spread over five heads is too coarse for an interval.
@@ -447,6 +473,12 @@ export class RewardEnsemble {
       const c = this.config.refitC * s * (1 - s);
       for (let r = 0; r < n; r++) for (let q = 0; q < n; q++) H[r * n + q] += c * z[r]! * z[q]!;
     }
+    indices.forEach((idx, r) => {
+      const v = this.pseudoVotes.get(idx);
+      if (!v) return;
+      const s = sigmoid(wBar[idx]!);
+      H[r * n + r] += this.config.refitC * (v.plus + v.minus) * s * (1 - s);
+    });
     const inv = invertSpd(H, n);
     return {
       mean: Float64Array.from(indices, (i) => wBar[i]!),

@@ -96,5 +96,6 @@ export {
   COMPARED_STEP_METRICS,
   TRAINER_FIXED,
   RELABEL_DEFAULTS,
+  HUMAN_JUDGE,
   type IntentOptions,
 } from './intents.ts';

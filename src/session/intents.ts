@@ -1,6 +1,6 @@
 /**
  * The session log as the engine reduces it: the intents (votes, rankings, thumbs, undo,
- * settings, "Train now", snapshots) with the data they need resolved (prompt text, the shown
+ * settings, "Train now", snapshots, statements about principles) with the data they need resolved (prompt text, the shown
  * candidates' token ids). Derived records (`train_step`, `relabel`) and bookkeeping (`prompt`,
  * `candidates`, `seed`) are not intents: the engine recomputes what follows from the intents.
  *
@@ -11,6 +11,9 @@ import type { LearningSettings, LogIntent, StepMetrics } from '../engine/api.ts'
 import { DEFAULT_LEARNING } from '../engine/learning/log_reducer.ts';
 import { IMPORTED_SNAPSHOT } from './dataset.ts';
 import type { CellOf, DuelConfig, SessionDocument, SessionEvent, SettingsEvent, TrainConfig, TrainStepEvent } from './schema.ts';
+
+/** The `judge` of a vote a person cast (every other judge is a simulated annotator or a model). */
+export const HUMAN_JUDGE = 'human';
 
 /** Trainer settings the Train cell does not expose (TRL's defaults). */
 export const TRAINER_FIXED = { maxGradNorm: 1.0, seed: 0 } as const;
@@ -118,7 +121,11 @@ function intentOf(
       if (event.kind === 'pair') {
         const aIds = candidates.get(event.a);
         const bIds = candidates.get(event.b);
-        return aIds && bIds ? { seq, type: 'pair', prompt, aIds, bIds, outcome: event.outcome } : null;
+        if (!aIds || !bIds) return null;
+        // Only a person's critique reaches the engine: a simulated annotator's or an ONNX
+        // judge's critique spells out its hidden scores, which the model must never read.
+        const critique = event.judge === HUMAN_JUDGE && event.critique !== undefined && event.critique.trim() !== '' ? { critique: event.critique } : {};
+        return { seq, type: 'pair', prompt, aIds, bIds, outcome: event.outcome, ...critique };
       }
       if (event.kind === 'rank') {
         const ranked = event.order.map((id) => candidates.get(id));
@@ -135,6 +142,8 @@ function intentOf(
       return { seq, type: 'train', steps: event.steps };
     case 'snapshot':
       return { seq, type: 'snapshot', name: event.name };
+    case 'principle':
+      return { seq, type: 'principle', principleId: event.principleId, verdict: event.verdict };
     default:
       return null;
   }

@@ -9,6 +9,7 @@
  * live in `integrity.ts`.
  */
 import * as v from 'valibot';
+import { PRINCIPLE_VERDICTS } from '../engine/api.ts';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
 import { boundedText, finiteNumber, IdSchema, isoTimestampSchema, NameSchema, numberInRange, positiveNumber, SeedSchema, wholeNumber } from './schema_base.ts';
 import { CellSchema, ObjectiveSchema, RelabelConfigSchema, SamplingSchema, TrainConfigSchema } from './schema_cells.ts';
@@ -213,6 +214,21 @@ export const TrainRequestEventSchema = eventOf('train', {
   steps: wholeNumber(1, 1_000),
 });
 
+/**
+ * A person's word on a style principle in the "what you seem to prefer" panel (an intent):
+ * "yes, I prefer shorter answers" (`confirm`), "no, not that" (`reject`), or neither any more
+ * (`clear`). The engine turns it into a prior on that principle's weight in the reward model.
+ * `principleId` is a pole id of the engine's principle list (`shorter`, `less_repetitive`, …);
+ * an id this Duelbook does not know is kept (a newer one may) and the engine skips it.
+ *
+ * Added to version 2 without a version bump, like `settings` and `train`: an older version-2
+ * reader refuses a log holding one at `events[i].type`.
+ */
+export const PrincipleEventSchema = eventOf('principle', {
+  principleId: IdSchema,
+  verdict: v.picklist(PRINCIPLE_VERDICTS),
+});
+
 export const SnapshotEventSchema = eventOf('snapshot', {
   name: NameSchema,
   step: wholeNumber(0, Number.MAX_SAFE_INTEGER),
@@ -231,6 +247,7 @@ export const SessionEventSchema = v.variant('type', [
   SeedEventSchema,
   SettingsEventSchema,
   TrainRequestEventSchema,
+  PrincipleEventSchema,
 ]);
 // ---------------------------------------------------------------------------------------------
 // The document
@@ -280,6 +297,7 @@ export type SnapshotEvent = EventOf<'snapshot'>;
 export type SeedEvent = EventOf<'seed'>;
 export type SettingsEvent = EventOf<'settings'>;
 export type TrainRequestEvent = EventOf<'train'>;
+export type PrincipleEvent = EventOf<'principle'>;
 export type Candidate = v.InferOutput<typeof CandidateSchema>;
 export type PolicySnapshotRef = v.InferOutput<typeof PolicySnapshotRefSchema>;
 export type PairOutcome = v.InferOutput<typeof PairOutcomeSchema>;

@@ -43,6 +43,7 @@ import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
 import { deriveSeed } from './random';
 import { LearningSync } from './learning.svelte';
+import { PreferencesState } from './preferences.svelte';
 import { SessionState } from './session.svelte';
 import { SimulateState } from './simulate.svelte';
 import { TrainState } from './train.svelte';
@@ -81,6 +82,8 @@ export class AppState implements DuelHost {
       await this.train(trainCell.id).onReduced(result, settings, generation, live, health);
     },
   });
+  /** The "what you seem to prefer" panel: the reward model's principles, and statements about them. */
+  readonly preferences = new PreferencesState(this);
   /** The open-session check's status, under the name the replay panel knows. */
   get replay(): LearningSync {
     return this.learning;

@@ -30,7 +30,16 @@ import {
   type SessionDocument,
   type TrainStepEvent,
 } from '../session/index';
-import { STEP_METRIC_LOG_KEYS, type LearningSettings, type ReduceProgress, type ReduceResult, type ReducedIntent, type StepMetrics } from '../engine/api';
+import {
+  STEP_METRIC_LOG_KEYS,
+  type CritiqueReading,
+  type LearningSettings,
+  type PrincipleEstimate,
+  type ReduceProgress,
+  type ReduceResult,
+  type ReducedIntent,
+  type StepMetrics,
+} from '../engine/api';
 import { proxy } from '../worker_api/connect';
 import { describeEngineError, engineErrorCode } from './engine_client';
 import type { EngineState } from './engine.svelte';
@@ -97,6 +106,16 @@ export class LearningSync {
   votesTrained = $state(0);
   /** The last reduce result (reward model, buffer, checkpoints). */
   last = $state.raw<ReduceResult | null>(null);
+  /**
+   * The style principles as the reward model weighs them after the last reduce, strongest
+   * first (the "what you seem to prefer" panel); null before the engine reduced anything.
+   */
+  preferences = $state.raw<PrincipleEstimate[] | null>(null);
+  /**
+   * What each critique was understood as, by the `seq` of the vote that carried it. Derived by
+   * the engine, never logged: opening a session recomputes them all.
+   */
+  critiques = $state.raw<ReadonlyMap<number, CritiqueReading>>(new Map());
   syncError = $state<string | null>(null);
 
   /** The last log `seq` whose intents the engine has. */
@@ -181,7 +200,7 @@ export class LearningSync {
       }
       this.#sentSeq = doc.events[doc.events.length - 1]?.seq ?? -1;
       this.#compare(doc, result.reduced);
-      this.#accept(result);
+      this.#accept(result, true);
       const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
       // Records the file did not carry (an intents-only log, as peers exchange): log them now,
       // so the charts and the next open's check have them.
@@ -236,7 +255,7 @@ export class LearningSync {
     this.#sentSeq = Math.max(this.#sentSeq, sentUpTo);
     if (generation !== this.session.generation) return;
     this.#logRelabels(result.reduced, generation);
-    this.#accept(result);
+    this.#accept(result, false);
     if (settings) await this.host.onReduced(result, settings, generation, true);
     this.unseenStepSeqs = unseenSteps(this.session.doc);
   }
@@ -259,10 +278,18 @@ export class LearningSync {
     this.#sentSeq = -1;
     this.votesTrained = 0;
     this.last = null;
+    this.preferences = null;
+    this.critiques = new Map();
   }
 
-  #accept(result: ReduceResult): void {
+  /** Takes a reduce result in; `reset`: it reduced the whole log (an open), not only new intents. */
+  #accept(result: ReduceResult, reset: boolean): void {
     this.last = result;
+    this.preferences = result.preferences;
+    // An undo re-reduces the intents after its checkpoint: their readings replace the old ones.
+    const critiques = new Map(reset ? [] : this.critiques);
+    for (const x of result.reduced) if (x.critique) critiques.set(x.seq, x.critique);
+    this.critiques = critiques;
     this.votesTrained = result.votesTrained;
     this.engine.policyStep = result.policyStep;
     this.engine.votesTrained = result.votesTrained;

@@ -49,14 +49,17 @@ function evaluate(name: string, overrides: Partial<Omit<RewardEnsembleConfig, 'd
 
 evaluate('loop default', {});
 if (values.grid) {
-  const [tokens, words, hidden] = rewardFeatureBlocks(policy.config);
+  const [tokens, words, hidden, principles] = rewardFeatureBlocks(policy.config);
   const off = { standardize: false, scale: 0 };
   const noHidden = { ...hidden!, scale: 0 };
-  evaluate('online SGD, tokens + hidden ×0.005 (previous)', { fit: 'online', lr: 0.01, stepsPerVote: 4, blocks: [tokens!, { ...words!, ...off }, { ...hidden!, scale: 0.005 }] });
-  evaluate('refit, words only', { fit: 'refit', blocks: [{ ...tokens!, ...off }, words!, noHidden] });
-  evaluate('refit, tokens only', { fit: 'refit', blocks: [tokens!, { ...words!, ...off }, noHidden] });
-  evaluate('refit, tokens + words', { fit: 'refit', blocks: [tokens!, words!, noHidden] });
-  evaluate('refit, tokens + words + hidden ×0.005', { fit: 'refit', blocks: [tokens!, words!, { ...hidden!, scale: 0.005 }] });
+  // The rows of the tables in README.md were measured before the principle block existed.
+  const noPrinciples = { ...principles!, scale: 0 };
+  evaluate('online SGD, tokens + hidden ×0.005 (previous)', { fit: 'online', lr: 0.01, stepsPerVote: 4, blocks: [tokens!, { ...words!, ...off }, { ...hidden!, scale: 0.005 }, noPrinciples] });
+  evaluate('refit, words only', { fit: 'refit', blocks: [{ ...tokens!, ...off }, words!, noHidden, noPrinciples] });
+  evaluate('refit, tokens only', { fit: 'refit', blocks: [tokens!, { ...words!, ...off }, noHidden, noPrinciples] });
+  evaluate('refit, tokens + words', { fit: 'refit', blocks: [tokens!, words!, noHidden, noPrinciples] });
+  evaluate('refit, tokens + words + hidden ×0.005', { fit: 'refit', blocks: [tokens!, words!, { ...hidden!, scale: 0.005 }, noPrinciples] });
+  evaluate('refit, principles only', { fit: 'refit', blocks: [{ ...tokens!, ...off }, { ...words!, ...off }, noHidden, principles!] });
   for (const refitC of [10, 100]) evaluate(`refit C ${refitC}`, { refitC });
   console.log(`(loop default: ${JSON.stringify(ONLINE_REWARD_MODEL)})`);
 }

@@ -278,7 +278,7 @@ export interface SimulationLoop {
   sampling: { temperature: number; topK: number; topP: number };
   /** A random pair, or the pair the reward-model heads disagree on most among `k` samples. */
   pairSelection: { rule: 'random' | 'uncertain'; k: number };
-  relabel: { pairs: number; minConfidence: number; maxStd: number };
+  relabel: { pairs: number; minConfidence: number; maxStd: number; ownSteps?: boolean };
   /**
    * Share of decisive votes on which the simulated person also writes a one-line critique in
    * words (`personCritique`: never a score, a target or a word list); 0 or absent = none.
@@ -461,6 +461,13 @@ export interface LearningSettings {
     temperature: number;
     topK: number;
     topP: number;
+    /**
+     * Whether each synthetic pair (relabelled or decided by a critique) takes the trainer's
+     * `stepsPerVote` steps of its own (true, the default) or only joins the buffer the person's
+     * votes' steps sample from (false: more data, no more steps). Not a session setting yet:
+     * `duelbook sim --relabel-own-steps off` measures it.
+     */
+    ownSteps?: boolean;
   };
 }
 

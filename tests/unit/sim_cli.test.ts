@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main';
@@ -75,6 +75,32 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(r.rm_fixed_pairs_accuracy).toBeGreaterThanOrEqual(0);
     expect(r.rm_fixed_pairs_accuracy).toBeLessThanOrEqual(1);
     expect((await run([...base, '--pair-selection', 'best'])).err).toMatch(/--pair-selection must be random or uncertain/);
+    // Synthetic pairs that take no steps of their own: the same pairs join the buffer, only the votes step.
+    const quiet = JSON.parse((await run([...base, '--pair-selection', 'uncertain', '--selection-k', '4', '--relabel-pairs', '2',
+      '--relabel-min-confidence', '0.5', '--relabel-max-std', '0.5', '--relabel-own-steps', 'off'])).out);
+    expect(quiet.synthetic_pairs).toBe(r.synthetic_pairs);
+    expect(quiet.optimizer_steps).toBe(quiet.decisive_votes);
+    expect((await run([...base, '--relabel-own-steps', 'maybe'])).err).toMatch(/--relabel-own-steps must be on or off/);
+  });
+
+  it('simulated critiques: off by default, written in words, matched and trained on when asked for', async () => {
+    const base = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '8', '--eval-prompts', '4',
+      '--max-tokens', '6', '--steps-per-vote', '1', '--batch-size', '2', '--lr', '1e-3', '--seed', '5', '--json'];
+    const votes = path.join(dir, 'critique_votes.jsonl');
+    const off = JSON.parse((await run(base)).out);
+    expect(off.critiques).toBeUndefined();
+    const on = JSON.parse((await run([...base, '--critiques', '1', '--votes-out', votes])).out);
+    expect(on.critiques.written).toBeGreaterThan(0);
+    const lines = readFileSync(votes, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const critiqued = lines.filter((l) => l.critique !== undefined);
+    expect(critiqued.length).toBe(on.critiques.written);
+    for (const l of critiqued) {
+      // "too long"/"too short"-style words, never the target (3) or a score.
+      expect(l.critique).not.toMatch(/\d/);
+      expect(typeof l.understood).toBe('string');
+    }
+    expect(on.critiques.understood).toBe(critiqued.filter((l) => !l.understood.startsWith('not understood')).length);
+    expect((await run([...base, '--critiques', '2'])).err).toMatch(/--critiques/);
   });
 
   it('eval samples held-out prompts and reports the English-word rate', async () => {

@@ -17,7 +17,7 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
-             [--relabel-min-confidence C] [--relabel-max-std S] [--critiques RATE] [--eval-prompts N] [--flip-rate P]
+             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--critiques RATE] [--eval-prompts N] [--flip-rate P]
              [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
   Runs the playground's online loop without a person, with the playground's defaults (the
   starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
@@ -28,6 +28,8 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   KL to the reference, reward-model prequential accuracy and its accuracy on a fixed set of
   reference pairs, fluency, set-level diversity (distinct completions, mean length against the
   reference's, self-similarity), the verdict and, with --json, the metric series.
+  --relabel-own-steps off: synthetic pairs (relabelled, or decided by a critique) join the
+  buffer without taking steps of their own (default on: each takes --steps-per-vote steps).
   --critiques RATE (default 0, off): on that share of decisive votes the simulated person also
   writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
   target or word list), which the loop matches to principles and trains on, as a person's.
@@ -59,6 +61,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'relabel-min-confidence': { type: 'string' },
       'relabel-max-std': { type: 'string' },
       critiques: { type: 'string' },
+      'relabel-own-steps': { type: 'string' },
       'eval-prompts': { type: 'string' },
       'flip-rate': { type: 'string' },
       'bt-temperature': { type: 'string' },
@@ -98,6 +101,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       pairs: parseNumber('relabel-pairs', values['relabel-pairs'], playground.relabel.pairs, { int: true, min: 0, max: 8 }),
       minConfidence: parseNumber('relabel-min-confidence', values['relabel-min-confidence'], playground.relabel.minConfidence, { min: 0.5, max: 1 }),
       maxStd: parseNumber('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
+      ownSteps: parseOnOff('relabel-own-steps', values['relabel-own-steps'], true),
     },
     critiqueRate: parseNumber('critiques', values.critiques, 0, { min: 0, max: 1 }),
   };
@@ -221,4 +225,11 @@ function progressBar(io: CliIO) {
     const filled = Math.round((done / total) * width);
     io.stderr(`\r${phase.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
   };
+}
+
+function parseOnOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new UsageError(`--${name} must be on or off, got "${raw}"`);
 }

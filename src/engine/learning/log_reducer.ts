@@ -349,7 +349,7 @@ export class LogReducer {
       });
       const [aIds, bIds] = sample;
       if (!aIds || !bIds) continue;
-      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: this.settings.updateAfterVote });
+      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: this.settings.updateAfterVote && (r.ownSteps ?? true) });
       steps.push(...result.steps);
       records.push({
         aIds,
@@ -389,7 +389,7 @@ export class LogReducer {
             seed: new Rng(this.settings.trainer.seed).fork(`critique-${seq}`).int(2 ** 31),
             eosTokenId: this.model.eosTokenId,
           });
-    const trained = await this.learner.critique(promptIds, result.matches, samples, CRITIQUE_PAIRS, this.settings.updateAfterVote);
+    const trained = await this.learner.critique(promptIds, result.matches, samples, CRITIQUE_PAIRS, this.settings.updateAfterVote && (r.ownSteps ?? true));
     steps.push(...trained.steps);
     return { understood, matches, syntheticPairs: trained.syntheticPairs };
   }
@@ -514,4 +514,5 @@ function checkRelabel(r: LearningSettings['relabel'], bad: (m: string) => never)
   if (!(r.temperature >= 0)) bad('relabel.temperature must be ≥ 0');
   if (!Number.isInteger(r.topK) || r.topK < 0) bad('relabel.topK must be a whole number ≥ 0');
   if (!(r.topP > 0 && r.topP <= 1)) bad('relabel.topP must be in (0, 1]');
+  if (r.ownSteps !== undefined && typeof r.ownSteps !== 'boolean') bad('relabel.ownSteps must be true or false');
 }

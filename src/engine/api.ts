@@ -278,7 +278,7 @@ export interface SimulationLoop {
   sampling: { temperature: number; topK: number; topP: number };
   /** A random pair, or the pair the reward-model heads disagree on most among `k` samples. */
   pairSelection: { rule: 'random' | 'uncertain'; k: number };
-  relabel: { pairs: number; minConfidence: number; maxStd: number; ownSteps?: boolean };
+  relabel: { pairs: number; minConfidence: number; maxStd: number; ownSteps?: boolean; collapseGuard?: boolean };
   /**
    * Share of decisive votes on which the simulated person also writes a one-line critique in
    * words (`personCritique`: never a score, a target or a word list); 0 or absent = none.
@@ -421,6 +421,8 @@ export interface RelabelRequest {
   maxStd: number;
   /** Take the trainer's stepsPerVote steps after an accepted pair (as a vote would). */
   train: boolean;
+  /** Refuse a pair whose winner is clearly longer or more repetitive than its loser (see `COLLAPSE_GUARD`). */
+  collapseGuard?: boolean;
 }
 
 export interface RelabelResult {
@@ -468,6 +470,8 @@ export interface LearningSettings {
      * `duelbook sim --relabel-own-steps off` measures it.
      */
     ownSteps?: boolean;
+    /** Refuse relabelled pairs that reward length or repetition (`COLLAPSE_GUARD`); default off. Measured by `duelbook sim --relabel-guard on`. */
+    collapseGuard?: boolean;
   };
 }
 

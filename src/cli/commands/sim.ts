@@ -17,7 +17,7 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
-             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--critiques RATE] [--eval-prompts N] [--flip-rate P]
+             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off] [--critiques RATE] [--eval-prompts N] [--flip-rate P]
              [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
   Runs the playground's online loop without a person, with the playground's defaults (the
   starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
@@ -30,6 +30,8 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   reference's, self-similarity), the verdict and, with --json, the metric series.
   --relabel-own-steps off: synthetic pairs (relabelled, or decided by a critique) join the
   buffer without taking steps of their own (default on: each takes --steps-per-vote steps).
+  --relabel-guard on: refuse relabelled pairs whose winner is over 1.5× longer or more
+  repetitive than its loser (the collapse guard; default off).
   --critiques RATE (default 0, off): on that share of decisive votes the simulated person also
   writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
   target or word list), which the loop matches to principles and trains on, as a person's.
@@ -62,6 +64,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'relabel-max-std': { type: 'string' },
       critiques: { type: 'string' },
       'relabel-own-steps': { type: 'string' },
+      'relabel-guard': { type: 'string' },
       'eval-prompts': { type: 'string' },
       'flip-rate': { type: 'string' },
       'bt-temperature': { type: 'string' },
@@ -102,6 +105,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       minConfidence: parseNumber('relabel-min-confidence', values['relabel-min-confidence'], playground.relabel.minConfidence, { min: 0.5, max: 1 }),
       maxStd: parseNumber('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
       ownSteps: parseOnOff('relabel-own-steps', values['relabel-own-steps'], true),
+      collapseGuard: parseOnOff('relabel-guard', values['relabel-guard'], false),
     },
     critiqueRate: parseNumber('critiques', values.critiques, 0, { min: 0, max: 1 }),
   };

@@ -349,7 +349,7 @@ export class LogReducer {
       });
       const [aIds, bIds] = sample;
       if (!aIds || !bIds) continue;
-      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: this.settings.updateAfterVote && (r.ownSteps ?? true) });
+      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: this.settings.updateAfterVote && (r.ownSteps ?? true), collapseGuard: r.collapseGuard ?? false });
       steps.push(...result.steps);
       records.push({
         aIds,
@@ -515,4 +515,5 @@ function checkRelabel(r: LearningSettings['relabel'], bad: (m: string) => never)
   if (!Number.isInteger(r.topK) || r.topK < 0) bad('relabel.topK must be a whole number ≥ 0');
   if (!(r.topP > 0 && r.topP <= 1)) bad('relabel.topP must be in (0, 1]');
   if (r.ownSteps !== undefined && typeof r.ownSteps !== 'boolean') bad('relabel.ownSteps must be true or false');
+  if (r.collapseGuard !== undefined && typeof r.collapseGuard !== 'boolean') bad('relabel.collapseGuard must be true or false');
 }

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionDocument, VoteEvent } from '../../src/session/index';
-import { downloadText, ensureArtifacts, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { downloadText, ensureArtifacts, openWithModel, startAppServer, voteCount, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -19,18 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
-
-async function openWithModel(maxTokens: number) {
-  const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await routeTinyModel(context);
-  const watched = await openApp(context, `${app.baseUrl}/`);
-  const { page } = watched;
-  await waitForModel(page);
-  await page.getByTestId('sampling-toggle').click();
-  await page.getByTestId('max-tokens').fill(String(maxTokens));
-  await page.getByTestId('max-tokens').blur();
-  return { context, ...watched };
-}
 
 async function exportedVotes(page: Page): Promise<VoteEvent[]> {
   const { text } = await downloadText(page, () => page.getByTestId('export-session').click());
@@ -49,7 +37,7 @@ async function waitForMode(page: Page, mode: string): Promise<void> {
 
 describe('duel modes and judges', () => {
   it('ranks 3 candidates with the keyboard (and by drag and drop); the ranking is logged best first and trains the policy', async () => {
-    const { context, page, errors } = await openWithModel(6);
+    const { context, page, errors } = await openWithModel(app, 6);
     await waitForPair(page);
     await page.getByTestId('duel-mode').selectOption('rank');
     await waitForMode(page, 'rank');
@@ -95,7 +83,7 @@ describe('duel modes and judges', () => {
   });
 
   it('records thumbs up by button and thumbs down by key, one event each', async () => {
-    const { context, page, errors } = await openWithModel(6);
+    const { context, page, errors } = await openWithModel(app, 6);
     await waitForPair(page);
     await page.getByTestId('duel-mode').selectOption('thumbs');
     await waitForMode(page, 'thumbs');
@@ -128,7 +116,7 @@ describe('duel modes and judges', () => {
   });
 
   it('a simulated sentiment annotator votes at full speed; Pause stops it and Step casts exactly one', async () => {
-    const { context, page, errors } = await openWithModel(4);
+    const { context, page, errors } = await openWithModel(app, 4);
     await waitForPair(page);
     await page.getByTestId('judge-kind').selectOption('simulated');
     await page.getByTestId('judge-speed').selectOption('0');
@@ -163,7 +151,7 @@ describe('duel modes and judges', () => {
   });
 
   it('a simulated annotator ranks by its scores; the ONNX judge gives thumbs by the median rule', async () => {
-    const { context, page, errors } = await openWithModel(4);
+    const { context, page, errors } = await openWithModel(app, 4);
     await waitForPair(page);
     await page.getByTestId('duel-mode').selectOption('rank');
     await waitForMode(page, 'rank');
@@ -211,7 +199,7 @@ describe('duel modes and judges', () => {
   });
 
   it('deleting the duel stops its judge: no vote lands afterwards', async () => {
-    const { context, page, errors } = await openWithModel(4);
+    const { context, page, errors } = await openWithModel(app, 4);
     await waitForPair(page);
     await page.getByTestId('judge-kind').selectOption('simulated');
     await page.getByTestId('judge-speed').selectOption('250');
@@ -232,7 +220,7 @@ describe('duel modes and judges', () => {
   });
 
   it('the shipped ONNX fluency judge casts a vote', async () => {
-    const { context, page, errors } = await openWithModel(4);
+    const { context, page, errors } = await openWithModel(app, 4);
     await waitForPair(page);
     await page.getByTestId('judge-kind').selectOption('onnx');
     await page.getByTestId('judge-speed').selectOption('0');

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureArtifacts, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { ensureArtifacts, openApp, openWithModel, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -108,13 +108,7 @@ describe('the learning loop', () => {
   });
 
   it('draws arena battles between saved snapshots with the Arena cell\'s pair selection', async () => {
-    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await routeTinyModel(context);
-    const { page, errors } = await openApp(context, `${app.baseUrl}/`);
-    await waitForModel(page);
-    await page.getByTestId('sampling-toggle').click();
-    await page.getByTestId('max-tokens').fill('6');
-    await page.getByTestId('max-tokens').blur();
+    const { context, page, errors } = await openWithModel(app, 6);
     await waitForPair(page);
 
     // Two decisive votes move the policy; then save it as a snapshot named "early".

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureArtifacts, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { ensureArtifacts, openWithModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -46,13 +46,7 @@ async function vote(page: Page, button: string, critique: string | null, expecte
 
 describe('the preference panel', () => {
   it('reads critiques, takes a statement, and replays both exactly after a reload', async () => {
-    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await routeTinyModel(context);
-    const { page, errors } = await openApp(context, `${app.baseUrl}/`);
-    await waitForModel(page);
-    await page.getByTestId('sampling-toggle').click();
-    await page.getByTestId('max-tokens').fill('6');
-    await page.getByTestId('max-tokens').blur();
+    const { context, page, errors } = await openWithModel(app, 6);
     await page.getByTestId('cell-duel').getByTestId('cell-run').click();
 
     const reading = page.getByTestId('critique-reading');

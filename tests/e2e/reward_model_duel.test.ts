@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionDocument } from '../../src/session/index';
-import { downloadText, ensureArtifacts, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, type AppServer } from './support/harness';
+import { downloadText, ensureArtifacts, openApp, openWithModel, routeTinyModel, startAppServer, voteCount, waitForModel, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -22,13 +22,7 @@ afterAll(async () => {
 
 describe('reward model in the duel', () => {
   it('shows the most uncertain of 4 with its P(A≻B) ± std, and logs synthetic pairs as reward-model calls, not votes, that a fresh browser replays', async () => {
-    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await routeTinyModel(context);
-    const { page, errors } = await openApp(context, `${app.baseUrl}/`);
-    await waitForModel(page);
-    await page.getByTestId('sampling-toggle').click();
-    await page.getByTestId('max-tokens').fill('4');
-    await page.getByTestId('max-tokens').blur();
+    const { context, page, errors } = await openWithModel(app, 4);
     const ready = page.locator('[data-testid="duel"][data-mode="pairwise"][data-phase="ready"]');
     await ready.waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('pair-reason').count()).toBe(0);
@@ -105,13 +99,7 @@ describe('reward model in the duel', () => {
 
 describe('best of n in the duel', () => {
   it('puts the reward model’s best of 3 against a plain sample, hides the side until the vote, then tallies it', async () => {
-    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await routeTinyModel(context);
-    const { page, errors } = await openApp(context, `${app.baseUrl}/`);
-    await waitForModel(page);
-    await page.getByTestId('sampling-toggle').click();
-    await page.getByTestId('max-tokens').fill('4');
-    await page.getByTestId('max-tokens').blur();
+    const { context, page, errors } = await openWithModel(app, 4);
     const ready = page.locator('[data-testid="duel"][data-mode="pairwise"][data-phase="ready"]');
     await ready.waitFor({ timeout: 60_000 });
 

@@ -8,7 +8,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadText, openApp, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { downloadText, openApp, openWithModel, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -52,13 +52,7 @@ async function expectReplayMatched(page: Page, steps: number): Promise<void> {
 
 describe('replay', () => {
   it('restores the trained weights on reload, import in a fresh browser, and from a share link', async () => {
-    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await routeTinyModel(context);
-    const { page, errors } = await openApp(context, `${app.baseUrl}/`);
-    await waitForModel(page);
-    await page.getByTestId('sampling-toggle').click();
-    await page.getByTestId('max-tokens').fill('6');
-    await page.getByTestId('max-tokens').blur();
+    const { context, page, errors } = await openWithModel(app, 6);
     await page.getByTestId('cell-duel').getByTestId('cell-run').click();
 
     // The starter Train cell takes 2 steps per decisive vote; a tie takes none.

@@ -1,3 +1,4 @@
+import type { ModelSource } from '../../src/engine/api';
 import { writeSafetensors } from '../../src/engine/model/safetensors';
 import { toHfGpt2Config, gpt2ParamSpecs, type GPT2Config } from '../../src/engine/model/config';
 import { randomWeights } from './tiny_model';
@@ -54,4 +55,10 @@ export function tinyCheckpoint(seed = 1) {
   const weights = randomWeights(config, seed, 0.1);
   const safetensors = writeSafetensors(gpt2ParamSpecs(config).map((s) => ({ name: s.name, shape: s.shape, data: weights.get(s.name)! })));
   return { config, hfConfig: toHfGpt2Config(config), tokenizer, safetensors };
+}
+
+/** The tiny checkpoint as the engine loads a model from files (`EngineService.loadModel`). */
+export function tinyModelSource(seed = 9): ModelSource {
+  const ck = tinyCheckpoint(seed);
+  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
 }

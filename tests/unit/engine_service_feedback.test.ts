@@ -5,12 +5,9 @@ import { distinctN, repetitionRate } from '../../src/engine/stats';
 import { DEFAULT_LEARNING } from '../../src/engine/learning/log_reducer';
 import { type LearningSettings, type LogIntent, type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
-import { tinyCheckpoint } from '../support/tiny_checkpoint';
+import { tinyModelSource } from '../support/tiny_checkpoint';
 
-function source(): ModelSource {
-  const ck = tinyCheckpoint(9);
-  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
-}
+const source = (): ModelSource => tinyModelSource();
 
 const code = (e: unknown) => engineErrorCode(e);
 

@@ -9,12 +9,9 @@ import { DEFAULT_LEARNING } from '../../src/engine/learning/log_reducer';
 import { EngineService } from '../../src/engine/service';
 import { type LearningSettings, type LogIntent, type ModelSource } from '../../src/engine/api';
 import { engineErrorCode } from '../../src/state/engine_client';
-import { tinyCheckpoint } from '../support/tiny_checkpoint';
+import { tinyModelSource } from '../support/tiny_checkpoint';
 
-function source(): ModelSource {
-  const ck = tinyCheckpoint(9);
-  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
-}
+const source = (): ModelSource => tinyModelSource();
 
 /** Relabelling of one fresh pair after each pairwise vote, with the given acceptance bounds. */
 const relabelling = (minConfidence: number, maxStd: number, stepsPerVote = 2): LearningSettings => ({

@@ -29,12 +29,9 @@ import { LearningSync } from '../../src/state/learning.svelte';
 import { TrainState } from '../../src/state/train.svelte';
 import { METRIC } from '../../src/state/metrics';
 import type { ModelSource } from '../../src/engine/api';
-import { tinyCheckpoint } from '../support/tiny_checkpoint';
+import { tinyModelSource } from '../support/tiny_checkpoint';
 
-function source(): ModelSource {
-  const ck = tinyCheckpoint(9);
-  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
-}
+const source = (): ModelSource => tinyModelSource();
 
 /** The page's state objects around a real EngineService; `calls` counts every engine request. */
 async function page(doc: SessionDocument) {

@@ -13,12 +13,9 @@ import type { SessionState } from '../../src/state/session.svelte';
 import { LearningSync } from '../../src/state/learning.svelte';
 import { PreferencesState } from '../../src/state/preferences.svelte';
 import { critiqueSentence, lastCritique, preferenceRow, preferenceRows, statedText, weightScale } from '../../src/state/preference_rows';
-import { tinyCheckpoint } from '../support/tiny_checkpoint';
+import { tinyModelSource } from '../support/tiny_checkpoint';
 
-function source(): ModelSource {
-  const ck = tinyCheckpoint(9);
-  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
-}
+const source = (): ModelSource => tinyModelSource();
 
 const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 5 };
 

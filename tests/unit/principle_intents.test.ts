@@ -7,12 +7,9 @@ import { EngineService } from '../../src/engine/service';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { DEFAULT_LEARNING } from '../../src/engine/learning/log_reducer';
 import { PRINCIPLE_STATEMENT, type LearningSettings, type LogIntent, type ModelSource, type ReduceResult } from '../../src/engine/api';
-import { tinyCheckpoint } from '../support/tiny_checkpoint';
+import { tinyModelSource } from '../support/tiny_checkpoint';
 
-function source(): ModelSource {
-  const ck = tinyCheckpoint(9);
-  return { kind: 'files', name: 'tiny', config: JSON.stringify(ck.hfConfig), tokenizer: JSON.stringify(ck.tokenizer), weights: ck.safetensors.buffer.slice(0) as ArrayBuffer };
-}
+const source = (): ModelSource => tinyModelSource();
 
 async function engine(): Promise<EngineService> {
   const s = new EngineService(undefined);

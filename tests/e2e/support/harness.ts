@@ -133,6 +133,26 @@ export async function waitForModel(page: Page): Promise<void> {
   await page.getByTestId('backend-label').waitFor({ timeout: 120_000 });
 }
 
+/** Sets the Duel's "Max new tokens" (small, so the tiny model's candidates come quickly). */
+export async function setMaxTokens(page: Page, maxTokens: number): Promise<void> {
+  await page.getByTestId('sampling-toggle').click();
+  await page.getByTestId('max-tokens').fill(String(maxTokens));
+  await page.getByTestId('max-tokens').blur();
+}
+
+/**
+ * A fresh browser context on the tiny model, the app open with its model loaded and the Duel
+ * writing at most `maxTokens` tokens: where most end-to-end tests start.
+ */
+export async function openWithModel(app: AppServer, maxTokens: number): Promise<WatchedPage & { context: BrowserContext }> {
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await routeTinyModel(context);
+  const watched = await openApp(context, `${app.baseUrl}/`);
+  await waitForModel(watched.page);
+  await setMaxTokens(watched.page, maxTokens);
+  return { context, ...watched };
+}
+
 export async function waitForPair(page: Page, timeout = 60_000): Promise<void> {
   await page.locator('[data-testid="duel"][data-phase="ready"]').waitFor({ timeout });
 }

@@ -33,9 +33,13 @@ export type { DuelOpponent };
  */
 export type PairSelectionRule = 'random' | 'uncertain';
 
-/** Why the pair on screen was drawn, when a reward-model rule chose it. */
+/**
+ * Why the pair on screen was drawn, when a reward-model rule chose it; or, for a plain pair of
+ * policy samples, only what the reward model expects of it ('predicted').
+ */
 export type PairReason =
   | { kind: 'uncertain'; k: number; pAB: number; std: number }
+  | { kind: 'predicted'; pAB: number; std: number }
   | {
       kind: 'bestofn';
       n: number;
@@ -112,7 +116,7 @@ export interface DrawnPair {
   /** Whether the log's first candidate is shown on the right (a coin flip against the reference). */
   swap: boolean;
   /** Why a reward-model rule chose these two, sides as logged (before any swap). */
-  reason?: { kind: 'uncertain'; k: number; pAB: number; std: number } | { kind: 'bestofn'; n: number; pessimism: number; pick: { reward: number; std: number }; sample: { reward: number; std: number } };
+  reason?: { kind: 'uncertain'; k: number; pAB: number; std: number } | { kind: 'predicted'; pAB: number; std: number } | { kind: 'bestofn'; n: number; pessimism: number; pick: { reward: number; std: number }; sample: { reward: number; std: number } };
 }
 
 /** What a source needs while it draws. */
@@ -132,7 +136,7 @@ const competitorSnapshot = (c: Competitor): PolicySnapshotRef =>
 
 /** A draw's reason with sides as shown (a swapped best-of-n pair shows its pick on the right). */
 export function shownReason(reason: NonNullable<DrawnPair['reason']>, swap: boolean): PairReason {
-  if (reason.kind === 'uncertain') return reason;
+  if (reason.kind !== 'bestofn') return reason;
   return { ...reason, pickSide: swap ? 'right' : 'left' };
 }
 
@@ -231,7 +235,16 @@ export async function streamPair(
   if (opponent === 'policy') {
     const chunk = await generate(ctx, { ...base, numSequences: 2 }, (c) => onTexts(c.texts[0] ?? '', c.texts[1] ?? ''));
     if (!chunk) return null;
-    return { texts: [chunk.texts[0]!, chunk.texts[1]!], ids: [chunk.tokenIds[0]!, chunk.tokenIds[1]!], promptIds: chunk.promptIds, snapshots: [live, live], swap: false };
+    const ids: [number[], number[]] = [chunk.tokenIds[0]!, chunk.tokenIds[1]!];
+    const drawn: DrawnPair = { texts: [chunk.texts[0]!, chunk.texts[1]!], ids, promptIds: chunk.promptIds, snapshots: [live, live], swap: false };
+    // What the reward model expects of this pair, before the vote ("how sure it is about the
+    // next vote", shown by the preference panel): one reference pass, nothing learned. Not
+    // before the first vote: the engine builds its learner with the first vote's settings, and
+    // asking earlier would build it from whatever settings it holds then.
+    if (ctx.engine.votesTrained === 0) return drawn;
+    const expected = await api.rewardPredict(base.prompt, ids[0], ids[1], chunk.promptIds);
+    if (ctx.stale()) return null;
+    return { ...drawn, reason: { kind: 'predicted', pAB: expected.pAB, std: expected.std } };
   }
   if (opponent === 'reference') {
     const mine = await api.generateStart({ ...base, policy: 'policy' });

@@ -241,8 +241,14 @@ export async function streamPair(
     // next vote", shown by the preference panel): one reference pass, nothing learned. Not
     // before the first vote: the engine builds its learner with the first vote's settings, and
     // asking earlier would build it from whatever settings it holds then.
-    if (ctx.engine.votesTrained === 0) return drawn;
-    const expected = await api.rewardPredict(base.prompt, ids[0], ids[1], chunk.promptIds);
+    if (!(ctx.engine.votesTrained > 0)) return drawn;
+    let expected: { pAB: number; std: number };
+    try {
+      expected = await api.rewardPredict(base.prompt, ids[0], ids[1], chunk.promptIds);
+    } catch {
+      // The pair is votable without it; the panel then shows no call (engine errors surface on the vote).
+      return ctx.stale() ? null : drawn;
+    }
     if (ctx.stale()) return null;
     return { ...drawn, reason: { kind: 'predicted', pAB: expected.pAB, std: expected.std } };
   }

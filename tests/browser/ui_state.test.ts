@@ -65,7 +65,7 @@ function fakeEngine(tokens = 3) {
     },
     async generateCancel() {},
   };
-  const engine = { ready: true, policyStep: 4, api, promptIds: async () => [1, 2, 3] };
+  const engine = { ready: true, policyStep: 4, votesTrained: 0, api, promptIds: async () => [1, 2, 3] };
   return { engine: engine as unknown as EngineState, requests };
 }
 

@@ -17,12 +17,12 @@ import type {
   ThumbsFeedback,
   TrainerSettings,
 } from '../api';
-import { referencePass } from './reference_pass';
+import { principleBlockOffset, referencePass } from './reference_pass';
 import { createRewardModel } from './reward_model';
 import { PreferenceTrainer, type TrainerState } from './trainer';
 import { cloneState } from './clone_state';
 import { critiqueEvidence, principleEstimates, statePrinciple, type PrincipleStatements } from './principle_prefs';
-import { PRINCIPLE_FEATURE_IDS, principleDirection, principleFeatures, principleSpreads, textStats, type CritiqueMatch } from '../principles';
+import { PRINCIPLE_FEATURE_IDS, principleDirection, principleFeatures, textStats, type CritiqueMatch } from '../principles';
 
 /**
  * Reward-model features (Float32Array: the reference pass's output, buffered as is) are never
@@ -322,21 +322,19 @@ export class OnlineLearner {
     const strongest = [...matches].sort((a, b) => b.confidence - a.confidence)[0];
     if (!strongest || samples.length < 2 || maxPairs < 1) return { syntheticPairs: 0, steps };
     const { featureIndex, sign } = principleDirection(strongest.principleId, strongest.polarity);
-    const spread = principleSpreads()[featureIndex]!;
-    // Each sample's feature along the asked direction, in spreads.
-    const texts = samples.map((ids) => this.decode(ids));
-    const order = samples.map((_, i) => i).sort((i, j) => {
-      const d = sign * (principleFeatures(texts[j]!)[featureIndex]! - principleFeatures(texts[i]!)[featureIndex]!);
-      return d !== 0 ? d : i - j;
-    });
-    const value = (i: number) => (sign * principleFeatures(texts[i]!)[featureIndex]!) / spread;
+    // One reference pass over all samples gives both what a pair needs in the buffer (reference
+    // log-probs) and each sample's principles in spread units (the reward features' last block).
+    const ref = await referencePass(this.reference, promptIds, samples, this.decode);
+    const at = principleBlockOffset(this.reference.config) + featureIndex;
+    const value = ref.features.map((f) => sign * f[at]!);
+    // Most of the asked feature first; ties in sample order.
+    const order = samples.map((_, i) => i).sort((i, j) => value[j]! - value[i]! || i - j);
     let added = 0;
     for (let k = 0; k < Math.floor(order.length / 2) && added < maxPairs; k++) {
       const chosen = order[k]!;
       const rejected = order[order.length - 1 - k]!;
-      if (value(chosen) - value(rejected) < 1) break;
-      const ref = await referencePass(this.reference, promptIds, [samples[chosen]!, samples[rejected]!], this.decode);
-      this.trainer.add({ kind: 'pair', promptIds, chosen: { ids: samples[chosen]!, ref: ref.sums[0] }, rejected: { ids: samples[rejected]!, ref: ref.sums[1] } });
+      if (value[chosen]! - value[rejected]! < 1) break;
+      this.trainer.add({ kind: 'pair', promptIds, chosen: { ids: samples[chosen]!, ref: ref.sums[chosen]! }, rejected: { ids: samples[rejected]!, ref: ref.sums[rejected]! } });
       this.syntheticPairs++;
       added++;
       if (train) for (let s = 0; s < this.trainer.settings.stepsPerVote; s++) steps.push(await this.trainer.step());

@@ -41,7 +41,8 @@ function applyAxis(rm: RewardEnsemble, config: ModelShape, axis: string, e: Axis
   const index = principleBlockOffset(config) + featureIndex;
   if (e.stated?.verdict === 'reject') {
     // The person's explicit "no" wins over their critiques on the same axis.
-    rm.setPseudoVotes(index, 0, 0);
+    // One refit for both changes (each setter would otherwise refit on its own).
+    rm.setPseudoVotes(index, 0, 0, false);
     rm.setPrior(index, { mean: 0, precision: PRINCIPLE_STATEMENT.rejectPrecision });
     return;
   }
@@ -52,7 +53,7 @@ function applyAxis(rm: RewardEnsemble, config: ModelShape, axis: string, e: Axis
     if (sign > 0) more += PRINCIPLE_STATEMENT.confirmVotes;
     else less += PRINCIPLE_STATEMENT.confirmVotes;
   }
-  rm.setPrior(index, null);
+  rm.setPrior(index, null, false);
   rm.setPseudoVotes(index, more, less);
 }
 

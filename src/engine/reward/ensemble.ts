@@ -407,10 +407,11 @@ export class RewardEnsemble {
    * Sets the Gaussian prior of weight `index` (refit mode only): the refit objective's
    * ½‖w‖² term becomes ½·precision·(w_i − mean)² for it. A person's "yes, I prefer shorter"
    * is such a prior (a mean in the stated direction, a precision worth a few votes); "no" is a
-   * prior pinned at 0. `null` puts back the default N(0, 1). The heads are refitted at once,
-   * so the prior shows before the next vote.
+   * prior pinned at 0. `null` puts back the default N(0, 1). The heads are refitted at once
+   * (unless `refit` is false: a caller setting several things refits with the last), so the
+   * prior shows before the next vote.
    */
-  setPrior(index: number, prior: WeightPrior | null): void {
+  setPrior(index: number, prior: WeightPrior | null, refit = true): void {
     if (this.config.fit !== 'refit') throw new Error("weight priors need fit: 'refit'");
     if (!Number.isInteger(index) || index < 0 || index >= this.dim) throw new RangeError(`weight index ${index} outside 0…${this.dim - 1}`);
     if (prior && !(Number.isFinite(prior.mean) && prior.precision > 0 && Number.isFinite(prior.precision))) {
@@ -419,7 +420,7 @@ export class RewardEnsemble {
     // A cleared prior stays in the map as the default N(0, 1), so the weight stays active and
     // the refit moves it back (an inactive weight keeps whatever value it has).
     this.priors.set(index, prior ? { ...prior } : { mean: 0, precision: 1 });
-    this.refitAll();
+    if (refit) this.refitAll();
   }
 
   /**
@@ -427,13 +428,13 @@ export class RewardEnsemble {
    * before, and refits. Counts may be fractional (a critique read with confidence 0.8 is 0.8 of
    * a vote); 0 and 0 removes them (the weight stays active, so the refit moves it back).
    */
-  setPseudoVotes(index: number, plus: number, minus: number): void {
+  setPseudoVotes(index: number, plus: number, minus: number, refit = true): void {
     if (this.config.fit !== 'refit') throw new Error("pseudo-votes need fit: 'refit'");
     if (!Number.isInteger(index) || index < 0 || index >= this.dim) throw new RangeError(`weight index ${index} outside 0…${this.dim - 1}`);
     if (!(plus >= 0 && minus >= 0 && Number.isFinite(plus) && Number.isFinite(minus))) throw new RangeError('pseudo-vote counts must be finite and ≥ 0');
     this.pseudoVotes.set(index, { plus, minus });
     if (!this.priors.has(index)) this.priors.set(index, { mean: 0, precision: 1 });
-    this.refitAll();
+    if (refit) this.refitAll();
   }
 
   /** The prior set on weight `index`, or null for the default N(0, 1). */

@@ -7,8 +7,8 @@
  * Statements and critiques say which way a person leans, not how much. So they enter the
  * reward model as votes along one spread of the principle (pseudo-votes in its likelihood),
  * never as a prior mean: a prior at "one unit" would cap a weight that the person's real votes
- * put at three (measured: as a prior, critiques on 30 % of votes lowered the panel's accuracy
- * on sentiment from 0.745 to 0.696; scripts/rm/README.md).
+ * put at three (traced on one seed: as priors, accumulated critiques held the valence weight
+ * near 1.3 where the votes alone took it to 3–5; scripts/rm/README.md).
  */
 import { PRINCIPLE_STATEMENT, type PrincipleEstimate, type PrincipleVerdict } from '../api';
 import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, isPrincipleId, principleById, principleDirection, type CritiqueMatch } from '../principles';

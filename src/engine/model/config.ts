@@ -11,21 +11,62 @@ export interface GPT2Config {
   eosTokenId: number | null;
 }
 
+/**
+ * Limits checked before anything is allocated from a config (a hostile `n_layer: 1e9` once ran
+ * for 93 s and ran out of memory). The parameter cap admits GPT-2 small (124 M) and refuses
+ * GPT-2 medium (355 M): float32 weights, gradients, two AdamW moments and the frozen reference
+ * are five copies, 2.5 GB at 124 M, which is what a tab can hold. The per-field caps are far
+ * above any GPT-2 and only stop values that overflow the arithmetic below them.
+ */
+export const MAX_PARAMETERS = 200_000_000;
+const FIELD_MAX = { n_layer: 1024, n_head: 1024, n_embd: 65_536, vocab_size: 4_194_304, n_positions: 1_048_576 } as const;
+
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const dimension = (max: number) => v.pipe(positiveInt, v.maxValue(max));
+const tokenId = v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))), null);
 
 /** Hugging Face GPT-2 `config.json` keys (a user's checkpoint comes with one of these). */
 const HfGpt2ConfigSchema = v.looseObject({
-  n_layer: positiveInt,
-  n_head: positiveInt,
-  n_embd: positiveInt,
-  vocab_size: positiveInt,
-  n_positions: v.optional(positiveInt),
-  n_ctx: v.optional(positiveInt),
+  n_layer: dimension(FIELD_MAX.n_layer),
+  n_head: dimension(FIELD_MAX.n_head),
+  n_embd: dimension(FIELD_MAX.n_embd),
+  vocab_size: dimension(FIELD_MAX.vocab_size),
+  n_positions: v.optional(dimension(FIELD_MAX.n_positions)),
+  n_ctx: v.optional(dimension(FIELD_MAX.n_positions)),
   layer_norm_epsilon: v.optional(v.pipe(v.number(), v.minValue(0)), 1e-5),
-  eos_token_id: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))), null),
+  eos_token_id: tokenId,
+  bos_token_id: tokenId,
+  pad_token_id: tokenId,
   activation_function: v.optional(v.string(), 'gelu_new'),
   model_type: v.optional(v.string()),
 });
+
+/**
+ * Hugging Face GPT2Config fields that change what the network computes, with the one value
+ * this engine computes. Any other value is refused by name instead of being silently ignored.
+ * Not listed, because they do not change the function a checkpoint computes here:
+ * `reorder_and_upcast_attn` (only moves the 1/√d scale and upcasts to float32 — this engine is
+ * float32 throughout), the dropout rates (training-time noise; the DPO family runs with dropout
+ * off, as TRL's `disable_dropout` does), `summary_*` (a classification head we do not load),
+ * `initializer_range`, `use_cache`, `architectures`, `task_specific_params`, `_name_or_path`.
+ */
+const UNIMPLEMENTED_UNLESS: ReadonlyArray<[key: string, honoured: unknown, why: string]> = [
+  ['tie_word_embeddings', true, 'the LM head here is the token embedding, tied'],
+  ['scale_attn_by_inverse_layer_idx', false, 'attention scores are scaled by 1/√head_dim only'],
+  ['scale_attn_weights', true, 'attention scores are always scaled by 1/√head_dim'],
+  ['add_cross_attention', false, 'this is a decoder-only model without cross-attention'],
+  ['is_encoder_decoder', false, 'this is a decoder-only model'],
+];
+
+function fail(msg: string): never {
+  throw new Error(`config.json: ${msg}`);
+}
+
+/** GPT-2's parameter count from the config alone, in closed form (no per-tensor list). */
+export function estimateParams(c: { nLayer: number; nEmbd: number; vocabSize: number; nPositions: number }): number {
+  const C = c.nEmbd;
+  return (c.vocabSize + c.nPositions) * C + c.nLayer * (12 * C * C + 13 * C) + 2 * C;
+}
 
 /** Validates a parsed config.json; errors name the offending key. */
 export function parseHfGpt2Config(json: unknown): GPT2Config {
@@ -33,21 +74,35 @@ export function parseHfGpt2Config(json: unknown): GPT2Config {
   if (!r.success) {
     const issue = r.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join('.') ?? '(root)';
-    throw new Error(`config.json: ${path}: ${issue.message}`);
+    fail(`${path}: ${issue.message}`);
   }
   const c = r.output;
   if (c.model_type !== undefined && c.model_type !== 'gpt2') {
-    throw new Error(`config.json: model_type is "${c.model_type}"; only GPT-2-architecture models are supported`);
+    fail(`model_type is "${c.model_type}"; only GPT-2-architecture models are supported`);
   }
-  if (!['gelu_new', 'gelu_pytorch_tanh', 'gelu'].includes(c.activation_function)) {
-    throw new Error(`config.json: activation_function "${c.activation_function}" is not GPT-2's tanh GELU`);
+  // "gelu" is the exact erf GELU in Hugging Face's ACT2FN; the kernels compute the tanh form.
+  if (!['gelu_new', 'gelu_pytorch_tanh'].includes(c.activation_function)) {
+    fail(`activation_function "${c.activation_function}" is not implemented (only GPT-2's tanh GELU, "gelu_new")`);
+  }
+  const raw = json as Record<string, unknown>;
+  for (const [key, honoured, why] of UNIMPLEMENTED_UNLESS) {
+    if (raw[key] !== undefined && raw[key] !== honoured) {
+      fail(`${key}: ${JSON.stringify(raw[key])} is not implemented (${why}; only ${JSON.stringify(honoured)} is)`);
+    }
+  }
+  if (raw.n_inner !== undefined && raw.n_inner !== null && raw.n_inner !== 4 * c.n_embd) {
+    fail(`n_inner: ${JSON.stringify(raw.n_inner)} is not implemented (the MLP width here is 4·n_embd = ${4 * c.n_embd})`);
   }
   if (c.n_embd % c.n_head !== 0) {
-    throw new Error(`config.json: n_embd (${c.n_embd}) is not divisible by n_head (${c.n_head})`);
+    fail(`n_embd (${c.n_embd}) is not divisible by n_head (${c.n_head})`);
   }
   const nPositions = c.n_positions ?? c.n_ctx;
-  if (nPositions === undefined) throw new Error('config.json: n_positions is missing');
-  return {
+  if (nPositions === undefined) fail('n_positions is missing');
+  for (const key of ['eos_token_id', 'bos_token_id', 'pad_token_id'] as const) {
+    const id = c[key];
+    if (id !== null && id >= c.vocab_size) fail(`${key} ${id} is outside the vocabulary (vocab_size ${c.vocab_size})`);
+  }
+  const config: GPT2Config = {
     nLayer: c.n_layer,
     nHead: c.n_head,
     nEmbd: c.n_embd,
@@ -56,6 +111,13 @@ export function parseHfGpt2Config(json: unknown): GPT2Config {
     layerNormEpsilon: c.layer_norm_epsilon,
     eosTokenId: c.eos_token_id ?? null,
   };
+  const params = estimateParams(config);
+  if (params > MAX_PARAMETERS) {
+    fail(
+      `n_layer ${c.n_layer}, n_embd ${c.n_embd}, vocab_size ${c.vocab_size}, n_positions ${nPositions} make ${params.toExponential(2)} parameters; the limit is ${MAX_PARAMETERS.toExponential(0)}`,
+    );
+  }
+  return config;
 }
 
 export function toHfGpt2Config(c: GPT2Config): Record<string, unknown> {

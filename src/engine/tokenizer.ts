@@ -8,6 +8,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 export class TextTokenizer {
   private readonly tok: Tokenizer;
   readonly vocabSize: number;
+  /** The largest id the tokenizer can produce (a model's vocab_size must exceed it). */
+  readonly maxTokenId: number;
   readonly eosTokenId: number | null;
 
   constructor(json: unknown, fileName = 'tokenizer.json') {
@@ -19,6 +21,7 @@ export class TextTokenizer {
     if (model.type !== undefined && model.type !== 'BPE') {
       throw new Error(`${fileName}: model type "${model.type}" is not supported (GPT-2 uses BPE)`);
     }
+    this.maxTokenId = checkVocabulary(model.vocab, (json as { added_tokens?: unknown }).added_tokens, fileName);
     try {
       this.tok = new Tokenizer(json, { clean_up_tokenization_spaces: false });
     } catch (e) {
@@ -41,4 +44,36 @@ export class TextTokenizer {
   idToToken(id: number): string | undefined {
     return this.tok.id_to_token(id);
   }
+}
+
+/**
+ * Checks the file's own token → id tables (the library inverts them and silently keeps one
+ * token per id, so it cannot see this): ids are distinct non-negative integers, and an added
+ * token reuses an id only for the same content. A vocabulary mapping every token to 0 was
+ * accepted and produced nonsense. Returns the largest id.
+ */
+function checkVocabulary(vocab: object, addedTokens: unknown, fileName: string): number {
+  const tokenOfId = new Map<number, string>();
+  let maxId = -1;
+  const claim = (token: string, id: unknown, where: string) => {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+      throw new Error(`${fileName}: ${where} token ${JSON.stringify(token)} has invalid id ${JSON.stringify(id)}`);
+    }
+    const other = tokenOfId.get(id);
+    if (other !== undefined && other !== token) {
+      throw new Error(`${fileName}: tokens ${JSON.stringify(other)} and ${JSON.stringify(token)} share id ${id} (a degenerate vocabulary)`);
+    }
+    tokenOfId.set(id, token);
+    if (id > maxId) maxId = id;
+  };
+  for (const [token, id] of Object.entries(vocab)) claim(token, id, 'model.vocab');
+  if (addedTokens !== undefined && addedTokens !== null) {
+    if (!Array.isArray(addedTokens)) throw new Error(`${fileName}: added_tokens is not a list`);
+    for (const t of addedTokens as { id?: unknown; content?: unknown }[]) {
+      if (typeof t?.content !== 'string') throw new Error(`${fileName}: an entry of added_tokens has no content`);
+      claim(t.content, t.id, 'added_tokens');
+    }
+  }
+  if (maxId < 0) throw new Error(`${fileName}: the vocabulary is empty`);
+  return maxId;
 }

@@ -83,6 +83,7 @@ export class GPT2Model {
           `model.safetensors: tensor "${s.name}" has shape [${t.shape}] but config.json implies [${s.shape}]`,
         );
       }
+      checkFinite(s.name, t.data);
       weights.set(s.name, t.data);
       byName.delete(s.name);
     }
@@ -356,6 +357,16 @@ export class GPT2Model {
 
 function releaseAll(be: Backend, ...ts: Tensor[]): void {
   for (const t of ts) be.release(t);
+}
+
+/** All-NaN weights once loaded and generated empty text with exit code 0. */
+function checkFinite(name: string, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
+    if (data[i] - data[i] !== 0) {
+      throw new Error(`model.safetensors: tensor "${name}" holds ${data[i]} at index ${i} (weights must be finite)`);
+    }
+  }
 }
 
 function checkIds(ids: Uint32Array, V: number): void {

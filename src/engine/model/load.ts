@@ -21,15 +21,56 @@ export interface LoadedPolicy {
   eosTokenId: number | null;
 }
 
+/**
+ * Size caps checked before a checkpoint file is read (a model.safetensors linked to /dev/zero
+ * once grew to 7 GB). The weights cap holds MAX_PARAMETERS (200 M) even as float64 (1.6 GB)
+ * and stays under Node's 2 GiB single-read limit; the JSON cap is a few times the largest
+ * Hugging Face tokenizer.json in common use.
+ */
+export const MAX_FILE_BYTES: Readonly<Record<'config.json' | 'tokenizer.json' | 'model.safetensors', number>> = {
+  'config.json': 16 * 1024 * 1024,
+  'tokenizer.json': 64 * 1024 * 1024,
+  'model.safetensors': 2 * 1024 * 1024 * 1024 - 1,
+};
+
+/** Refuses a checkpoint file above its cap; call it with the size before reading the bytes. */
+export function checkModelFileSize(file: keyof typeof MAX_FILE_BYTES, bytes: number, shownName: string = file): void {
+  if (bytes > MAX_FILE_BYTES[file]) {
+    throw new Error(`${shownName}: ${bytes} bytes is over the ${MAX_FILE_BYTES[file]}-byte limit for ${file}`);
+  }
+}
+
+/** Text every GPT-2 byte-level BPE tokenizer must encode into several ids and decode back. */
+const TOKENIZER_PROBE = 'The cat sat on the mat, 42 times.';
+
+/** Checks tokenizer.json against config.json: every id it can produce is a row of wte. */
+function checkTokenizerFitsConfig(tokenizer: TextTokenizer, config: GPT2Config): void {
+  if (tokenizer.maxTokenId >= config.vocabSize) {
+    throw new Error(
+      `tokenizer.json: token id ${tokenizer.maxTokenId} is outside config.json's vocab_size ${config.vocabSize}`,
+    );
+  }
+  let ids: number[];
+  let back: string;
+  try {
+    ids = tokenizer.encode(TOKENIZER_PROBE);
+    back = tokenizer.decode(ids, false);
+  } catch (e) {
+    throw new Error(`tokenizer.json: cannot encode and decode ${JSON.stringify(TOKENIZER_PROBE)} (${(e as Error).message})`);
+  }
+  if (back !== TOKENIZER_PROBE || new Set(ids).size < 2) {
+    throw new Error(
+      `tokenizer.json: ${JSON.stringify(TOKENIZER_PROBE)} encodes to [${ids.slice(0, 8)}${ids.length > 8 ? ',…' : ''}] and decodes to ${JSON.stringify(back.slice(0, 60))} (a degenerate tokenizer)`,
+    );
+  }
+}
+
 /** Builds a policy from checkpoint files, with errors that name the file and the problem. */
 export function buildPolicy(backend: Backend, files: ModelFiles): LoadedPolicy {
   const config = parseHfGpt2Config(files.config);
   const tokenizer = new TextTokenizer(files.tokenizer);
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new Error(
-      `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocabSize}`,
-    );
-  }
+  checkTokenizerFitsConfig(tokenizer, config);
+  checkModelFileSize('model.safetensors', files.weights.byteLength);
   const { tensors } = readSafetensors(files.weights);
   const model = GPT2Model.fromCheckpoint(backend, config, tensors);
   return { name: files.name, config, model, tokenizer, eosTokenId: config.eosTokenId ?? tokenizer.eosTokenId };

@@ -136,8 +136,9 @@ function checkEntry(name: string, entry: unknown, dataBytes: number, fileName: s
   }
   // The element count is bounded by the data section as it is multiplied, so a hostile shape
   // ([1e9, 1e9, …]) is refused here instead of overflowing or reaching an allocation.
-  let n = 1;
-  for (const d of shape as number[]) {
+  // A zero axis makes an empty tensor whatever the other axes are (the format allows them).
+  let n = shape.includes(0) ? 0 : 1;
+  for (const d of n === 0 ? [] : (shape as number[])) {
     n *= d;
     if (n * width > dataBytes) {
       throw new SafetensorsError(
@@ -195,9 +196,12 @@ export function writeSafetensors(
   tensors: ReadonlyArray<{ name: string; shape: readonly number[]; data: Float32Array }>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  // No prototype: a tensor named "__proto__" becomes a key instead of silently vanishing.
+  const header: Record<string, unknown> = Object.create(null);
+  header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
+    if (t.name === '__metadata__' || t.name in header) throw new Error(`writeSafetensors: tensor name ${shown(t.name)} is reserved or repeated`);
     header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }

@@ -147,6 +147,21 @@ describe('model.safetensors contents', () => {
     expect(loadError(files({ weights: ab(writeSafetensors(inf)) }))).toBe('model.safetensors: tensor "wte.weight" holds -Infinity at index 37 (weights must be finite)');
   });
 
+  it('refuses an LM head that is not the token embedding, and a parameter stored twice', () => {
+    // Before: lm_head.weight was dropped unread, so an untied checkpoint ran with the wrong head.
+    const entries = tinyEntries();
+    const wte = entries.find((e) => e.name === 'wte.weight')!;
+    const untied = [...entries, { name: 'lm_head.weight', shape: wte.shape, data: wte.data.map((x) => x * 2) }];
+    expect(loadError(files({ weights: ab(writeSafetensors(untied)) }))).toBe(
+      'model.safetensors: tensor "lm_head.weight" differs from "wte.weight" (an untied LM head is not implemented)',
+    );
+    const tied = [...entries, { name: 'lm_head.weight', shape: wte.shape, data: wte.data.slice() }];
+    expect(() => load(files({ weights: ab(writeSafetensors(tied)) }))).not.toThrow();
+    // Before: "transformer.wte.weight" silently replaced "wte.weight" (or the other way round).
+    const twice = [...entries, { ...wte, name: 'transformer.wte.weight', data: wte.data.map((x) => -x) }];
+    expect(loadError(files({ weights: ab(writeSafetensors(twice)) }))).toBe('model.safetensors: tensor "wte.weight" appears twice (with and without "transformer.")');
+  });
+
   it('refuses overlapping, gapped, trailing and out-of-bounds data_offsets', () => {
     const t = (begin: number, end: number, shape = [(end - begin) / 4]) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
     const data = new Uint8Array(32);

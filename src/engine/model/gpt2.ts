@@ -40,7 +40,8 @@ export interface KVCache {
   v: Tensor[];
 }
 
-const IGNORED_CHECKPOINT_TENSORS = /(^|\.)attn\.(bias|masked_bias)$|^lm_head\.weight$/;
+/** The causal-mask buffers Hugging Face GPT-2 checkpoints may carry; this engine builds its own mask. */
+const IGNORED_CHECKPOINT_TENSORS = /(^|\.)attn\.(bias|masked_bias)$/;
 
 /**
  * A GPT-2-architecture decoder (pre-LN, learned positions, tanh GELU, tied embeddings) written
@@ -69,9 +70,16 @@ export class GPT2Model {
   /** Builds a model from safetensors entries in Hugging Face GPT-2 naming and layout. */
   static fromCheckpoint(backend: Backend, config: GPT2Config, tensors: Map<string, SafeTensor>): GPT2Model {
     const byName = new Map<string, SafeTensor>();
+    let lmHead: SafeTensor | undefined;
     for (const [rawName, t] of tensors) {
       const name = rawName.startsWith('transformer.') ? rawName.slice('transformer.'.length) : rawName;
       if (IGNORED_CHECKPOINT_TENSORS.test(name)) continue;
+      if (name === 'lm_head.weight') {
+        lmHead = t;
+        continue;
+      }
+      // With and without the prefix would be two values for one parameter, one silently dropped.
+      if (byName.has(name)) throw new Error(`model.safetensors: tensor "${name}" appears twice (with and without "transformer.")`);
       byName.set(name, t);
     }
     const weights = new Map<string, Float32Array>();
@@ -86,6 +94,11 @@ export class GPT2Model {
       checkFinite(s.name, t.data);
       weights.set(s.name, t.data);
       byName.delete(s.name);
+    }
+    // Tied embeddings: a stored LM head must be the token embedding, else the file is untied.
+    const wte = weights.get('wte.weight')!;
+    if (lmHead && (lmHead.shape.join() !== `${config.vocabSize},${config.nEmbd}` || lmHead.data.some((x, i) => x !== wte[i]))) {
+      throw new Error('model.safetensors: tensor "lm_head.weight" differs from "wte.weight" (an untied LM head is not implemented)');
     }
     if (byName.size > 0) {
       throw new Error(`model.safetensors: unexpected tensors ${[...byName.keys()].slice(0, 5).join(', ')} (not GPT-2 layout?)`);

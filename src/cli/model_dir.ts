@@ -2,7 +2,8 @@ import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { checkModelFileSize, type ModelFiles } from '../engine/model/load';
+import { checkModelFileSize, checkWeightsFitConfig, type ModelFiles } from '../engine/model/load';
+import { parseHfGpt2Config, type GPT2Config } from '../engine/model/config';
 
 /** The shipped default policy, relative to this file (works from a checkout). */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/default/', import.meta.url));
@@ -16,7 +17,7 @@ type CheckpointFile = 'config.json' | 'tokenizer.json' | 'model.safetensors';
  * handle (after symlinks are resolved, and with no window for a swap between check and read),
  * and read for exactly the size fstat gave.
  */
-async function readCheckpointFile(dir: string, file: CheckpointFile): Promise<Uint8Array<ArrayBuffer>> {
+async function readCheckpointFile(dir: string, file: CheckpointFile, config?: GPT2Config): Promise<Uint8Array<ArrayBuffer>> {
   const full = path.join(dir, file);
   let handle;
   try {
@@ -32,6 +33,7 @@ async function readCheckpointFile(dir: string, file: CheckpointFile): Promise<Ui
       throw new Error(`${full}: is ${kind}, not a regular file`);
     }
     checkModelFileSize(file, st.size, full);
+    if (config) checkWeightsFitConfig(st.size, config, full);
     // Its own ArrayBuffer, exactly the file's size: the weights are handed on without a copy.
     const buf = new Uint8Array(new ArrayBuffer(st.size));
     let filled = 0;
@@ -47,7 +49,11 @@ async function readCheckpointFile(dir: string, file: CheckpointFile): Promise<Ui
   }
 }
 
-/** Reads config.json, tokenizer.json and model.safetensors from a checkpoint directory. */
+/**
+ * Reads config.json, tokenizer.json and model.safetensors from a checkpoint directory. The
+ * config is read and validated first, so a bad one is refused before the weights are read and
+ * the weights' size is checked against what the config's shape can fill.
+ */
 export async function readModelDir(dir: string): Promise<ModelFiles> {
   const parse = (file: string, buf: Uint8Array) => {
     try {
@@ -56,19 +62,8 @@ export async function readModelDir(dir: string): Promise<ModelFiles> {
       throw new Error(`${path.join(dir, file)}: not valid JSON`);
     }
   };
-  // Settled in file order, so the error names the first missing file whichever read fails first.
-  const settled = await Promise.allSettled([
-    readCheckpointFile(dir, 'config.json'),
-    readCheckpointFile(dir, 'tokenizer.json'),
-    readCheckpointFile(dir, 'model.safetensors'),
-  ]);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  const [config, tokenizer, weights] = settled.map((r) => (r as PromiseFulfilledResult<Uint8Array<ArrayBuffer>>).value);
-  return {
-    name: path.basename(path.resolve(dir)),
-    config: parse('config.json', config!),
-    tokenizer: parse('tokenizer.json', tokenizer!),
-    weights: weights!.buffer,
-  };
+  const config: unknown = parse('config.json', await readCheckpointFile(dir, 'config.json'));
+  const tokenizer: unknown = parse('tokenizer.json', await readCheckpointFile(dir, 'tokenizer.json'));
+  const weights = await readCheckpointFile(dir, 'model.safetensors', parseHfGpt2Config(config));
+  return { name: path.basename(path.resolve(dir)), config, tokenizer, weights: weights.buffer };
 }

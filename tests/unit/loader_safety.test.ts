@@ -202,6 +202,8 @@ describe('readModelDir: the weights must be a regular file under the size cap', 
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const weights = () => path.join(dir, 'model.safetensors');
+  /** readModelDir's error message; 'read' if it read the files (never printing their bytes). */
+  const dirError = () => readModelDir(dir).then(() => 'read', (e: Error) => e.message);
 
   it('follows a symlink to a regular file, refuses one to /dev/zero, and the CLI exits 1 naming the file', { timeout: 5_000 }, async () => {
     const ck = tinyCheckpoint();
@@ -213,31 +215,42 @@ describe('readModelDir: the weights must be a regular file under the size cap', 
     rmSync(weights());
     // Before: readFile followed the link and grew a buffer of zeros to 7 GB.
     symlinkSync('/dev/zero', weights());
-    await expect(readModelDir(dir)).rejects.toThrow(`${weights()}: is a device, not a regular file`);
+    expect(await dirError()).toBe(`${weights()}: is a device, not a regular file`);
     let err = '';
     const io: CliIO = { stdout: () => {}, stderr: (s) => (err += s), readFile: async () => '', isTTY: false };
     expect(await main(['generate', '--model', dir, '--prompt', 'a'], io)).toBe(1);
     expect(err).toContain('model.safetensors: is a device, not a regular file');
   });
 
+  it('reads config.json first and refuses weights larger than its shape can fill, before reading them', async () => {
+    // The tiny config (2 layers, 16 wide, 260 tokens) justifies at most 16 MiB of header and a few
+    // hundred KB of float64 values; a 64 MiB sparse file is refused from its size.
+    writeFileSync(weights(), '');
+    truncateSync(weights(), 64 * 1024 * 1024);
+    expect(await dirError()).toMatch(new RegExp(`^${weights()}: 67108864 bytes is more than config\\.json's shape can fill \\(at most \\d+\\)$`));
+    // A bad config is refused before the weights are opened.
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...tinyCheckpoint().hfConfig, n_layer: 1e9 }));
+    expect(await dirError()).toMatch(/^config\.json: n_layer: /);
+  });
+
   it('refuses a FIFO without blocking on it', { timeout: 10_000 }, async () => {
     // Before: opening a FIFO with no writer never returned.
     execFileSync('mkfifo', [weights()]);
-    await expect(readModelDir(dir)).rejects.toThrow(`${weights()}: is a FIFO, not a regular file`);
+    expect(await dirError()).toBe(`${weights()}: is a FIFO, not a regular file`);
   });
 
   it('refuses a directory', async () => {
     mkdirSync(weights());
-    await expect(readModelDir(dir)).rejects.toThrow(`${weights()}: is a directory, not a regular file`);
+    expect(await dirError()).toBe(`${weights()}: is a directory, not a regular file`);
   });
 
   it('refuses a file over the cap from its size alone (a sparse file: nothing is read)', async () => {
     writeFileSync(weights(), '');
     truncateSync(weights(), 2 ** 31);
-    await expect(readModelDir(dir)).rejects.toThrow(`${weights()}: 2147483648 bytes is over the 2147483647-byte limit for model.safetensors`);
+    expect(await dirError()).toBe(`${weights()}: 2147483648 bytes is over the 2147483647-byte limit for model.safetensors`);
     truncateSync(weights(), 0);
     writeFileSync(path.join(dir, 'config.json'), '');
     truncateSync(path.join(dir, 'config.json'), 17 * 1024 * 1024);
-    await expect(readModelDir(dir)).rejects.toThrow(/config\.json: 17825792 bytes is over the 16777216-byte limit for config\.json$/);
+    expect(await dirError()).toMatch(/config\.json: 17825792 bytes is over the 16777216-byte limit for config\.json$/);
   });
 });

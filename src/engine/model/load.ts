@@ -1,6 +1,6 @@
 import type { Backend } from '../backend';
 import { TextTokenizer } from '../tokenizer';
-import { parseHfGpt2Config, type GPT2Config } from './config';
+import { estimateParams, parseHfGpt2Config, type GPT2Config } from './config';
 import { GPT2Model } from './gpt2';
 import { readSafetensors } from './safetensors';
 
@@ -33,12 +33,30 @@ export const MAX_FILE_BYTES: Readonly<Record<'config.json' | 'tokenizer.json' | 
   'model.safetensors': 2 * 1024 * 1024 * 1024 - 1,
 };
 
+/** Refuses a model.safetensors larger than its config.json can justify (call before reading it). */
+export function checkWeightsFitConfig(bytes: number, config: GPT2Config, shownName = 'model.safetensors'): void {
+  const max = maxWeightsBytes(config);
+  if (bytes > max) throw new Error(`${shownName}: ${bytes} bytes is more than config.json's shape can fill (at most ${max})`);
+}
+
 /** Refuses a checkpoint file above its cap; call it with the size before reading the bytes. */
 export function checkModelFileSize(file: keyof typeof MAX_FILE_BYTES, bytes: number, shownName: string = file): void {
   if (bytes > MAX_FILE_BYTES[file]) {
     throw new Error(`${shownName}: ${bytes} bytes is over the ${MAX_FILE_BYTES[file]}-byte limit for ${file}`);
   }
 }
+
+/**
+ * The largest model.safetensors a config can justify, known before the weights are read: every
+ * parameter plus the tensors a Hugging Face file may add (an lm_head copy of wte, a causal-mask
+ * buffer per layer), all as float64, the widest dtype read, plus a header allowance (a GPT-2
+ * header is about 100 bytes a tensor; 16 MiB leaves room for any __metadata__ seen in practice).
+ */
+export function maxWeightsBytes(c: GPT2Config): number {
+  const values = estimateParams(c) + c.vocabSize * c.nEmbd + c.nLayer * (c.nPositions * c.nPositions + 1);
+  return Math.min(MAX_FILE_BYTES['model.safetensors'], 8 + HEADER_ALLOWANCE_BYTES + 8 * values);
+}
+const HEADER_ALLOWANCE_BYTES = 16 * 1024 * 1024;
 
 /** Text every GPT-2 byte-level BPE tokenizer must encode into several ids and decode back. */
 const TOKENIZER_PROBE = 'The cat sat on the mat, 42 times.';
@@ -71,6 +89,7 @@ export function buildPolicy(backend: Backend, files: ModelFiles): LoadedPolicy {
   const tokenizer = new TextTokenizer(files.tokenizer);
   checkTokenizerFitsConfig(tokenizer, config);
   checkModelFileSize('model.safetensors', files.weights.byteLength);
+  checkWeightsFitConfig(files.weights.byteLength, config);
   const { tensors } = readSafetensors(files.weights);
   const model = GPT2Model.fromCheckpoint(backend, config, tensors);
   return { name: files.name, config, model, tokenizer, eosTokenId: config.eosTokenId ?? tokenizer.eosTokenId };

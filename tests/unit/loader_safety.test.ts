@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readSafetensors, writeSafetensors } from '../../src/engine/model/safetensors';
 import { buildPolicy, type ModelFiles } from '../../src/engine/model/load';
-import { parseHfGpt2Config, MAX_PARAMETERS } from '../../src/engine/model/config';
+import { parseHfGpt2Config, MAX_PARAMETERS, estimateParams, countParams } from '../../src/engine/model/config';
 import { CpuBackend } from '../../src/engine/backends/cpu';
 import { readModelDir } from '../../src/cli/model_dir';
 import { main } from '../../src/cli/main';
@@ -64,6 +64,10 @@ describe('config.json sizes are checked before anything is allocated', () => {
     // GPT-2 small (124 M) is under the cap.
     expect(() => parseHfGpt2Config({ n_layer: 12, n_head: 12, n_embd: 768, vocab_size: 50257, n_positions: 1024 })).not.toThrow();
     expect(MAX_PARAMETERS).toBe(200_000_000);
+    // The closed form the cap uses agrees with the per-tensor count.
+    for (const c of [tinyCheckpoint().config, parseHfGpt2Config(JSON.parse(readFileSync(new URL('../../models/default/config.json', import.meta.url), 'utf8')))]) {
+      expect(estimateParams(c)).toBe(countParams(c));
+    }
   });
 });
 

@@ -15,8 +15,8 @@ export interface GPT2Config {
  * Limits checked before anything is allocated from a config (a hostile `n_layer: 1e9` once ran
  * for 93 s and ran out of memory). The parameter cap admits GPT-2 small (124 M) and refuses
  * GPT-2 medium (355 M): float32 weights, gradients, two AdamW moments and the frozen reference
- * are five copies, 2.5 GB at 124 M, which is what a tab can hold. The per-field caps are far
- * above any GPT-2 and only stop values that overflow the arithmetic below them.
+ * are five copies, 2.5 GB at 124 M and 7.1 GB at 355 M. The per-field caps are far above any
+ * GPT-2 and only stop values that overflow the arithmetic below them.
  */
 export const MAX_PARAMETERS = 200_000_000;
 const FIELD_MAX = { n_layer: 1024, n_head: 1024, n_embd: 65_536, vocab_size: 4_194_304, n_positions: 1_048_576 } as const;

@@ -53,15 +53,16 @@ export class TextTokenizer {
  * accepted and produced nonsense. Returns the largest id.
  */
 function checkVocabulary(vocab: object, addedTokens: unknown, fileName: string): number {
+  const shown = (token: string) => JSON.stringify(token.length > 40 ? token.slice(0, 40) + '…' : token);
   const tokenOfId = new Map<number, string>();
   let maxId = -1;
   const claim = (token: string, id: unknown, where: string) => {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-      throw new Error(`${fileName}: ${where} token ${JSON.stringify(token)} has invalid id ${JSON.stringify(id)}`);
+      throw new Error(`${fileName}: ${where} token ${shown(token)} has invalid id ${JSON.stringify(id)?.slice(0, 40)}`);
     }
     const other = tokenOfId.get(id);
     if (other !== undefined && other !== token) {
-      throw new Error(`${fileName}: tokens ${JSON.stringify(other)} and ${JSON.stringify(token)} share id ${id} (a degenerate vocabulary)`);
+      throw new Error(`${fileName}: tokens ${shown(other)} and ${shown(token)} share id ${id} (a degenerate vocabulary)`);
     }
     tokenOfId.set(id, token);
     if (id > maxId) maxId = id;

@@ -24,8 +24,8 @@ export interface LoadedPolicy {
 /**
  * Size caps checked before a checkpoint file is read (a model.safetensors linked to /dev/zero
  * once grew to 7 GB). The weights cap holds MAX_PARAMETERS (200 M) even as float64 (1.6 GB)
- * and stays under Node's 2 GiB single-read limit; the JSON cap is a few times the largest
- * Hugging Face tokenizer.json in common use.
+ * and stays under Node's 2 GiB single-read limit; the JSON caps are loose bounds (the shipped
+ * tokenizer.json is 97 KB, its config.json 579 bytes) that only stop a runaway file.
  */
 export const MAX_FILE_BYTES: Readonly<Record<'config.json' | 'tokenizer.json' | 'model.safetensors', number>> = {
   'config.json': 16 * 1024 * 1024,

@@ -210,15 +210,21 @@ export class SessionStore {
     const listed = new Set(summaries.map((s) => s.id));
     const present = new Set(ids);
     const result = summaries.filter((s) => present.has(s.id)).reverse();
+    const added: StoredSessionSummary[] = [];
     for (const id of ids) {
       if (listed.has(id)) continue;
       const record = await db.get('sessions', id);
       if (record === undefined) continue;
       const parsed = parseSessionDocument(record.doc);
       const revision = revisionOf(record)!;
-      result.push(parsed.ok ? summarise(id, parsed.doc, revision) : brokenSummary(id, revision, parsed.error, record.doc));
+      added.push(parsed.ok ? summarise(id, parsed.doc, revision) : brokenSummary(id, revision, parsed.error, record.doc));
     }
-    return result;
+    if (added.length > 0) {
+      // Keep what was learned, so the next listing does not parse these records again.
+      const tx = db.transaction('summaries', 'readwrite');
+      await Promise.all([...added.map((summary) => tx.store.put(summary)), tx.done]).catch(() => undefined);
+    }
+    return [...result, ...added];
   }
 
   /** Remembers why a record could not be opened, so the list shows it without re-reading it. */

@@ -34,6 +34,7 @@ import {
   type TabMessage,
 } from '../session/index';
 import { downloadText } from './files';
+import { isQuotaError, readLocal, requestPersistence, writeLocal, type Persistence } from './browser_storage';
 import { SessionListState, type SessionListHost } from './session_list.svelte';
 
 export interface Notice {
@@ -42,9 +43,6 @@ export interface Notice {
 }
 
 export type SaveStatus = 'unsaved' | 'saving' | 'saved' | 'error' | 'conflict' | 'unavailable';
-
-/** Whether the browser promised to keep this origin's storage (asked once, at the first save). */
-export type Persistence = 'unknown' | 'persistent' | 'best-effort' | 'unsupported';
 
 export type ShareOutcome =
   | { ok: true; url: string; chars: number }
@@ -62,11 +60,6 @@ interface PendingSave {
   doc: SessionDocument;
 }
 
-/** True for the error a browser throws when this origin's storage quota is used up. */
-export function isQuotaError(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === 'QuotaExceededError' || (error instanceof Error && /quota/i.test(error.message));
-}
 
 export class SessionState implements SessionListHost {
   /** Until `init` has read storage this is a placeholder that is never saved. */
@@ -95,6 +88,8 @@ export class SessionState implements SessionListHost {
   /** The open session as last stored (the base of a merge); `null` before its first save. */
   #base: SessionDocument | null = null;
   #persistenceAsked = false;
+  /** Another tab saved the open session while this one was hidden. */
+  #behind = false;
 
   get store(): SessionStore | null {
     return this.#store;
@@ -127,7 +122,12 @@ export class SessionState implements SessionListHost {
           : { kind: 'error', text: `Autosave failed: ${(e as Error).message}` };
       },
     });
-    if (this.#store) this.#channel = openTabChannel(newSessionId(), (message) => void this.#onTabMessage(message));
+    if (this.#store) {
+      this.#channel = openTabChannel(newSessionId(), (message) => void this.#onTabMessage(message));
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible' && this.#behind) void this.#catchUp();
+      });
+    }
     // Only while something is unsaved: a warning on every close would teach people to ignore it.
     addEventListener('beforeunload', (event) => {
       if (!this.hasUnsavedWork) return;
@@ -160,7 +160,7 @@ export class SessionState implements SessionListHost {
   async #openStored(): Promise<boolean> {
     if (!this.#store) return false;
     try {
-      const remembered = localStorage.getItem(CURRENT_KEY);
+      const remembered = readLocal(CURRENT_KEY);
       const ids = (await this.#store.list()).filter((s) => s.error === undefined || s.id === remembered).map((s) => s.id);
       if (remembered && ids.includes(remembered)) ids.unshift(remembered);
       for (const id of new Set(ids)) {
@@ -189,11 +189,8 @@ export class SessionState implements SessionListHost {
     this.#base = revision > 0 ? doc : null;
     this.conflict = null;
     this.generation++;
-    try {
-      localStorage.setItem(CURRENT_KEY, id);
-    } catch {
-      // Storage may be disabled; the most recent session then opens by date.
-    }
+    // Where storage is disabled, the most recent session opens by date instead.
+    writeLocal(CURRENT_KEY, id);
   }
 
   async #write({ id, doc }: PendingSave): Promise<void> {
@@ -271,32 +268,36 @@ export class SessionState implements SessionListHost {
 
   async #onTabMessage(message: TabMessage): Promise<void> {
     void this.list.refresh();
-    if (message.kind !== 'saved' || message.id !== this.id || !this.#store || this.conflict) return;
+    if (message.kind !== 'saved' || message.id !== this.id) return;
     if (message.revision <= (this.#revisions.get(message.id) ?? 0)) return;
+    // A hidden tab catches up when it is shown: reopening replays the log on the engine, which
+    // a background tab should not do for every vote cast in the foreground one.
+    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') {
+      this.#behind = true;
+      return;
+    }
+    await this.#catchUp();
+  }
+
+  /** Shows the stored version of the open session if another tab saved a newer one. */
+  async #catchUp(): Promise<void> {
+    this.#behind = false;
+    const id = this.id;
+    if (id === null || !this.#store || this.conflict) return;
     // With unsaved edits here, the next save finds the newer revision and merges.
     if (this.#autosaver?.hasUnsavedChanges) return;
     const before = this.doc;
-    const stored = await this.#store.load(message.id);
-    if (!stored?.ok || this.doc !== before || this.id !== message.id) return;
-    if (stored.revision <= (this.#revisions.get(message.id) ?? 0)) return;
-    this.#open(stored.doc, message.id, stored.revision);
+    const stored = await this.#store.load(id);
+    if (!stored?.ok || this.doc !== before || this.id !== id) return;
+    if (stored.revision <= (this.#revisions.get(id) ?? 0)) return;
+    this.#open(stored.doc, id, stored.revision);
     this.saveStatus = 'saved';
   }
 
   async #askPersistence(): Promise<void> {
     if (this.#persistenceAsked) return;
     this.#persistenceAsked = true;
-    const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
-    if (typeof storage?.persist !== 'function') {
-      this.persistence = 'unsupported';
-      return;
-    }
-    try {
-      const already = typeof storage.persisted === 'function' && (await storage.persisted());
-      this.persistence = already || (await storage.persist()) ? 'persistent' : 'best-effort';
-    } catch {
-      this.persistence = 'best-effort';
-    }
+    this.persistence = await requestPersistence();
   }
 
   #schedule(): void {
@@ -433,4 +434,4 @@ export class SessionState implements SessionListHost {
   }
 }
 
-export { SessionEditError };
+export { SessionEditError, isQuotaError, type Persistence };

@@ -158,6 +158,10 @@ describe('SessionStore across tabs and versions', () => {
     expect(listed[2]!.title).toBe('From the future');
     expect(listed[2]!.error).toMatch(/newer Duelbook \(version 99\)/);
     expect((await store.loadRaw('badjson'))?.doc).toBe('{"format": "duelbook.session", "version": ');
+    // What the listing learned is kept as summaries, so the next listing does not parse them again.
+    const check = await openDB(name);
+    expect((await check.get('summaries', 'badjson'))?.error).toMatch(/not valid JSON/);
+    check.close();
     // A summary that says a record opens, over a record that does not: markBroken records why.
     await store.markBroken('good', 'failed migration: example');
     expect((await store.list()).find((s) => s.id === 'good')?.error).toBe('failed migration: example');

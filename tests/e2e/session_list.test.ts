@@ -7,6 +7,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdGenerator, createStarterSession, encodeShareLink } from '../../src/session/index';
 import { downloadText, openApp, routeTinyModel, startAppServer, type AppServer } from './support/harness';
 
 let app: AppServer;
@@ -119,7 +120,18 @@ describe('the Sessions list', () => {
     await page.reload();
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     await expect.poll(() => page.getByTestId('session-title').inputValue()).toBe('Second');
+
+    // A share link opens as one more session; the one open before stays listed.
+    const link = await encodeShareLink(createStarterSession(createIdGenerator({ seed: 5 }), { title: 'From a link' }));
+    if (link.tooLarge) throw new Error('the starter session should fit in a link');
+    const linked = await openApp(context, `${app.baseUrl}/${link.hash}`);
+    await expect.poll(() => linked.page.getByTestId('session-title').inputValue()).toBe('From a link');
+    await waitSaved(linked.page);
+    await linked.page.getByTestId('sessions-toggle').click();
+    await expect.poll(() => linked.page.getByTestId('session-row').count()).toBe(6);
+    expect(await row(linked.page, 'From a link').getAttribute('data-current')).toBe('true');
     expect(errors).toEqual([]);
+    expect(linked.errors).toEqual([]);
     await context.close();
   });
 });
@@ -154,6 +166,8 @@ describe('storage safety nets', () => {
 
     const { page, errors } = await openApp(context, `${app.baseUrl}/`);
     await waitSaved(page);
+    // Asked once in this browser, not once per tab (some browsers prompt).
+    expect(await page.evaluate(() => (window as unknown as { __persistCalls: number }).__persistCalls)).toBe(0);
     // The disk fills up: every write to the sessions store fails as browsers report it.
     await page.evaluate(() => {
       const put = IDBObjectStore.prototype.put;

@@ -100,12 +100,11 @@ function brokenSummary(id: string, revision: number, error: string, doc: unknown
 export class SessionStore {
   readonly #name: string;
   /** `null` after another connection asked for a version change: reopened on next use. */
-  #db: IDBPDatabase<DuelbookDb> | null;
+  #db: IDBPDatabase<DuelbookDb> | null = null;
   #closed = false;
 
-  private constructor(name: string, db: IDBPDatabase<DuelbookDb>) {
+  private constructor(name: string) {
     this.#name = name;
-    this.#db = db;
   }
 
   /** True where IndexedDB exists (not in Node, not in some private modes). */
@@ -115,8 +114,8 @@ export class SessionStore {
 
   static async open(name: string = DEFAULT_DB_NAME): Promise<SessionStore> {
     if (!SessionStore.isAvailable()) throw new Error('IndexedDB is not available here, so sessions cannot be stored.');
-    const store = new SessionStore(name, null as unknown as IDBPDatabase<DuelbookDb>);
-    store.#db = await store.#connect();
+    const store = new SessionStore(name);
+    await store.#connection();
     return store;
   }
 

@@ -60,7 +60,6 @@ interface PendingSave {
   doc: SessionDocument;
 }
 
-
 export class SessionState implements SessionListHost {
   /** Until `init` has read storage this is a placeholder that is never saved. */
   doc = $state.raw<SessionDocument>(createSession({ title: 'Loading…', now: 0 }));
@@ -118,7 +117,7 @@ export class SessionState implements SessionListHost {
         this.saveStatus = 'error';
         this.quotaExceeded = isQuotaError(e);
         this.notice = this.quotaExceeded
-          ? { kind: 'error', text: `Not saved: browser storage is full (quota exceeded). Export this session to keep it, then delete sessions you no longer need.` }
+          ? { kind: 'error', text: 'Not saved: browser storage is full (quota exceeded). Export this session to keep it, then delete sessions you no longer need.' }
           : { kind: 'error', text: `Autosave failed: ${(e as Error).message}` };
       },
     });
@@ -143,7 +142,7 @@ export class SessionState implements SessionListHost {
       history.replaceState(null, '', location.pathname + location.search);
       if (result.ok) {
         this.#open(result.doc, newSessionId(), 0);
-        this.notice = { kind: 'info', text: `Opened the shared session “${result.doc.metadata.title}” as a new session (your other sessions are in the Sessions list).` };
+        this.notice = { kind: 'info', text: `Opened the shared session “${result.doc.metadata.title}”.` };
         opened = true;
       } else {
         this.notice = { kind: 'error', text: `This share link could not be opened: ${result.error}` };

@@ -48,7 +48,18 @@ export {
   type ShareLinkResult,
   type DecodeShareLinkOptions,
 } from './share.ts';
-export { SessionStore, newSessionId, DEFAULT_DB_NAME, type StoredSessionSummary } from './storage.ts';
+export {
+  SessionStore,
+  newSessionId,
+  rawRecordText,
+  DEFAULT_DB_NAME,
+  DB_VERSION,
+  type StoredSessionSummary,
+  type SaveOutcome,
+  type LoadedSession,
+} from './storage.ts';
+export { mergeSessionDocuments, type MergeResult } from './merge.ts';
+export { openTabChannel, parseTabMessage, type TabChannel, type TabMessage } from './tabs.ts';
 export { createAutosaver, type Autosaver, type AutosaverOptions } from './autosave.ts';
 export {
   isOpfsAvailable,

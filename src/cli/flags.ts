@@ -95,7 +95,10 @@ export function parseIntListValue(name: string, raw: string, bounds: IntBounds):
 /** One of a fixed set of words (compared as whole strings, never as object keys). */
 export function choiceFlag<T extends string>(name: string, raw: string | undefined, fallback: T, choices: readonly T[]): T {
   if (raw === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${flagName(name)} must be one of ${choices.join(', ')}, got ${shown(raw)}`);
+  if (!(choices as readonly string[]).includes(raw)) {
+    const listed = choices.length === 2 ? `${choices[0]} or ${choices[1]}` : `one of ${choices.join(', ')}`;
+    throw new UsageError(`${flagName(name)} must be ${listed}, got ${shown(raw)}`);
+  }
   return raw as T;
 }
 

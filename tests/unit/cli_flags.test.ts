@@ -116,7 +116,8 @@ describe('list flags', () => {
 
 describe('word flags', () => {
   it('compare whole words, never object keys', () => {
-    expect(rejection(() => choiceFlag('ties', 'toString', 'half', ['half', 'davidson'] as const))!.message).toMatch(/^--ties must be one of half, davidson/);
+    expect(rejection(() => choiceFlag('ties', 'toString', 'half', ['half', 'davidson', 'rao-kupper'] as const))!.message).toMatch(/^--ties must be one of half, davidson, rao-kupper, got "toString"$/);
+    expect(rejection(() => choiceFlag('pair-selection', 'constructor', 'random', ['random', 'uncertain'] as const))!.message).toMatch(/^--pair-selection must be random or uncertain/);
     expect(choiceFlag('ties', 'davidson', 'half', ['half', 'davidson'] as const)).toBe('davidson');
     expect(rejection(() => onOffFlag('relabel-guard', '', false))!.message).toMatch(/^--relabel-guard must be on or off/);
     expect(rejection(() => textFlag('model', ''))!.message).toBe('--model must not be empty');

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { rateCommand } from '../../src/cli/commands/rate.ts';
 import {
+  aggregateBattles,
   aggregateIndexedBattles,
   arenaRanks,
   bradleyTerryCovariance,
@@ -11,6 +12,7 @@ import {
   simulateBattles,
   simulatedBattleObjects,
   toArenaJsonl,
+  type Battle,
 } from '../../src/engine/ratings/index.ts';
 import { Rng } from '../../src/engine/rng.ts';
 
@@ -45,6 +47,11 @@ describe('rate: winners are checked as own properties', () => {
       expect(m.err()).toMatch(/^line 4: "winner" must be one of/);
       expect(m.err()).toMatch(/duelbook rate: 1 invalid line \(use --skip-invalid/);
     }
+  });
+
+  it('aggregateBattles refuses an outcome that is only an inherited name (battles from other importers)', () => {
+    const bogus = { modelA: 'x', modelB: 'y', outcome: 'toString' } as unknown as Battle;
+    expect(() => aggregateBattles([bogus])).toThrow(/unknown outcome "toString"/);
   });
 
   it('--skip-invalid rates the rest and counts what it skipped, in JSON and in the table', async () => {

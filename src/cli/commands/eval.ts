@@ -8,6 +8,7 @@ import { DEFAULT_MODEL_DIR } from '../model_dir';
 import { readPrompts } from './sim';
 import { UsageError, type CliIO } from '../io';
 import { intFlag, numberFlag, textFlag } from '../flags';
+import { terminalSafe } from '../terminal_text';
 
 export const evalHelp = `duelbook eval [--model DIR] [--prompts N] [--max-tokens N] [--temperature T] [--seed S] [--json]
   Samples one continuation per held-out prompt (prompts.json beside the model) with our engine and
@@ -68,7 +69,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<number> {
   else {
     io.stdout(`English-word rate ${result.english_word_rate.toFixed(4)} over ${result.words} words from ${result.prompts} prompts\n`);
     io.stdout(`distinct-1 ${result.distinct1.toFixed(3)}  distinct-2 ${result.distinct2.toFixed(3)}  repetition ${result.repetition.toFixed(3)}\n\n`);
-    for (const s of samples.slice(0, 5)) io.stdout(`${s.prompt}▸${s.completion}\n`);
+    for (const s of samples.slice(0, 5)) io.stdout(`${terminalSafe(s.prompt)}▸${terminalSafe(s.completion)}\n`);
   }
   return 0;
 }

@@ -3,6 +3,7 @@ import { scoreSequences } from '../../engine/batch';
 import { loadCliPolicy } from '../policy_cli';
 import { UsageError, type CliIO } from '../io';
 import { parseIntListValue, textFlag } from '../flags';
+import { terminalSafe } from '../terminal_text';
 
 export const logprobsHelp = `duelbook logprobs (--ids 1,2,3 | --text TEXT) [--model DIR] [--json]
   Prints {"ids": [...], "logprobs": [...]}: the token ids (--ids, or the tokenizer's encoding of
@@ -33,7 +34,7 @@ export async function logprobsCommand(argv: string[], io: CliIO): Promise<number
   const logprobs = tokenLogprobs[0];
   if (values.json) io.stdout(JSON.stringify({ ids, logprobs }) + '\n');
   else {
-    logprobs.forEach((lp, i) => io.stdout(`${ids[i + 1]}\t${policy.tokenizer.idToToken(ids[i + 1]) ?? ''}\t${lp.toFixed(6)}\n`));
+    logprobs.forEach((lp, i) => io.stdout(`${ids[i + 1]}\t${terminalSafe(policy.tokenizer.idToToken(ids[i + 1]) ?? '')}\t${lp.toFixed(6)}\n`));
     io.stdout(`sum\t\t${logprobs.reduce((a, b) => a + b, 0).toFixed(6)}\n`);
   }
   return 0;

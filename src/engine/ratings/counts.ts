@@ -110,6 +110,8 @@ export function aggregateBattles(battles: Iterable<Battle>, opts: { names?: read
     const a = idOf(bt.modelA);
     const b = idOf(bt.modelB);
     if (a === b) throw new Error(`aggregateBattles: "${bt.modelA}" battles itself`);
+    // Battles may come from an imported file: an outcome such as "toString" is not a code.
+    if (!Object.hasOwn(OUTCOME_CODE, bt.outcome)) throw new Error(`aggregateBattles: unknown outcome ${JSON.stringify(bt.outcome)}`);
     buf.push(a, b, OUTCOME_CODE[bt.outcome]);
   }
   return aggregateIndexedBattles(names, buf.a.subarray(0, buf.length), buf.b.subarray(0, buf.length), buf.o.subarray(0, buf.length));

@@ -62,15 +62,21 @@ export class OutputFile {
   }
 
   private flushing: Promise<void> = Promise.resolve();
+  /** The first write error; reported by `commit` (a background write must not crash the process). */
+  private failure: unknown = null;
 
   private flush(): Promise<void> {
     const chunk = this.pending.join('');
     this.pending = [];
     this.pendingBytes = 0;
     const handle = this.handle;
-    this.flushing = this.flushing.then(async () => {
-      if (handle && chunk.length > 0) await handle.write(chunk);
-    });
+    this.flushing = this.flushing
+      .then(async () => {
+        if (handle && chunk.length > 0 && this.failure === null) await handle.write(chunk);
+      })
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      });
     return this.flushing;
   }
 
@@ -78,6 +84,7 @@ export class OutputFile {
   async commit(): Promise<void> {
     try {
       await this.flush();
+      if (this.failure !== null) throw this.failure;
       await this.handle?.close();
       this.handle = null;
       await rename(this.temp, this.target);
@@ -89,11 +96,7 @@ export class OutputFile {
 
   /** Removes the temporary file; the target is left as it was. */
   async discard(): Promise<void> {
-    try {
-      await this.flushing;
-    } catch {
-      // The write error is what made the caller discard; the temporary file goes either way.
-    }
+    await this.flushing;
     await this.handle?.close().catch(() => undefined);
     this.handle = null;
     await unlink(this.temp).catch(() => undefined);

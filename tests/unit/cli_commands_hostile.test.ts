@@ -101,6 +101,14 @@ describe('duelbook commands against hostile flags (tiny checkpoint)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('sim: a prompt that does not fit the context with --max-tokens is an error naming it, not cut', async () => {
+    const file = path.join(dir, 'long_prompts.json');
+    const starts = ['The sea', 'A good day', 'They said', 'In the morning', 'We hope', 'The ship', 'It was', 'Our nation', 'The whale', 'He felt'];
+    writeFileSync(file, JSON.stringify({ prompts: [...starts, 'the whale and the sea '.repeat(20), ...starts] }));
+    expectUsage(await run(['sim', '--model', dir, '--prompts', file, '--votes', '1', '--eval-prompts', '2', '--max-tokens', '4']),
+      /long_prompts\.json: prompt 11 is \d+ tokens; with --max-tokens 4 it exceeds the model's context of 48/);
+  });
+
   it('eval parses its flags strictly', async () => {
     expectUsage(await run(['eval', '--model', dir, '--prompts', '']), /--prompts must be an integer/);
     expectUsage(await run(['eval', '--model', dir, '--seed', '1.5']), /--seed must be an integer/);

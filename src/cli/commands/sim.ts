@@ -125,6 +125,14 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   const promptsFile = textFlag('prompts', values.prompts) ?? path.join(modelDir ?? DEFAULT_MODEL_DIR, 'prompts.json');
   const prompts = await readPrompts(promptsFile);
   if (prompts.length < nEval + 10) throw new UsageError(`${promptsFile} has ${prompts.length} prompts; need more than --eval-prompts + 10`);
+  // The engine would cut a long prompt to fit without a word; here that is an error naming the prompt.
+  const context = policy.config.nPositions;
+  prompts.forEach((p, i) => {
+    const tokens = policy.tokenizer.encode(p).length;
+    if (tokens + maxNewTokens > context) {
+      throw new UsageError(`${promptsFile}: prompt ${i + 1} is ${tokens} tokens; with --max-tokens ${maxNewTokens} it exceeds the model's context of ${context}`);
+    }
+  });
   const cfg: SimulationConfig = {
     annotator,
     trainer,

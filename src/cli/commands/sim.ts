@@ -38,7 +38,10 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
   target or word list), which the loop matches to principles and trains on, as a person's.
   --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
-  hidden scores, the reward model's prediction) for analysis or as a preference dataset.`;
+  hidden scores, the reward model's prediction) for analysis or as a preference dataset. Its
+  folder must exist; the file is written beside it under a temporary name and renamed into
+  place when the run succeeds, so a failed run leaves an existing FILE as it was.
+  Every prompt must fit the model's context together with --max-tokens (none is cut).`;
 
 export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({

@@ -23,6 +23,7 @@ import {
   newPairDerivatives,
   outcomeProbabilities,
   pairDerivatives,
+  sigmoid,
   tieParameterFromTau,
   type PairDerivatives,
   type TieModel,
@@ -496,8 +497,17 @@ function updateTieParameterMM(
     return s > 0 ? Math.log(totalTies / s) : tau;
   }
   // Rao–Kupper: the log-likelihood is concave in η = ln θ; a few safeguarded Newton steps.
+  // Only ∂ℓ/∂η and ∂²ℓ/∂η² are needed: the same expressions as pairDerivatives('rao-kupper'),
+  // in the same order (so the same bits), without its log-likelihood terms, and with
+  // d = ln(π_i/π_j) computed once rather than in each of the five steps. At 600 competitors
+  // this update was two thirds of the fit (node --cpu-prof: sigmoid, logSigmoid).
+  const d = new Float64Array(P);
+  for (let p = 0; p < P; p++) d[p] = Math.log(pi[table.i[p]!]! / pi[table.j[p]!]!);
   let eta = tau;
   for (let inner = 0; inner < 5; inner++) {
+    const em = -Math.expm1(-2 * eta); // 1 − e^{−2η}
+    const g1 = 2 / em;
+    const g2 = (-4 * Math.exp(-2 * eta)) / (em * em);
     let g = 0;
     let h = 0;
     for (let p = 0; p < P; p++) {
@@ -505,10 +515,14 @@ function updateTieParameterMM(
       const l = table.losses[p]!;
       const t = table.ties[p]!;
       if (w + l + t === 0) continue;
-      const d = Math.log(pi[table.i[p]!]! / pi[table.j[p]!]!);
-      pairDerivatives('rao-kupper', d, eta, w, l, t, scratch);
-      g += scratch.gt;
-      h += scratch.htt;
+      const a = sigmoid(d[p]! - eta);
+      const b = sigmoid(-d[p]! - eta);
+      const sw = w + t;
+      const sl = l + t;
+      const va = a * (1 - a);
+      const vb = b * (1 - b);
+      g += -sw * (1 - a) - sl * (1 - b) + t * (t !== 0 ? g1 : 0);
+      h += -sw * va - sl * vb + t * (t !== 0 ? g2 : 0);
     }
     if (!(h < 0)) break;
     let stepEta = -g / h;

@@ -27,7 +27,6 @@ export function diagonalSandwichRatingSE(data: BattleCounts | PairTable, fit: Br
   const scoreSq = new Float64Array(n);
   const curvature = new Float64Array(P);
   const a = LN10;
-  const full = newPairDerivatives();
   const unit = newPairDerivatives();
   for (let p = 0; p < P; p++) {
     const w = table.wins[p]!;
@@ -37,15 +36,28 @@ export function diagonalSandwichRatingSE(data: BattleCounts | PairTable, fit: Br
     const i = table.i[p]!;
     const j = table.j[p]!;
     const d = a * (fit.theta[i]! - fit.theta[j]!);
-    pairDerivatives(fit.tieModel, d, fit.tau, w, l, t, full);
-    const h = -a * a * full.hdd;
+    // Scores and curvatures are linear in the counts: one evaluation per outcome gives both.
+    let h = 0;
+    let g = 0;
+    if (w > 0) {
+      pairDerivatives(fit.tieModel, d, fit.tau, 1, 0, 0, unit);
+      h -= w * unit.hdd;
+      g += w * (a * unit.gd) ** 2;
+    }
+    if (l > 0) {
+      pairDerivatives(fit.tieModel, d, fit.tau, 0, 1, 0, unit);
+      h -= l * unit.hdd;
+      g += l * (a * unit.gd) ** 2;
+    }
+    if (t > 0) {
+      pairDerivatives(fit.tieModel, d, fit.tau, 0, 0, 1, unit);
+      h -= t * unit.hdd;
+      g += t * (a * unit.gd) ** 2;
+    }
+    h *= a * a;
     curvature[p] = h;
     info[i]! += h;
     info[j]! += h;
-    let g = 0;
-    if (w > 0) g += w * (a * pairDerivatives(fit.tieModel, d, fit.tau, 1, 0, 0, unit).gd) ** 2;
-    if (l > 0) g += l * (a * pairDerivatives(fit.tieModel, d, fit.tau, 0, 1, 0, unit).gd) ** 2;
-    if (t > 0) g += t * (a * pairDerivatives(fit.tieModel, d, fit.tau, 0, 0, 1, unit).gd) ** 2;
     scoreSq[i]! += g;
     scoreSq[j]! += g;
   }

@@ -45,7 +45,7 @@ describe('rate: winners are checked as own properties', () => {
       expect(await rateCommand(['--input', 'b.jsonl', '--json'], m.io), winner).toBe(1);
       expect(m.out()).toBe('');
       expect(m.err()).toMatch(/^line 4: "winner" must be one of/);
-      expect(m.err()).toMatch(/duelbook rate: 1 invalid line \(use --skip-invalid/);
+      expect(m.err()).toMatch(/duelbook rate: 1 invalid line, the first line 4 \(use --skip-invalid/);
     }
   });
 

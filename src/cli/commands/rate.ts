@@ -126,7 +126,7 @@ export async function rateCommand(argv: string[], io: RateIO): Promise<number> {
   if (parsed.errors.length > LISTED_INVALID_LINES) io.stderr(`… and ${parsed.errors.length - LISTED_INVALID_LINES} more invalid lines\n`);
   const skipped = parsed.errors.length;
   if (skipped > 0 && !skipInvalid) {
-    io.stderr(`duelbook rate: ${skipped} invalid line${skipped === 1 ? '' : 's'} (use --skip-invalid to rate the rest)\n`);
+    io.stderr(`duelbook rate: ${skipped} invalid line${skipped === 1 ? '' : 's'}, the first line ${parsed.errors[0]!.line} (use --skip-invalid to rate the rest)\n`);
     return 1;
   }
   if (parsed.battles.length === 0) {

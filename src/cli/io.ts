@@ -19,12 +19,3 @@ export const processIO: CliIO = {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
-
-export function parseNumber(name: string, value: string | undefined, fallback: number, opts: { int?: boolean; min?: number; max?: number } = {}): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${opts.int ? 'an integer' : 'a number'}, got "${value}"`);
-  if (opts.min !== undefined && n < opts.min) throw new UsageError(`--${name} must be ≥ ${opts.min}`);
-  if (opts.max !== undefined && n > opts.max) throw new UsageError(`--${name} must be ≤ ${opts.max}`);
-  return n;
-}

@@ -4,6 +4,7 @@ import { simCommand, simHelp } from './commands/sim';
 import { evalCommand, evalHelp } from './commands/eval';
 import { rateCommand, rateHelp } from './commands/rate';
 import { processIO, UsageError, type CliIO } from './io';
+import { terminalSafe } from './terminal_text';
 
 type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
 
@@ -27,9 +28,10 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     io.stdout(usage());
     return name ? 0 : 2;
   }
-  const cmd = COMMANDS[name];
+  // Own properties only: "toString" or "constructor" are not commands.
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
-    io.stderr(`duelbook: unknown command "${name}"\n\n${usage()}`);
+    io.stderr(`duelbook: unknown command "${terminalSafe(name)}"\n\n${usage()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -41,7 +43,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   } catch (e) {
     const err = e as Error & { code?: string };
     const usageLike = e instanceof UsageError || (err.code ?? '').startsWith('ERR_PARSE_ARGS');
-    io.stderr(`duelbook ${name}: ${err.message}\n`);
+    // One line: a message may quote a file's text or a flag's value.
+    io.stderr(`duelbook ${name}: ${terminalSafe(err.message ?? String(e))}\n`);
     return usageLike ? 2 : 1;
   }
 }

@@ -6,7 +6,9 @@ import { distinctN, englishWordRate, letterTokens, repetitionRate } from '../../
 import { loadCliPolicy } from '../policy_cli';
 import { DEFAULT_MODEL_DIR } from '../model_dir';
 import { readPrompts } from './sim';
-import { parseNumber, type CliIO } from '../io';
+import { UsageError, type CliIO } from '../io';
+import { intFlag, numberFlag, textFlag } from '../flags';
+import { terminalSafe } from '../terminal_text';
 
 export const evalHelp = `duelbook eval [--model DIR] [--prompts N] [--max-tokens N] [--temperature T] [--seed S] [--json]
   Samples one continuation per held-out prompt (prompts.json beside the model) with our engine and
@@ -26,15 +28,25 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<number> {
     },
     strict: true,
   });
-  const n = parseNumber('prompts', values.prompts, 100, { int: true, min: 1 });
-  const maxNewTokens = parseNumber('max-tokens', values['max-tokens'], 40, { int: true, min: 1 });
-  const temperature = parseNumber('temperature', values.temperature, 1, { min: 0 });
-  const seed = parseNumber('seed', values.seed, 0, { int: true });
-  const policy = await loadCliPolicy(values.model);
-  const prompts = (await readPrompts(path.join(values.model ?? DEFAULT_MODEL_DIR, 'prompts.json'))).slice(0, n);
+  const n = intFlag('prompts', values.prompts, 100, { min: 1, max: 1_000_000 });
+  const maxNewTokens = intFlag('max-tokens', values['max-tokens'], 40, { min: 1, max: 1_000_000 });
+  const temperature = numberFlag('temperature', values.temperature, 1, { min: 0, max: 1e6 });
+  // The per-prompt seed is seed·1000003 + i, so the seed is bounded to keep that exact.
+  const seed = intFlag('seed', values.seed, 0, { min: -(2 ** 32), max: 2 ** 32 });
+  const modelDir = textFlag('model', values.model);
+  const policy = await loadCliPolicy(modelDir);
+  const context = policy.config.nPositions;
+  if (maxNewTokens > context - 1) throw new UsageError(`--max-tokens ${maxNewTokens} exceeds the model's context of ${context} tokens less one for the prompt (at most ${context - 1})`);
+  const prompts = (await readPrompts(path.join(modelDir ?? DEFAULT_MODEL_DIR, 'prompts.json'))).slice(0, n);
   const samples: { prompt: string; completion: string }[] = [];
+  const encoded = prompts.map((p, i) => {
+    const ids = policy.tokenizer.encode(p);
+    // The engine would cut a long prompt without a word; a measured prompt must be the whole one.
+    if (ids.length + maxNewTokens > context) throw new UsageError(`prompt ${i + 1} of prompts.json is ${ids.length} tokens; with --max-tokens ${maxNewTokens} it exceeds the model's context of ${context}`);
+    return ids;
+  });
   for (let i = 0; i < prompts.length; i++) {
-    const [ids] = await generateAll(policy.model, policy.tokenizer.encode(prompts[i]), {
+    const [ids] = await generateAll(policy.model, encoded[i]!, {
       numSequences: 1, maxNewTokens, temperature, topK: 0, topP: 1, seed: seed * 1_000_003 + i, eosTokenId: policy.eosTokenId,
     });
     samples.push({ prompt: prompts[i], completion: policy.tokenizer.decode(ids) });
@@ -57,7 +69,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<number> {
   else {
     io.stdout(`English-word rate ${result.english_word_rate.toFixed(4)} over ${result.words} words from ${result.prompts} prompts\n`);
     io.stdout(`distinct-1 ${result.distinct1.toFixed(3)}  distinct-2 ${result.distinct2.toFixed(3)}  repetition ${result.repetition.toFixed(3)}\n\n`);
-    for (const s of samples.slice(0, 5)) io.stdout(`${s.prompt}▸${s.completion}\n`);
+    for (const s of samples.slice(0, 5)) io.stdout(`${terminalSafe(s.prompt)}▸${terminalSafe(s.completion)}\n`);
   }
   return 0;
 }

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import englishWords from 'an-array-of-english-words';
 import { runSimulation, type SimulationConfig } from '../../engine/learning/simulate';
@@ -11,7 +10,10 @@ import { GPT2Model } from '../../engine/model/gpt2';
 import type { AnnotatorConfig, NoiseModel } from '../../engine/annotators';
 import { loadCliPolicy } from '../policy_cli';
 import { DEFAULT_MODEL_DIR } from '../model_dir';
-import { parseNumber, UsageError, type CliIO } from '../io';
+import { UsageError, type CliIO } from '../io';
+import { choiceFlag, intFlag, numberFlag, onOffFlag, parseListValue, SEED_BOUNDS, textFlag } from '../flags';
+import { checkOutputPath, OutputFile } from '../output_file';
+import { isTrainerObjective, TRAINER_OBJECTIVES } from '../../engine/objectives/names';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
@@ -36,7 +38,10 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
   target or word list), which the loop matches to principles and trains on, as a person's.
   --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
-  hidden scores, the reward model's prediction) for analysis or as a preference dataset.`;
+  hidden scores, the reward model's prediction) for analysis or as a preference dataset. Its
+  folder must exist; the file is written beside it under a temporary name and renamed into
+  place when the run succeeds, so a failed run leaves an existing FILE as it was.
+  Every prompt must fit the model's context together with --max-tokens (none is cut).`;
 
 export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
@@ -76,54 +81,70 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     },
     strict: true,
   });
-  const seed = parseNumber('seed', values.seed, 1, { int: true });
+  const seed = intFlag('seed', values.seed, 1, SEED_BOUNDS);
   const playground = playgroundDefaults();
   const base = playground.trainer;
   const trainer = {
     ...base,
-    objective: values.objective ?? base.objective,
-    beta: parseNumber('beta', values.beta, base.beta, { min: 1e-6 }),
-    epsilon: parseNumber('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
-    lr: parseNumber('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
-    stepsPerVote: parseNumber('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { int: true, min: 0 }),
-    batchSize: parseNumber('batch-size', values['batch-size'], base.batchSize, { int: true, min: 1 }),
-    bufferSize: parseNumber('buffer', values.buffer, base.bufferSize, { int: true, min: 1 }),
+    objective: objectiveFlag(values.objective, base.objective),
+    beta: numberFlag('beta', values.beta, base.beta, { min: 1e-6, max: 1e3 }),
+    epsilon: numberFlag('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
+    lr: numberFlag('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
+    stepsPerVote: intFlag('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { min: 0, max: 1000 }),
+    batchSize: intFlag('batch-size', values['batch-size'], base.batchSize, { min: 1, max: 4096 }),
+    bufferSize: intFlag('buffer', values.buffer, base.bufferSize, { min: 1, max: 1_000_000 }),
     // The run's seed also seeds the trainer's minibatch draws (the playground's is fixed at 0).
     seed,
   };
-  const rule = values['pair-selection'] ?? playground.pairSelection.rule;
-  if (rule !== 'random' && rule !== 'uncertain') throw new UsageError(`--pair-selection must be random or uncertain, got "${rule}"`);
+  const rule = choiceFlag('pair-selection', values['pair-selection'], playground.pairSelection.rule, ['random', 'uncertain'] as const);
   const loop: SimulationLoop = {
     sampling: {
-      temperature: parseNumber('temperature', values.temperature, playground.sampling.temperature, { min: 0, max: 10 }),
-      topK: parseNumber('top-k', values['top-k'], playground.sampling.topK, { int: true, min: 0 }),
-      topP: parseNumber('top-p', values['top-p'], playground.sampling.topP, { min: 1e-9, max: 1 }),
+      temperature: numberFlag('temperature', values.temperature, playground.sampling.temperature, { min: 0, max: 10 }),
+      topK: intFlag('top-k', values['top-k'], playground.sampling.topK, { min: 0, max: 1_000_000 }),
+      topP: numberFlag('top-p', values['top-p'], playground.sampling.topP, { min: 1e-9, max: 1 }),
     },
-    pairSelection: { rule, k: parseNumber('selection-k', values['selection-k'], playground.pairSelection.k, { int: true, min: 3, max: 8 }) },
+    pairSelection: { rule, k: intFlag('selection-k', values['selection-k'], playground.pairSelection.k, { min: 3, max: 8 }) },
     relabel: {
-      pairs: parseNumber('relabel-pairs', values['relabel-pairs'], playground.relabel.pairs, { int: true, min: 0, max: 8 }),
-      minConfidence: parseNumber('relabel-min-confidence', values['relabel-min-confidence'], playground.relabel.minConfidence, { min: 0.5, max: 1 }),
-      maxStd: parseNumber('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
-      ownSteps: parseOnOff('relabel-own-steps', values['relabel-own-steps'], true),
-      collapseGuard: parseOnOff('relabel-guard', values['relabel-guard'], false),
+      pairs: intFlag('relabel-pairs', values['relabel-pairs'], playground.relabel.pairs, { min: 0, max: 8 }),
+      minConfidence: numberFlag('relabel-min-confidence', values['relabel-min-confidence'], playground.relabel.minConfidence, { min: 0.5, max: 1 }),
+      maxStd: numberFlag('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
+      ownSteps: onOffFlag('relabel-own-steps', values['relabel-own-steps'], true),
+      collapseGuard: onOffFlag('relabel-guard', values['relabel-guard'], false),
     },
-    critiqueRate: parseNumber('critiques', values.critiques, 0, { min: 0, max: 1 }),
+    critiqueRate: numberFlag('critiques', values.critiques, 0, { min: 0, max: 1 }),
   };
   const annotator = annotatorFromFlags(values);
-  const policy = await loadCliPolicy(values.model);
-  const promptsFile = values.prompts ?? path.join(values.model ?? DEFAULT_MODEL_DIR, 'prompts.json');
+  const votes = intFlag('votes', values.votes, 200, { min: 1, max: 10_000_000 });
+  const maxNewTokens = intFlag('max-tokens', values['max-tokens'], playground.maxTokens, { min: 1, max: 1_000_000 });
+  const nEval = intFlag('eval-prompts', values['eval-prompts'], 100, { min: 1, max: 1_000_000 });
+  const modelDir = textFlag('model', values.model);
+  const votesOutPath = textFlag('votes-out', values['votes-out']);
+  // Checked now, opened only once every other check has passed (a bad flag must not empty it).
+  if (votesOutPath !== undefined) await checkOutputPath('votes-out', votesOutPath);
+  const policy = await loadCliPolicy(modelDir);
+  if (maxNewTokens >= policy.config.nPositions) {
+    throw new UsageError(`--max-tokens ${maxNewTokens} leaves no room for a prompt in the model's context of ${policy.config.nPositions} tokens`);
+  }
+  const promptsFile = textFlag('prompts', values.prompts) ?? path.join(modelDir ?? DEFAULT_MODEL_DIR, 'prompts.json');
   const prompts = await readPrompts(promptsFile);
-  const nEval = parseNumber('eval-prompts', values['eval-prompts'], 100, { int: true, min: 1 });
   if (prompts.length < nEval + 10) throw new UsageError(`${promptsFile} has ${prompts.length} prompts; need more than --eval-prompts + 10`);
+  // The engine would cut a long prompt to fit without a word; here that is an error naming the prompt.
+  const context = policy.config.nPositions;
+  prompts.forEach((p, i) => {
+    const tokens = policy.tokenizer.encode(p).length;
+    if (tokens + maxNewTokens > context) {
+      throw new UsageError(`${promptsFile}: prompt ${i + 1} is ${tokens} tokens; with --max-tokens ${maxNewTokens} it exceeds the model's context of ${context}`);
+    }
+  });
   const cfg: SimulationConfig = {
     annotator,
     trainer,
-    votes: parseNumber('votes', values.votes, 200, { int: true, min: 1 }),
+    votes,
     seed,
     // The first prompts of the file are the fixed evaluation set; votes use the rest.
     evalPrompts: prompts.slice(0, nEval),
     trainPrompts: prompts.slice(nEval),
-    maxNewTokens: parseNumber('max-tokens', values['max-tokens'], playground.maxTokens, { int: true, min: 1 }),
+    maxNewTokens,
     temperature: loop.sampling.temperature,
     loop,
     collapseWindow: 40,
@@ -131,15 +152,17 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   };
   const reference = new GPT2Model(policy.model.backend, policy.config, await policy.model.readWeights());
   const bar = io.isTTY ? progressBar(io) : null;
-  const votesOut = values['votes-out'] ? createWriteStream(values['votes-out']) : null;
+  const votesOut = votesOutPath === undefined ? null : await OutputFile.create('votes-out', votesOutPath);
   let result;
   try {
     result = await runSimulation(policy, reference, cfg, (p) => bar?.(p.phase, p.done, p.total), undefined, (v) => {
       votesOut?.write(JSON.stringify(v) + '\n');
     });
-  } finally {
-    if (votesOut) await new Promise<void>((resolve, reject) => votesOut.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  } catch (e) {
+    await votesOut?.discard();
+    throw e;
   }
+  await votesOut?.commit();
   if (io.isTTY) io.stderr('\n');
   if (values.json) {
     io.stdout(JSON.stringify({ config: { annotator, trainer, loop, votes: cfg.votes, seed, maxNewTokens: cfg.maxNewTokens, evalPrompts: nEval }, ...result }) + '\n');
@@ -182,28 +205,28 @@ function playgroundDefaults() {
 }
 
 function annotatorFromFlags(v: Record<string, string | boolean | undefined>): Omit<AnnotatorConfig, 'seed'> {
-  const kind = String(v.annotator);
+  const kind = choiceFlag('annotator', v.annotator as string | undefined, 'sentiment', ['sentiment', 'length', 'keyword', 'readability'] as const);
   const flip = v['flip-rate'] as string | undefined;
   const temp = v['bt-temperature'] as string | undefined;
   if (flip !== undefined && temp !== undefined) throw new UsageError('give at most one of --flip-rate and --bt-temperature');
   // Noiseless by default: label-flip noise with p = 0. Equal scores are ties.
   const noise: NoiseModel = temp !== undefined
-    ? { type: 'bt', temperature: parseNumber('bt-temperature', temp, 1, { min: 1e-9 }) }
-    : { type: 'flip', flipRate: parseNumber('flip-rate', flip, 0, { min: 0, max: 0.5 }) };
+    ? { type: 'bt', temperature: numberFlag('bt-temperature', temp, 1, { min: 1e-9, max: 1e6 }) }
+    : { type: 'flip', flipRate: numberFlag('flip-rate', flip, 0, { min: 0, max: 0.5 }) };
   const common = { noise, tieThreshold: 1e-9, critique: false };
+  // Parsed whichever annotator runs, so a bad value is an error rather than silently unused.
+  const targetWords = intFlag('target-words', v['target-words'] as string | undefined, 20, { min: 1, max: 1_000_000 });
+  // An empty list would make every vote a tie: it is an error, as is an empty item.
+  const keywords = parseListValue('keywords', (v.keywords as string | undefined) ?? 'sea,ship,whale');
   switch (kind) {
     case 'sentiment':
       return { ...common, id: 'sentiment', scorer: { kind: 'sentiment' } };
     case 'length':
-      return { ...common, id: 'length', scorer: { kind: 'length', targetWords: parseNumber('target-words', v['target-words'] as string | undefined, 20, { int: true, min: 1 }) } };
-    case 'keyword': {
-      const kw = String(v.keywords ?? 'sea,ship,whale').split(',').map((s) => s.trim()).filter(Boolean);
-      return { ...common, id: 'keyword', scorer: { kind: 'keyword', keywords: kw } };
-    }
+      return { ...common, id: 'length', scorer: { kind: 'length', targetWords } };
+    case 'keyword':
+      return { ...common, id: 'keyword', scorer: { kind: 'keyword', keywords } };
     case 'readability':
       return { ...common, id: 'readability', scorer: { kind: 'readability' } };
-    default:
-      throw new UsageError(`--annotator must be sentiment, length, keyword or readability, got "${kind}"`);
   }
 }
 
@@ -231,9 +254,8 @@ function progressBar(io: CliIO) {
   };
 }
 
-function parseOnOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+function objectiveFlag(raw: string | undefined, fallback: string): string {
   if (raw === undefined) return fallback;
-  if (raw === 'on') return true;
-  if (raw === 'off') return false;
-  throw new UsageError(`--${name} must be on or off, got "${raw}"`);
+  if (!isTrainerObjective(raw)) throw new UsageError(`--objective: unknown objective ${JSON.stringify(raw)} (one of ${TRAINER_OBJECTIVES.join(', ')})`);
+  return raw;
 }

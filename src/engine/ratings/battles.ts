@@ -69,7 +69,8 @@ export function parseArenaBattle(value: unknown): Battle | string {
   if (typeof a !== 'string' || a.length === 0) return `"model_a" must be a non-empty string (${describe(a)})`;
   if (typeof b !== 'string' || b.length === 0) return `"model_b" must be a non-empty string (${describe(b)})`;
   if (a === b) return `"model_a" and "model_b" are the same competitor ("${a}")`;
-  if (typeof w !== 'string' || !(w in ARENA_WINNER)) {
+  // An own-property check: `in` would also accept inherited names such as "toString".
+  if (typeof w !== 'string' || !Object.hasOwn(ARENA_WINNER, w)) {
     return `"winner" must be one of "model_a", "model_b", "tie", "tie (bothbad)" (${describe(w)})`;
   }
   return { modelA: a, modelB: b, outcome: ARENA_WINNER[w]! };

@@ -23,6 +23,7 @@ import {
   newPairDerivatives,
   outcomeProbabilities,
   pairDerivatives,
+  sigmoid,
   tieParameterFromTau,
   type PairDerivatives,
   type TieModel,
@@ -388,6 +389,10 @@ function solveMM(table: PairTable, o: ResolvedOptions, init: BradleyTerryOptions
   for (let k = 0; k < n; k++) numer[k]! += half;
   const denom = new Float64Array(n);
   const next = new Float64Array(n);
+  const pairI = table.i;
+  const pairJ = table.j;
+  const pairTotal = new Float64Array(P);
+  for (let p = 0; p < P; p++) pairTotal[p] = table.wins[p]! + table.losses[p]! + table.ties[p]!;
   const scratch = newPairDerivatives();
   let converged = false;
   let iterations = 0;
@@ -396,7 +401,19 @@ function solveMM(table: PairTable, o: ResolvedOptions, init: BradleyTerryOptions
     denom.fill(0);
     const nu = Math.exp(tau);
     const theta = o.model === 'rao-kupper' ? Math.exp(tau) : 0;
-    for (let p = 0; p < P; p++) {
+    if (o.model === 'half') {
+      // The same sums as the general loop below, in the same order, with the pair totals
+      // read once: the loop is all of a `half` fit, and 10,000 competitors make 10⁶ pairs.
+      for (let p = 0; p < P; p++) {
+        const nTot = pairTotal[p]!;
+        if (nTot === 0) continue;
+        const i = pairI[p]!;
+        const j = pairJ[p]!;
+        const inv = nTot / (pi[i]! + pi[j]!);
+        denom[i]! += inv;
+        denom[j]! += inv;
+      }
+    } else for (let p = 0; p < P; p++) {
       const i = table.i[p]!;
       const j = table.j[p]!;
       const w = table.wins[p]!;
@@ -406,11 +423,7 @@ function solveMM(table: PairTable, o: ResolvedOptions, init: BradleyTerryOptions
       if (nTot === 0) continue;
       const a = pi[i]!;
       const b = pi[j]!;
-      if (o.model === 'half') {
-        const inv = nTot / (a + b);
-        denom[i]! += inv;
-        denom[j]! += inv;
-      } else if (o.model === 'davidson') {
+      if (o.model === 'davidson') {
         const root = Math.sqrt(a * b);
         const D = a + b + (o.freeTau ? nu * root : 0);
         const c = o.freeTau ? 0.5 * nu : 0;
@@ -496,8 +509,17 @@ function updateTieParameterMM(
     return s > 0 ? Math.log(totalTies / s) : tau;
   }
   // Rao–Kupper: the log-likelihood is concave in η = ln θ; a few safeguarded Newton steps.
+  // Only ∂ℓ/∂η and ∂²ℓ/∂η² are needed: the same expressions as pairDerivatives('rao-kupper'),
+  // in the same order (so the same bits), without its log-likelihood terms, and with
+  // d = ln(π_i/π_j) computed once rather than in each of the five steps. At 600 competitors
+  // this update was two thirds of the fit (node --cpu-prof: sigmoid, logSigmoid).
+  const d = new Float64Array(P);
+  for (let p = 0; p < P; p++) d[p] = Math.log(pi[table.i[p]!]! / pi[table.j[p]!]!);
   let eta = tau;
   for (let inner = 0; inner < 5; inner++) {
+    const em = -Math.expm1(-2 * eta); // 1 − e^{−2η}
+    const g1 = 2 / em;
+    const g2 = (-4 * Math.exp(-2 * eta)) / (em * em);
     let g = 0;
     let h = 0;
     for (let p = 0; p < P; p++) {
@@ -505,10 +527,14 @@ function updateTieParameterMM(
       const l = table.losses[p]!;
       const t = table.ties[p]!;
       if (w + l + t === 0) continue;
-      const d = Math.log(pi[table.i[p]!]! / pi[table.j[p]!]!);
-      pairDerivatives('rao-kupper', d, eta, w, l, t, scratch);
-      g += scratch.gt;
-      h += scratch.htt;
+      const a = sigmoid(d[p]! - eta);
+      const b = sigmoid(-d[p]! - eta);
+      const sw = w + t;
+      const sl = l + t;
+      const va = a * (1 - a);
+      const vb = b * (1 - b);
+      g += -sw * (1 - a) - sl * (1 - b) + t * (t !== 0 ? g1 : 0);
+      h += -sw * va - sl * vb + t * (t !== 0 ? g2 : 0);
     }
     if (!(h < 0)) break;
     let stepEta = -g / h;

@@ -7,6 +7,7 @@
  * structured clone (or transfer) without conversion.
  */
 import type { Battle, Outcome } from './battles';
+import { PairIndex } from './pair_index';
 
 /** Numeric outcome codes for the indexed (typed-array) battle path. */
 export const OUTCOME_CODE: Readonly<Record<Outcome, number>> = { a: 0, b: 1, tie: 2, bothbad: 3 };
@@ -109,6 +110,8 @@ export function aggregateBattles(battles: Iterable<Battle>, opts: { names?: read
     const a = idOf(bt.modelA);
     const b = idOf(bt.modelB);
     if (a === b) throw new Error(`aggregateBattles: "${bt.modelA}" battles itself`);
+    // Battles may come from an imported file: an outcome such as "toString" is not a code.
+    if (!Object.hasOwn(OUTCOME_CODE, bt.outcome)) throw new Error(`aggregateBattles: unknown outcome ${JSON.stringify(bt.outcome)}`);
     buf.push(a, b, OUTCOME_CODE[bt.outcome]);
   }
   return aggregateIndexedBattles(names, buf.a.subarray(0, buf.length), buf.b.subarray(0, buf.length), buf.o.subarray(0, buf.length));
@@ -127,9 +130,9 @@ export function aggregateIndexedBattles(
   const n = names.length;
   const m = modelA.length;
   if (modelB.length !== m || outcome.length !== m) throw new Error('aggregateIndexedBattles: arrays differ in length');
-  // Dense cell lookup while n² is modest (100 competitors → 10⁴ entries); a Map beyond.
+  // Dense cell lookup while n² is modest (100 competitors → 10⁴ entries); a hash table beyond.
   const dense = n <= 4096 ? new Int32Array(n * n).fill(-1) : null;
-  const sparse = dense ? null : new Map<number, number>();
+  const sparse = dense ? null : new PairIndex(Math.min(m, 1 << 22));
   const cellA: number[] = [];
   const cellB: number[] = [];
   let counts = new Float64Array(4 * 64);
@@ -140,13 +143,13 @@ export function aggregateIndexedBattles(
     if (!(a >= 0 && a < n && b >= 0 && b < n) || a === b) throw new Error(`aggregateIndexedBattles: bad pair (${a}, ${b}) at ${t}`);
     if (!(o >= 0 && o <= 3)) throw new Error(`aggregateIndexedBattles: bad outcome code ${o} at ${t}`);
     const key = a * n + b;
-    let c = dense ? dense[key]! : (sparse!.get(key) ?? -1);
+    let c = dense ? dense[key]! : sparse!.get(a, b);
     if (c < 0) {
       c = cellA.length;
       cellA.push(a);
       cellB.push(b);
       if (dense) dense[key] = c;
-      else sparse!.set(key, c);
+      else sparse!.set(a, b, c);
       if (4 * cellA.length > counts.length) {
         const grown = new Float64Array(counts.length * 2);
         grown.set(counts);
@@ -190,8 +193,7 @@ export function battleTotals(counts: BattleCounts): BattleTotals {
  * visible in `bothBad`.
  */
 export function foldPairs(counts: BattleCounts, bothBad: BothBadPolicy = 'tie'): PairTable {
-  const n = counts.names.length;
-  const index = new Map<number, number>();
+  const index = new PairIndex(counts.cellA.length);
   const pi: number[] = [];
   const pj: number[] = [];
   const k = counts.cellA.length;
@@ -204,11 +206,10 @@ export function foldPairs(counts: BattleCounts, bothBad: BothBadPolicy = 'tie'):
     const b = counts.cellB[c]!;
     const i = Math.min(a, b);
     const j = Math.max(a, b);
-    const key = i * n + j;
-    let p = index.get(key);
-    if (p === undefined) {
+    let p = index.get(i, j);
+    if (p < 0) {
       p = pi.length;
-      index.set(key, p);
+      index.set(i, j, p);
       pi.push(i);
       pj.push(j);
       w.push(0);
@@ -223,7 +224,7 @@ export function foldPairs(counts: BattleCounts, bothBad: BothBadPolicy = 'tie'):
     bb[p]! += counts.bothBad[c]!;
   }
   return {
-    n,
+    n: counts.names.length,
     i: Int32Array.from(pi),
     j: Int32Array.from(pj),
     wins: Float64Array.from(w),

@@ -9,5 +9,6 @@ export * from './plackett_luce';
 export * from './matrices';
 export * from './aggregation';
 export * from './leaderboard';
+export * from './diagonal_sandwich';
 export * from './simulate';
 export { binomial, multinomial, gamma, beta, logFactorial } from './distributions';

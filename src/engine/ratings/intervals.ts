@@ -28,6 +28,8 @@ export interface BootstrapOptions extends BradleyTerryOptions {
   level?: number;
   /** The full-data fit, used to warm-start each replicate (computed if omitted). */
   fit?: BradleyTerryFit;
+  /** Called after each replicate with the number done (progress reports). */
+  onRound?: (done: number) => void;
 }
 
 export interface BootstrapResult {
@@ -97,6 +99,7 @@ export function bootstrapPairTable(table: PairTable, names: readonly string[], o
     const fit = fitPairTable(replicate, names, fitOpts);
     samples.set(fit.ratings, r * n);
     if (tieSamples) tieSamples[r] = fit.tieParameter ?? NaN;
+    opts.onRound?.(r + 1);
   }
   const lower = new Float64Array(n);
   const upper = new Float64Array(n);
@@ -278,11 +281,25 @@ export function normalIntervals(ratings: ArrayLike<number>, se: ArrayLike<number
 export function arenaRanks(lower: ArrayLike<number>, upper: ArrayLike<number>): Int32Array {
   const n = lower.length;
   const ranks = new Int32Array(n);
+  // Sorted lower bounds and a binary search: O(n log n), where comparing all pairs took 10⁸
+  // comparisons for 10,000 competitors. NaN bounds compare false, as in the pairwise rule.
+  const sorted = Float64Array.from(lower).filter((x) => !Number.isNaN(x)).sort();
   for (let i = 0; i < n; i++) {
-    let above = 0;
-    for (let j = 0; j < n; j++) if (j !== i && lower[j]! > upper[i]!) above++;
-    ranks[i] = 1 + above;
+    const u = upper[i]!;
+    if (Number.isNaN(u)) {
+      ranks[i] = 1;
+      continue;
+    }
+    // First position whose lower bound is > u.
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    const self = lower[i]! > u ? 1 : 0;
+    ranks[i] = 1 + (sorted.length - lo) - self;
   }
   return ranks;
 }
-

@@ -381,9 +381,21 @@ describe('annotation JSONL', () => {
     expect(parsed.lines).toBe(12);
   });
 
-  it('reads fields as own properties only', () => {
-    const parsed = parseAnnotationJsonl('{"__proto__": {"item": 1}, "annotator": "x", "label": "a"}\n');
-    expect(parsed.errors).toEqual([{ line: 1, message: 'missing "item"' }]);
+  it('reads fields as own properties only, even with a polluted Object.prototype', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.item = 'inherited';
+    proto.label = 'inherited';
+    try {
+      const parsed = parseAnnotationJsonl('{"__proto__": {"item": 1}, "annotator": "x", "label": "a"}\n{"item": 2, "annotator": "x"}\n');
+      expect(parsed.errors).toEqual([
+        { line: 1, message: 'missing "item"' },
+        { line: 2, message: 'missing "label"' },
+      ]);
+      expect(parseGoldJsonl('{"label": "a"}\n').errors).toEqual([{ line: 1, message: 'missing "item"' }]);
+    } finally {
+      delete proto.item;
+      delete proto.label;
+    }
   });
 
   it('gold JSONL: one label per item', () => {

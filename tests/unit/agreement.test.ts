@@ -5,7 +5,7 @@ import {
   buildReliabilityData,
   coincidenceMatrix,
   goldAccuracy,
-  itemCoincidences,
+  pairableItems,
   krippendorffAlpha,
   leaveOneOutConsensus,
   numericScheme,
@@ -86,7 +86,7 @@ describe("Krippendorff's α: golden values", () => {
       [0, 0, 0, 0, 9],
     ];
     const data = buildReliabilityData(KRIPPENDORFF_2011_C);
-    const o = coincidenceMatrix(itemCoincidences(data, numericScheme(data)));
+    const o = coincidenceMatrix(pairableItems(data, numericScheme(data)));
     thirds.flat().forEach((t, cell) => expect(o[cell], `cell ${cell}`).toBeCloseTo(t / 3, 12));
   });
 

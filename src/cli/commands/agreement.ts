@@ -29,13 +29,16 @@ export const agreementHelp = `duelbook agreement --input labels.jsonl [--bootstr
   ("line N: …") and make the command fail; --skip-invalid uses the rest (the first label of a
   duplicate) and reports how many lines were skipped. Errors in the gold file always fail.
   --json prints {"alpha", "items", "annotators", "ci", "ordinal", "interval", "kappa": […],
-  "perAnnotator": […], "gold", "skipped", …}.`;
+  "perAnnotator": […], "gold", "skipped", "labelCount", "labels" (up to 100 labels), …}.`;
 
 export interface AgreementIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   readFile: (path: string) => Promise<string>;
 }
+
+/** Labels (and ordinal scale points) listed in the output up to this many; beyond, only counted. */
+const LISTED_LABELS = 100;
 
 /** Invalid lines listed one by one before the rest are only counted. */
 const LISTED_INVALID_LINES = 20;
@@ -55,6 +58,10 @@ function listErrors(io: AgreementIO, prefix: string, errors: readonly LineError[
 
 function fixed(x: number | null, digits = 4): string {
   return x === null ? 'undefined' : x.toFixed(digits);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function shownLabel(label: AgreementLabel): string {
@@ -169,9 +176,10 @@ function jsonOutput(r: AgreementReport, run: { skipped: number; seed: number | s
     annotators: r.annotators,
     annotations: r.annotations,
     skipped: run.skipped,
-    labels: r.labels,
+    labelCount: r.labels.length,
+    ...(r.labels.length <= LISTED_LABELS ? { labels: r.labels } : {}),
     labelKind: r.labelKind,
-    ordinal: r.ordinal ? { alpha: r.ordinal.alpha, ...(r.ordinal.reason ? { reason: r.ordinal.reason } : {}), scale: r.ordinalScale } : null,
+    ordinal: r.ordinal ? { alpha: r.ordinal.alpha, ...(r.ordinal.reason ? { reason: r.ordinal.reason } : {}), ...(r.ordinalScale && r.ordinalScale.length <= LISTED_LABELS ? { scale: r.ordinalScale } : {}) } : null,
     ...(r.ordinalReason ? { ordinalReason: r.ordinalReason } : {}),
     interval: r.interval ? { alpha: r.interval.alpha, ...(r.interval.reason ? { reason: r.interval.reason } : {}) } : null,
     kappa: r.kappa,
@@ -208,12 +216,13 @@ function table(r: AgreementReport, run: { skipped: number; seed: number | string
   out.push(`Krippendorff's α, nominal: ${fixed(r.nominal.alpha)}${r.nominal.reason ? ` (${r.nominal.reason})` : ''}${ci}\n`);
   if (iv && !iv.ci) out.push(`  no bootstrap interval: fewer than 2 of ${iv.rounds} resamples had a defined α\n`);
   if (r.ordinal && r.ordinalScale) {
-    out.push(`Krippendorff's α, ordinal (${r.ordinalScale.map(shownLabel).join(' < ')}${r.labelKind === 'pair' ? ', bothbad as tie' : ''}): ${fixed(r.ordinal.alpha)}${r.ordinal.reason ? ` (${r.ordinal.reason})` : ''}\n`);
+    const scale = r.ordinalScale.length <= LISTED_LABELS ? r.ordinalScale.map(shownLabel).join(' < ') : `${r.ordinalScale.length} numbers in order`;
+    out.push(`Krippendorff's α, ordinal (${scale}${r.labelKind === 'pair' ? ', bothbad as tie' : ''}): ${fixed(r.ordinal.alpha)}${r.ordinal.reason ? ` (${r.ordinal.reason})` : ''}\n`);
   }
   if (r.interval) out.push(`Krippendorff's α, interval: ${fixed(r.interval.alpha)}${r.interval.reason ? ` (${r.interval.reason})` : ''}\n`);
   out.push(
-    `${r.items} items (${r.nominal.pairableItems} with labels from two or more annotators, ${r.nominal.pairableValues} pairable labels), ` +
-      `${r.annotators} annotators, ${r.annotations} labels${run.skipped > 0 ? `; ${run.skipped} invalid line${run.skipped === 1 ? '' : 's'} skipped` : ''}\n`,
+    `${plural(r.items, 'item')} (${r.nominal.pairableItems} with labels from two or more annotators, ${plural(r.nominal.pairableValues, 'pairable label')}), ` +
+      `${plural(r.annotators, 'annotator')}, ${plural(r.annotations, 'label')}${run.skipped > 0 ? `; ${run.skipped} invalid line${run.skipped === 1 ? '' : 's'} skipped` : ''}\n`,
   );
 
   const names = (list: string[]) => list.map(terminalSafe);

@@ -1,13 +1,13 @@
 /**
- * Krippendorff's α from the coincidence matrix (Krippendorff, "Computing Krippendorff's
- * Alpha-Reliability", 2011):
+ * Krippendorff's α as the coincidence matrix defines it (Krippendorff, "Computing Krippendorff's
+ * Alpha-Reliability", 2011), computed from its sums (see `PairableItems`):
  *
  *   o_ck = Σ_u (number of c–k pairs of values in item u) / (m_u − 1)
  *   α    = 1 − (n − 1) · Σ_ck o_ck δ²_ck / Σ_ck n_c n_k δ²_ck,   n_c = Σ_k o_ck, n = Σ_c n_c
  *
  * Only pairable values count: an item labelled by a single annotator has m_u = 1 and adds
- * nothing (its value has no one to agree or disagree with). The matrix is built in one pass over
- * the items, O(labels on the item²) each, so 100,000 annotations cost milliseconds.
+ * nothing (its value has no one to agree or disagree with). One pass over the items gathers what
+ * α needs, O(labels on the item) each.
  *
  * α is undefined, and returned as null with the reason, when no item has two values (n = 0) or
  * when the expected disagreement is 0 (every pairable value is the same label): 0/0 is neither
@@ -88,26 +88,29 @@ export function numericScheme(data: ReliabilityData): CategoryScheme {
 }
 
 /**
- * Each pairable item's contribution to the coincidence matrix, in sparse rows: entries
- * `cell[e]` (= c·V + k) with weight `weight[e]` for e in `start[i]..start[i+1]`. The plain
- * matrix is their sum; the bootstrap sums them with resampling weights.
+ * The pairable items as sparse rows of label counts: item i has `count[e]` values in category
+ * `category[e]` for e in `start[i]..start[i+1]`, `values[i]` = m_i ≥ 2 in all. α needs nothing
+ * more: the coincidence matrix's margins are n_c = Σ_i n_ic, and item i's observed disagreement
+ * Σ_ck o^i_ck δ²_ck is (m_i² − Σ_c n_ic²)/(m_i − 1) for the nominal metric and
+ * 2 m_i Σ_c n_ic (x_c − x̄_i)² / (m_i − 1) when δ²_ck = (x_c − x_k)². Nothing is V×V, so
+ * numeric labels may have as many distinct values as there are lines, and a bootstrap round
+ * costs one pass over these rows.
  */
-export interface ItemCoincidences {
+export interface PairableItems {
   categories: number;
   start: Int32Array;
-  cell: Int32Array;
-  weight: Float64Array;
-  /** Pairable values (m_u) per pairable item. */
+  category: Int32Array;
+  count: Float64Array;
   values: Int32Array;
 }
 
-export function itemCoincidences(data: ReliabilityData, scheme: CategoryScheme): ItemCoincidences {
+export function pairableItems(data: ReliabilityData, scheme: CategoryScheme): PairableItems {
   const V = scheme.categories;
-  const count = new Float64Array(V);
+  const tally = new Float64Array(V);
   const touched: number[] = [];
   const start: number[] = [0];
-  const cells: number[] = [];
-  const weights: number[] = [];
+  const category: number[] = [];
+  const count: number[] = [];
   const values: number[] = [];
   const { itemOffsets, labelOf } = data;
   for (let u = 0; u + 1 < itemOffsets.length; u++) {
@@ -116,107 +119,136 @@ export function itemCoincidences(data: ReliabilityData, scheme: CategoryScheme):
     for (let j = itemOffsets[u]!; j < itemOffsets[u + 1]!; j++) {
       const c = scheme.category[labelOf[j]!]!;
       if (c < 0) continue;
-      if (count[c] === 0) touched.push(c);
-      count[c]!++;
+      if (tally[c] === 0) touched.push(c);
+      tally[c]!++;
       m++;
     }
+    // A value no one else gave to its item has no partner: not pairable, left out.
     if (m >= 2) {
       for (const c of touched) {
-        for (const k of touched) {
-          const pairs = c === k ? count[c]! * (count[c]! - 1) : count[c]! * count[k]!;
-          if (pairs === 0) continue;
-          cells.push(c * V + k);
-          weights.push(pairs / (m - 1));
-        }
+        category.push(c);
+        count.push(tally[c]!);
       }
-      start.push(cells.length);
+      start.push(category.length);
       values.push(m);
     }
-    for (const c of touched) count[c] = 0;
+    for (const c of touched) tally[c] = 0;
   }
-  return { categories: V, start: Int32Array.from(start), cell: Int32Array.from(cells), weight: Float64Array.from(weights), values: Int32Array.from(values) };
+  return { categories: V, start: Int32Array.from(start), category: Int32Array.from(category), count: Float64Array.from(count), values: Int32Array.from(values) };
 }
 
-/** The V×V coincidence matrix (row-major) with each item counted `times[i]` times (once by default). */
-export function coincidenceMatrix(items: ItemCoincidences, times?: ArrayLike<number>): Float64Array {
+/** The dense V×V coincidence matrix (row-major), to inspect small examples; α itself never builds it. */
+export function coincidenceMatrix(items: PairableItems): Float64Array {
   const V = items.categories;
+  if (V > 4096) throw new Error(`coincidenceMatrix: ${V} categories is too many for a dense matrix`);
   const o = new Float64Array(V * V);
-  const pairable = items.values.length;
-  for (let i = 0; i < pairable; i++) {
-    const t = times ? times[i]! : 1;
-    if (t === 0) continue;
-    for (let e = items.start[i]!; e < items.start[i + 1]!; e++) o[items.cell[e]!]! += t * items.weight[e]!;
+  for (let i = 0; i < items.values.length; i++) {
+    const m = items.values[i]!;
+    for (let e = items.start[i]!; e < items.start[i + 1]!; e++) {
+      for (let f = items.start[i]!; f < items.start[i + 1]!; f++) {
+        const nc = items.count[e]!;
+        const pairs = e === f ? nc * (nc - 1) : nc * items.count[f]!;
+        o[items.category[e]! * V + items.category[f]!]! += pairs / (m - 1);
+      }
+    }
   }
   return o;
 }
 
-/** δ²_ck for every cell, from the metric and (ordinal) the marginals n_c. */
-function squaredDifferences(metric: AlphaMetric, V: number, marginals: Float64Array, value?: Float64Array): Float64Array {
-  const d = new Float64Array(V * V);
-  if (metric === 'nominal') {
-    for (let c = 0; c < V; c++) for (let k = 0; k < V; k++) d[c * V + k] = c === k ? 0 : 1;
-    return d;
+/** Σ_ck o^i_ck δ²_ck of item i: nominal when `position` is null, (x_c − x_k)² otherwise. */
+function itemDisagreement(items: PairableItems, i: number, position: Float64Array | null): number {
+  const m = items.values[i]!;
+  const from = items.start[i]!;
+  const to = items.start[i + 1]!;
+  if (position === null) {
+    let squares = 0;
+    for (let e = from; e < to; e++) squares += items.count[e]! * items.count[e]!;
+    return (m * m - squares) / (m - 1);
   }
-  if (!value) throw new Error(`${metric} α needs ordered categories`);
-  if (metric === 'interval') {
-    for (let c = 0; c < V; c++) for (let k = 0; k < V; k++) d[c * V + k] = (value[c]! - value[k]!) ** 2;
-    return d;
-  }
-  // Ordinal: categories are indexed by rank; δ_ck = Σ_{g=c..k} n_g − (n_c + n_k)/2.
-  const cumulative = new Float64Array(V + 1);
-  for (let g = 0; g < V; g++) cumulative[g + 1] = cumulative[g]! + marginals[g]!;
-  for (let c = 0; c < V; c++) {
-    for (let k = c; k < V; k++) {
-      const delta = cumulative[k + 1]! - cumulative[c]! - (marginals[c]! + marginals[k]!) / 2;
-      d[c * V + k] = d[k * V + c] = delta * delta;
-    }
-  }
-  return d;
+  let mean = 0;
+  for (let e = from; e < to; e++) mean += items.count[e]! * position[items.category[e]!]!;
+  mean /= m;
+  let spread = 0;
+  for (let e = from; e < to; e++) spread += items.count[e]! * (position[items.category[e]!]! - mean) ** 2;
+  return (2 * m * spread) / (m - 1);
 }
 
-/** α from a coincidence matrix; see the module comment for when it is null. */
-export function alphaFromCoincidences(
-  o: Float64Array,
-  V: number,
+export type AlphaCore = Pick<AlphaResult, 'alpha' | 'reason' | 'observedDisagreement' | 'expectedDisagreement'> & { n: number };
+
+/**
+ * α of the items, each counted `times[i]` times (once by default), in O(rows + V). Ordinal
+ * δ_ck = Σ_{g=c..k} n_g − (n_c + n_k)/2 equals |x_c − x_k| with x_g = Σ_{h<g} n_h + n_g/2 (the
+ * category's mid position among the sorted pairable values), so ordinal is the interval metric
+ * on x; and Σ_ck n_c n_k (x_c − x_k)² = 2n Σ_c n_c (x_c − x̄)².
+ */
+export function alphaOfItems(
+  items: PairableItems,
   metric: AlphaMetric,
   value?: Float64Array,
-): Pick<AlphaResult, 'alpha' | 'reason' | 'observedDisagreement' | 'expectedDisagreement'> & { n: number } {
+  times?: ArrayLike<number>,
+  /** Each item's observed disagreement, when the positions do not depend on the margins (not ordinal). */
+  within?: Float64Array,
+): AlphaCore {
+  const V = items.categories;
+  const N = items.values.length;
   const marginals = new Float64Array(V);
   let n = 0;
-  for (let c = 0; c < V; c++) {
-    let s = 0;
-    for (let k = 0; k < V; k++) s += o[c * V + k]!;
-    marginals[c] = s;
-    n += s;
+  for (let i = 0; i < N; i++) {
+    const t = times ? times[i]! : 1;
+    if (t === 0) continue;
+    for (let e = items.start[i]!; e < items.start[i + 1]!; e++) marginals[items.category[e]!]! += t * items.count[e]!;
+    n += t * items.values[i]!;
   }
-  // Sums of weights that are whole pair counts divided by m − 1; round off float dust.
-  if (n < 1e-9) {
+  if (n === 0) {
     return { alpha: null, reason: 'no pairable values: no item has labels from two or more annotators', observedDisagreement: null, expectedDisagreement: null, n: 0 };
   }
-  const d = squaredDifferences(metric, V, marginals, value);
-  let observed = 0;
-  let expected = 0;
-  for (let c = 0; c < V; c++) {
-    for (let k = 0; k < V; k++) {
-      const dd = d[c * V + k]!;
-      if (dd === 0) continue;
-      observed += o[c * V + k]! * dd;
-      expected += marginals[c]! * marginals[k]! * dd;
+  // Exactly when one category holds every pairable value (distinct categories differ under every
+  // metric); testing the expected disagreement > 0 would let rounding pass for disagreement.
+  let used = 0;
+  for (let c = 0; c < V && used < 2; c++) if (marginals[c]! > 0) used++;
+  if (used < 2) {
+    return { alpha: null, reason: 'expected disagreement is 0: every pairable value is the same label', observedDisagreement: 0, expectedDisagreement: 0, n };
+  }
+  let position: Float64Array | null = null;
+  if (metric === 'ordinal') {
+    position = new Float64Array(V);
+    let below = 0;
+    for (let g = 0; g < V; g++) {
+      position[g] = below + marginals[g]! / 2;
+      below += marginals[g]!;
     }
+  } else if (metric === 'interval') {
+    if (!value) throw new Error('interval α needs numeric categories');
+    position = value;
+  }
+  let observed = 0;
+  for (let i = 0; i < N; i++) {
+    const t = times ? times[i]! : 1;
+    if (t !== 0) observed += t * (within ? within[i]! : itemDisagreement(items, i, position));
+  }
+  let expected: number;
+  if (position === null) {
+    let squares = 0;
+    for (let c = 0; c < V; c++) squares += marginals[c]! * marginals[c]!;
+    expected = n * n - squares;
+  } else {
+    let mean = 0;
+    for (let c = 0; c < V; c++) mean += marginals[c]! * position[c]!;
+    mean /= n;
+    let spread = 0;
+    for (let c = 0; c < V; c++) spread += marginals[c]! * (position[c]! - mean) ** 2;
+    expected = 2 * n * spread;
   }
   const Do = observed / n;
   const De = expected / (n * (n - 1));
-  if (!(De > 0)) {
-    return { alpha: null, reason: 'expected disagreement is 0: every pairable value is the same label', observedDisagreement: Do, expectedDisagreement: 0, n };
-  }
   return { alpha: 1 - Do / De, observedDisagreement: Do, expectedDisagreement: De, n };
 }
 
 /** Krippendorff's α of `data` under `metric`, with the categories from `scheme` (nominal by default). */
 export function krippendorffAlpha(data: ReliabilityData, metric: AlphaMetric = 'nominal', scheme?: CategoryScheme): AlphaResult {
   const s = scheme ?? (metric === 'nominal' ? nominalScheme(data) : numericScheme(data));
-  const items = itemCoincidences(data, s);
-  const r = alphaFromCoincidences(coincidenceMatrix(items), s.categories, metric, s.value);
+  const items = pairableItems(data, s);
+  const r = alphaOfItems(items, metric, s.value);
   const result: AlphaResult = {
     alpha: r.alpha,
     metric,
@@ -253,17 +285,24 @@ export function alphaBootstrap(
   const metric = options.metric ?? 'nominal';
   const level = options.level ?? 0.95;
   const s = options.scheme ?? (metric === 'nominal' ? nominalScheme(data) : numericScheme(data));
-  const items = itemCoincidences(data, s);
+  const items = pairableItems(data, s);
   const N = items.values.length;
   if (N === 0) return { ci: null, level, rounds: options.rounds, undefinedRounds: options.rounds, method: 'item-bootstrap' };
   const rng = new Rng(options.seed).fork('agreement-alpha-bootstrap');
   const times = new Float64Array(N);
+  // Nominal and interval disagreement within an item does not change with the resample: once.
+  let within: Float64Array | undefined;
+  if (metric !== 'ordinal') {
+    if (metric === 'interval' && !s.value) throw new Error('interval α needs numeric categories');
+    within = new Float64Array(N);
+    for (let i = 0; i < N; i++) within[i] = itemDisagreement(items, i, metric === 'interval' ? s.value! : null);
+  }
   const alphas: number[] = [];
   let undefinedRounds = 0;
   for (let b = 0; b < options.rounds; b++) {
     times.fill(0);
     for (let i = 0; i < N; i++) times[rng.int(N)]!++;
-    const r = alphaFromCoincidences(coincidenceMatrix(items, times), s.categories, metric, s.value);
+    const r = alphaOfItems(items, metric, s.value, times, within);
     if (r.alpha === null) undefinedRounds++;
     else alphas.push(r.alpha);
   }

@@ -13,7 +13,7 @@
  * is flagged when they answered at least `minItems` gold items and their accuracy is below
  * `threshold` (defaults 3 and 0.7: conventions to adjust per task, not measured values).
  */
-import { alphaFromCoincidences } from './alpha.ts';
+import { alphaOfItems } from './alpha.ts';
 import type { AgreementLabel, ItemId, ReliabilityData } from './reliability_data.ts';
 
 export interface AnnotatorConsensus {
@@ -38,8 +38,8 @@ export function leaveOneOutConsensus(data: ReliabilityData): AnnotatorConsensus[
   const compared = new Float64Array(A);
   const agreed = new Float64Array(A);
   const noConsensus = new Float64Array(A);
-  // Per annotator, the sparse coincidence matrix of (own label, consensus label).
-  const coincidences: Map<number, number>[] = Array.from({ length: A }, () => new Map());
+  // Per annotator, the (own label, consensus label) of each compared item, flattened.
+  const compareds: number[][] = Array.from({ length: A }, () => []);
   const count = new Float64Array(V);
   const touched: number[] = [];
   const { itemOffsets, annotatorOf, labelOf } = data;
@@ -74,10 +74,7 @@ export function leaveOneOutConsensus(data: ReliabilityData): AnnotatorConsensus[
         }
         compared[who]!++;
         if (best === own) agreed[who]!++;
-        // Two coders per item (m_u = 2): the pair adds 1 to o[own][best] and 1 to o[best][own].
-        const m = coincidences[who]!;
-        m.set(own * V + best, (m.get(own * V + best) ?? 0) + 1);
-        m.set(best * V + own, (m.get(best * V + own) ?? 0) + 1);
+        compareds[who]!.push(own, best);
       }
     }
     for (const c of touched) count[c] = 0;
@@ -91,9 +88,28 @@ export function leaveOneOutConsensus(data: ReliabilityData): AnnotatorConsensus[
       agreement: compared[a]! > 0 ? agreed[a]! / compared[a]! : null,
       alpha: null,
     };
-    const o = new Float64Array(V * V);
-    for (const [cell, w] of coincidences[a]!) o[cell] = w;
-    const r = alphaFromCoincidences(o, V, 'nominal');
+    // Each compared item is a two-value unit (own label, consensus label).
+    const pairs = compareds[a]!;
+    const units = pairs.length / 2;
+    const start = new Int32Array(units + 1);
+    const category: number[] = [];
+    const count: number[] = [];
+    for (let i = 0; i < units; i++) {
+      const own = pairs[2 * i]!;
+      const consensus = pairs[2 * i + 1]!;
+      if (own === consensus) {
+        category.push(own);
+        count.push(2);
+      } else {
+        category.push(own, consensus);
+        count.push(1, 1);
+      }
+      start[i + 1] = category.length;
+    }
+    const r = alphaOfItems(
+      { categories: V, start, category: Int32Array.from(category), count: Float64Array.from(count), values: new Int32Array(units).fill(2) },
+      'nominal',
+    );
     row.alpha = r.alpha;
     if (r.reason) row.alphaReason = r.reason;
     return row;

@@ -41,7 +41,7 @@ describe('duelbook agreement, end to end', () => {
     expect(res.ordinal.scale).toEqual([1, 2, 3, 4, 5]);
     // Cohen's κ for A and B on their 9 shared units: p_o = 8/9, p_e = 23/81, κ = 49/58.
     expect(res.kappa).toHaveLength(6);
-    expect(res.kappa[0]).toMatchObject({ a: 'A', b: 'B', items: 9 });
+    expect(res.kappa[0]).toMatchObject({ pair: ['A', 'B'], items: 9 });
     expect(res.kappa[0].kappa).toBeCloseTo(49 / 58, 12);
     expect(res.perAnnotator.map((p: { annotator: string }) => p.annotator)).toEqual(['A', 'B', 'C', 'D']);
     expect(res.gold).toBeNull();

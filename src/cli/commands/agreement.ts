@@ -28,8 +28,9 @@ export const agreementHelp = `duelbook agreement --input labels.jsonl [--bootstr
   Malformed lines and a second label from one annotator for one item are listed on stderr
   ("line N: …") and make the command fail; --skip-invalid uses the rest (the first label of a
   duplicate) and reports how many lines were skipped. Errors in the gold file always fail.
-  --json prints {"alpha", "items", "annotators", "ci", "ordinal", "interval", "kappa": […],
-  "perAnnotator": […], "gold", "skipped", "labelCount", "labels" (up to 100 labels), …}.`;
+  --json prints {"alpha", "items", "annotators", "ci", "ordinal", "interval", "kappa": [{"pair",
+  "items", "agreement", "kappa"}, …], "perAnnotator": […], "gold", "skipped", "labelCount",
+  "labels" (when there are at most 100), …}.`;
 
 export interface AgreementIO {
   stdout: (s: string) => void;
@@ -182,7 +183,8 @@ function jsonOutput(r: AgreementReport, run: { skipped: number; seed: number | s
     ordinal: r.ordinal ? { alpha: r.ordinal.alpha, ...(r.ordinal.reason ? { reason: r.ordinal.reason } : {}), ...(r.ordinalScale && r.ordinalScale.length <= LISTED_LABELS ? { scale: r.ordinalScale } : {}) } : null,
     ...(r.ordinalReason ? { ordinalReason: r.ordinalReason } : {}),
     interval: r.interval ? { alpha: r.interval.alpha, ...(r.interval.reason ? { reason: r.interval.reason } : {}) } : null,
-    kappa: r.kappa,
+    // "pair" rather than "a"/"b": the pair labels are also called a and b.
+    kappa: r.kappa.map((k) => ({ pair: [k.a, k.b], items: k.items, agreement: k.agreement, kappa: k.kappa, ...(k.reason ? { reason: k.reason } : {}) })),
     pairsWithoutSharedItems: r.pairsWithoutSharedItems,
     perAnnotator: r.consensus.map((c) => {
       const g = goldOf.get(c.annotator);

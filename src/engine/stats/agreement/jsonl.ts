@@ -25,19 +25,19 @@ function field(record: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
-type Checked<T> = { value: T } | { error: string };
+type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** JSON.parse turns 1e400 into Infinity: finite numbers only. */
 function itemId(value: unknown): Checked<ItemId> {
-  if (typeof value === 'number') return Number.isFinite(value) ? { value } : { error: '"item" must be a finite number or a non-empty string' };
-  if (typeof value === 'string') return value.length > 0 ? { value } : { error: '"item" must not be empty' };
-  return { error: value === undefined ? 'missing "item"' : '"item" must be a string or a number' };
+  if (typeof value === 'number') return Number.isFinite(value) ? { ok: true, value } : { ok: false, error: '"item" must be a finite number or a non-empty string' };
+  if (typeof value === 'string') return value.length > 0 ? { ok: true, value } : { ok: false, error: '"item" must not be empty' };
+  return { ok: false, error: value === undefined ? 'missing "item"' : '"item" must be a string or a number' };
 }
 
 function label(value: unknown): Checked<AgreementLabel> {
-  if (typeof value === 'number') return Number.isFinite(value) ? { value } : { error: '"label" must be a finite number or a non-empty string' };
-  if (typeof value === 'string') return value.length > 0 ? { value } : { error: '"label" must not be empty' };
-  return { error: value === undefined ? 'missing "label"' : '"label" must be a string or a number' };
+  if (typeof value === 'number') return Number.isFinite(value) ? { ok: true, value } : { ok: false, error: '"label" must be a finite number or a non-empty string' };
+  if (typeof value === 'string') return value.length > 0 ? { ok: true, value } : { ok: false, error: '"label" must not be empty' };
+  return { ok: false, error: value === undefined ? 'missing "label"' : '"label" must be a string or a number' };
 }
 
 /** Shows a user value inside an error message, cut to a readable length. */
@@ -82,14 +82,14 @@ export function parseAnnotationJsonl(text: string): ParsedAnnotations {
   const seen = new Map<string, Map<ItemId, number>>();
   const lines = eachObject(text, errors, (record, line) => {
     const checkedItem = itemId(field(record, 'item'));
-    if ('error' in checkedItem) return void errors.push({ line, message: checkedItem.error });
+    if (!checkedItem.ok) return void errors.push({ line, message: checkedItem.error });
     const item = checkedItem.value;
     const annotator = field(record, 'annotator');
     if (typeof annotator !== 'string' || annotator.length === 0) {
       return void errors.push({ line, message: annotator === undefined ? 'missing "annotator"' : '"annotator" must be a non-empty string' });
     }
     const checkedLabel = label(field(record, 'label'));
-    if ('error' in checkedLabel) return void errors.push({ line, message: checkedLabel.error });
+    if (!checkedLabel.ok) return void errors.push({ line, message: checkedLabel.error });
     let items = seen.get(annotator);
     if (!items) seen.set(annotator, (items = new Map()));
     const earlier = items.get(item);
@@ -114,10 +114,10 @@ export function parseGoldJsonl(text: string): ParsedGold {
   const errors: LineError[] = [];
   const lines = eachObject(text, errors, (record, line) => {
     const checkedItem = itemId(field(record, 'item'));
-    if ('error' in checkedItem) return void errors.push({ line, message: checkedItem.error });
+    if (!checkedItem.ok) return void errors.push({ line, message: checkedItem.error });
     const item = checkedItem.value;
     const checkedLabel = label(field(record, 'label'));
-    if ('error' in checkedLabel) return void errors.push({ line, message: checkedLabel.error });
+    if (!checkedLabel.ok) return void errors.push({ line, message: checkedLabel.error });
     const earlier = lineOf.get(item);
     if (earlier !== undefined) return void errors.push({ line, message: `item ${shown(item)} already has a gold label on line ${earlier}` });
     lineOf.set(item, line);

@@ -34,12 +34,15 @@ function fromRows(coders: readonly string[], rows: readonly (readonly (Agreement
 
 /**
  * Krippendorff, K. (2011). "Computing Krippendorff's Alpha-Reliability". Annenberg School for
- * Communication, Departmental Papers 43 (https://repository.upenn.edu/asc_papers/43), section C,
- * "Nominal data, any number of observers, missing data": 4 observers × 12 units; unit 12 has a
- * single value (observer B's 3), so it is not pairable; n = 40 pairable values. The paper gives
- * α_nominal = .743 there and, for the same data, α_ordinal = .815 and α_interval = .849 in the
- * sections that follow (ordinal .815 and ratio .797 are also asserted for this data in
- * pln-fing-udelar/fast-krippendorff, tests/test_krippendorff.py).
+ * Communication, Departmental Papers 43 (https://repository.upenn.edu/asc_papers/43), the worked
+ * example "C. Nominal data, any number of observers, missing data": 4 observers × 12 units; unit
+ * 12 has a single value (observer B's 3), so it is not pairable; n = 40 pairable values. The paper
+ * gives α_nominal = .743 there and, for the same data, α_ordinal = .815 and α_interval = .849 in
+ * the metric sections that follow. The paper text could not be opened when this was written (the
+ * section letter is from the paper's layout as remembered); the values are cross-checked: the
+ * same data is asserted at ordinal .815 (and ratio .797) in pln-fing-udelar/fast-krippendorff,
+ * tests/test_krippendorff.py (test_ordinal_metric), and the test below rebuilds the paper's
+ * coincidence matrix cell by cell.
  */
 const KRIPPENDORFF_2011_C = fromRows(
   ['A', 'B', 'C', 'D'],

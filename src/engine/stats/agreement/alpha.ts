@@ -17,13 +17,16 @@ import { Rng, type RngSeed } from '../../rng.ts';
 import { quantile } from '../win_rate.ts';
 import type { AgreementLabel, ReliabilityData } from './reliability_data.ts';
 
-/** nominal: any two different labels differ by 1; ordinal: by the ranks between them; interval: (c − k)². */
+/**
+ * δ²_ck. nominal: 1 for any two different labels; ordinal: (Σ_{g=c..k} n_g − (n_c + n_k)/2)², the
+ * pairable values ranked between them; interval: (c − k)² for numbers.
+ */
 export type AlphaMetric = 'nominal' | 'ordinal' | 'interval';
 
 /**
  * How labels become α's categories. `category[labelCode]` is the category index (−1 drops the
- * label: it is treated as missing); `rank` orders the categories for the ordinal metric and
- * `value` gives their numbers for the interval metric.
+ * label: it is treated as missing). For the ordinal metric the index is the rank (0 lowest);
+ * `value` gives each category's number for the interval metric.
  */
 export interface CategoryScheme {
   categories: number;
@@ -273,7 +276,7 @@ export interface AlphaInterval {
 
 /**
  * Item-level percentile bootstrap of α: resample the pairable items with replacement (each
- * keeps all its labels), recompute the coincidence matrix and α, take the (1 ± level)/2
+ * keeps all its labels), recompute α from the resampled items, take the (1 ± level)/2
  * quantiles. This is not Hayes & Krippendorff's (2007) bootstrap, which resamples pairs of
  * values from the coincidences; resampling items treats the prompts as the sample drawn from a
  * population, which is the question a crowd session asks. Seeded from `src/engine/rng.ts`.

@@ -3,6 +3,7 @@ import { logprobsCommand, logprobsHelp } from './commands/logprobs';
 import { simCommand, simHelp } from './commands/sim';
 import { evalCommand, evalHelp } from './commands/eval';
 import { rateCommand, rateHelp } from './commands/rate';
+import { agreementCommand, agreementHelp } from './commands/agreement';
 import { processIO, UsageError, type CliIO } from './io';
 import { terminalSafe } from './terminal_text';
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   sim: { run: simCommand, help: simHelp },
   eval: { run: evalCommand, help: evalHelp },
   rate: { run: rateCommand, help: rateHelp },
+  agreement: { run: agreementCommand, help: agreementHelp },
 };
 
 function usage(): string {

@@ -29,3 +29,4 @@ export {
   jaccard,
   selfSimilarity,
 } from './text_metrics.ts';
+export * from './agreement/index.ts';

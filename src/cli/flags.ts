@@ -116,3 +116,11 @@ export function textFlag(name: string, raw: string | undefined): string | undefi
 
 /** Bounds every seed flag shares: any safe integer. */
 export const SEED_BOUNDS: IntBounds = { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
+
+/** `--seed`: an integer in canonical form, or any other non-empty text (the RNG takes both); 0 when absent. */
+export function seedFlag(raw: string | undefined): number | string {
+  if (raw === undefined) return 0;
+  if (/^[+-]?\d+$/.test(raw)) return parseIntValue('seed', raw, SEED_BOUNDS);
+  if (raw.length === 0) throw new UsageError('--seed must not be empty');
+  return raw;
+}

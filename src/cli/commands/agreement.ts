@@ -9,7 +9,7 @@ import {
   type LineError,
 } from '../../engine/stats/agreement/index.ts';
 import { UsageError } from '../io';
-import { intFlag, numberFlag, parseIntValue, SEED_BOUNDS, textFlag } from '../flags';
+import { intFlag, numberFlag, parseIntValue, seedFlag, textFlag } from '../flags';
 import { terminalSafe, terminalSafeJson } from '../terminal_text';
 
 export const agreementHelp = `duelbook agreement --input labels.jsonl [--bootstrap N] [--seed S] [--level 0.95]
@@ -43,14 +43,6 @@ const LISTED_LABELS = 100;
 
 /** Invalid lines listed one by one before the rest are only counted. */
 const LISTED_INVALID_LINES = 20;
-
-/** An integer seed in canonical form, or any other non-empty text (the RNG takes both); as `rate` reads it. */
-function parseSeed(text: string | undefined): number | string {
-  if (text === undefined) return 0;
-  if (/^[+-]?\d+$/.test(text)) return parseIntValue('seed', text, SEED_BOUNDS);
-  if (text.length === 0) throw new UsageError('--seed must not be empty');
-  return text;
-}
 
 function listErrors(io: AgreementIO, prefix: string, errors: readonly LineError[]): void {
   for (const err of errors.slice(0, LISTED_INVALID_LINES)) io.stderr(`${prefix}line ${err.line}: ${terminalSafe(err.message)}\n`);
@@ -107,7 +99,7 @@ export async function agreementCommand(argv: string[], io: AgreementIO): Promise
       throw new UsageError('--gold-threshold and --gold-min need --gold');
     }
     rounds = intFlag('bootstrap', values.bootstrap, 0, { min: 0, max: 100_000 });
-    seed = parseSeed(values.seed);
+    seed = seedFlag(values.seed);
     level = numberFlag('level', values.level, 0.95, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     json = values.json ?? false;
     skipInvalid = values['skip-invalid'] ?? false;

@@ -4,7 +4,7 @@ import { aggregateBattles } from '../../engine/ratings/counts';
 import { buildLeaderboard } from '../../engine/ratings/leaderboard';
 import { TIE_MODELS, type TieModel } from '../../engine/ratings/tie_models';
 import { UsageError } from '../io';
-import { choiceFlag, intFlag, numberFlag, parseIntValue, parseNumberValue, SEED_BOUNDS, textFlag } from '../flags';
+import { choiceFlag, intFlag, numberFlag, parseIntValue, parseNumberValue, seedFlag, textFlag } from '../flags';
 import { terminalSafe, terminalSafeJson } from '../terminal_text';
 
 export const rateHelp = `duelbook rate --input battles.jsonl [--ties half|davidson|rao-kupper] [--bootstrap N]
@@ -52,14 +52,6 @@ function parseAnchor(text: string): { name: string; rating: number } {
   return { name: text.slice(0, at), rating };
 }
 
-/** An integer seed in canonical form, or any other non-empty text (the RNG takes both). */
-function parseSeed(text: string | undefined): number | string {
-  if (text === undefined) return 0;
-  if (/^[+-]?\d+$/.test(text)) return parseIntValue('seed', text, SEED_BOUNDS);
-  if (text.length === 0) throw new UsageError('--seed must not be empty');
-  return text;
-}
-
 /** Round for printing: ratings to 1e-4 rating points keeps JSON short and stable. */
 function r4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
@@ -96,7 +88,7 @@ export async function rateCommand(argv: string[], io: RateIO): Promise<number> {
     input = file;
     tieModel = choiceFlag('ties', values.ties, 'half', TIE_MODELS);
     rounds = intFlag('bootstrap', values.bootstrap, 0, { min: 0, max: 100_000 });
-    seed = parseSeed(values.seed);
+    seed = seedFlag(values.seed);
     level = numberFlag('level', values.level, 0.95, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     anchor = values.anchor === undefined ? undefined : parseAnchor(values.anchor);
     json = values.json ?? false;

@@ -116,15 +116,16 @@ describe('no request to another origin without a click', () => {
     const seen = recordRequests(context);
     const { page, errors } = await openApp(context, `${app.baseUrl}/${link.hash}`);
     page.on('request', (r) => seen.push(r.url()));
+    // Give an automatic load every chance to start (the code before the gate fetched about 2 s
+    // after opening, once the engine worker was up).
+    await page.waitForTimeout(5000);
+    expect(host.requests).toEqual([]);
+    expect(seen.filter((u) => u.startsWith(host.origin))).toEqual([]);
     const remote = page.getByTestId('policy-remote');
     await remote.waitFor();
     expect(await page.getByTestId('policy-remote-origin').innerText()).toBe(host.origin);
     const button = page.getByTestId('policy-remote-load');
     expect(await button.innerText()).toBe(`Download from ${host.origin}`);
-    // Give an automatic load every chance to start.
-    await page.waitForTimeout(1500);
-    expect(host.requests).toEqual([]);
-    expect(seen.filter((u) => u.startsWith(host.origin))).toEqual([]);
     expect(await page.getByTestId('backend-label').count()).toBe(0);
     const before = await exportText(page);
 
@@ -182,13 +183,13 @@ describe('no request to another origin without a click', () => {
     const doc = sessionWithPolicyUrl(`${origin}/gpt2/`, 'Imported remote checkpoint');
     await page.getByTestId('import-file').setInputFiles({ name: 'remote.duelbook.json', mimeType: 'application/json', buffer: Buffer.from(serializeSession(doc)) });
     await expect.poll(() => page.getByTestId('session-title').inputValue()).toBe('Imported remote checkpoint');
+    await page.waitForTimeout(3000);
+    expect(routed).toEqual([]);
+    expect(seen.filter((u) => u.startsWith(origin))).toEqual([]);
     await page.getByTestId('policy-remote').waitFor();
     expect(await page.getByTestId('policy-remote-origin').innerText()).toBe(origin);
     // The old model learned from the old session: it is gone, not quietly kept.
     await expect.poll(() => page.getByTestId('backend-label').count()).toBe(0);
-    await page.waitForTimeout(1500);
-    expect(routed).toEqual([]);
-    expect(seen.filter((u) => u.startsWith(origin))).toEqual([]);
 
     await page.getByTestId('policy-remote-load').click();
     await expect.poll(() => routed.some((u) => u.endsWith('/gpt2/model.safetensors'))).toBe(true);
@@ -233,11 +234,12 @@ describe('no request to another origin without a click', () => {
     const input = policy.locator('input[type="url"]');
     await input.fill(`${origin}/m/`);
     await input.press('Tab');
-    await page.getByTestId('policy-remote').waitFor();
     // Typing and the Load button fetch nothing: only the button that names the origin does.
     await policy.getByTestId('cell-run').click();
-    await page.waitForTimeout(1000);
+    await page.waitForTimeout(2000);
     expect(routed).toEqual([]);
+    await page.getByTestId('policy-remote').waitFor();
+    expect(await page.getByTestId('policy-remote-origin').innerText()).toBe(origin);
     expect(await page.getByTestId('backend-label').count()).toBe(1);
 
     await page.getByTestId('policy-remote-load').click();

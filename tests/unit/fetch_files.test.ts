@@ -3,7 +3,8 @@
  * declared size, stopped mid-stream on the bytes that arrive), and cancellation through an
  * AbortSignal. A fake fetch serves pull-driven streams, so a test sees how much was read.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { JudgeService } from '../../src/engine/judges/judge_service';
 import { countParams } from '../../src/engine/model/config';
 import { DOWNLOAD_CAPS, DownloadCancelled, fetchModelFiles } from '../../src/engine/model/fetch_files';
 
@@ -187,5 +188,26 @@ describe('fetchModelFiles', () => {
     const gpt2 = (nLayer: number, nEmbd: number, nHead: number) => countParams({ nLayer, nHead, nEmbd, vocabSize: 50257, nPositions: 1024, layerNormEpsilon: 1e-5, eosTokenId: 50256 }) * 4;
     expect(DOWNLOAD_CAPS.weightsBytes).toBeGreaterThan(gpt2(12, 768, 12));
     expect(DOWNLOAD_CAPS.weightsBytes).toBeLessThan(gpt2(24, 1024, 16));
+  });
+});
+
+describe('the judge worker\'s downloads', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('are capped too: a model.onnx whose Content-Length is over the cap is refused before its body is read', async () => {
+    const over = DOWNLOAD_CAPS.weightsBytes + 1;
+    const server = fakeServer({
+      'judge.json': { chunks: [json({ name: 'x' })] },
+      'tokenizer.json': { chunks: [json({})] },
+      'model.onnx': { chunks: [bytes(10)], length: over },
+    });
+    vi.stubGlobal('fetch', server.fetchFn);
+    const error = await new JudgeService().load({ kind: 'url', modelUrl: `${BASE}model.onnx` }).catch((e: Error) => e);
+    expect(server.pulled['model.onnx']).toBe(0);
+    expect((error as Error).message).toBe(
+      `FETCH_FAILED: model.onnx from https://models.example.test: its Content-Length (${over} bytes) is over the 1 GiB download cap; nothing was downloaded`,
+    );
   });
 });

@@ -47,28 +47,26 @@ function originOf(url: string): string {
   }
 }
 
-export interface CappedFetch {
+export interface CappedRead {
   /** What the file is, for errors ("model.safetensors"). */
   file: string;
   cap: number;
   signal?: AbortSignal;
-  fetchFn?: typeof fetch;
   /** Called as bytes stream in (`total` is Content-Length, or 0). */
   onBytes?: (loaded: number, total: number) => void;
-  /** Checks the response before its body is read (throw to refuse it). */
-  check?: (response: Response) => void;
+}
+
+export interface CappedFetch extends CappedRead {
+  fetchFn?: typeof fetch;
 }
 
 /**
- * GETs `url` and reads its body, refusing it as soon as Content-Length says it is over `cap`
- * and aborting the stream once more than `cap` bytes have arrived (a server may omit or
- * understate Content-Length). Errors name the file, the cap and the origin.
+ * GETs `url` and reads its body within `cap` bytes (see `readCapped`). Errors name the file
+ * and the URL or, for the cap, the file, the cap and the origin.
  */
 export async function fetchCapped(url: string, opts: CappedFetch): Promise<Uint8Array> {
-  const { file, cap, signal } = opts;
+  const { file, signal } = opts;
   const fetchFn = opts.fetchFn ?? fetch;
-  const where = `${file} from ${originOf(url)}`;
-  const capText = `the ${formatCap(cap)} download cap`;
   if (signal?.aborted) throw new DownloadCancelled(url);
   let response: Response;
   try {
@@ -81,22 +79,28 @@ export async function fetchCapped(url: string, opts: CappedFetch): Promise<Uint8
     void response.body?.cancel().catch(() => undefined);
     throw new Error(`${file}: HTTP ${response.status} from ${url}`);
   }
+  return readCapped(response, url, opts);
+}
+
+/**
+ * Reads a response's body, refusing it as soon as Content-Length says it is over `cap` and
+ * aborting the stream once more than `cap` bytes have arrived (a server may omit or understate
+ * Content-Length). Errors name the file, the cap and the origin.
+ */
+export async function readCapped(response: Response, url: string, opts: CappedRead): Promise<Uint8Array> {
+  const { file, cap, signal } = opts;
+  const where = `${file} from ${originOf(url)}`;
+  const capText = `the ${formatCap(cap)} download cap`;
   const declared = Number(response.headers.get('content-length') ?? '');
   const total = Number.isFinite(declared) && declared > 0 ? declared : 0;
   if (total > cap) {
     void response.body?.cancel().catch(() => undefined);
-    throw new Error(`${where}: its Content-Length (${formatCap(total)}) is over ${capText}; nothing was downloaded`);
-  }
-  try {
-    opts.check?.(response);
-  } catch (e) {
-    void response.body?.cancel().catch(() => undefined);
-    throw e;
+    throw new Error(`${where}: its Content-Length (${total} bytes) is over ${capText}; nothing was downloaded`);
   }
   opts.onBytes?.(0, total);
   if (!response.body) {
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > cap) throw new Error(`${where}: ${formatCap(bytes.byteLength)} is over ${capText}`);
+    if (bytes.byteLength > cap) throw new Error(`${where}: ${bytes.byteLength} bytes is over ${capText}`);
     opts.onBytes?.(bytes.byteLength, total);
     return bytes;
   }
@@ -121,7 +125,7 @@ export async function fetchCapped(url: string, opts: CappedFetch): Promise<Uint8
       loaded += step.value.byteLength;
       if (loaded > cap) {
         void reader.cancel().catch(() => undefined);
-        throw new Error(`${where}: more than ${capText} arrived${total > 0 ? ` (its Content-Length said ${formatCap(total)})` : ''}; the download was stopped`);
+        throw new Error(`${where}: more than ${capText} arrived${total > 0 ? ` (its Content-Length said ${total} bytes)` : ''}; the download was stopped`);
       }
       chunks.push(step.value);
       opts.onBytes?.(loaded, total);

@@ -37,7 +37,7 @@ import {
   type Competitor,
   type DuelHost,
 } from './duel.svelte';
-import { JudgeClient } from './judge_client';
+import { JudgeClient, resolveJudgeUrl } from './judge_client';
 import { DOWNLOAD_CAPS, formatCap } from '../engine/model/fetch_files';
 
 /** The download caps in words, for the cell that asks before a download (the engine enforces them). */
@@ -57,6 +57,28 @@ export interface CheckpointFiles {
   config: File;
   tokenizer: File;
   weights: File;
+}
+
+/** The origin `url` points at when it is not this page's (null for this origin or a malformed URL). */
+export function foreignOrigin(url: string, base: string = location.href): string | null {
+  try {
+    const origin = new URL(url, base).origin;
+    return origin === location.origin ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where an ONNX judge's files would be downloaded from, when that is another origin: the judge
+ * panel names it, since the judge loads when the person starts or steps it.
+ */
+export function judgeDownloadOrigin(modelUrl: string): string | null {
+  try {
+    return foreignOrigin(resolveJudgeUrl(modelUrl));
+  } catch {
+    return null;
+  }
 }
 
 type CellRuntime = PromptsState | DuelState | TrainState | ArenaState | SimulateState;

@@ -95,11 +95,14 @@ function recordRequests(context: BrowserContext, page?: Page): string[] {
   return urls;
 }
 
-/** The starter session with its Policy cell pointing at `url`. */
-function sessionWithPolicyUrl(url: string, title: string): SessionDocument {
+/** The starter session with its Policy cell pointing at `url` (and its duel's judge at `judgeUrl`). */
+function sessionWithPolicyUrl(url: string, title: string, judgeUrl?: string): SessionDocument {
   const doc = createStarterSession(createIdGenerator({ seed: 12 }), { title });
   const policy = doc.cells.find((c) => c.kind === 'policy')!;
-  return updateCell(doc, policy.id, { config: { ...policy.config, source: { kind: 'url', url } } } as never);
+  const withPolicy = updateCell(doc, policy.id, { config: { ...policy.config, source: { kind: 'url', url } } } as never);
+  const duel = withPolicy.cells.find((c) => c.kind === 'duel')!;
+  if (!judgeUrl || duel.kind !== 'duel') return withPolicy;
+  return updateCell(withPolicy, duel.id, { config: { ...duel.config, judge: { kind: 'onnx', id: 'remote-judge', modelUrl: judgeUrl } } } as never);
 }
 
 const exportText = async (page: Page) => (await downloadText(page, () => page.getByTestId('export-session').click())).text;
@@ -108,7 +111,8 @@ describe('no request to another origin without a click', () => {
   it('a share link: shows the origin, fetches on the click, shows the size and progress, and Cancel stops it', async () => {
     const host = await startCheckpointHost();
     const base = `${host.origin}/ckpt/`;
-    const link = await encodeShareLink(sessionWithPolicyUrl(base, 'Shared remote checkpoint'));
+    const judgeOrigin = 'https://judge.example.test';
+    const link = await encodeShareLink(sessionWithPolicyUrl(base, 'Shared remote checkpoint', `${judgeOrigin}/fluency/model.onnx`));
     if (link.tooLarge) throw new Error('the test session should fit in a link');
 
     const context = await app.browser.newContext();
@@ -120,7 +124,9 @@ describe('no request to another origin without a click', () => {
     // after opening, once the engine worker was up).
     await page.waitForTimeout(5000);
     expect(host.requests).toEqual([]);
-    expect(seen.filter((u) => u.startsWith(host.origin))).toEqual([]);
+    expect(seen.filter((u) => u.startsWith(host.origin) || u.startsWith(judgeOrigin))).toEqual([]);
+    // The duel's ONNX judge is on another origin too: it loads only on Start or Step, which say where from.
+    expect(await page.getByTestId('judge-remote').innerText()).toContain(judgeOrigin);
     const remote = page.getByTestId('policy-remote');
     await remote.waitFor();
     expect(await page.getByTestId('policy-remote-origin').innerText()).toBe(host.origin);
@@ -152,6 +158,7 @@ describe('no request to another origin without a click', () => {
     await button.click();
     await waitForModel(page);
     expect(await page.getByTestId('model-info').innerText()).toContain(base);
+    expect(seen.filter((u) => u.startsWith(judgeOrigin))).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();
     await host.close();

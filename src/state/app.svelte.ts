@@ -29,6 +29,7 @@ import {
 } from '../session/index';
 import type { ModelSource, ReduceResult } from '../engine/api';
 import { PAIR_SELECTIONS, type PairSelection } from '../engine/arena_api';
+import { DOWNLOAD_CAPS, formatCap } from '../engine/model/fetch_files';
 import { ArenaState, battlesOf, proposeArenaPair } from './arena.svelte';
 import {
   DuelState,
@@ -38,10 +39,6 @@ import {
   type DuelHost,
 } from './duel.svelte';
 import { JudgeClient, resolveJudgeUrl } from './judge_client';
-import { DOWNLOAD_CAPS, formatCap } from '../engine/model/fetch_files';
-
-/** The download caps in words, for the cell that asks before a download (the engine enforces them). */
-export const downloadCapsText = `${formatCap(DOWNLOAD_CAPS.weightsBytes)} for model.safetensors, ${formatCap(DOWNLOAD_CAPS.jsonBytes)} for each JSON file`;
 import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
@@ -58,6 +55,9 @@ export interface CheckpointFiles {
   tokenizer: File;
   weights: File;
 }
+
+/** The download caps in words, for the cell that asks before a download (the engine enforces them). */
+export const downloadCapsText = `${formatCap(DOWNLOAD_CAPS.weightsBytes)} for model.safetensors, ${formatCap(DOWNLOAD_CAPS.jsonBytes)} for each JSON file`;
 
 /** The origin `url` points at when it is not this page's (null for this origin or a malformed URL). */
 export function foreignOrigin(url: string, base: string = location.href): string | null {

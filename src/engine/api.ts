@@ -620,12 +620,22 @@ export type EngineErrorCode =
 /** Errors cross the worker boundary as "CODE: message" (Comlink keeps name and message); `engineErrorCode` in src/state/engine_client.ts reads the code. */
 
 export interface EngineApi {
-  /** Loads a model (replacing any loaded one); progress is throttled to ~30 Hz. */
+  /**
+   * Loads a model (replacing any loaded one); progress is throttled to ~30 Hz. A URL source is
+   * downloaded with a byte cap per file (DOWNLOAD_CAPS in src/engine/model/fetch_files.ts) before
+   * the loaded model is touched, so a refused or cancelled download leaves that model as it was.
+   */
   loadModel(
     source: ModelSource,
     backend: BackendPreference,
     onProgress?: (p: LoadProgress) => void,
   ): Promise<ModelInfo>;
+  /**
+   * Aborts the download of the load in flight (its `loadModel` fails with CANCELLED and the
+   * loaded model stays loaded); nothing once the files are in. An AbortSignal cannot cross the
+   * worker boundary, so the page's signal calls this.
+   */
+  loadCancel(): Promise<void>;
   backendInfo(): Promise<BackendInfo | null>;
   generateStart(req: GenerateRequest): Promise<string>;
   generateNext(handle: string): Promise<GenerateChunk>;

@@ -33,7 +33,7 @@ import { generateTokens, type GenerateStep } from './generate';
 import { countParams } from './model/config';
 import { GPT2Model } from './model/gpt2';
 import { buildPolicy, type LoadedPolicy, type ModelFiles } from './model/load';
-import { fetchModelFiles } from './model/fetch_files';
+import { DownloadCancelled, fetchModelFiles } from './model/fetch_files';
 import { OnlineLearner } from './learning/online';
 import { validateTrainerSettings } from './learning/trainer';
 import { LogReducer, ReduceError } from './learning/log_reducer';
@@ -100,6 +100,8 @@ export class EngineService implements EngineApi {
   private reduceCancelled = false;
   private simulation: { cancelled: boolean } | null = null;
   private unsubscribeLost: (() => void) | null = null;
+  /** The checkpoint download in flight (`loadCancel` aborts it); null once its bytes are in. */
+  private download: AbortController | null = null;
   /** Optimizer steps taken on the policy since loading (the trainer advances it). */
   step = 0;
 
@@ -111,7 +113,18 @@ export class EngineService implements EngineApi {
     let files: ModelFiles;
     try {
       if (source.kind === 'url') {
-        files = await fetchModelFiles(source.url, (p) => progress({ phase: 'fetch', loaded: p.loaded, total: p.total }));
+        // A newer load replaces an older one's download (the page ignores the older result).
+        this.download?.abort();
+        const download = new AbortController();
+        this.download = download;
+        try {
+          files = await fetchModelFiles(source.url, {
+            signal: download.signal,
+            onProgress: (p) => progress({ phase: 'fetch', loaded: p.loaded, total: p.total }, p.loaded === 0),
+          });
+        } finally {
+          if (this.download === download) this.download = null;
+        }
       } else {
         files = {
           name: source.name,
@@ -121,6 +134,8 @@ export class EngineService implements EngineApi {
         };
       }
     } catch (e) {
+      // Cancelled while downloading: the loaded model (if any) was not touched.
+      if (e instanceof DownloadCancelled) throw new EngineError('CANCELLED', e.message);
       throw new EngineError('LOAD_FAILED', (e as Error).message);
     }
     return this.queue.run(async () => {
@@ -157,6 +172,10 @@ export class EngineService implements EngineApi {
         loadMs: performance.now() - t0,
       };
     });
+  }
+
+  async loadCancel(): Promise<void> {
+    this.download?.abort();
   }
 
   private async watchDeviceLoss(): Promise<void> {

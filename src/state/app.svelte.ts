@@ -29,6 +29,7 @@ import {
 } from '../session/index';
 import type { ModelSource, ReduceResult } from '../engine/api';
 import { PAIR_SELECTIONS, type PairSelection } from '../engine/arena_api';
+import { DOWNLOAD_CAPS, formatCap } from '../engine/model/fetch_files';
 import { ArenaState, battlesOf, proposeArenaPair } from './arena.svelte';
 import {
   DuelState,
@@ -37,7 +38,7 @@ import {
   type Competitor,
   type DuelHost,
 } from './duel.svelte';
-import { JudgeClient } from './judge_client';
+import { JudgeClient, resolveJudgeUrl } from './judge_client';
 import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
@@ -53,6 +54,31 @@ export interface CheckpointFiles {
   config: File;
   tokenizer: File;
   weights: File;
+}
+
+/** The download caps in words, for the cell that asks before a download (the engine enforces them). */
+export const downloadCapsText = `${formatCap(DOWNLOAD_CAPS.weightsBytes)} for model.safetensors, ${formatCap(DOWNLOAD_CAPS.jsonBytes)} for each JSON file`;
+
+/** The origin `url` points at when it is not this page's (null for this origin or a malformed URL). */
+export function foreignOrigin(url: string, base: string = location.href): string | null {
+  try {
+    const origin = new URL(url, base).origin;
+    return origin === location.origin ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where an ONNX judge's files would be downloaded from, when that is another origin: the judge
+ * panel names it, since the judge loads when the person starts or steps it.
+ */
+export function judgeDownloadOrigin(modelUrl: string): string | null {
+  try {
+    return foreignOrigin(resolveJudgeUrl(modelUrl));
+  } catch {
+    return null;
+  }
 }
 
 type CellRuntime = PromptsState | DuelState | TrainState | ArenaState | SimulateState;
@@ -109,7 +135,14 @@ export class AppState implements DuelHost {
 
   async #reloadPolicyForNewDocument(): Promise<void> {
     const policy = this.session.doc.cells.find((c) => c.kind === 'policy');
-    if (policy) await this.runPolicy(policy.id);
+    if (!policy) return;
+    // Its checkpoint is on another site: the document cannot fetch it, only the person's click
+    // can. Until then no model is loaded (the old one learned from the old document).
+    if (this.policyRemote(policy.id)) {
+      this.engine.unload();
+      return;
+    }
+    await this.runPolicy(policy.id);
   }
 
   async start(): Promise<void> {
@@ -132,7 +165,11 @@ export class AppState implements DuelHost {
     return (duels.find((c) => c.id === this.activeDuelId) ?? duels[0])?.id;
   }
 
-  /** Loads the model of the first Policy cell, so a new visitor can vote within a minute. */
+  /**
+   * Loads the model of the first Policy cell, so a new visitor can vote within a minute: the
+   * shipped default (or any checkpoint on this page's own origin) loads at once; one on another
+   * site waits for the click on the button that names that site (`policyRemote`).
+   */
   async autoRunPolicy(): Promise<void> {
     if (this.engine.status === 'loading' || this.engine.status === 'ready') return;
     const policy = this.session.doc.cells.find((c) => c.kind === 'policy');
@@ -240,29 +277,64 @@ export class AppState implements DuelHost {
 
   // ---- policy -------------------------------------------------------------------------------
 
-  /** Loads a Policy cell's model (`files` when the user just picked a local checkpoint). */
-  async runPolicy(cellId: string, files?: CheckpointFiles): Promise<boolean> {
+  /**
+   * Where a Policy cell's checkpoint would be downloaded from, when that is another origin than
+   * this page's: nothing is fetched from it until the person clicks the button that names it.
+   * Null for the shipped default, same-origin paths and local files.
+   */
+  policyRemote(cellId: string): { origin: string; url: string; refused: string | null } | null {
+    const source = this.cell(cellId, 'policy')?.config.source;
+    if (source?.kind !== 'url') return null;
+    let url: URL;
+    try {
+      url = new URL(source.url, location.href);
+    } catch {
+      return null;
+    }
+    if (url.origin === location.origin) return null;
+    // As the page's CSP (index.html) says: plain http only from this machine.
+    const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+    const refused = url.protocol === 'http:' && !local ? `Checkpoints are not loaded over plain http from another host (${url.origin}): it can be altered in transit. Use an https URL.` : null;
+    return { origin: url.origin, url: url.href, refused };
+  }
+
+  /**
+   * Loads a Policy cell's model (`files` when the user just picked a local checkpoint). A
+   * checkpoint on another origin loads only with `approvedOrigin` equal to that origin: the
+   * person clicked the button that showed it. Any other call (on open, a share link, an
+   * imported file, the Load button) fetches nothing from it; the cell shows the origin and
+   * that button instead.
+   */
+  async runPolicy(cellId: string, files?: CheckpointFiles, approvedOrigin?: string): Promise<boolean> {
     const cell = this.cell(cellId, 'policy');
     if (!cell) return false;
+    const remote = this.policyRemote(cellId);
+    if (remote && (remote.refused !== null || remote.origin !== approvedOrigin)) return false;
     this.#setPolicyNote(cellId, null);
     const source = await this.#modelSource(cellId, cell, files);
     if (typeof source === 'string') {
       this.#setPolicyNote(cellId, source);
       return false;
     }
+    // A session opening when the load starts is stopped half-way below: the weights loaded now
+    // would then be half-reduced, not something a cancelled download may hand back.
+    const inStep = !this.learning.running;
     // New pairs and votes wait until the reloaded weights have caught up with the log.
     await this.learning.prepare();
     // Candidates still streaming from the old model would fail mid-way (the load drops its
     // generations): stop them now, so the duels draw afresh from the new weights below.
     for (const runtime of this.#cells.values()) if (runtime instanceof DuelState && runtime.phase === 'generating') runtime.cancel();
-    const ok = await this.engine.load(cellId, source, cell.config.backend);
+    const ok = await this.engine.load(cellId, source, cell.config.backend, inStep);
     if (ok) {
-      const generation = this.session.generation;
       void this.learning.open(this.session.doc);
     } else {
       this.learning.release();
     }
-    if (!ok && source.kind === 'url' && this.engine.ownerCellId === cellId) {
+    // A cancelled download gave the model loaded before back: the duels draw from it again.
+    const restored = !ok && this.engine.status === 'ready';
+    if (restored) for (const runtime of this.#cells.values()) if (runtime instanceof DuelState && (runtime.phase === 'idle' || runtime.phase === 'error')) void runtime.next();
+    // The files checked after a failure come from the origin the load was allowed to fetch from.
+    if (!ok && source.kind === 'url' && this.engine.ownerCellId === cellId && this.engine.status === 'error') {
       const missing = await missingCheckpointFiles(source.url);
       if (missing.length > 0 && this.engine.status === 'error') {
         const where = cell.config.source.kind === 'default' ? 'The default model is not there yet' : 'This checkpoint is incomplete';
@@ -387,7 +459,8 @@ export class AppState implements DuelHost {
 /**
  * Which of a checkpoint folder's three files are not there. A dev server answers a missing
  * file with its HTML page (status 200), which the engine can only call "not valid JSON";
- * this names the files instead.
+ * this names the files instead. Its HEAD requests go where the failed load went, so only to
+ * this page's origin or to one the person clicked to download from.
  */
 async function missingCheckpointFiles(base: string): Promise<string[]> {
   const folder = base.endsWith('/') ? base : `${base}/`;

@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendPreference, LoadProgress, ModelInfo, ModelSource } from '../engine/api';
-import { EngineClient, describeEngineError, type EngineRemote } from './engine_client';
+import { EngineClient, describeEngineError, engineErrorCode, type EngineRemote } from './engine_client';
 
 export type EngineStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -18,6 +18,16 @@ export function defaultModelUrl(): string {
 export function backendOverride(search: string = location.search): BackendPreference | null {
   const value = new URLSearchParams(search).get('backend');
   return value === 'webgpu' || value === 'cpu' || value === 'auto' ? value : null;
+}
+
+/** What a cancelled download gives back: the engine as it was with the model loaded before. */
+interface LoadedState {
+  info: ModelInfo;
+  ownerCellId: string | null;
+  sourceUrl: string | null;
+  policyStep: number;
+  votesTrained: number;
+  requested: BackendPreference;
 }
 
 export class EngineState {
@@ -36,8 +46,17 @@ export class EngineState {
   /** The backend the last load asked for (after the URL override). */
   requested = $state<BackendPreference>('auto');
 
+  /** The origin a URL load downloads from (shown beside its progress); null for files. */
+  loadOrigin = $state<string | null>(null);
+  /** The URL the loaded (or loading) model came from; null for local files. */
+  sourceUrl = $state<string | null>(null);
+  /** What the last cancelled download left, and which Policy cell's it was (shown there until the next load). */
+  cancelled = $state.raw<{ cellId: string; note: string } | null>(null);
+
   #client: EngineClient | null = null;
   #loadToken = 0;
+  /** Aborts the load in flight (the page's side; the worker's side is `loadCancel`). */
+  #loadAbort: AbortController | null = null;
 
   /** The worker remote, spawned on first use. Not reactive on purpose (see engine_client.ts). */
   get api(): EngineRemote {
@@ -49,13 +68,29 @@ export class EngineState {
     return this.status === 'ready';
   }
 
-  async load(cellId: string, source: ModelSource, preference: BackendPreference): Promise<boolean> {
+  /**
+   * Loads a model. `keepsPrevious`: the model loaded now is still in step with the session, so
+   * a cancelled download gives it back (the worker downloads before it touches that model);
+   * otherwise a cancel leaves no model loaded.
+   */
+  async load(cellId: string, source: ModelSource, preference: BackendPreference, keepsPrevious = true): Promise<boolean> {
     const token = ++this.#loadToken;
+    const previous =
+      keepsPrevious && this.status === 'ready' && this.info
+        ? { info: this.info, ownerCellId: this.ownerCellId, sourceUrl: this.sourceUrl, policyStep: this.policyStep, votesTrained: this.votesTrained, requested: this.requested }
+        : null;
+    this.#loadAbort?.abort();
+    const abort = new AbortController();
+    this.#loadAbort = abort;
+    abort.signal.addEventListener('abort', () => void this.api.loadCancel().catch(() => undefined), { once: true });
     this.status = 'loading';
     this.error = null;
+    this.cancelled = null;
     this.info = null;
     this.progress = { phase: 'fetch', loaded: 0, total: 0 };
     this.ownerCellId = cellId;
+    this.loadOrigin = source.kind === 'url' ? new URL(source.url).origin : null;
+    this.sourceUrl = source.kind === 'url' ? source.url : null;
     const onProgress = Comlink.proxy((p: LoadProgress) => {
       if (token === this.#loadToken) this.progress = p;
     });
@@ -73,10 +108,72 @@ export class EngineState {
       return true;
     } catch (e) {
       if (token !== this.#loadToken) return false;
+      if (engineErrorCode(e) === 'CANCELLED') {
+        this.#afterCancel(cellId, previous, this.loadOrigin);
+        return false;
+      }
       this.status = 'error';
       this.error = describeEngineError('loadModel', e);
       return false;
+    } finally {
+      if (this.#loadAbort === abort) this.#loadAbort = null;
     }
+  }
+
+  /** Whether the load in flight can still be cancelled (only while it downloads). */
+  get cancellable(): boolean {
+    return this.status === 'loading' && this.#loadAbort !== null && this.progress?.phase === 'fetch';
+  }
+
+  /** Cancels the download in flight; the load then ends as `#afterCancel` says. */
+  cancelLoad(): void {
+    if (this.cancellable) this.#loadAbort?.abort();
+  }
+
+  #afterCancel(cellId: string, previous: LoadedState | null, origin: string | null): void {
+    const from = origin ? ` from ${origin}` : '';
+    this.progress = null;
+    this.loadOrigin = null;
+    if (previous) {
+      this.info = previous.info;
+      this.ownerCellId = previous.ownerCellId;
+      this.sourceUrl = previous.sourceUrl;
+      this.policyStep = previous.policyStep;
+      this.votesTrained = previous.votesTrained;
+      this.requested = previous.requested;
+      this.status = 'ready';
+      this.cancelled = { cellId, note: `The download${from} was cancelled; the model loaded before is still loaded.` };
+    } else {
+      this.#markUnloaded();
+      this.cancelled = { cellId, note: `The download${from} was cancelled; no model is loaded.` };
+    }
+  }
+
+  #markUnloaded(): void {
+    this.status = 'idle';
+    this.info = null;
+    this.error = null;
+    this.progress = null;
+    this.ownerCellId = null;
+    this.loadOrigin = null;
+    this.sourceUrl = null;
+  }
+
+  /**
+   * Drops the loaded model (another document opened and its policy waits for a click): the old
+   * weights learned from the old document, so nothing may draw from them. A download in flight
+   * is cancelled and its result ignored.
+   */
+  unload(): void {
+    ++this.#loadToken;
+    this.#loadAbort?.abort();
+    this.#loadAbort = null;
+    this.#markUnloaded();
+    this.cancelled = null;
+    this.policyStep = 0;
+    this.votesTrained = 0;
+    // Only a worker that exists holds a model; do not start one to empty it.
+    if (this.#client) void this.#client.api.dispose().catch(() => undefined);
   }
 
   /** The token ids the engine's tokenizer gives `prompt` (a zero-token generation returns them). */

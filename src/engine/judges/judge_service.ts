@@ -8,6 +8,7 @@
  * output of the wrong shape.
  */
 import { TextTokenizer } from '../tokenizer.ts';
+import { DOWNLOAD_CAPS, readCapped } from '../model/fetch_files.ts';
 import type { RngSeed } from '../rng.ts';
 import { JudgeError, errorMessage } from './errors.ts';
 import { parseJudgeManifest, type JudgeKind, type JudgeManifest } from './manifest.ts';
@@ -70,7 +71,12 @@ interface LoadedJudge {
   seed: RngSeed;
 }
 
-async function fetchOrFail(url: string, what: string): Promise<Response> {
+/**
+ * GETs a judge file within its byte cap (DOWNLOAD_CAPS: the weights cap for the model, the JSON
+ * cap for judge.json and tokenizer.json), so a URL in a shared session cannot fill the worker's
+ * memory. The judge loads only when the person starts or steps it in the duel.
+ */
+async function fetchOrFail(url: string, what: string, cap: number): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -81,9 +87,14 @@ async function fetchOrFail(url: string, what: string): Promise<Response> {
   // Dev servers and single-page-app hosts answer unknown paths with 200 and their index.html:
   // name that, rather than letting it fail later as a corrupt model or invalid JSON.
   if (/text\/html/i.test(res.headers.get('content-type') ?? '')) {
+    void res.body?.cancel().catch(() => undefined);
     throw new JudgeError('FETCH_FAILED', `${what}: GET ${url} returned an HTML page, not ${what} (wrong URL?)`);
   }
-  return res;
+  try {
+    return await readCapped(res, url, { file: what, cap });
+  } catch (e) {
+    throw new JudgeError('FETCH_FAILED', errorMessage(e));
+  }
 }
 
 function parseJsonText(text: string, fileName: string, code: 'BAD_MANIFEST' | 'BAD_TOKENIZER'): unknown {
@@ -122,9 +133,10 @@ export class JudgeService implements JudgeApi {
       const tokenizerUrl = resolveUrl(source.tokenizerUrl ?? 'tokenizer.json', modelUrl);
       const manifestUrl = resolveUrl(source.manifestUrl ?? 'judge.json', modelUrl);
       name = modelUrl.split('/').pop() || 'model.onnx';
-      manifestText = await (await fetchOrFail(manifestUrl, 'judge.json')).text();
-      tokenizerText = await (await fetchOrFail(tokenizerUrl, 'tokenizer.json')).text();
-      modelBytes = new Uint8Array(await (await fetchOrFail(modelUrl, name)).arrayBuffer());
+      const text = new TextDecoder();
+      manifestText = text.decode(await fetchOrFail(manifestUrl, 'judge.json', DOWNLOAD_CAPS.jsonBytes));
+      tokenizerText = text.decode(await fetchOrFail(tokenizerUrl, 'tokenizer.json', DOWNLOAD_CAPS.jsonBytes));
+      modelBytes = await fetchOrFail(modelUrl, name, DOWNLOAD_CAPS.weightsBytes);
     } else if (source.kind === 'files') {
       name = source.name;
       modelBytes = new Uint8Array(source.model);

@@ -32,7 +32,7 @@ import { scoreSequences } from './batch';
 import { generateTokens, type GenerateStep } from './generate';
 import { countParams } from './model/config';
 import { GPT2Model } from './model/gpt2';
-import { buildPolicy, type LoadedPolicy, type ModelFiles } from './model/load';
+import { checkCheckpoint, placePolicy, type CheckedCheckpoint, type LoadedPolicy, type ModelFiles } from './model/load';
 import { DownloadCancelled, fetchModelFiles } from './model/fetch_files';
 import { OnlineLearner } from './learning/online';
 import { validateTrainerSettings } from './learning/trainer';
@@ -91,7 +91,8 @@ export class EngineService implements EngineApi {
   private info: BackendInfo | null = null;
   private policy: LoadedPolicy | null = null;
   private reference: GPT2Model | null = null;
-  private files: ModelFiles | null = null;
+  /** The loaded checkpoint as checked: the reference and a device-loss rebuild start from it. */
+  private checkpoint: CheckedCheckpoint | null = null;
   private readonly snapshots = new Map<string, { step: number; weights: Map<string, Float32Array> }>();
   private readonly generations = new Map<string, Generation>();
   private readonly queue = new WorkQueue();
@@ -140,6 +141,13 @@ export class EngineService implements EngineApi {
     }
     return this.queue.run(async () => {
       progress({ phase: 'parse', loaded: 0, total: 1 }, true);
+      // Checked before the open model is disposed: a bad checkpoint leaves it in place.
+      let checked: CheckedCheckpoint;
+      try {
+        checked = checkCheckpoint(files);
+      } catch (e) {
+        throw new EngineError('LOAD_FAILED', (e as Error).message);
+      }
       this.disposeModel();
       if (!this.backend || (pref === 'cpu') !== (this.backend.name === 'cpu')) {
         this.backend?.dispose();
@@ -150,8 +158,8 @@ export class EngineService implements EngineApi {
       }
       try {
         progress({ phase: 'upload', loaded: 0, total: 1 }, true);
-        this.policy = buildPolicy(this.backend, files);
-        this.files = files;
+        this.policy = placePolicy(this.backend, checked);
+        this.checkpoint = checked;
       } catch (e) {
         throw new EngineError('LOAD_FAILED', (e as Error).message);
       }
@@ -186,7 +194,7 @@ export class EngineService implements EngineApi {
     this.unsubscribeLost = onDeviceLost(({ reason, message }) => {
       if (reason === 'destroyed') return;
       // Rebuild on the CPU from the loaded files: the device's buffers are gone.
-      const files = this.files;
+      const checkpoint = this.checkpoint;
       this.backend = new CpuBackend();
       this.info = {
         name: 'cpu',
@@ -196,7 +204,7 @@ export class EngineService implements EngineApi {
       this.generations.clear();
       this.reference = null;
       this.reducer = null;
-      this.policy = files ? buildPolicy(this.backend, files) : null;
+      this.policy = checkpoint ? placePolicy(this.backend, checkpoint) : null;
     });
   }
 
@@ -213,7 +221,7 @@ export class EngineService implements EngineApi {
   /** The frozen reference: a copy of the weights as loaded, created on first use. */
   requireReference(): GPT2Model {
     this.requirePolicy();
-    if (!this.reference) this.reference = buildPolicy(this.backend!, this.files!).model;
+    if (!this.reference) this.reference = placePolicy(this.backend!, this.checkpoint!).model;
     return this.reference;
   }
 

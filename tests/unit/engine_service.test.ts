@@ -58,6 +58,24 @@ describe('EngineService (Node, CPU)', () => {
     expect(unchanged.sums).toEqual(after.sums);
   });
 
+  it('a checkpoint that fails its checks leaves the loaded model in place', async () => {
+    const s = new EngineService(undefined);
+    await s.loadModel(source(), 'cpu');
+    const request = { prompt: 'The sea', numSequences: 2, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 3 };
+    const before = await s.generate(request);
+    // Same checkpoint with one weight NaN: refused (issue 12) — and refused before the open
+    // model was disposed, so the page keeps voting on it.
+    const bad = source() as Extract<ModelSource, { kind: 'files' }>;
+    const bytes = new Uint8Array(bad.weights);
+    const view = new DataView(bytes.buffer);
+    view.setFloat32(bytes.length - 4, Number.NaN, true);
+    await expect(s.loadModel(bad, 'cpu')).rejects.toThrow(/NaN/);
+    const after = await s.generate(request);
+    expect(after.texts).toEqual(before.texts);
+    const scored = await s.score({ prompt: 'The sea', completions: after.texts });
+    expect(scored.sums.every(Number.isFinite)).toBe(true);
+  });
+
   it('cancels a running simulation with CANCELLED', async () => {
     const s = new EngineService(undefined);
     await s.loadModel(source(), 'cpu');

@@ -69,6 +69,15 @@ export class GPT2Model {
 
   /** Builds a model from safetensors entries in Hugging Face GPT-2 naming and layout. */
   static fromCheckpoint(backend: Backend, config: GPT2Config, tensors: Map<string, SafeTensor>): GPT2Model {
+    return new GPT2Model(backend, config, GPT2Model.checkpointWeights(config, tensors));
+  }
+
+  /**
+   * The parameters a checkpoint's tensors give for this config, checked (names, shapes, finite
+   * values, tied head) without touching a backend: a caller can refuse a bad file before it
+   * lets go of the model it has.
+   */
+  static checkpointWeights(config: GPT2Config, tensors: Map<string, SafeTensor>): Map<string, Float32Array> {
     const byName = new Map<string, SafeTensor>();
     let lmHead: SafeTensor | undefined;
     for (const [rawName, t] of tensors) {
@@ -103,7 +112,7 @@ export class GPT2Model {
     if (byName.size > 0) {
       throw new Error(`model.safetensors: unexpected tensors ${[...byName.keys()].slice(0, 5).join(', ')} (not GPT-2 layout?)`);
     }
-    return new GPT2Model(backend, config, weights);
+    return weights;
   }
 
   /** GPT-2's initialisation (N(0, 0.02), residual projections scaled by 1/√(2·nLayer)). */

@@ -83,14 +83,37 @@ function checkTokenizerFitsConfig(tokenizer: TextTokenizer, config: GPT2Config):
   }
 }
 
-/** Builds a policy from checkpoint files, with errors that name the file and the problem. */
-export function buildPolicy(backend: Backend, files: ModelFiles): LoadedPolicy {
+/** A checkpoint whose files passed every check, not yet on a backend. */
+export interface CheckedCheckpoint {
+  name: string;
+  config: GPT2Config;
+  tokenizer: TextTokenizer;
+  weights: Map<string, Float32Array>;
+}
+
+/**
+ * Every check on checkpoint files, with errors that name the file and the problem. Needs no
+ * backend, so the engine runs it before it disposes the model it has: a bad file leaves the
+ * open session's model in place.
+ */
+export function checkCheckpoint(files: ModelFiles): CheckedCheckpoint {
   const config = parseHfGpt2Config(files.config);
   const tokenizer = new TextTokenizer(files.tokenizer);
   checkTokenizerFitsConfig(tokenizer, config);
   checkModelFileSize('model.safetensors', files.weights.byteLength);
   checkWeightsFitConfig(files.weights.byteLength, config);
   const { tensors } = readSafetensors(files.weights);
-  const model = GPT2Model.fromCheckpoint(backend, config, tensors);
-  return { name: files.name, config, model, tokenizer, eosTokenId: config.eosTokenId ?? tokenizer.eosTokenId };
+  return { name: files.name, config, tokenizer, weights: GPT2Model.checkpointWeights(config, tensors) };
+}
+
+/** Puts a checked checkpoint on a backend. */
+export function placePolicy(backend: Backend, checked: CheckedCheckpoint): LoadedPolicy {
+  const { name, config, tokenizer } = checked;
+  const model = new GPT2Model(backend, config, checked.weights);
+  return { name, config, model, tokenizer, eosTokenId: config.eosTokenId ?? tokenizer.eosTokenId };
+}
+
+/** Builds a policy from checkpoint files, with errors that name the file and the problem. */
+export function buildPolicy(backend: Backend, files: ModelFiles): LoadedPolicy {
+  return placePolicy(backend, checkCheckpoint(files));
 }

@@ -377,7 +377,7 @@ function strikethrough(nodes: Inline[]): Inline[] {
   if (!nodes.some((n) => n.type === 'text' && n.text.includes('~~'))) return nodes;
   const out: Inline[] = [];
   let opener = -1; // index in `out` of the text node '~~' that opened a strike
-  for (const node of nodes) {
+  for (const [index, node] of nodes.entries()) {
     if (node.type !== 'text' || !node.text.includes('~~')) {
       out.push(node);
       continue;
@@ -388,8 +388,10 @@ function strikethrough(nodes: Inline[]): Inline[] {
     let m: RegExpExecArray | null;
     while ((m = runs.exec(text)) !== null) {
       if (m[0].length !== 2) continue;
-      const before = text[m.index - 1];
-      const after = text[m.index + 2];
+      // At the edge of a text node the neighbour is another inline (code, strong, …): not a space.
+      const previous = out[out.length - 1];
+      const before = m.index > 0 ? text[m.index - 1] : previous === undefined ? undefined : previous.type === 'text' ? previous.text.slice(-1) : 'x';
+      const after = m.index + 2 < text.length ? text[m.index + 2] : index + 1 < nodes.length ? 'x' : undefined;
       if (opener !== -1 && before !== undefined && !/\s/.test(before)) {
         if (m.index > from) out.push({ type: 'text', text: text.slice(from, m.index) });
         const children = mergeText(out.splice(opener + 1));

@@ -15,6 +15,38 @@ const FRAGMENTS = [
 ];
 const markdownish = fc.array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 4 })), { maxLength: 80 }).map((parts) => parts.join(''));
 
+/** URLs a hostile note would try, with the case, spacing and escapes that walk naive checks. */
+const hostileUrl = fc
+  .tuple(
+    fc.constantFrom('javascript:alert(1)', 'data:text/html,<b>x</b>', 'vbscript:x', 'file:///etc/passwd', 'blob:x', 'https://e.com/a', 'mailto:a@b.c', '../rel', '#top'),
+    fc.constantFrom('', ' ', '\t', '&#x20;'),
+    fc.boolean(),
+    fc.boolean(),
+  )
+  .map(([url, pad, upper, entity]) => {
+    let out = upper ? url.toUpperCase() : url;
+    if (entity) out = out.replace('j', '&#106;').replace('a', '&#x61;');
+    return pad + out;
+  });
+/** Well-formed links, images, autolinks and references around a hostile URL, in Markdown context. */
+const linkish = fc
+  .tuple(
+    markdownish,
+    fc.constantFrom('label', '**bold** label', '`code`', ''),
+    hostileUrl,
+    fc.constantFrom('inline', 'pointy', 'image', 'autolink', 'reference'),
+    markdownish,
+  )
+  .map(([before, label, url, form, after]) => {
+    const link =
+      form === 'inline' ? `[${label}](${url.replace(/[ \t]/g, '')})`
+      : form === 'pointy' ? `[${label}](<${url}>)`
+      : form === 'image' ? `![${label}](${url.replace(/[ \t]/g, '')})`
+      : form === 'autolink' ? `<${url.trim()}>`
+      : `[${label || 'x'}][ref]\n\n[ref]: <${url}>`;
+    return `${before} ${link} ${after}`;
+  });
+
 const BLOCK_TYPES = new Set(['heading', 'paragraph', 'list', 'code', 'quote', 'rule', 'plain']);
 const INLINE_TYPES = new Set(['text', 'code', 'strong', 'em', 'del', 'link', 'break']);
 
@@ -39,7 +71,7 @@ function walk(blocks: Block[]): { types: string[]; hrefs: string[]; depth: numbe
 describe('parseMarkdown properties', () => {
   it('builds only known, HTML-free nodes with vetted hrefs, quickly', () => {
     fc.assert(
-      fc.property(fc.oneof(markdownish, fc.string({ maxLength: 200 })), (text) => {
+      fc.property(fc.oneof(markdownish, linkish, linkish, fc.string({ maxLength: 200 })), (text) => {
         const t0 = performance.now();
         const tree = parseMarkdown(text);
         expect(performance.now() - t0).toBeLessThan(1_000);

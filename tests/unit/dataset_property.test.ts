@@ -30,6 +30,30 @@ describe('parseDatasetJsonl properties', () => {
     );
   });
 
+  it('names the line and the field of a row with one field replaced or removed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...KINDS).chain((kind) => fc.tuple(fc.constant(kind), fc.array(rowsOf[kind], { minLength: 1, maxLength: 5 }))),
+        fc.nat(),
+        fc.nat(),
+        fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+        ([kind, rows], rowPick, fieldPick, replacement) => {
+          const at = rowPick % rows.length;
+          const row: Record<string, unknown> = { ...rows[at] };
+          const fields = Object.keys(row);
+          const field = fields[fieldPick % fields.length]!;
+          if (replacement === undefined) delete row[field];
+          else row[field] = replacement;
+          const mutated = rows.map((r, i) => (i === at ? row : r));
+          const result = parseDatasetJsonl(toJsonl(mutated), kind);
+          if (result.ok) expect(result.rows[at]).toEqual(row); // the new value happened to be valid
+          else expect(result.error).toMatch(new RegExp(`^line ${at + 1}: "${field}`));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('reads back exactly the rows toJsonl wrote', () => {
     fc.assert(
       fc.property(

@@ -2,6 +2,7 @@
  * The Note cell's Markdown: the parser builds a tree (never HTML), and the rendered component
  * puts hostile input on screen as inert text, with no javascript: (or other unsafe) hrefs.
  */
+import fc from 'fast-check';
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import Markdown from '../../src/ui/Markdown.svelte';
@@ -109,6 +110,25 @@ describe('<Markdown>', () => {
     expect(anchors[0]!.target).toBe('_blank');
     expect(root.querySelectorAll('img').length).toBe(0);
     expect(root.textContent).toContain('img');
+  });
+});
+
+describe('<Markdown> on arbitrary notes', () => {
+  // Only these elements may come out of a note, and an href only from safeHref's allowed set.
+  const ALLOWED = new Set(['DIV', 'P', 'H2', 'H3', 'H4', 'H5', 'H6', 'UL', 'OL', 'LI', 'PRE', 'CODE', 'BLOCKQUOTE', 'HR', 'STRONG', 'EM', 'DEL', 'A', 'BR']);
+  const pieces = ['<img src=x onerror=alert(1)>', '<script>alert(1)</script>', '<a href="javascript:alert(1)">x</a>', '[x](javascript:alert(1))', '[y](https://e.com)', '![i](https://e.com/i.png)', '<iframe src=//e.com>', '*', '`', '\n', '\n\n', '> ', '- ', '# ', 'text '];
+  it('renders only allowed elements with vetted hrefs', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 30 }), (parts) => {
+        const root = render(parts.join(''));
+        for (const el of root.querySelectorAll('*')) {
+          expect(ALLOWED.has(el.tagName), el.tagName).toBe(true);
+          for (const attr of el.getAttributeNames()) expect(['href', 'rel', 'target', 'start', 'class'].includes(attr) || attr.startsWith('data-svelte'), attr).toBe(true);
+        }
+        for (const a of root.querySelectorAll('a')) expect(a.getAttribute('href')).toMatch(/^(https?:|mailto:|[^:]*$)/i);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

@@ -133,11 +133,14 @@ function splitIntoPieces(text: string): Piece[] {
     size += line.length + 1;
   };
   for (const line of text.split('\n')) {
+    // The fence this line opens or closes takes effect after the line is placed: a cut just
+    // before an opening line must not reopen it, and one before a closing line must.
+    let nextFence = fence;
     const marker = FENCE_LINE.exec(line)?.[1];
     if (marker !== undefined) {
       // Reopened at the top of each later piece, so keep it short: the marker and a short info string.
-      if (fence === null) fence = line.length <= 100 ? line : marker.slice(0, 100);
-      else if (marker[0] === FENCE_LINE.exec(fence)![1]![0] && marker.length >= FENCE_LINE.exec(fence)![1]!.length && /^ {0,3}(`+|~+)\s*$/.test(line)) fence = null;
+      if (fence === null) nextFence = line.length <= 100 ? line : marker.slice(0, 100);
+      else if (marker[0] === FENCE_LINE.exec(fence)![1]![0] && marker.length >= FENCE_LINE.exec(fence)![1]!.length && /^ {0,3}(`+|~+)\s*$/.test(line)) nextFence = null;
     }
     // A line longer than a piece is cut at spaces where it can be, else anywhere.
     let rest = line;
@@ -149,6 +152,7 @@ function splitIntoPieces(text: string): Piece[] {
       rest = rest.slice(cut);
     }
     push(rest);
+    fence = nextFence;
   }
   if (lines.length > 0) pieces.push({ text: lines.join('\n'), continues });
   return pieces;

@@ -57,6 +57,15 @@ describe('parseMarkdown', () => {
     expect((blocks[1] as Extract<Block, { type: 'code' }>).text).toBe('line\n'.repeat(CHUNK_CHARS / 2).slice(0, -1));
   });
 
+  it('keeps a fenced block whole wherever a cut between pieces falls', () => {
+    // Padding moves the cut across the opening fence, the code, and the closing fence.
+    for (let pad = CHUNK_CHARS - 20; pad <= CHUNK_CHARS + 5; pad++) {
+      const text = `${'p'.repeat(pad - 2)}\n\`\`\`\ncode\n\`\`\`\nafter`;
+      const types = parseMarkdown(text).map((b) => b.type);
+      expect(types, `pad ${pad}`).toEqual(['paragraph', 'code', 'paragraph']);
+    }
+  });
+
   it('opens at most MAX_LINE_CONTAINERS block quotes on one line; the rest is text', () => {
     let block: Block | undefined = parseMarkdown('> '.repeat(MAX_LINE_CONTAINERS + 3) + 'deep')[0];
     let depth = 0;

@@ -135,7 +135,7 @@ function splitIntoPieces(text: string): Piece[] {
   for (const line of text.split('\n')) {
     // The fence this line opens or closes takes effect after the line is placed: a cut just
     // before an opening line must not reopen it, and one before a closing line must.
-    let nextFence = fence;
+    let nextFence: string | null = fence;
     const marker = FENCE_LINE.exec(line)?.[1];
     if (marker !== undefined) {
       // Reopened at the top of each later piece, so keep it short: the marker and a short info string.

@@ -4,9 +4,12 @@
  * capped in length; bigger sessions are shared as files. Weights are never part of a session,
  * so never part of a link.
  *
- * Decoding treats the link as hostile: the encoded text is length-checked, and decompression
- * stops as soon as the output passes the document byte cap, so a small "gzip bomb" cannot make
- * the tab inflate gigabytes.
+ * Decoding treats the link as hostile and runs on the main thread, so every step is bounded
+ * by the app's own limits: the encoded text may be no longer than the links we make
+ * (`SHARE_LINK_MAX_CHARS`); the gzip data is fed to the inflater a kilobyte at a time and
+ * inflation stops as soon as the output passes the byte cap (a kilobyte inflates to at most
+ * about a megabyte); and the JSON's nesting depth is checked on the bytes before `JSON.parse`,
+ * which took seconds on megabytes of `[[[[`.
  */
 import { SESSION_LIMITS, SHARE_LINK_MAX_CHARS, formatBytes, formatCount } from './limits.ts';
 import { parseSessionDocument, type SessionParseResult } from './parse.ts';
@@ -14,6 +17,14 @@ import type { SessionDocument } from './schema.ts';
 import { stableStringify } from './serialize.ts';
 
 const HASH_KEY = 's';
+
+/**
+ * Deepest JSON nesting a shared session may have. Real documents nest about 8 deep (a
+ * simulation result inside a cell inside the document); 64 leaves room for growth.
+ */
+export const SHARE_LINK_MAX_JSON_DEPTH = 64;
+/** Compressed bytes handed to the inflater at once; deflate expands a byte at most ~1032×. */
+const INFLATE_INPUT_SLICE = 1024;
 
 export type ShareLinkResult =
   | { tooLarge: false; hash: string }
@@ -45,11 +56,10 @@ export async function encodeShareLink(
 export interface DecodeShareLinkOptions {
   /** Cap on the decompressed JSON (default: the document byte cap). */
   maxBytes?: number;
-  /**
-   * Cap on the encoded text. Links we make are at most 8 000 characters, but a link made by a
-   * future version with a larger cap should still open, so the default is generous.
-   */
+  /** Cap on the encoded text (default: `SHARE_LINK_MAX_CHARS`, the cap on links we make). */
   maxEncodedChars?: number;
+  /** Cap on the JSON nesting depth (default: `SHARE_LINK_MAX_JSON_DEPTH`). */
+  maxDepth?: number;
 }
 
 /** True when a URL hash looks like a share link (so the app should try to open it). */
@@ -63,7 +73,8 @@ export function isShareLinkHash(hash: string): boolean {
  */
 export async function decodeShareLink(hash: string, options: DecodeShareLinkOptions = {}): Promise<SessionParseResult> {
   const maxBytes = options.maxBytes ?? SESSION_LIMITS.maxDocumentBytes;
-  const maxEncodedChars = options.maxEncodedChars ?? 4 * 1024 * 1024;
+  const maxEncodedChars = options.maxEncodedChars ?? SHARE_LINK_MAX_CHARS;
+  const maxDepth = options.maxDepth ?? SHARE_LINK_MAX_JSON_DEPTH;
   if (hash.length > maxEncodedChars + 1024) {
     return { ok: false, error: `This share link is longer than ${formatCount(maxEncodedChars)} characters.` };
   }
@@ -79,6 +90,9 @@ export async function decodeShareLink(hash: string, options: DecodeShareLinkOpti
     return { ok: false, error: `This share link unpacks to more than ${formatBytes(maxBytes)}, the limit for a session.` };
   }
   if (inflated === 'corrupt') return { ok: false, error: 'This share link is damaged (its data does not decompress).' };
+  if (jsonNestingExceeds(inflated, maxDepth)) {
+    return { ok: false, error: `This share link's data nests deeper than ${maxDepth} levels; no session does.` };
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(inflated);
@@ -106,20 +120,31 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Inflates gzip data, giving up once more than `maxBytes` have come out. Reading is pulled
- * chunk by chunk, so a bomb is abandoned after about `maxBytes` of work, not after inflating.
+ * Inflates gzip data, giving up once more than `maxBytes` have come out. The input is fed a
+ * slice at a time and each slice is only taken once the output so far has been read, so a bomb
+ * is abandoned after about `maxBytes` plus one slice's expansion (~1 MB) of work. (Fed whole,
+ * the inflater expands the entire input before the first read can stop it.)
  */
 export async function gunzipBounded(
   compressed: Uint8Array,
   maxBytes: number,
 ): Promise<Uint8Array | 'too large' | 'corrupt'> {
-  let stream: ReadableStream<Uint8Array>;
+  let inflater: DecompressionStream;
   try {
-    stream = new Blob([compressed as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    inflater = new DecompressionStream('gzip');
   } catch {
     return 'corrupt';
   }
-  const reader = stream.getReader();
+  const writer = inflater.writable.getWriter();
+  const reader = inflater.readable.getReader();
+  let stopped = false;
+  // Rejections here follow a cancel or corrupt data; the reader reports both.
+  const feeding = (async () => {
+    for (let i = 0; i < compressed.length && !stopped; i += INFLATE_INPUT_SLICE) {
+      await writer.write(compressed.slice(i, i + INFLATE_INPUT_SLICE));
+    }
+    if (!stopped) await writer.close();
+  })().catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -128,15 +153,20 @@ export async function gunzipBounded(
       if (done) break;
       total += value.length;
       if (total > maxBytes) {
+        stopped = true;
         await reader.cancel().catch(() => undefined);
+        await feeding;
         return 'too large';
       }
       chunks.push(value);
     }
   } catch {
+    stopped = true;
     await reader.cancel().catch(() => undefined);
+    await feeding;
     return 'corrupt';
   }
+  await feeding;
   const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -144,6 +174,27 @@ export async function gunzipBounded(
     offset += chunk.length;
   }
   return out;
+}
+
+/**
+ * True when the JSON text in `bytes` opens more than `maxDepth` arrays or objects at once.
+ * One pass over the bytes, skipping strings, so it costs far less than the `JSON.parse` it
+ * guards. Text that is not JSON is left for `JSON.parse` to refuse.
+ */
+export function jsonNestingExceeds(bytes: Uint8Array, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // a backslash escapes the next byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
 }
 
 export function bytesToBase64Url(bytes: Uint8Array): string {

@@ -16,8 +16,8 @@ import * as v from 'valibot';
 import { appendEvents, effectiveEvents, votesToPreferencePairs, type NewSessionEvent } from './events.ts';
 import type { IdGenerator } from './ids.ts';
 import { describeValue, formatRowIssue } from './issues.ts';
-import { DATASET_LIMITS as L, formatBytes, formatCount } from './limits.ts';
-import { utf8ByteLength } from './parse.ts';
+import { DATASET_LIMITS as L, SESSION_LIMITS, formatBytes, formatCount } from './limits.ts';
+import { jsonTextNestingExceeds, utf8ByteLength } from './parse.ts';
 import type { PolicySnapshotRef, SessionDocument, SessionEvent } from './schema.ts';
 import { safeFileStem } from './serialize.ts';
 import { TranscriptIndex } from './transcript.ts';
@@ -241,6 +241,10 @@ export function parseDatasetJsonl<K extends DatasetKind>(
     if (line.trim() === '') continue;
     const at = `line ${index + 1}`;
     if (rows.length >= maxRows) return { ok: false, error: `${at}: the file has more than ${formatCount(maxRows)} rows` };
+    // A row nests 3 deep (a ranking's list); a line of a million `[` would stall JSON.parse.
+    if (jsonTextNestingExceeds(line, SESSION_LIMITS.maxJsonDepth)) {
+      return { ok: false, error: `${at}: JSON nested more than ${SESSION_LIMITS.maxJsonDepth} levels deep` };
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);

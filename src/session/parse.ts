@@ -43,6 +43,27 @@ export function utf8ByteLength(text: string): number {
   return bytes;
 }
 
+/**
+ * True when the JSON text opens more than `maxDepth` arrays or objects at once. One pass over
+ * the text, skipping strings (the bytes version for share links is in share.ts); text that is
+ * not JSON is left for `JSON.parse` to refuse.
+ */
+export function jsonTextNestingExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 export function tooLargeMessage(bytes: number | null, maxBytes: number): string {
   return bytes === null
     ? `This session is larger than the ${formatBytes(maxBytes)} limit.`
@@ -61,6 +82,9 @@ export function parseSessionDocument(input: unknown, options: SessionParseOption
     if (input.length > maxBytes) return { ok: false, error: tooLargeMessage(null, maxBytes) };
     const bytes = input.length * 3 <= maxBytes ? input.length : utf8ByteLength(input);
     if (bytes > maxBytes) return { ok: false, error: tooLargeMessage(bytes, maxBytes) };
+    if (jsonTextNestingExceeds(input, SESSION_LIMITS.maxJsonDepth)) {
+      return { ok: false, error: `This file nests JSON more than ${SESSION_LIMITS.maxJsonDepth} levels deep; a session never does.` };
+    }
     try {
       value = JSON.parse(input);
     } catch (error) {

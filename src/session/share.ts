@@ -18,11 +18,8 @@ import { stableStringify } from './serialize.ts';
 
 const HASH_KEY = 's';
 
-/**
- * Deepest JSON nesting a shared session may have. Real documents nest about 8 deep (a
- * simulation result inside a cell inside the document); 64 leaves room for growth.
- */
-export const SHARE_LINK_MAX_JSON_DEPTH = 64;
+/** Deepest JSON nesting a shared session may have: a session file's. */
+export const SHARE_LINK_MAX_JSON_DEPTH = SESSION_LIMITS.maxJsonDepth;
 /** Compressed bytes handed to the inflater at once; deflate expands a byte at most ~1032×. */
 const INFLATE_INPUT_SLICE = 1024;
 

@@ -12,13 +12,13 @@
  * lists, fenced and indented code, block quotes, rules, code spans, emphasis, links, link
  * references, autolinks, escapes, entities) plus ~~strikethrough~~.
  *
- * Bounded work: micromark is superlinear on some inputs (one paragraph of 50 000 short lines,
- * 100 000 `>` on one line, `[x](` repeated; measured in the report of issue 12), so text longer
+ * Bounded work: micromark is superlinear on some inputs (measured in Node on 100 KB notes: one
+ * paragraph of 50 000 short lines 4.4 s, 100 000 `>` on one line 512 s, `[x](` repeated 4.0 s), so text longer
  * than `CHUNK_CHARS` is parsed in pieces of at most that size, cut at blank lines where
  * possible, and pieces of one block are joined again. A superlinear cost on a piece is then
  * bounded by the piece size and the total is linear in the note. The price: in notes longer
- * than a piece, emphasis or a link cannot span a cut, and a link reference must be defined in
- * the same piece as its use. Nesting deeper than `MAX_DEPTH` is shown as plain text, and so
+ * than a piece, emphasis or a link cannot span a cut, and only one-line link reference
+ * definitions (the first `MAX_SHARED_DEFINITION_CHARS` of them) reach other pieces. Nesting deeper than `MAX_DEPTH` is shown as plain text, and so
  * is everything after the piece where the tree reaches `MAX_NODES` nodes.
  */
 import { fromMarkdown } from 'mdast-util-from-markdown';
@@ -68,6 +68,7 @@ export function parseMarkdown(text: string): Block[] {
   const blocks: Block[] = [];
   const budget: Budget = { nodes: MAX_NODES };
   const pieces = splitIntoPieces(normalised);
+  const shared = pieces.length > 1 ? sharedDefinitionLines(normalised) : '';
   for (let p = 0; p < pieces.length; p++) {
     const piece = pieces[p]!;
     if (budget.nodes <= 0) {
@@ -75,7 +76,9 @@ export function parseMarkdown(text: string): Block[] {
       break;
     }
     // Capped per piece: a line cut in two starts a new line in the next piece.
-    const tree = fromMarkdown(capLineContainers(piece.text));
+    // The note's definitions go before each piece (they render nothing), so a reference in
+    // one piece finds a definition written in another, as it would in the whole note.
+    const tree = fromMarkdown(shared + capLineContainers(piece.text));
     const parsed = convertBlocks(tree.children, 0, { definitions: definitionsOf(tree), budget });
     if (piece.continues && blocks.length > 0 && parsed.length > 0) {
       const joined = joinBlocks(blocks[blocks.length - 1]!, parsed[0]!);
@@ -156,6 +159,33 @@ function splitIntoPieces(text: string): Piece[] {
   }
   if (lines.length > 0) pieces.push({ text: lines.join('\n'), continues });
   return pieces;
+}
+
+/** Most characters of link reference definitions copied into every piece. */
+export const MAX_SHARED_DEFINITION_CHARS = 1000;
+/** A one-line link reference definition, `[label]: url "title"`, outside any container. */
+const DEFINITION_LINE = /^ {0,3}\[[^\]\[\n]{1,200}\]:[ \t]*\S+(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*$/;
+
+/**
+ * The note's one-line link reference definitions, each followed by a blank line, up to
+ * `MAX_SHARED_DEFINITION_CHARS` (the bound keeps a piece's parse cheap). Lines in fenced code
+ * are skipped; a definition wrapped over several lines is not found and stays piece-local.
+ */
+function sharedDefinitionLines(text: string): string {
+  let out = '';
+  let fence: string | null = null;
+  for (const line of text.split('\n')) {
+    const marker = FENCE_LINE.exec(line)?.[1];
+    if (marker !== undefined) {
+      if (fence === null) fence = marker;
+      else if (marker[0] === fence[0] && marker.length >= fence.length && /^ {0,3}(`+|~+)\s*$/.test(line)) fence = null;
+      continue;
+    }
+    if (fence !== null || !DEFINITION_LINE.test(line)) continue;
+    if (out.length + line.length + 2 > MAX_SHARED_DEFINITION_CHARS) break;
+    out += line.trim() + '\n\n';
+  }
+  return out;
 }
 
 /**

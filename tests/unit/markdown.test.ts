@@ -48,6 +48,17 @@ describe('parseMarkdown', () => {
     });
   });
 
+  it('resolves a reference whose definition sits in another piece of a long note', () => {
+    const filler = Array.from({ length: 30 }, (_, i) => `Paragraph ${i} ${'text '.repeat(12)}`).join('\n\n');
+    const note = `See [the docs][d] first.\n\n${filler}\n\nAnd [again][d].\n\n\`\`\`\n[x]: https://not.a.definition/\n\`\`\`\n\n[d]: https://example.com/docs "Docs"`;
+    expect(note.length).toBeGreaterThan(2 * CHUNK_CHARS);
+    const blocks = parseMarkdown(note);
+    const links = JSON.stringify(blocks).match(/"href":"[^"]*"/g);
+    expect(links).toEqual(['"href":"https://example.com/docs"', '"href":"https://example.com/docs"']);
+    // A definition-looking line inside fenced code stays code and defines nothing.
+    expect(blocks.find((b) => b.type === 'code')).toEqual({ type: 'code', lang: '', text: '[x]: https://not.a.definition/' });
+  });
+
   it('keeps a paragraph and a fenced block longer than a piece whole', () => {
     const words = 'word '.repeat(CHUNK_CHARS).trim();
     const blocks = parseMarkdown(`${words}\n\n\`\`\`\n${'line\n'.repeat(CHUNK_CHARS / 2)}\`\`\``);

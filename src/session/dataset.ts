@@ -31,9 +31,19 @@ const rowText = () =>
     v.maxLength(L.maxTextChars, (issue) => `is ${formatCount(Number(issue.received))} characters long; the limit is ${formatCount(L.maxTextChars)}`),
   );
 
-export const PreferencePairRowSchema = v.object({ prompt: rowText(), chosen: rowText(), rejected: rowText() });
+const modelName = () =>
+  v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(L.maxModelNameChars, `must be at most ${L.maxModelNameChars} characters`));
 
-export const ThumbsRowSchema = v.object({ prompt: rowText(), completion: rowText(), label: v.boolean() });
+/**
+ * Who gave the label: `"human"`, a simulated annotator's id or a judge's id (the vote's
+ * `judge`), so a crowd's export can be split by person or fed to `duelbook agreement`. TRL's
+ * trainers ignore columns they do not use; Arena's format calls the same column `judge`.
+ */
+const annotatorColumn = () => v.optional(modelName());
+
+export const PreferencePairRowSchema = v.object({ prompt: rowText(), chosen: rowText(), rejected: rowText(), annotator: annotatorColumn() });
+
+export const ThumbsRowSchema = v.object({ prompt: rowText(), completion: rowText(), label: v.boolean(), annotator: annotatorColumn() });
 
 export const RankingRowSchema = v.object({
   prompt: rowText(),
@@ -42,10 +52,8 @@ export const RankingRowSchema = v.object({
     v.minLength(2, 'must hold at least 2 completions'),
     v.maxLength(L.maxRankedCompletions, `must hold at most ${L.maxRankedCompletions} completions`),
   ),
+  annotator: annotatorColumn(),
 });
-
-const modelName = () =>
-  v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(L.maxModelNameChars, `must be at most ${L.maxModelNameChars} characters`));
 
 export const BATTLE_WINNERS = ['model_a', 'model_b', 'tie', 'tie (bothbad)'] as const;
 
@@ -94,6 +102,7 @@ export function preferencePairRows(doc: SessionDocument, options: DatasetExportO
     prompt: pair.prompt,
     chosen: pair.chosen,
     rejected: pair.rejected,
+    annotator: pair.judge,
   }));
 }
 
@@ -128,7 +137,7 @@ export function thumbsRows(doc: SessionDocument, options: DatasetExportOptions =
   for (const { vote, prompt, text } of resolvedVotes(doc, options)) {
     if (vote.kind !== 'thumbs') continue;
     const completion = text(vote.candidate);
-    if (completion !== undefined) rows.push({ prompt, completion, label: vote.up });
+    if (completion !== undefined) rows.push({ prompt, completion, label: vote.up, annotator: vote.judge });
   }
   return rows;
 }
@@ -139,7 +148,7 @@ export function rankingRows(doc: SessionDocument, options: DatasetExportOptions 
   for (const { vote, prompt, text } of resolvedVotes(doc, options)) {
     if (vote.kind !== 'rank') continue;
     const completions = vote.order.map(text);
-    if (completions.every((c): c is string => c !== undefined)) rows.push({ prompt, completions });
+    if (completions.every((c): c is string => c !== undefined)) rows.push({ prompt, completions, annotator: vote.judge });
   }
   return rows;
 }

@@ -79,7 +79,7 @@ describe('sessions as documents', () => {
     expect(pairs.name).toBe('Round trip.preference.jsonl');
     const pairRows = pairs.text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(pairRows).toHaveLength(4);
-    for (const row of pairRows) expect(Object.keys(row).sort()).toEqual(['chosen', 'prompt', 'rejected']);
+    for (const row of pairRows) expect(row).toEqual({ prompt: expect.any(String), chosen: expect.any(String), rejected: expect.any(String), annotator: 'human' });
     const battleRows = (await downloadText(page, () => page.getByTestId('dataset-battles').click())).text.trim().split('\n').map((line) => JSON.parse(line) as { winner: string; model_a: string; model_b: string });
     // model_a is the left candidate, so the winners follow the buttons pressed (the undone vote is gone).
     expect(battleRows.map((b) => b.winner)).toEqual(['model_a', 'model_b', 'tie', 'model_a', 'tie (bothbad)', 'model_a']);

@@ -177,16 +177,18 @@ describe('JSONL datasets', () => {
       prompt: 'Write a haiku about rain.',
       chosen: 'Soft rain on the roof / the gutters hum a slow song / puddles hold the sky',
       rejected: 'Rain is water that falls from clouds.',
+      annotator: 'human',
     });
-    expect(Object.keys(lines[0])).toEqual(['prompt', 'chosen', 'rejected']);
+    // TRL's columns first; who voted last (issue 14: exports carry the annotator).
+    expect(Object.keys(lines[0])).toEqual(['prompt', 'chosen', 'rejected', 'annotator']);
   });
 
   it('exports thumbs in KTO format and rankings best first', () => {
     expect(exportDatasetJsonl(v2(), 'thumbs')).toBe(
-      '{"prompt":"Tell a short joke.","completion":"I would tell you a UDP joke, but you might not get it.","label":true}\n',
+      '{"prompt":"Tell a short joke.","completion":"I would tell you a UDP joke, but you might not get it.","label":true,"annotator":"judge-rm"}\n',
     );
     expect(exportDatasetJsonl(v2(), 'ranking')).toBe(
-      '{"prompt":"Describe tea in one sentence.","completions":["Leaves steeped in hot water, drunk the world over.","A warm, fragrant infusion of leaves.","Tea."]}\n',
+      '{"prompt":"Describe tea in one sentence.","completions":["Leaves steeped in hot water, drunk the world over.","A warm, fragrant infusion of leaves.","Tea."],"annotator":"sim-len"}\n',
     );
   });
 
@@ -270,8 +272,10 @@ describe('JSONL datasets', () => {
     expect(start.events).toHaveLength(0);
     expect(doc.events).toHaveLength(12);
     expect(parseSessionDocument(doc).ok).toBe(true);
-    expect(exportDatasetJsonl(doc, 'thumbs')).toBe('{"prompt":"p3","completion":"meh","label":false}\n');
-    expect(exportDatasetJsonl(doc, 'ranking')).toBe('{"prompt":"p4","completions":["1st","2nd","3rd"]}\n');
+    // Imported votes are the dataset's (judge "dataset"); an imported file's own annotator
+    // column is not carried in, so a file cannot pass its rows off as this person's votes.
+    expect(exportDatasetJsonl(doc, 'thumbs')).toBe('{"prompt":"p3","completion":"meh","label":false,"annotator":"dataset"}\n');
+    expect(exportDatasetJsonl(doc, 'ranking')).toBe('{"prompt":"p4","completions":["1st","2nd","3rd"],"annotator":"dataset"}\n');
     expect(votesToPreferencePairs(doc.events, { rankings: 'none' }).map((p) => [p.prompt, p.chosen, p.rejected, p.judge])).toEqual([
       ['p1', 'good', 'bad', 'dataset'],
       ['p2', 'yes', 'no', 'dataset'],

@@ -3,6 +3,7 @@ import { logprobsCommand, logprobsHelp } from './commands/logprobs';
 import { simCommand, simHelp } from './commands/sim';
 import { evalCommand, evalHelp } from './commands/eval';
 import { rateCommand, rateHelp } from './commands/rate';
+import { serveCommand, serveHelp } from './commands/serve';
 import { processIO, UsageError, type CliIO } from './io';
 
 type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   sim: { run: simCommand, help: simHelp },
   eval: { run: evalCommand, help: evalHelp },
   rate: { run: rateCommand, help: rateHelp },
+  serve: { run: serveCommand, help: serveHelp },
 };
 
 function usage(): string {

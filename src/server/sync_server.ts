@@ -22,7 +22,8 @@
  * - updates that do not decode, or delete or change a log entry: 4403 (4400 for an unknown
  *   message type); such an update never reaches the room, its file or other peers. An update
  *   that builds on changes the room lacks is dropped (the peer's sync step 2 brings it whole);
- * - 64 connections per room (HTTP 503), 4 awareness client ids per connection (4403).
+ * - 64 connections per room (HTTP 503), 4 awareness client ids per connection (4403);
+ * - a room whose file does not decode is not served (4410) and its file is left as it is.
  *
  * Past one server: this one holds each room in one process's memory, so it scales by rooms, not
  * by peers in a room. Several instances can share the load if a proxy routes by room id (a room
@@ -79,8 +80,8 @@ export const CLOSE_CODES = {
   refusedUpdate: 4403,
   roomFull: 4413,
   rateLimit: 4429,
-  /** The room's file could not be read: the room is not served rather than overwritten. */
-  roomUnreadable: 4500,
+  /** The room's file could not be read: the room is not served (and its file not overwritten). */
+  roomUnreadable: 4410,
 } as const;
 
 export interface SyncServerOptions {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -162,6 +162,17 @@ describe('duelbook sync server', () => {
     await s.flush();
     expect(roomLog(storedRoom(dir, room)).length).toBe(2);
     expect(roomLog(alice.doc).length).toBe(2);
+  });
+
+  it('does not serve, or overwrite, a room whose stored file does not decode', async () => {
+    const dir = data();
+    const room = newRoomId();
+    const garbage = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]);
+    writeFileSync(join(dir, `${room}.yjs`), garbage);
+    const s = await server(dir);
+    expect(await rawOutcome(`ws://127.0.0.1:${s.port}/${room}`)).toEqual({ closeCode: CLOSE_CODES.roomUnreadable });
+    await s.close();
+    expect(new Uint8Array(readFileSync(join(dir, `${room}.yjs`)))).toEqual(garbage);
   });
 
   it('an offline client that reconnects ends with every entry exactly once', async () => {

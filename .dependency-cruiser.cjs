@@ -1,6 +1,8 @@
 // Layer rules (see DESIGN.md "Layers"): imports point downward only,
 //   ui → state → worker_api → session → engine → kernels → shaders,
-// with src/cli beside the workers (it may use session, engine and kernels; only bin/ starts it).
+// with src/cli beside the workers (it may use session, engine and kernels; only bin/ starts it),
+// and src/server (the Node sync server for shared sessions) below the CLI: it may use session and
+// engine types only, and only src/cli starts it.
 // Run with `npm run lint:layers`; `npm test` runs it too.
 
 // Each layer, top to bottom, as a path pattern. src/App.svelte and src/main.ts are the UI's entry.
@@ -49,6 +51,28 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^src/cli/' },
+    },
+    {
+      name: 'server-uses-session-and-engine-types',
+      comment:
+        'src/server (the sync server) may import src/session and type-only src/engine, nothing from ui, state, worker_api, cli or kernels (DESIGN.md "Layers").',
+      severity: 'error',
+      from: { path: '^src/server/' },
+      to: { path: '^src/(ui|state|worker_api|cli|kernels)/|^src/(App\\.svelte|main\\.ts)$|^shaders/' },
+    },
+    {
+      name: 'server-engine-types-only',
+      comment: 'src/server names engine types but runs no engine code (the engines of the peers reduce the log).',
+      severity: 'error',
+      from: { path: '^src/server/' },
+      to: { path: '^src/engine/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'only-cli-starts-the-server',
+      comment: 'Nothing in src/ imports src/server except src/cli (the serve command); tests are harnesses outside the layers.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cli|server)/' },
+      to: { path: '^src/server/' },
     },
     {
       name: 'no-circular-across-layers',

@@ -4,6 +4,7 @@ import { simCommand, simHelp } from './commands/sim';
 import { evalCommand, evalHelp } from './commands/eval';
 import { rateCommand, rateHelp } from './commands/rate';
 import { agreementCommand, agreementHelp } from './commands/agreement';
+import { serveCommand, serveHelp } from './commands/serve';
 import { processIO, UsageError, type CliIO } from './io';
 import { terminalSafe } from './terminal_text';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { run: evalCommand, help: evalHelp },
   rate: { run: rateCommand, help: rateHelp },
   agreement: { run: agreementCommand, help: agreementHelp },
+  serve: { run: serveCommand, help: serveHelp },
 };
 
 function usage(): string {

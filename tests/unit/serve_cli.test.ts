@@ -58,7 +58,7 @@ describe('duelbook serve', () => {
     writeFileSync(file, 'x');
     const cases: [string[], RegExp][] = [
       [['--data', dir], /--port is required/],
-      [['--port', '70000', '--data', dir], /--port must be an integer from 0 to 65535, got "70000"/],
+      [['--port', '70000', '--data', dir], /--port must be an integer from 0 to 65535, got 70000/],
       [['--port', '08', '--data', dir], /--port must be an integer/],
       [['--port', '', '--data', dir], /--port must be an integer/],
       [['--port', '1'], /--data is required/],

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSyncServer, DEFAULT_SYNC_LIMITS, type SyncServer } from '../../server/sync_server';
+import { parseIntValue, textFlag } from '../flags';
 import { UsageError, type CliIO } from '../io';
 
 export const serveHelp = `duelbook serve --port P --data DIR [--host 127.0.0.1]
@@ -9,16 +10,6 @@ export const serveHelp = `duelbook serve --port P --data DIR [--host 127.0.0.1]
   Every room is stored as DIR/<room>.yjs, written atomically, and flushed on Ctrl-C / SIGTERM.
   --port 0 lets the system choose a free port (printed). Caps: messages ${DEFAULT_SYNC_LIMITS.maxMessageBytes / 2 ** 20} MiB,
   rooms ${DEFAULT_SYNC_LIMITS.maxRoomBytes / 2 ** 20} MiB, ${DEFAULT_SYNC_LIMITS.messagesPerSecond} messages/s per connection (bursts of ${DEFAULT_SYNC_LIMITS.messageBurst}).`;
-
-/** Port 0 (any free port) to 65535, written as a plain decimal integer. */
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined) throw new UsageError('--port is required');
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || String(n) !== raw || n < 0 || n > 65535) {
-    throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(raw.slice(0, 40))}`);
-  }
-  return n;
-}
 
 function parseDataDir(raw: string | undefined): string {
   if (raw === undefined || raw.length === 0) throw new UsageError('--data is required (an existing directory)');
@@ -45,10 +36,11 @@ export async function serveCommand(argv: string[], io: CliIO, hooks: ServeHooks 
     strict: true,
     allowPositionals: false,
   });
-  const port = parsePort(values.port);
+  if (values.port === undefined) throw new UsageError('--port is required');
+  // 0 lets the system choose a free port (printed once listening).
+  const port = parseIntValue('port', values.port, { min: 0, max: 65535 });
   const dataDir = parseDataDir(values.data);
-  const host = values.host ?? '127.0.0.1';
-  if (host.length === 0) throw new UsageError('--host must not be empty');
+  const host = textFlag('host', values.host) ?? '127.0.0.1';
   const server = await startSyncServer({ host, port, dataDir, log: (line) => io.stderr(`duelbook serve: ${line}\n`) });
   io.stdout(`duelbook serve: listening on ws://${host}:${server.port}/<room> (rooms in ${dataDir})\n`);
   hooks.onListening?.(server);

@@ -143,7 +143,7 @@ export class DuelState {
   ) {
     this.#draws = new DuelDraws(cellId, this, host);
     this.#voting = new DuelVoting(cellId, this, host);
-    this.runner = new JudgeRunner((alive, hold) => judgeStep(this, host, () => this.#settled(), alive, hold));
+    this.runner = new JudgeRunner((alive, hold, recorded) => judgeStep(this, host, () => this.#settled(), alive, hold, recorded));
     // Puts the last unvoted pair or set from the log back on screen (after a reload).
     restorePending(this, host.session.doc.events, cellId, host.duelConfig(cellId));
   }

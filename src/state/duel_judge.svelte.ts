@@ -59,6 +59,7 @@ export async function judgeStep(
   settled: () => Promise<void>,
   alive: () => boolean,
   hold: (ms: number) => Promise<boolean>,
+  recorded: () => void = () => {},
 ): Promise<StepOutcome> {
   const cancelled: StepOutcome = { kind: 'cancelled' };
   const config = host.duelConfig(duel.cellId);
@@ -94,7 +95,7 @@ export async function judgeStep(
   if (!(await hold(duel.runner.delayMs)) || !current()) return cancelled;
   if (duel.pair !== pair || duel.set !== set || duel.phase !== 'ready') return cancelled;
 
-  const voter: Voter = { judge: judgeId(judge), critique: verdict.critique.slice(0, MAX_JUDGE_CRITIQUE) };
+  const voter: Voter = { judge: judgeId(judge), critique: verdict.critique.slice(0, MAX_JUDGE_CRITIQUE), onRecorded: recorded };
   switch (verdict.kind) {
     case 'pair':
       return (await duel.vote(verdict.outcome, voter)) ? { kind: 'voted' } : cancelled;

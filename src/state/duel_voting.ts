@@ -19,6 +19,8 @@ import { resolvePrompt } from './links';
 export interface Voter {
   judge: string;
   critique?: string;
+  /** Called once the vote is in the log, before the engine learns from it (seconds later). */
+  onRecorded?: () => void;
 }
 
 /** Best-of-n against a plain sample, as judged in this duel since the page opened. */
@@ -56,8 +58,10 @@ export class DuelVoting {
   ) {}
 
   /** Appends a vote, after the settings event the cells ask for. */
-  #append(vote: NewSessionEvent): boolean {
-    return this.host.session.apply((doc) => appendEvents(doc, [...this.host.settingsEvents(), vote]));
+  #append(vote: NewSessionEvent, voter: Voter): boolean {
+    const ok = this.host.session.apply((doc) => appendEvents(doc, [...this.host.settingsEvents(), vote]));
+    if (ok) voter.onRecorded?.();
+    return ok;
   }
 
   /** Logs a vote on the pair on screen, lets the engine learn from it, then draws the next pair. */
@@ -75,7 +79,7 @@ export class DuelVoting {
       outcome,
       shownOrder: [pair.left.id, pair.right.id],
       ...judgedBy(voter),
-    });
+    }, voter);
     if (!ok) return false;
     duel.note = null;
     duel.phase = 'learning';
@@ -106,7 +110,7 @@ export class DuelVoting {
     const byId = new Map(set.candidates.map((c) => [c.id, c]));
     const order = duel.rankOrder;
     if (order.length !== set.candidates.length || !order.every((id) => byId.has(id))) return false;
-    const ok = this.#append({ type: 'vote', kind: 'rank', cellId: this.cellId, promptId: set.promptId, order: [...order], ...judgedBy(voter) });
+    const ok = this.#append({ type: 'vote', kind: 'rank', cellId: this.cellId, promptId: set.promptId, order: [...order], ...judgedBy(voter) }, voter);
     if (!ok) return false;
     duel.note = null;
     duel.phase = 'learning';
@@ -122,7 +126,7 @@ export class DuelVoting {
     if (!duel.canJudgeSet || !set || candidateId in duel.thumbs) return false;
     const candidate = set.candidates.find((c) => c.id === candidateId);
     if (!candidate) return false;
-    const ok = this.#append({ type: 'vote', kind: 'thumbs', cellId: this.cellId, promptId: set.promptId, candidate: candidateId, up, ...judgedBy(voter) });
+    const ok = this.#append({ type: 'vote', kind: 'thumbs', cellId: this.cellId, promptId: set.promptId, candidate: candidateId, up, ...judgedBy(voter) }, voter);
     if (!ok) return false;
     duel.thumbs = { ...duel.thumbs, [candidateId]: up };
     // A person's critique is about the candidate just rated: the next one starts blank.

@@ -4,8 +4,10 @@
  * workers), so the page stays responsive; every pending wait is cut short by Pause or Stop.
  *
  * One step is supplied by the duel: it gets `alive()` — false once this run was paused,
- * stopped or replaced — and `hold(ms)`, which resolves after ms (true) or as soon as the run
- * ends (false). A step must not cast a vote once `alive()` is false.
+ * stopped or replaced — `hold(ms)`, which resolves after ms (true) or as soon as the run
+ * ends (false), and `recorded()`, to call as soon as its vote is in the log (learning from it
+ * takes seconds more, and the count a person reads must match the log meanwhile). A step must
+ * not cast a vote once `alive()` is false.
  */
 import { DEFAULT_JUDGE_DELAY_MS } from './judging';
 
@@ -15,7 +17,7 @@ export type RunnerStatus = 'stopped' | 'running' | 'paused';
 export type StepOutcome = { kind: 'voted' } | { kind: 'cannot'; reason: string } | { kind: 'cancelled' };
 
 export interface RunnerStep {
-  (alive: () => boolean, hold: (ms: number) => Promise<boolean>): Promise<StepOutcome>;
+  (alive: () => boolean, hold: (ms: number) => Promise<boolean>, recorded: () => void): Promise<StepOutcome>;
 }
 
 export class JudgeRunner {
@@ -106,14 +108,22 @@ export class JudgeRunner {
 
   async #one(run: number): Promise<StepOutcome> {
     const alive = () => run === this.#run;
+    // Counted once, when the vote reaches the log (or, for a step that does not say, when it
+    // ends voted). A vote cast just as Pause came still counts; one from a run replaced by a new
+    // Start does not.
+    let counted = false;
+    const count = () => {
+      if (counted) return;
+      counted = true;
+      if (run === this.#begun) this.castThisRun++;
+    };
     let outcome: StepOutcome;
     try {
-      outcome = await this.step(alive, (ms) => this.#hold(ms, run));
+      outcome = await this.step(alive, (ms) => this.#hold(ms, run), count);
     } catch (e) {
       outcome = { kind: 'cannot', reason: e instanceof Error ? e.message : String(e) };
     }
-    // A vote cast just as Pause came still counts; one from a run replaced by a new Start does not.
-    if (outcome.kind === 'voted' && run === this.#begun) this.castThisRun++;
+    if (outcome.kind === 'voted') count();
     return outcome;
   }
 

@@ -143,6 +143,28 @@ describe('JudgeRunner', () => {
     expect(runner.castThisRun).toBe(1);
   });
 
+  it('counts a vote when it reaches the log, not when learning from it ends (Pause meanwhile)', async () => {
+    // The duel's step records the vote, then waits seconds for the engine to learn from it.
+    let learned: () => void = () => {};
+    let inLog = 0;
+    const runner = new JudgeRunner(async (_alive, _hold, recorded): Promise<StepOutcome> => {
+      inLog++;
+      recorded();
+      recorded(); // thumbs mode records once per candidate: still one vote of the runner
+      await new Promise<void>((r) => (learned = r));
+      return { kind: 'voted' };
+    });
+    runner.delayMs = 0;
+    runner.start();
+    await sleep(5);
+    runner.pause();
+    expect(inLog).toBe(1);
+    expect(runner.castThisRun).toBe(inLog);
+    learned();
+    await sleep(5);
+    expect(runner.castThisRun).toBe(1);
+  });
+
   it('Stop cuts a long wait short and the pending step casts nothing', async () => {
     const { runner, cast } = fakeDuel(10_000);
     runner.start();

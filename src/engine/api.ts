@@ -577,6 +577,12 @@ export interface ReduceRequest {
   intents: LogIntent[];
   /** Forget the log reduced so far and start again from the loaded weights (opening a session). */
   reset?: boolean;
+  /**
+   * Before merging: forget the intents after this `seq` (a shared session whose converged
+   * order put a peer's intent before ones this replica had reduced renumbers the rest of its
+   * log). The state rolls back to the last checkpoint before the first intent that changed.
+   */
+  dropAfterSeq?: number;
   /** With `reset`: the settings in force before the log's first settings intent (older logs have none). */
   initialSettings?: LearningSettings;
 }

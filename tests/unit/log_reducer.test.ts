@@ -100,6 +100,26 @@ describe('LogReducer through EngineService.reduce', () => {
     expectSameWeights(await weightsOf(s), await weightsOf(inOrder));
   });
 
+  it('a renumbered shared log (dropAfterSeq) rolls back to where it still agrees and matches the converged order', async () => {
+    // A shared session: this replica reduced seqs 0–3, then the room's converged order put a
+    // peer's vote after seq 1, so its own later intents move to seqs 3 and 4.
+    const s = await engine();
+    const log = await recordedLog(s);
+    await s.reduce({ intents: log.slice(0, 4) });
+    const peer: LogIntent = { seq: 2, type: 'pair', prompt: 'The sea', aIds: (log[1] as { bIds: number[] }).bIds, bIds: (log[1] as { aIds: number[] }).aIds, outcome: 'tie' };
+    const renumbered: LogIntent[] = [log[0]!, log[1]!, peer, { ...log[2]!, seq: 3 }, { ...log[3]!, seq: 4 }];
+    const r = await s.reduce({ intents: renumbered.slice(2), dropAfterSeq: 1 });
+    expect(r.restoredAfterSeq).toBe(1);
+    expect(r.reduced.map((x) => x.seq)).toEqual([2, 3, 4]);
+    const converged = await engine();
+    const c = await converged.reduce({ intents: renumbered, reset: true });
+    expectSameWeights(await weightsOf(s), await weightsOf(converged));
+    expect(r.votesTrained).toBe(c.votesTrained);
+    // Without the drop, seq 2 would contradict the intent already reduced there.
+    await expect(s.reduce({ intents: [{ ...peer, outcome: 'a' }] })).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+    await expect(s.reduce({ intents: [], dropAfterSeq: -2 })).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+  });
+
   it('relabelling happens in the engine, seeded by the vote, and is recorded', async () => {
     const s = await engine();
     const log = await recordedLog(s);

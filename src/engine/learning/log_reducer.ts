@@ -160,9 +160,15 @@ export class LogReducer {
    */
   async reduce(req: ReduceRequest, onProgress?: (done: number, total: number) => void, isCancelled: () => boolean = () => false): Promise<ReduceResult> {
     const t0 = performance.now();
-    for (const intent of req.intents) this.check(intent);
+    const dropAfter = req.dropAfterSeq;
+    if (dropAfter !== undefined && (!Number.isSafeInteger(dropAfter) || dropAfter < -1)) {
+      throw new ReduceError('dropAfterSeq must be a whole number ≥ -1');
+    }
+    // Checked against the log as it will be: a reset forgets all of it, a drop its tail.
+    for (const intent of req.intents) this.check(intent, !req.reset && (dropAfter === undefined || intent.seq <= dropAfter));
     if (req.initialSettings !== undefined) this.check({ seq: 0, type: 'settings', settings: req.initialSettings }, false);
     if (req.reset) await this.reset(req.initialSettings);
+    else if (dropAfter !== undefined) this.drop(dropAfter);
     this.merge(req.intents);
     const effective = effectiveIntents(this.log);
     // Each intent's key was made once when it was merged: no re-serialising the log per vote.
@@ -265,6 +271,14 @@ export class LogReducer {
     }
     const known = againstLog ? this.bySeq.get(intent.seq) : undefined;
     if (known !== undefined && known !== intentKey(intent)) bad('a different intent was already reduced under this seq');
+  }
+
+  /** Forgets the raw log after `seq`; the next reduce restores state to where the log still agrees. */
+  private drop(seq: number): void {
+    const kept = this.log.filter((intent) => intent.seq <= seq);
+    if (kept.length === this.log.length) return;
+    for (const intent of this.log) if (intent.seq > seq) this.bySeq.delete(intent.seq);
+    this.log = kept;
   }
 
   private merge(intents: readonly LogIntent[]): void {

@@ -110,3 +110,5 @@ export {
   HUMAN_JUDGE,
   type IntentOptions,
 } from './intents.ts';
+export { RoomMirror, type MirrorPull } from './room_mirror.ts';
+export { readRoom, ROOM_LAYOUT_VERSION, type RoomProblem } from './room_doc.ts';

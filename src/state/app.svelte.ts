@@ -42,6 +42,7 @@ import { JudgeClient, resolveJudgeUrl } from './judge_client';
 import { EngineState, defaultModelUrl } from './engine.svelte';
 import { linkedCell, trainCellForDuel } from './links';
 import { PromptsState } from './prompts.svelte';
+import { RoomState } from './room.svelte';
 import { deriveSeed } from './random';
 import { LearningSync } from './learning.svelte';
 import { PreferencesState } from './preferences.svelte';
@@ -108,6 +109,8 @@ export class AppState implements DuelHost {
       await this.train(trainCell.id).onReduced(result, settings, generation, live, health);
     },
   });
+  /** A shared live session (a room on a sync server), when the person joined or started one. */
+  readonly room: RoomState = new RoomState(this.session, this.learning);
   /** The "what you seem to prefer" panel: the reward model's principles, and statements about them. */
   readonly preferences = new PreferencesState(this);
   /** The open-session check's status, under the name the replay panel knows. */
@@ -151,6 +154,8 @@ export class AppState implements DuelHost {
       if (document.visibilityState === 'hidden') void this.session.flush();
     });
     await this.session.init();
+    // A room link only offers to join: nothing connects before the click.
+    this.room.readFromUrl();
     void this.autoRunPolicy();
   }
 

@@ -117,12 +117,17 @@ export class LearningSync {
    */
   critiques = $state.raw<ReadonlyMap<number, CritiqueReading>>(new Map());
   syncError = $state<string | null>(null);
+  /** A shared session's converged order moved intents this replica had reduced: the engine is replaying them. */
+  catchingUp = $state(false);
 
   /** The last log `seq` whose intents the engine has. */
   #sentSeq = -1;
   #queue: Promise<void> = Promise.resolve();
   #gate: Deferred | null = null;
   #cancelled = false;
+  /** Every rebase's cut, in order: a reduce that was in flight when one came logs nothing after it. */
+  #cuts: number[] = [];
+  #rebasing = 0;
 
   constructor(
     private readonly engine: EngineState,
@@ -232,7 +237,24 @@ export class LearningSync {
     return run;
   }
 
-  async #sync(): Promise<void> {
+  /**
+   * A shared session's log was renumbered after `dropAfterSeq` (a peer's intent landed before
+   * intents this replica had reduced; see RoomMirror): the engine forgets its intents after the
+   * cut, restores its last checkpoint before it and reduces the new order forward. Never throws.
+   */
+  rebase(dropAfterSeq: number): Promise<void> {
+    this.#cuts.push(dropAfterSeq);
+    this.#rebasing++;
+    this.catchingUp = true;
+    const run = this.#queue.then(() => this.#sync(dropAfterSeq)).finally(() => {
+      this.#rebasing--;
+      this.catchingUp = this.#rebasing > 0;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #sync(dropAfterSeq?: number): Promise<void> {
     await this.settled();
     if (!this.engine.ready) {
       this.syncError = 'No model is loaded, so this was logged but not learned from. Run the Policy cell.';
@@ -240,20 +262,32 @@ export class LearningSync {
     }
     const generation = this.session.generation;
     const doc = this.session.doc;
-    const intents = logIntents(doc, { learnsFrom: this.#learnsFrom(doc), afterSeq: this.#sentSeq });
-    if (intents.length === 0) return;
+    const rebasing = dropAfterSeq !== undefined && dropAfterSeq < this.#sentSeq;
+    const afterSeq = rebasing ? dropAfterSeq : this.#sentSeq;
+    const intents = logIntents(doc, { learnsFrom: this.#learnsFrom(doc), afterSeq });
+    if (intents.length === 0 && !rebasing) return;
     const settings = lastLoggedSettings(doc.events) ?? this.#cellSettings(doc);
     const sentUpTo = doc.events[doc.events.length - 1]?.seq ?? -1;
+    const cutsBefore = this.#cuts.length;
     let result: ReduceResult;
     try {
-      result = await this.engine.api.reduce({ intents });
+      result = await this.engine.api.reduce({ intents, ...(rebasing ? { dropAfterSeq } : {}) });
     } catch (e) {
       this.syncError = describeEngineError('reduce', e);
+      // Send the whole log next time: the engine kept what it had before this request.
+      if (rebasing) this.#sentSeq = -1;
       return;
     }
     this.syncError = null;
-    this.#sentSeq = Math.max(this.#sentSeq, sentUpTo);
+    this.#sentSeq = rebasing ? sentUpTo : Math.max(this.#sentSeq, sentUpTo);
     if (generation !== this.session.generation) return;
+    // A rebase came while this reduce ran: its records after the cut belong to a numbering
+    // that is gone (the rebase reduces those intents again and logs them then).
+    const later = this.#cuts.slice(cutsBefore);
+    if (later.length > 0) {
+      const cut = Math.min(...later);
+      result = { ...result, reduced: result.reduced.filter((x) => x.seq <= cut) };
+    }
     this.#logRelabels(result.reduced, generation);
     this.#accept(result, false);
     if (settings) await this.host.onReduced(result, settings, generation, true);

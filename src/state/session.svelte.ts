@@ -79,6 +79,8 @@ export class SessionState implements SessionListHost {
   readonly list: SessionListState = new SessionListState(this);
   /** Called when a different document is opened (not on edits). */
   onOpen: (() => void) | null = null;
+  /** Called after every edit that changed the open document (a shared room pushes it). */
+  onEdit: ((doc: SessionDocument) => void) | null = null;
   #store: SessionStore | null = null;
   #autosaver: Autosaver<PendingSave> | null = null;
   #channel: TabChannel | null = null;
@@ -327,6 +329,7 @@ export class SessionState implements SessionListHost {
     if (next === this.doc) return true;
     this.doc = next;
     this.#schedule();
+    this.onEdit?.(next);
     return true;
   }
 
@@ -340,6 +343,11 @@ export class SessionState implements SessionListHost {
     this.#open(doc, newSessionId(), 0);
     this.#schedule();
     await this.flush();
+  }
+
+  /** Opens a shared room's document as a new stored session (a joiner, or a reload of a room link). */
+  async openShared(doc: SessionDocument): Promise<void> {
+    await this.#replace(doc);
   }
 
   async newSession(): Promise<void> {

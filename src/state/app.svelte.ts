@@ -127,6 +127,7 @@ export class AppState implements DuelHost {
   constructor() {
     // Another document is opening: every cell's run-time state belonged to the old one.
     this.session.onOpen = () => {
+      this.room.onDocumentReplaced();
       this.#resetCells();
       this.learning.cancel();
       this.learning.forget();

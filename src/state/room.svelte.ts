@@ -114,6 +114,7 @@ export class RoomState {
   #ydoc: Y.Doc | null = null;
   #mirror: RoomMirror | null = null;
   #pullTimer: ReturnType<typeof setTimeout> | null = null;
+  #openingShared = false;
 
   constructor(
     private readonly session: SessionState,
@@ -181,13 +182,13 @@ export class RoomState {
     history.replaceState(null, '', location.pathname);
   }
 
-  /** Test hook and "offline" button: drop the connection but keep the room (local votes queue in the Y.Doc). */
-  goOffline(): void {
-    this.#provider?.disconnect();
-  }
-
-  goOnline(): void {
-    void this.#provider?.connect();
+  /**
+   * Another document is opening in this tab (New, Import, a stored session): it is not the
+   * room's, so the tab leaves the room rather than push a different session into it.
+   */
+  onDocumentReplaced(): void {
+    if (this.#openingShared || this.status === 'none' || this.status === 'offered' || this.status === 'error') return;
+    this.leave();
   }
 
   async #connect(room: string, server: string, seeding: boolean): Promise<boolean> {
@@ -235,7 +236,12 @@ export class RoomState {
         return false;
       }
       this.problems = adopted.problems;
-      await this.session.openShared(adopted.doc);
+      this.#openingShared = true;
+      try {
+        await this.session.openShared(adopted.doc);
+      } finally {
+        this.#openingShared = false;
+      }
       if (this.#provider !== provider) return false;
     }
     this.#mirror = mirror;

@@ -41,7 +41,7 @@ export async function startAppServer(): Promise<AppServer> {
     // Name every browser dependency up front. Otherwise Vite discovers the engine worker's
     // imports only when the worker loads, re-optimises, and reloads the page mid-test (on a
     // cold cache, i.e. on every fresh checkout).
-    optimizeDeps: { include: ['comlink', 'uplot', 'idb', 'valibot', '@huggingface/tokenizers'] },
+    optimizeDeps: { include: ['comlink', 'uplot', 'idb', 'valibot', '@huggingface/tokenizers', 'yjs', 'y-websocket'] },
     cacheDir,
   });
   await server.listen();

@@ -1,0 +1,138 @@
+/**
+ * A shared live session in Chromium: three browser contexts (three people) in one room on a
+ * `duelbook serve` server started here on 127.0.0.1. Alice votes, then invites; Bob and Carol
+ * open the link, see the server's origin, and connect only when they click Join. Everyone
+ * votes (at the same time, so the room's order must roll someone back); the server restarts
+ * from its data directory; everyone votes again; Carol reloads and rejoins. All three end with
+ * the same vote count, the same policy step and the same weights (the Train cell's fixed-text
+ * probe gives the same log-prob).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSyncServer, type SyncServer } from '../../src/server/sync_server';
+import { openApp, openWithModel, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer, type WatchedPage } from './support/harness';
+
+let app: AppServer;
+let server: SyncServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  app = await startAppServer();
+  dataDir = mkdtempSync(join(tmpdir(), 'duelbook-rooms-'));
+  server = await startSyncServer({ dataDir, host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await app?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const bar = (page: Page) => page.getByTestId('room-bar');
+
+async function vote(page: Page): Promise<void> {
+  await waitForPair(page, 120_000);
+  await page.getByTestId('vote-a').click();
+}
+
+async function expectCount(pages: Page[], count: number): Promise<void> {
+  for (const page of pages) await expect.poll(() => voteCount(page), { timeout: 120_000 }).toBe(count);
+}
+
+/** Every vote learned, nothing being replayed. */
+async function settled(page: Page, votes: number): Promise<void> {
+  await expect.poll(() => page.getByTestId('policy-step').getAttribute('data-votes-trained'), { timeout: 180_000 }).toBe(String(votes));
+  await expect.poll(() => page.getByTestId('room-catching-up').count(), { timeout: 60_000 }).toBe(0);
+}
+
+async function probe(page: Page): Promise<{ policy: string; step: string }> {
+  const details = page.locator('details.probe');
+  if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
+  await page.getByTestId('probe-run').click();
+  const result = page.getByTestId('probe-result');
+  await result.waitFor();
+  return { policy: (await result.getAttribute('data-policy'))!, step: (await result.getAttribute('data-step'))! };
+}
+
+/** Opens the room link in a fresh context; nothing may reach the sync server before the click. */
+async function joinFromLink(link: string, name: string): Promise<WatchedPage & { context: BrowserContext; sockets: string[] }> {
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await routeTinyModel(context);
+  const sockets: string[] = [];
+  context.on('page', (page) => page.on('websocket', (ws) => sockets.push(ws.url())));
+  const watched = await openApp(context, link);
+  const { page } = watched;
+  await page.getByTestId('room-offer').waitFor();
+  expect(await page.getByTestId('room-origin').innerText()).toBe(`ws://127.0.0.1:${server.port}`);
+  await page.waitForTimeout(500);
+  expect(sockets.filter((url) => url.includes(`:${server.port}/`))).toEqual([]);
+  await page.getByTestId('room-name').fill(name);
+  await page.getByTestId('join-room').click();
+  await bar(page).waitFor({ timeout: 60_000 });
+  expect(sockets.filter((url) => url.includes(`:${server.port}/`)).length).toBeGreaterThan(0);
+  await waitForModel(page);
+  return { ...watched, context, sockets };
+}
+
+describe('a shared room', () => {
+  it('three people vote into one room through a server restart and a reload, and end with the same weights', async () => {
+    const alice = await openWithModel(app, 4);
+    await vote(alice.page);
+    await expectCount([alice.page], 1);
+
+    await alice.page.getByTestId('invite').click();
+    await alice.page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
+    await alice.page.getByTestId('room-invite').getByTestId('room-name').fill('Alice');
+    await alice.page.getByTestId('room-start').click();
+    await bar(alice.page).waitFor({ timeout: 60_000 });
+    const link = await alice.page.getByTestId('room-link').inputValue();
+    expect(link).toMatch(new RegExp(`\\?room=[0-9a-f]{32}&server=ws%3A%2F%2F127\\.0\\.0\\.1%3A${server.port}$`));
+
+    const bob = await joinFromLink(link, 'Bob');
+    const carol = await joinFromLink(link, 'Carol');
+    const pages = [alice.page, bob.page, carol.page];
+    // The inviter's vote reached the joiners; everyone sees everyone.
+    await expectCount(pages, 1);
+    for (const page of pages) await expect.poll(() => bar(page).getAttribute('data-peers'), { timeout: 30_000 }).toBe('3');
+    expect(await bar(bob.page).getByTestId('room-peers').innerText()).toMatch(/Bob \(you\).*Alice|Bob \(you\).*Carol/);
+
+    // Everyone votes at once.
+    await Promise.all(pages.map((page) => vote(page)));
+    await expectCount(pages, 4);
+
+    // The server restarts from its data directory; the pages reconnect on their own.
+    const port = server.port;
+    await server.close();
+    server = await startSyncServer({ dataDir, host: '127.0.0.1', port });
+    for (const page of pages) await expect.poll(() => bar(page).getAttribute('data-connection'), { timeout: 60_000 }).toBe('connected');
+
+    await Promise.all(pages.map((page) => vote(page)));
+    await expectCount(pages, 7);
+
+    // Carol reloads (once her local copy is saved, so the page does not ask to stay): the link
+    // offers the room again, and her page rebuilds from it.
+    await settled(carol.page, 7);
+    await expect.poll(() => carol.page.getByTestId('save-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('saved');
+    await carol.page.reload();
+    await carol.page.locator('[data-testid="app"][data-loaded="true"]').waitFor({ timeout: 60_000 });
+    await carol.page.getByTestId('join-room').click();
+    await bar(carol.page).waitFor({ timeout: 60_000 });
+    await waitForModel(carol.page);
+    await expectCount(pages, 7);
+
+    for (const page of pages) await settled(page, 7);
+    const steps = await Promise.all(pages.map(async (page) => page.getByTestId('policy-step').getAttribute('data-step')));
+    expect(new Set(steps).size).toBe(1);
+    expect(Number(steps[0])).toBeGreaterThan(0);
+    const probes = [];
+    for (const page of pages) probes.push(await probe(page));
+    expect(probes.map((p) => p.step)).toEqual([steps[0], steps[0], steps[0]]);
+    expect(new Set(probes.map((p) => p.policy)).size).toBe(1);
+
+    for (const w of [alice, bob, carol]) expect(w.errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+    for (const w of [alice, bob, carol]) await w.context.close();
+  });
+});

@@ -14,7 +14,8 @@
  *   from offline), the local log is cut where it first differs and the room's order is
  *   appended from there (`rebase`, with `dropAfterSeq` for the engine, which restores its last
  *   checkpoint before the cut and reduces forward). Derived records of intents before the cut
- *   are kept; those of later intents are dropped and recomputed.
+ *   are kept; those of later intents are dropped and recomputed. An entry this replica holds
+ *   that the room lost (deleted or rewritten by a peer) is an error, not a change to follow.
  */
 import type * as Y from 'yjs';
 import { appendEvents, type NewSessionEvent } from './events.ts';
@@ -106,6 +107,14 @@ export class RoomMirror {
     const room = read.doc;
     const roomIds = read.entryIds;
     const localIntents = local.events.filter((e) => !isDerived(e));
+    // The log is append-only (the server refuses deletes and rewrites): an entry this replica
+    // holds that the room no longer has was removed by a peer around the server. Ignored: the
+    // local log stays as it is, and the caller says the room can no longer be followed.
+    const inRoom = new Set(roomIds);
+    const removed = localIntents.filter((e) => !inRoom.has(this.#idBySeq.get(e.seq) ?? ''));
+    if (removed.length > 0) {
+      return { kind: 'error', error: `${removed.length} log ${removed.length === 1 ? 'entry' : 'entries'} this tab holds ${removed.length === 1 ? 'was' : 'were'} removed or rewritten in the room (the log is append-only); this tab keeps its log and stops following the room` };
+    }
     // Where the local intents stop matching the room's order.
     let k = 0;
     while (k < localIntents.length && k < roomIds.length && this.#idBySeq.get(localIntents[k]!.seq) === roomIds[k]) k++;

@@ -13,9 +13,13 @@
  *   are appended and learned from (`LearningSync.sync`); when the room's order put a peer's
  *   entry before intents this replica already reduced, the log is cut there and the engine
  *   rolls back to its last checkpoint before the cut (`LearningSync.rebase`).
+ * - The room's Y.Doc is also kept in IndexedDB (y-indexeddb, one database per room), so votes
+ *   cast while the server is unreachable survive a reload and merge when it returns, and a
+ *   reload of the link opens from the local copy without waiting for the server.
  * - Presence: each participant's display name (Yjs awareness; shown as text, capped).
  */
 import * as Y from 'yjs';
+import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import { createIdGenerator, readRoom, RoomMirror, type RoomProblem, type SessionDocument } from '../session/index';
 import { readLocal, writeLocal } from './browser_storage';
@@ -111,6 +115,7 @@ export class RoomState {
 
   readonly author = newAuthorId();
   #provider: WebsocketProvider | null = null;
+  #persistence: IndexeddbPersistence | null = null;
   #ydoc: Y.Doc | null = null;
   #mirror: RoomMirror | null = null;
   #pullTimer: ReturnType<typeof setTimeout> | null = null;
@@ -196,9 +201,18 @@ export class RoomState {
     this.status = 'connecting';
     this.error = null;
     const ydoc = new Y.Doc();
+    // The room's document is also kept in this browser (IndexedDB, one database per room):
+    // votes cast while the server is unreachable survive a reload and reach the room when the
+    // connection returns, and a reload opens at once from the local copy.
+    const persistence = new IndexeddbPersistence(`duelbook-room-${room}`, ydoc);
+    this.#persistence = persistence;
+    this.#ydoc = ydoc;
+    const local = await Promise.race([persistence.whenSynced.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+    if (this.#ydoc !== ydoc) return false;
+    if (!local) this.error = 'The local copy of this room could not be read; joining from the server only.';
+    const hasLocalCopy = ydoc.getArray('log').length > 0 || ydoc.getMap('cells').size > 0;
     // Cross-tab BroadcastChannel off: the server is the one path between participants.
     const provider = new WebsocketProvider(server, room, ydoc, { disableBc: true, maxBackoffTime: 2_500 });
-    this.#ydoc = ydoc;
     this.#provider = provider;
     provider.on('status', ({ status }: { status: RoomConnection }) => (this.connection = status));
     provider.on('connection-close', (event: CloseEvent | null) => {
@@ -208,13 +222,18 @@ export class RoomState {
     provider.awareness.setLocalStateField('user', { name: this.displayName });
     provider.awareness.on('change', () => this.#readPeers());
 
-    const synced = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), FIRST_SYNC_TIMEOUT_MS);
-      provider.once('sync', (isSynced: boolean) => {
-        clearTimeout(timer);
-        resolve(isSynced);
-      });
-    });
+    // With a local copy the room opens now (offline too) and the server's part merges in as it
+    // arrives; without one, the server must answer first (an empty room is seeded, not guessed).
+    const synced =
+      hasLocalCopy && !seeding
+        ? true
+        : await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), FIRST_SYNC_TIMEOUT_MS);
+            provider.once('sync', (isSynced: boolean) => {
+              clearTimeout(timer);
+              resolve(isSynced);
+            });
+          });
     if (this.#provider !== provider) return false;
     if (!synced) {
       this.#fail(`Could not reach the room on ${new URL(server).host} within ${FIRST_SYNC_TIMEOUT_MS / 1000} s. Is \`duelbook serve\` running there?`);
@@ -267,7 +286,9 @@ export class RoomState {
     this.#pullTimer = null;
     if (this.session.onEdit) this.session.onEdit = null;
     this.#provider?.destroy();
+    void this.#persistence?.destroy();
     this.#ydoc?.destroy();
+    this.#persistence = null;
     this.#provider = null;
     this.#ydoc = null;
     this.#mirror = null;
@@ -296,7 +317,8 @@ export class RoomState {
     const { outcome } = pullRoom(mirror, { session: this.session, learning: this.learning });
     switch (outcome.kind) {
       case 'error':
-        this.error = `The room's document cannot be read: ${outcome.error}`;
+        // This tab's session stays as it is; it no longer follows the room.
+        this.#fail(`Left the room: ${outcome.error}.`);
         return;
       case 'refused':
         this.error = 'A peer’s change could not be applied here (this tab is read-only).';

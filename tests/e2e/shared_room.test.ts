@@ -135,4 +135,38 @@ describe('a shared room', () => {
     for (const w of [alice, bob, carol]) expect(w.errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
     for (const w of [alice, bob, carol]) await w.context.close();
   });
+
+  it('a vote cast while the server is down survives a reload and reaches the room when it returns', async () => {
+    const alice = await openWithModel(app, 4);
+    await alice.page.getByTestId('invite').click();
+    await alice.page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
+    await alice.page.getByTestId('room-start').click();
+    await bar(alice.page).waitFor({ timeout: 60_000 });
+    const bob = await joinFromLink(await alice.page.getByTestId('room-link').inputValue(), 'Bob');
+    await vote(bob.page);
+    await expectCount([alice.page, bob.page], 1);
+
+    const port = server.port;
+    await server.close();
+    await expect.poll(() => bar(alice.page).getAttribute('data-connection'), { timeout: 30_000 }).not.toBe('connected');
+    await vote(alice.page);
+    await expectCount([alice.page], 2);
+    await settled(alice.page, 2);
+    await expect.poll(() => alice.page.getByTestId('save-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('saved');
+    // Reloaded with the server still down: the room opens from this browser's copy, vote included.
+    await alice.page.reload();
+    await alice.page.locator('[data-testid="app"][data-loaded="true"]').waitFor({ timeout: 60_000 });
+    await alice.page.getByTestId('join-room').click();
+    await bar(alice.page).waitFor({ timeout: 30_000 });
+    await waitForModel(alice.page);
+    await expectCount([alice.page], 2);
+    expect(await voteCount(bob.page)).toBe(1);
+
+    server = await startSyncServer({ dataDir, host: '127.0.0.1', port });
+    await expectCount([alice.page, bob.page], 2);
+    for (const page of [alice.page, bob.page]) await settled(page, 2);
+    const [a, b] = [await probe(alice.page), await probe(bob.page)];
+    expect(a).toEqual(b);
+    for (const w of [alice, bob]) await w.context.close();
+  });
 });

@@ -242,6 +242,25 @@ describe('RoomMirror', () => {
     expect(new Set(votes).size).toBe(13);
   });
 
+  it('ignores a peer that deletes or rewrites log entries: the local log stays and the pull says why', () => {
+    const a = replica('alice', 1);
+    const b = replica('bob', 2);
+    const docA = appendEvents(start(), drawAndVote('1'), T0);
+    a.mirror.seed(docA);
+    exchange(a.ydoc, b.ydoc);
+    // Bob's replica deletes the vote and writes a different one in its place (no server between them).
+    const log = roomLog(b.ydoc);
+    const entry = log.get(2) as { id: string; author: string; event: Record<string, unknown> };
+    b.ydoc.transact(() => {
+      log.delete(2, 1);
+      log.insert(2, [{ ...entry, id: 'forged00forged00', event: { ...entry.event, outcome: 'b' } }]);
+    });
+    exchange(a.ydoc, b.ydoc);
+    const pulled = a.mirror.pull(docA);
+    expect(pulled.kind).toBe('error');
+    expect(pulled.kind === 'error' && pulled.error).toMatch(/1 log entry this tab holds was removed or rewritten/);
+  });
+
   it('a hostile entry is skipped and reported with its author; the rest arrives', () => {
     const a = replica('alice', 1);
     const b = replica('bob', 2);

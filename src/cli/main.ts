@@ -1,43 +1,41 @@
-import { generateCommand, generateHelp } from './commands/generate';
-import { logprobsCommand, logprobsHelp } from './commands/logprobs';
-import { simCommand, simHelp } from './commands/sim';
-import { evalCommand, evalHelp } from './commands/eval';
-import { rateCommand, rateHelp } from './commands/rate';
-import { agreementCommand, agreementHelp } from './commands/agreement';
-import { serveCommand, serveHelp } from './commands/serve';
 import { processIO, UsageError, type CliIO } from './io';
 import { terminalSafe } from './terminal_text';
 
 type Command = { run: (argv: string[], io: CliIO) => Promise<number>; help: string };
 
-const COMMANDS: Record<string, Command> = {
-  generate: { run: generateCommand, help: generateHelp },
-  logprobs: { run: logprobsCommand, help: logprobsHelp },
-  sim: { run: simCommand, help: simHelp },
-  eval: { run: evalCommand, help: evalHelp },
-  rate: { run: rateCommand, help: rateHelp },
-  agreement: { run: agreementCommand, help: agreementHelp },
-  serve: { run: serveCommand, help: serveHelp },
+/**
+ * Each command's module is loaded only when that command runs (or for the usage text): `serve`
+ * then does not carry the engine, tokenizer and ONNX code of the others (the server's resident
+ * memory halved, measured by scripts/load/room_load.ts).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  generate: async () => import('./commands/generate').then((m) => ({ run: m.generateCommand, help: m.generateHelp })),
+  logprobs: async () => import('./commands/logprobs').then((m) => ({ run: m.logprobsCommand, help: m.logprobsHelp })),
+  sim: async () => import('./commands/sim').then((m) => ({ run: m.simCommand, help: m.simHelp })),
+  eval: async () => import('./commands/eval').then((m) => ({ run: m.evalCommand, help: m.evalHelp })),
+  rate: async () => import('./commands/rate').then((m) => ({ run: m.rateCommand, help: m.rateHelp })),
+  agreement: async () => import('./commands/agreement').then((m) => ({ run: m.agreementCommand, help: m.agreementHelp })),
+  serve: async () => import('./commands/serve').then((m) => ({ run: m.serveCommand, help: m.serveHelp })),
 };
 
-function usage(): string {
-  return `Duelbook command line (Node, CPU backend)\n\nUsage: duelbook <command> [options]\n\n${Object.values(COMMANDS)
-    .map((c) => c.help)
-    .join('\n\n')}\n`;
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `Duelbook command line (Node, CPU backend)\n\nUsage: duelbook <command> [options]\n\n${commands.map((c) => c.help).join('\n\n')}\n`;
 }
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(usage());
+    io.stdout(await usage());
     return name ? 0 : 2;
   }
   // Own properties only: "toString" or "constructor" are not commands.
-  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!cmd) {
-    io.stderr(`duelbook: unknown command "${terminalSafe(name)}"\n\n${usage()}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    io.stderr(`duelbook: unknown command "${terminalSafe(name)}"\n\n${await usage()}`);
     return 2;
   }
+  const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(cmd.help + '\n');
     return 0;

@@ -13,6 +13,7 @@
  * Extra fields in imported rows are ignored, so files with additional columns still load.
  */
 import * as v from 'valibot';
+import { annotatorOf } from './annotators.ts';
 import { appendEvents, effectiveEvents, votesToPreferencePairs, type NewSessionEvent } from './events.ts';
 import type { IdGenerator } from './ids.ts';
 import { describeValue, formatRowIssue } from './issues.ts';
@@ -137,7 +138,7 @@ export function thumbsRows(doc: SessionDocument, options: DatasetExportOptions =
   for (const { vote, prompt, text } of resolvedVotes(doc, options)) {
     if (vote.kind !== 'thumbs') continue;
     const completion = text(vote.candidate);
-    if (completion !== undefined) rows.push({ prompt, completion, label: vote.up, annotator: vote.judge });
+    if (completion !== undefined) rows.push({ prompt, completion, label: vote.up, annotator: annotatorOf(vote) });
   }
   return rows;
 }
@@ -148,7 +149,7 @@ export function rankingRows(doc: SessionDocument, options: DatasetExportOptions 
   for (const { vote, prompt, text } of resolvedVotes(doc, options)) {
     if (vote.kind !== 'rank') continue;
     const completions = vote.order.map(text);
-    if (completions.every((c): c is string => c !== undefined)) rows.push({ prompt, completions, annotator: vote.judge });
+    if (completions.every((c): c is string => c !== undefined)) rows.push({ prompt, completions, annotator: annotatorOf(vote) });
   }
   return rows;
 }
@@ -187,7 +188,7 @@ export function battleRows(doc: SessionDocument, options: DatasetExportOptions =
       model_b: modelB,
       winner,
       question_id: vote.promptId,
-      judge: vote.judge,
+      judge: annotatorOf(vote),
       tstamp: vote.t / 1000,
     });
   }

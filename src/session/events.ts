@@ -21,6 +21,7 @@ import {
   type SessionEvent,
   type VoteEvent,
 } from './schema.ts';
+import { annotatorOf } from './annotators.ts';
 import { TranscriptIndex } from './transcript.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -131,6 +132,7 @@ export interface PreferencePair {
   /** The vote this pair came from. */
   voteSeq: number;
   cellId: string;
+  /** Who voted (`annotatorOf`: a judge's id, `human`, or `human:NAME` in a shared room). */
   judge: string;
 }
 
@@ -175,7 +177,7 @@ export function votesToPreferencePairs(
         rejectedSnapshot: rejected.policySnapshot,
         voteSeq: event.seq,
         cellId: event.cellId,
-        judge: event.judge,
+        judge: annotatorOf(event),
       });
     }
   }

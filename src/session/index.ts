@@ -108,6 +108,7 @@ export {
   TRAINER_FIXED,
   RELABEL_DEFAULTS,
   HUMAN_JUDGE,
+  annotatorOf,
   type IntentOptions,
 } from './intents.ts';
 export { RoomMirror, type MirrorPull } from './room_mirror.ts';

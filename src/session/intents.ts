@@ -13,7 +13,8 @@ import { IMPORTED_SNAPSHOT } from './dataset.ts';
 import type { CellOf, DuelConfig, SessionDocument, SessionEvent, SettingsEvent, TrainConfig, TrainStepEvent } from './schema.ts';
 
 /** The `judge` of a vote a person cast (every other judge is a simulated annotator or a model). */
-export const HUMAN_JUDGE = 'human';
+export { HUMAN_JUDGE, annotatorOf } from './annotators.ts';
+import { HUMAN_JUDGE } from './annotators.ts';
 
 /** Trainer settings the Train cell does not expose (TRL's defaults). */
 export const TRAINER_FIXED = { maxGradNorm: 1.0, seed: 0 } as const;

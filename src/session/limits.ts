@@ -36,6 +36,8 @@ export const SESSION_LIMITS = {
    * machine) to be refused after parsing.
    */
   maxJsonDepth: 64,
+  /** A shared room's display name on a vote (RoomState caps what it sends at the same length). */
+  maxVoterChars: 40,
 } as const;
 
 /** Limits on JSONL datasets (import and export). */

@@ -83,6 +83,11 @@ const voteFields = {
   critique: v.optional(boundedText(L.maxCritiqueChars)),
   /** `"human"`, a simulated annotator's id, or an ONNX judge's id. */
   judge: IdSchema,
+  /**
+   * Who cast it in a shared room: the participant's display name (self-declared), so a crowd's
+   * votes can be told apart (agreement, overlap, exports). Absent in a solo session.
+   */
+  voter: v.optional(boundedText(L.maxVoterChars)),
 };
 
 export const PairOutcomeSchema = v.picklist(['a', 'b', 'tie', 'bothbad']);

@@ -9,6 +9,7 @@
 import { getContext, setContext, untrack } from 'svelte';
 import {
   appendEvents,
+  SESSION_LIMITS,
   createCell,
   insertCell,
   loadTensorBlob,
@@ -437,6 +438,10 @@ export class AppState implements DuelHost {
    * The next arena battle for a duel: competitors are the reference, the snapshots saved in the
    * engine this page, and the live policy; the linked Arena cell's rule picks two of them.
    */
+  voterName(): string | null {
+    return this.room.inRoom ? this.room.displayName.slice(0, SESSION_LIMITS.maxVoterChars) : null;
+  }
+
   async arenaPair(duelId: string): Promise<ArenaDraw | string> {
     const doc = this.session.doc;
     const arena = doc.cells.find((c) => c.kind === 'arena' && linkedCell(doc, 'duel', c.config.duelCellId)?.id === duelId);

@@ -31,4 +31,6 @@ export interface DuelHost {
   readonly judges: JudgeClient;
   /** The next arena battle for this duel, or why there is none. */
   arenaPair(duelId: string): Promise<ArenaDraw | string>;
+  /** In a shared room, the display name a person's votes carry (`voter`); null when solo. */
+  voterName?(): string | null;
 }

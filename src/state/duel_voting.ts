@@ -7,7 +7,7 @@
  *
  * Learning is not here: the engine's log reducer derives everything from the intents.
  */
-import { appendEvents, lastUndoable, undoEvent, type NewSessionEvent, type PairOutcome } from '../session/index';
+import { appendEvents, HUMAN_JUDGE, lastUndoable, undoEvent, type NewSessionEvent, type PairOutcome } from '../session/index';
 import type { DuelHost } from './duel_host';
 import { syntheticAfter, type SyntheticStatus } from './duel_relabel';
 import { pairFromLog, setFromLog, showSet, type DuelScreen } from './duel_screen';
@@ -54,12 +54,14 @@ export class DuelVoting {
   constructor(
     private readonly cellId: string,
     private readonly duel: VotingDuel,
-    private readonly host: Pick<DuelHost, 'session' | 'learn' | 'settingsEvents'>,
+    private readonly host: Pick<DuelHost, 'session' | 'learn' | 'settingsEvents' | 'voterName'>,
   ) {}
 
-  /** Appends a vote, after the settings event the cells ask for. */
+  /** Appends a vote, after the settings event the cells ask for; in a shared room a person's vote names its voter. */
   #append(vote: NewSessionEvent, voter: Voter): boolean {
-    const ok = this.host.session.apply((doc) => appendEvents(doc, [...this.host.settingsEvents(), vote]));
+    const name = voter.judge === HUMAN_JUDGE ? (this.host.voterName?.() ?? null) : null;
+    const event = name !== null && vote.type === 'vote' ? { ...vote, voter: name } : vote;
+    const ok = this.host.session.apply((doc) => appendEvents(doc, [...this.host.settingsEvents(), event]));
     if (ok) voter.onRecorded?.();
     return ok;
   }

@@ -50,7 +50,7 @@ export const FULL_RUN: LoadOptions = {
   clients: 50,
   votesPerSecond: 10,
   durationMs: 60_000,
-  killAtMs: 30_000,
+  killAtMs: 40_000,
   downMs: 2_000,
   offlineFromMs: 10_000,
   offlineForMs: 20_000,
@@ -62,10 +62,10 @@ export const SMALL_RUN: LoadOptions = {
   clients: 6,
   votesPerSecond: 10,
   durationMs: 5_000,
-  killAtMs: 2_500,
+  killAtMs: 3_000,
   downMs: 500,
-  offlineFromMs: 1_000,
-  offlineForMs: 2_000,
+  offlineFromMs: 500,
+  offlineForMs: 1_500,
   settleTimeoutMs: 30_000,
   seed: 1,
 };
@@ -89,6 +89,10 @@ export interface LoadResult {
   problems: number;
   /** ms from a vote's append until every replica online at the time held it. */
   reachAllOnlineMs: Quantiles;
+  /** The same, for votes cast while the server was up (from the first sync to the kill, and from the restart on). */
+  reachAllWhileServerUpMs: Quantiles;
+  /** How long the server was gone: from SIGKILL until the restarted one listened. */
+  serverGoneMs: number | null;
   /** ms from the offline client's reconnect until it held every vote cast so far. */
   offlineCatchUpMs: number | null;
   serverRssMiB: { peakFirstLife: number; peakSecondLife: number; atEnd: number };
@@ -180,6 +184,8 @@ const PAIRS = 12;
 
 export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now();
+  // Every y-websocket provider in Node adds a process exit listener.
+  process.setMaxListeners(Math.max(process.getMaxListeners(), options.clients + 10));
   const loadAverage1m = +os.loadavg()[0]!.toFixed(2);
   const random = rng(options.seed);
   const dataDir = mkdtempSync(join(os.tmpdir(), 'duelbook-load-'));
@@ -257,6 +263,8 @@ export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
     const total = Math.floor((options.durationMs / 1000) * options.votesPerSecond);
     let killed = false;
     let restarted = false;
+    let killedAt = Infinity;
+    let restartedAt = Infinity;
     for (let v = 0; v < total; v++) {
       const due = start + v * interval;
       const wait = due - performance.now();
@@ -264,12 +272,14 @@ export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
       const elapsed = performance.now() - start;
       if (!killed && elapsed >= options.killAtMs) {
         killed = true;
+        killedAt = performance.now();
         server.kill('SIGKILL');
         setTimeout(() => {
           life = 'peakSecondLife';
           void startServer(port, dataDir).then((s) => {
             server = s;
             restarted = true;
+            restartedAt = performance.now();
           });
         }, options.downMs);
       }
@@ -318,6 +328,7 @@ export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
     // Latency to every replica online at the time (the offline client's own offline votes and
     // its receipts while offline are its catch-up, reported on its own).
     const latencies: number[] = [];
+    const whileUp: number[] = [];
     for (const id of ids) {
       const sent = sentAt.get(id)!;
       const wasOffline = offline !== null && sent >= offline.from && sent < (offline.to ?? Infinity);
@@ -328,6 +339,7 @@ export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
         last = Math.max(last, s.arrival.get(id)!);
       }
       latencies.push(last - sent);
+      if (sent < killedAt || sent >= restartedAt) whileUp.push(last - sent);
     }
 
     // Exactly once, everywhere: every replica's log and the server's file.
@@ -365,6 +377,8 @@ export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
       duplicatedOnServer: onServer.duplicated,
       problems,
       reachAllOnlineMs: quantiles(latencies),
+      reachAllWhileServerUpMs: quantiles(whileUp),
+      serverGoneMs: Number.isFinite(restartedAt) ? Math.round(restartedAt - killedAt) : null,
       offlineCatchUpMs: catchUpMs,
       serverRssMiB: rss,
       wallMs: Math.round(performance.now() - t0),

@@ -137,6 +137,11 @@ export const DuelConfigSchema = v.pipe(
     bestOfN: v.optional(v.object({ n: wholeNumber(2, 8), pessimism: numberInRange(0, 5) })),
     /** After each pairwise vote, the reward model labels `pairs` fresh pairs (RLHF Workflow's online iterative DPO with AI feedback). */
     relabel: v.optional(RelabelConfigSchema),
+    /**
+     * Overlap in a crowd (Argilla's minimum submissions): a pair another annotator voted on is
+     * shown to further annotators until `overlap` of them voted on it. Absent means 1.
+     */
+    overlap: v.optional(wholeNumber(1, 10)),
     /** The policy and prompts cells this duel draws from; absent means "the first of its kind". */
     policyCellId: v.optional(IdSchema),
     promptsCellId: v.optional(IdSchema),

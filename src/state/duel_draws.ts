@@ -4,11 +4,13 @@
  * then the `prompt` and `candidates` events logged in the order shown. Owns the generations in
  * flight, so a new draw or a cancel stops the old one (the engine frees its KV cache).
  */
-import { appendEvents, type DuelConfig } from '../session/index';
+import { annotatorOf, appendEvents, HUMAN_JUDGE, type DuelConfig } from '../session/index';
+import { pairNeedingVotes } from './crowd';
+import { judgeId } from './judging';
 import type { GenerateRequest } from '../engine/api';
 import { describeEngineError } from './engine_client';
 import type { DuelHost } from './duel_host';
-import { loggedCandidates, showFailure, showSet, type DuelScreen, type ShownCandidate } from './duel_screen';
+import { loggedCandidates, pairFromLog, showFailure, showSet, type DuelScreen, type ShownCandidate } from './duel_screen';
 import {
   DuelSetupError,
   shownReason,
@@ -51,7 +53,7 @@ export class DuelDraws {
   constructor(
     private readonly cellId: string,
     private readonly duel: DrawingDuel,
-    private readonly host: Pick<DuelHost, 'engine' | 'session' | 'duelConfig' | 'promptsForDuel' | 'arenaPair'>,
+    private readonly host: Pick<DuelHost, 'engine' | 'session' | 'duelConfig' | 'promptsForDuel' | 'arenaPair' | 'voterName'>,
   ) {}
 
   /** Stops any generation in flight (the engine frees its KV cache). */
@@ -83,6 +85,17 @@ export class DuelDraws {
     if (!this.host.engine.ready) {
       duel.phase = 'idle';
       return;
+    }
+    // Overlap: a pair others voted on that still needs this annotator's vote comes first.
+    if (config.mode === 'pairwise' && (config.overlap ?? 1) > 1) {
+      const events = this.host.session.doc.events;
+      const waiting = pairNeedingVotes(events, this.cellId, config.overlap!, this.#annotator(config));
+      const pair = waiting ? pairFromLog(events, waiting) : null;
+      if (pair) {
+        duel.pair = pair;
+        duel.phase = 'ready';
+        return;
+      }
     }
     duel.phase = 'generating';
     const prompts = await this.host.promptsForDuel(this.cellId);
@@ -219,6 +232,12 @@ export class DuelDraws {
       draw.generation,
     );
     return ok ? promptId : null;
+  }
+
+  /** Who votes in this duel, as the log will name them (see annotatorOf). */
+  #annotator(config: DuelConfig): string {
+    if (config.judge.kind !== 'human') return judgeId(config.judge);
+    return annotatorOf({ judge: HUMAN_JUDGE, voter: this.host.voterName?.() ?? undefined });
   }
 
   #order(config: DuelConfig): 'sequential' | 'shuffled' {

@@ -136,6 +136,42 @@ describe('a shared room', () => {
     for (const w of [alice, bob, carol]) await w.context.close();
   });
 
+  it('overlap 2 with two people: pairs come back to the other until both voted; κ and α live on both pages', async () => {
+    const alice = await openWithModel(app, 4);
+    await waitForPair(alice.page);
+    await alice.page.getByTestId('overlap').fill('2');
+    await alice.page.getByTestId('overlap').blur();
+    await alice.page.getByTestId('invite').click();
+    await alice.page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
+    await alice.page.getByTestId('room-invite').getByTestId('room-name').fill('Ada');
+    await alice.page.getByTestId('room-start').click();
+    await bar(alice.page).waitFor({ timeout: 60_000 });
+    const bob = await joinFromLink(await alice.page.getByTestId('room-link').inputValue(), 'Bo');
+    const pages = [alice.page, bob.page];
+    expect(await bob.page.getByTestId('overlap').inputValue()).toBe('2');
+
+    // Taking turns, each person votes 4 times; each sees the other's pairs come back to them.
+    let total = 0;
+    for (let round = 0; round < 4; round++) {
+      for (const page of pages) {
+        await vote(page);
+        total++;
+        await expectCount(pages, total);
+      }
+    }
+    for (const page of pages) await settled(page, total);
+    const agreement = (page: Page) => page.getByTestId('crowd-agreement');
+    // Without overlap only the pair both had on screen when Bo joined would be shared.
+    await expect.poll(async () => Number(await agreement(alice.page).getAttribute('data-pairs')), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => agreement(bob.page).getAttribute('data-pairs'), { timeout: 30_000 }).toBe(await agreement(alice.page).getAttribute('data-pairs'));
+    expect(await agreement(alice.page).getAttribute('data-annotators')).toBe('2');
+    expect(await agreement(bob.page).getAttribute('data-alpha')).toBe(await agreement(alice.page).getAttribute('data-alpha'));
+    expect(await alice.page.getByTestId('crowd-kappa').count()).toBe(1);
+    expect(await alice.page.getByTestId('crowd-kappa').innerText()).toMatch(/Ada – Bo|Bo – Ada/);
+    for (const w of [alice, bob]) expect(w.errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+    for (const w of [alice, bob]) await w.context.close();
+  });
+
   it('a vote cast while the server is down survives a reload and reaches the room when it returns', async () => {
     const alice = await openWithModel(app, 4);
     await alice.page.getByTestId('invite').click();

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { mulberry32Float } from '../../src/engine/rng.ts';
 import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent, type SessionEvent } from '../../src/session/index.ts';
 import { appendToRoom, readRoom, roomLog, seedRoom } from '../../src/session/room_doc.ts';
 
@@ -98,18 +99,6 @@ export interface LoadResult {
   serverRssMiB: { peakFirstLife: number; peakSecondLife: number; atEnd: number };
   wallMs: number;
   machine: { cpus: number; loadAverage1m: number; node: string };
-}
-
-/** mulberry32: the run's choices (who votes, on which pair, the outcome) repeat for a seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function quantiles(values: number[]): Quantiles {
@@ -187,7 +176,8 @@ export async function runRoomLoad(options: LoadOptions): Promise<LoadResult> {
   // Every y-websocket provider in Node adds a process exit listener.
   process.setMaxListeners(Math.max(process.getMaxListeners(), options.clients + 10));
   const loadAverage1m = +os.loadavg()[0]!.toFixed(2);
-  const random = rng(options.seed);
+  // The run's choices (who votes, on which pair, the outcome) repeat for a seed.
+  const random = mulberry32Float(options.seed);
   const dataDir = mkdtempSync(join(os.tmpdir(), 'duelbook-load-'));
   const room = randomBytes(16).toString('hex');
   const port = await freePort();

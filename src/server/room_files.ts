@@ -8,8 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ROOM_ID_PATTERN } from '../session/room_doc.ts';
 
-export const ROOM_ID_PATTERN = /^[0-9a-f]{32}$/;
 const SUFFIX = '.yjs';
 let tempCounter = 0;
 

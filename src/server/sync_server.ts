@@ -36,7 +36,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { RoomFiles, ROOM_ID_PATTERN } from './room_files.ts';
+import { ROOM_ID_PATTERN } from '../session/room_doc.ts';
+import { RoomFiles } from './room_files.ts';
 import { checkRoomUpdate } from './update_guard.ts';
 import {
   MESSAGE_AWARENESS,

@@ -112,4 +112,4 @@ export {
   type IntentOptions,
 } from './intents.ts';
 export { RoomMirror, type MirrorPull } from './room_mirror.ts';
-export { readRoom, ROOM_LAYOUT_VERSION, type RoomProblem } from './room_doc.ts';
+export { readRoom, ROOM_ID_PATTERN, ROOM_LAYOUT_VERSION, type RoomProblem } from './room_doc.ts';

@@ -49,6 +49,8 @@ import {
 
 /** The room layout described above; a room written by a newer layout is refused, not guessed at. */
 export const ROOM_LAYOUT_VERSION = 1;
+/** A room id: 32 lowercase hex characters (128 random bits); the server and the page check it. */
+export const ROOM_ID_PATTERN = /^[0-9a-f]{32}$/;
 export const ROOM_KEYS = { meta: 'meta', cells: 'cells', cellOrder: 'cellOrder', log: 'log' } as const;
 
 /**

@@ -21,13 +21,12 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
-import { createIdGenerator, readRoom, RoomMirror, type RoomProblem, type SessionDocument } from '../session/index';
+import { createIdGenerator, ROOM_ID_PATTERN, RoomMirror, type RoomProblem, type SessionDocument } from '../session/index';
 import { readLocal, writeLocal } from './browser_storage';
 import type { LearningSync } from './learning.svelte';
 import type { SessionState } from './session.svelte';
 import { pullRoom } from './room_sync';
 
-export const ROOM_ID_PATTERN = /^[0-9a-f]{32}$/;
 const NAME_KEY = 'duelbook.displayName';
 const SERVER_KEY = 'duelbook.roomServer';
 /** What `npm run serve` listens on unless told otherwise. */
@@ -108,8 +107,6 @@ export class RoomState {
   problems = $state.raw<RoomProblem[]>([]);
   name = $state(readLocal(NAME_KEY) ?? '');
   server = $state(readLocal(SERVER_KEY) ?? DEFAULT_ROOM_SERVER);
-  /** Entries pulled from peers since joining (the page shows the room is alive). */
-  pulled = $state(0);
   /** The Invite form is open. */
   inviteOpen = $state(false);
 
@@ -216,7 +213,7 @@ export class RoomState {
     this.#provider = provider;
     provider.on('status', ({ status }: { status: RoomConnection }) => (this.connection = status));
     provider.on('connection-close', (event: CloseEvent | null) => {
-      // 4400–4499: the server refused this room or connection for good (y-websocket stops retrying at 4xxx? it does not: say why).
+      // 4400–4499: the server refused this room or connection (CLOSE_CODES in the server); say why.
       if (event && event.code >= 4400 && event.code < 4500) this.error = `The server closed the room connection (${event.code}${event.reason ? `: ${event.reason.slice(0, 120)}` : ''}).`;
     });
     provider.awareness.setLocalStateField('user', { name: this.displayName });
@@ -327,12 +324,8 @@ export class RoomState {
         this.problems = outcome.problems;
         return;
       case 'append':
-        this.problems = outcome.problems;
-        this.pulled += outcome.appended;
-        return;
       case 'rebase':
         this.problems = outcome.problems;
-        this.pulled += 1;
         return;
     }
   }
@@ -349,12 +342,5 @@ export class RoomState {
     }
     peers.sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
     this.peers = peers.slice(0, 50);
-  }
-
-  /** The room's document as this tab reads it (tests compare replicas with it). */
-  roomDocument(): SessionDocument | null {
-    if (!this.#ydoc) return null;
-    const read = readRoom(this.#ydoc);
-    return read.ok ? read.doc : null;
   }
 }

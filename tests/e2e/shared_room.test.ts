@@ -57,6 +57,16 @@ async function probe(page: Page): Promise<{ policy: string; step: string }> {
   return { policy: (await result.getAttribute('data-policy'))!, step: (await result.getAttribute('data-step'))! };
 }
 
+/** Starts a room on the test server from `page` (optionally with a display name); returns its link. */
+async function invite(page: Page, name?: string): Promise<string> {
+  await page.getByTestId('invite').click();
+  await page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
+  if (name !== undefined) await page.getByTestId('room-invite').getByTestId('room-name').fill(name);
+  await page.getByTestId('room-start').click();
+  await bar(page).waitFor({ timeout: 60_000 });
+  return page.getByTestId('room-link').inputValue();
+}
+
 /** Opens the room link in a fresh context; nothing may reach the sync server before the click. */
 async function joinFromLink(link: string, name: string): Promise<WatchedPage & { context: BrowserContext; sockets: string[] }> {
   const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -83,12 +93,7 @@ describe('a shared room', () => {
     await vote(alice.page);
     await expectCount([alice.page], 1);
 
-    await alice.page.getByTestId('invite').click();
-    await alice.page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
-    await alice.page.getByTestId('room-invite').getByTestId('room-name').fill('Alice');
-    await alice.page.getByTestId('room-start').click();
-    await bar(alice.page).waitFor({ timeout: 60_000 });
-    const link = await alice.page.getByTestId('room-link').inputValue();
+    const link = await invite(alice.page, 'Alice');
     expect(link).toMatch(new RegExp(`\\?room=[0-9a-f]{32}&server=ws%3A%2F%2F127\\.0\\.0\\.1%3A${server.port}$`));
 
     const bob = await joinFromLink(link, 'Bob');
@@ -141,12 +146,7 @@ describe('a shared room', () => {
     await waitForPair(alice.page);
     await alice.page.getByTestId('overlap').fill('2');
     await alice.page.getByTestId('overlap').blur();
-    await alice.page.getByTestId('invite').click();
-    await alice.page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
-    await alice.page.getByTestId('room-invite').getByTestId('room-name').fill('Ada');
-    await alice.page.getByTestId('room-start').click();
-    await bar(alice.page).waitFor({ timeout: 60_000 });
-    const bob = await joinFromLink(await alice.page.getByTestId('room-link').inputValue(), 'Bo');
+    const bob = await joinFromLink(await invite(alice.page, 'Ada'), 'Bo');
     const pages = [alice.page, bob.page];
     expect(await bob.page.getByTestId('overlap').inputValue()).toBe('2');
 
@@ -174,11 +174,7 @@ describe('a shared room', () => {
 
   it('a vote cast while the server is down survives a reload and reaches the room when it returns', async () => {
     const alice = await openWithModel(app, 4);
-    await alice.page.getByTestId('invite').click();
-    await alice.page.getByTestId('room-server').fill(`ws://127.0.0.1:${server.port}`);
-    await alice.page.getByTestId('room-start').click();
-    await bar(alice.page).waitFor({ timeout: 60_000 });
-    const bob = await joinFromLink(await alice.page.getByTestId('room-link').inputValue(), 'Bob');
+    const bob = await joinFromLink(await invite(alice.page), 'Bob');
     await vote(bob.page);
     await expectCount([alice.page, bob.page], 1);
 

@@ -4,8 +4,11 @@
  * from the log only (annotators as `annotatorOf` names them), so every replica computes the
  * same numbers from the same log.
  */
+import { personalTaste, tasteDifferences, type AxisTaste, type TastePair } from '../engine/learning/personal_taste';
+import { principleFeatures } from '../engine/principles/index';
 import { agreementReport, type AgreementReport, type Annotation } from '../engine/stats/agreement/index';
-import { annotatorOf, effectiveEvents, type SessionEvent } from '../session/index';
+import { annotatorOf, effectiveEvents, votesToPreferencePairs, type SessionEvent } from '../session/index';
+import { preferenceRow, type PreferenceRow } from './preference_rows';
 
 type CandidatesEvent = Extract<SessionEvent, { type: 'candidates' }>;
 
@@ -75,4 +78,91 @@ export function crowdAgreement(events: readonly SessionEvent[], cellId: string):
   const report = agreementReport(annotations, { bootstrapRounds: LIVE_BOOTSTRAP_ROUNDS, seed: 0 });
   const annotators = [...new Set(annotations.map((a) => a.annotator))].sort();
   return { sharedPairs: shared.length, annotators, report };
+}
+
+export interface PersonTaste {
+  annotator: string;
+  /** Decisive comparisons the fit used (a ranking of k gives k(k−1)/2). */
+  pairs: number;
+  /** The fit per axis, strongest first. */
+  taste: AxisTaste[];
+  /** The same as the person's "what you seem to prefer" rows, in words. */
+  rows: PreferenceRow[];
+}
+
+export interface TasteDifference {
+  axis: string;
+  axisLabel: string;
+  /** w_a − w_b in reward per spread, and its z (the difference over its Laplace std). */
+  difference: number;
+  z: number;
+  /** Which way each person leans on the axis, in words. */
+  leaningA: string;
+  leaningB: string;
+}
+
+export interface PersonalTastes {
+  people: PersonTaste[];
+  /** Every two people, with the axes where their tastes differ (|z| > 1.96), largest first. */
+  differences: { a: string; b: string; axes: TasteDifference[] }[];
+}
+
+/**
+ * Principle features of a text are pure: keep them across log changes (a crowd panel refits on
+ * every vote). Bounded: past the cap the cache starts again.
+ */
+const FEATURE_CACHE_CAP = 4096;
+const featureCache = new Map<string, Float64Array>();
+function cachedFeatures(text: string): Float64Array {
+  let f = featureCache.get(text);
+  if (f === undefined) {
+    if (featureCache.size >= FEATURE_CACHE_CAP) featureCache.clear();
+    f = principleFeatures(text);
+    featureCache.set(text, f);
+  }
+  return f;
+}
+
+/**
+ * Each annotator's taste on the style principles from their own decisive votes in this duel
+ * (`fitTaste`: a principle-only Bayesian logistic model per person with a Laplace interval,
+ * beside the pooled reward model, which reads all votes), and where two of them differ. Ties
+ * and "both bad" carry no direction; a re-vote on a prompt replaces that person's earlier one.
+ * Statements and critiques are not split by person: the pooled panel takes them.
+ */
+export function personalTastes(events: readonly SessionEvent[], cellId: string): PersonalTastes {
+  const byAnnotator = new Map<string, Map<string, { voteSeq: number; pairs: TastePair[] }>>();
+  for (const pair of votesToPreferencePairs(events, { cellId })) {
+    const prompts = byAnnotator.get(pair.judge) ?? new Map<string, { voteSeq: number; pairs: TastePair[] }>();
+    byAnnotator.set(pair.judge, prompts);
+    const current = prompts.get(pair.promptId);
+    const entry = current === undefined || current.voteSeq < pair.voteSeq ? { voteSeq: pair.voteSeq, pairs: [] } : current;
+    prompts.set(pair.promptId, entry);
+    if (entry.voteSeq === pair.voteSeq) entry.pairs.push({ chosen: pair.chosen, rejected: pair.rejected });
+  }
+  const people = [...byAnnotator.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([annotator, prompts]) => {
+      const pairs = [...prompts.values()].flatMap((p) => p.pairs);
+      const taste = personalTaste(pairs, cachedFeatures);
+      return { annotator, pairs: pairs.length, taste, rows: taste.map((t) => preferenceRow({ ...t, stated: null })) };
+    });
+  const differences: PersonalTastes['differences'] = [];
+  for (let i = 0; i < people.length; i++) {
+    for (let j = i + 1; j < people.length; j++) {
+      const [a, b] = [people[i]!, people[j]!];
+      const rowA = new Map(a.rows.map((r) => [r.axis, r]));
+      const rowB = new Map(b.rows.map((r) => [r.axis, r]));
+      const axes = tasteDifferences(a.taste, b.taste).map(({ axis, difference, z }) => ({
+        axis,
+        axisLabel: rowA.get(axis)!.axisLabel,
+        difference,
+        z,
+        leaningA: rowA.get(axis)!.leaning,
+        leaningB: rowB.get(axis)!.leaning,
+      }));
+      differences.push({ a: a.annotator, b: b.annotator, axes });
+    }
+  }
+  return { people, differences };
 }

@@ -141,7 +141,7 @@ describe('a shared room', () => {
     for (const w of [alice, bob, carol]) await w.context.close();
   });
 
-  it('overlap 2 with two people: pairs come back to the other until both voted; κ and α live on both pages', async () => {
+  it('overlap 2 with two people: pairs come back to the other until both voted; κ, α and each person\'s taste live on both pages', async () => {
     const alice = await openWithModel(app, 4);
     await waitForPair(alice.page);
     await alice.page.getByTestId('overlap').fill('2');
@@ -168,6 +168,24 @@ describe('a shared room', () => {
     expect(await agreement(bob.page).getAttribute('data-alpha')).toBe(await agreement(alice.page).getAttribute('data-alpha'));
     expect(await alice.page.getByTestId('crowd-kappa').count()).toBe(1);
     expect(await alice.page.getByTestId('crowd-kappa').innerText()).toMatch(/Ada – Bo|Bo – Ada/);
+    // Per-person tastes: each fitted on that person's 4 decisive votes, the same on both pages.
+    const tastes = async (page: Page) =>
+      page.getByTestId('crowd-taste').evaluateAll((people) =>
+        people.map((p) => ({
+          annotator: p.getAttribute('data-annotator'),
+          pairs: p.getAttribute('data-pairs'),
+          rows: [...p.querySelectorAll('[data-testid="crowd-taste-row"]')].map((r) => [r.getAttribute('data-axis'), r.getAttribute('data-weight')]),
+        })),
+      );
+    const seen = await tastes(alice.page);
+    expect(seen.map((p) => [p.annotator, p.pairs])).toEqual([
+      ['human:Ada', '4'],
+      ['human:Bo', '4'],
+    ]);
+    for (const person of seen) expect(person.rows).toHaveLength(3);
+    expect(await tastes(bob.page)).toEqual(seen);
+    const differences = (page: Page) => page.getByTestId('crowd-taste-differences').innerText();
+    expect(await differences(bob.page)).toBe(await differences(alice.page));
     for (const w of [alice, bob]) expect(w.errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
     for (const w of [alice, bob]) await w.context.close();
   });

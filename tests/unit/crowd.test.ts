@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent, type SessionDocument } from '../../src/session/index';
-import { crowdAgreement, crowdPairs, pairNeedingVotes } from '../../src/state/crowd';
+import { crowdAgreement, crowdPairs, pairNeedingVotes, personalTastes } from '../../src/state/crowd';
 
 const duel = createCell('duel', createIdGenerator({ seed: 4 }));
 const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 8 };
 
-function shown(p: string): NewSessionEvent[] {
+function shown(p: string, texts: [string, string] = ['one', 'two']): NewSessionEvent[] {
   return [
     { type: 'prompt', cellId: duel.id, promptId: p, text: `Prompt ${p}` },
     {
@@ -15,8 +15,8 @@ function shown(p: string): NewSessionEvent[] {
       seed: 1,
       sampling,
       candidates: [
-        { id: `${p}x`, text: 'one', policySnapshot: { step: 0 } },
-        { id: `${p}y`, text: 'two', policySnapshot: { step: 0 } },
+        { id: `${p}x`, text: texts[0], policySnapshot: { step: 0 } },
+        { id: `${p}y`, text: texts[1], policySnapshot: { step: 0 } },
       ],
     },
   ];
@@ -76,5 +76,41 @@ describe('crowd', () => {
   it('is null until two annotators share a pair', () => {
     const doc = session([...shown('p1'), vote('p1', 'Ada', 'a'), ...shown('p2'), vote('p2', 'Bo', 'a')]);
     expect(crowdAgreement(doc.events, duel.id)).toBeNull();
+  });
+
+  it('personal tastes: each person is fitted on their own votes; opposite voters differ on valence', () => {
+    // Each pair: the same sentence ending "nice" (x) or "bad" (y). Ada picks the nice one, Bo the bad one.
+    const bases = [
+      'the river ran past the old mill and on to the town by the sea',
+      'we walked along the road to the station and took the train home',
+      'the cat sat by the door and looked out at the yard all day',
+      'my brother read the paper in the kitchen before the others woke',
+      'they built a small shed behind the house at the end of summer',
+      'the ship left the harbour at noon with a crew of twelve men',
+    ];
+    const events: NewSessionEvent[] = [];
+    for (const [i, base] of [...bases, ...bases.map((b) => `then ${b}`)].entries()) {
+      const p = `p${i}`;
+      events.push(...shown(p, [`${base} and it was nice`, `${base} and it was bad`]), vote(p, 'Ada', 'a'), vote(p, 'Bo', 'b'));
+    }
+    // Cy voted once for the bad one, then changed their mind: only the second vote counts.
+    events.push(vote('p0', 'Cy', 'b'), vote('p0', 'Cy', 'a'), vote('p1', 'Cy', 'tie'));
+    const { people, differences } = personalTastes(session(events).events, duel.id);
+    expect(people.map((p) => [p.annotator, p.pairs])).toEqual([
+      ['human:Ada', 12],
+      ['human:Bo', 12],
+      ['human:Cy', 1], // the re-vote replaced the first; a tie gives no pair
+    ]);
+    const [ada, bo, cy] = people;
+    expect(ada!.rows[0]).toMatchObject({ axis: 'valence', likely: true, leaning: 'a more positive, upbeat tone' });
+    expect(bo!.rows[0]).toMatchObject({ axis: 'valence', likely: true, leaning: 'a more negative, darker tone' });
+    expect(cy!.rows[0]).toMatchObject({ axis: 'valence', likely: false });
+    expect(cy!.rows[0]!.weight).toBeGreaterThan(0);
+    const adaBo = differences.find((d) => d.a === 'human:Ada' && d.b === 'human:Bo')!;
+    expect(adaBo.axes[0]).toMatchObject({ axis: 'valence', leaningA: 'a more positive, upbeat tone', leaningB: 'a more negative, darker tone' });
+    expect(adaBo.axes[0]!.z).toBeGreaterThan(1.96);
+    // Cy's one vote leans Ada's way: not told apart from Ada, but from Bo.
+    expect(differences.find((d) => d.a === 'human:Ada' && d.b === 'human:Cy')!.axes).toEqual([]);
+    expect(differences.find((d) => d.a === 'human:Bo' && d.b === 'human:Cy')!.axes.map((a) => a.axis)).toEqual(['valence']);
   });
 });

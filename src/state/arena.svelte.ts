@@ -38,12 +38,23 @@ const OUTCOME_OF: Record<BattleRow['winner'], ArenaBattle['outcome']> = {
   'tie (bothbad)': 'bothbad',
 };
 
-export function battlesOf(doc: SessionDocument, duelCellId: string | undefined): ArenaBattle[] {
-  return battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId }).map((row) => ({
+/**
+ * The battles of a duel (all of them, or one annotator's: `judge` as `annotatorOf` names them,
+ * for ratings per annotator beside the pooled ones).
+ */
+export function battlesOf(doc: SessionDocument, duelCellId: string | undefined, judge: string | null = null): ArenaBattle[] {
+  const rows = battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId });
+  return (judge === null ? rows : rows.filter((row) => row.judge === judge)).map((row) => ({
     modelA: row.model_a,
     modelB: row.model_b,
     outcome: OUTCOME_OF[row.winner],
   }));
+}
+
+/** Who gave the duel's battles, sorted (the Arena's "ratings from" menu). */
+export function battleJudges(doc: SessionDocument, duelCellId: string | undefined): string[] {
+  const judges = battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId }).map((row) => row.judge);
+  return [...new Set(judges.filter((j): j is string => j !== undefined))].sort();
 }
 
 export class ArenaState {
@@ -52,6 +63,11 @@ export class ArenaState {
   error = $state<string | null>(null);
   snapshotError = $state<string | null>(null);
   battles = $state(0);
+  /**
+   * Ratings from one annotator's battles only, or null for everyone's. A view of the log, not a
+   * setting: it is not saved, and the Arena's pair selection always uses everyone's battles.
+   */
+  judge = $state<string | null>(null);
 
   #key: string | null = null;
   #token = 0;
@@ -64,8 +80,8 @@ export class ArenaState {
 
   /** Refits when the battles or the fit's settings changed (or when forced by a re-run). */
   async refresh(config: ArenaConfig, duelCellId: string | undefined, force = false): Promise<void> {
-    const battles = battlesOf(this.session.doc, duelCellId);
-    const key = JSON.stringify([config.tieModel, config.bootstrapRounds, config.seed, battles]);
+    const battles = battlesOf(this.session.doc, duelCellId, this.judge);
+    const key = JSON.stringify([config.tieModel, config.bootstrapRounds, config.seed, this.judge, battles]);
     if (!force && key === this.#key) return;
     this.#key = key;
     this.battles = battles.length;

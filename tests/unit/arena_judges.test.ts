@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent } from '../../src/session/index';
+import { battleJudges, battlesOf } from '../../src/state/arena.svelte';
+
+const duel = createCell('duel', createIdGenerator({ seed: 9 }));
+const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 8 };
+
+/** A battle between the reference (x) and the step-3 policy (y), voted by `voter`. */
+function battle(p: string, voter: string | undefined, outcome: 'a' | 'b'): NewSessionEvent[] {
+  return [
+    { type: 'prompt', cellId: duel.id, promptId: p, text: `Prompt ${p}` },
+    {
+      type: 'candidates',
+      cellId: duel.id,
+      promptId: p,
+      seed: 1,
+      sampling,
+      candidates: [
+        { id: `${p}x`, text: 'one', policySnapshot: { step: 0, name: 'reference' } },
+        { id: `${p}y`, text: 'two', policySnapshot: { step: 3 } },
+      ],
+    },
+    { type: 'vote', kind: 'pair', cellId: duel.id, promptId: p, a: `${p}x`, b: `${p}y`, outcome, shownOrder: [`${p}x`, `${p}y`], judge: 'human', ...(voter ? { voter } : {}) },
+  ];
+}
+
+describe('Arena ratings per annotator', () => {
+  const doc = appendEvents(createSession({ title: 'Arena', now: 0, cells: [duel] }), [...battle('p1', 'Ada', 'a'), ...battle('p2', 'Bo', 'b'), ...battle('p3', 'Ada', 'b'), ...battle('p4', undefined, 'a')], 1);
+
+  it('lists who gave battles, and keeps one annotator’s battles when asked', () => {
+    expect(battleJudges(doc, duel.id)).toEqual(['human', 'human:Ada', 'human:Bo']);
+    expect(battlesOf(doc, duel.id)).toHaveLength(4);
+    expect(battlesOf(doc, duel.id, 'human:Ada')).toEqual([
+      { modelA: 'reference', modelB: 'step-3', outcome: 'a' },
+      { modelA: 'reference', modelB: 'step-3', outcome: 'b' },
+    ]);
+    expect(battlesOf(doc, duel.id, 'human:Bo')).toEqual([{ modelA: 'reference', modelB: 'step-3', outcome: 'b' }]);
+    expect(battlesOf(doc, duel.id, 'human:Nobody')).toEqual([]);
+  });
+});

@@ -206,7 +206,9 @@ export class DuelDraws {
     const previous = this.#inflight;
     const run = (async () => {
       await previous.catch(() => undefined);
-      return stale() ? null : source(ctx);
+      if (stale()) return null;
+      // Learning waits while this draw uses the weights (and a waiting draw goes before it).
+      return this.host.engine.lease.run('draw', () => (stale() ? Promise.resolve(null) : source(ctx)));
     })();
     this.#inflight = run;
     return run;

@@ -66,7 +66,7 @@ export class DuelVoting {
     return ok;
   }
 
-  /** Logs a vote on the pair on screen, lets the engine learn from it, then draws the next pair. */
+  /** Logs a vote on the pair on screen, draws the next pair, then lets the engine learn from the vote. */
   async pair(outcome: PairOutcome, voter: Voter): Promise<boolean> {
     const duel = this.duel;
     const pair = duel.pair;
@@ -84,17 +84,20 @@ export class DuelVoting {
     }, voter);
     if (!ok) return false;
     duel.note = null;
-    duel.phase = 'learning';
-    // One request: the engine reduces the vote (and relabels fresh pairs when the duel asks).
-    const result = await this.host.learn();
-    const synthetic = result && syntheticAfter(result, duel.synthetic);
-    if (synthetic) duel.synthetic = synthetic;
     if (pair.reason?.kind === 'bestofn') {
       const tallied = tallyBestOfN(duel.bestOfNTally, pair.reason, outcome);
       duel.bestOfNTally = tallied.tally;
       duel.bestOfNNote = tallied.note;
     }
+    // The next pair first, so the person never waits for training: it is drawn from the weights
+    // as they are (the vote before this one learned, or one more behind while a reduce runs; the
+    // candidates log the policy step that drew them), and the engine learns from this vote while
+    // the person reads it. Learning that is waiting lets a draw go first (EngineLease).
     await duel.next();
+    // One request: the engine reduces the vote (and relabels fresh pairs when the duel asks).
+    const result = await this.host.learn();
+    const synthetic = result && syntheticAfter(result, duel.synthetic);
+    if (synthetic) duel.synthetic = synthetic;
     return true;
   }
 

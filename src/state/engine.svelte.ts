@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import type { BackendPreference, LoadProgress, ModelInfo, ModelSource } from '../engine/api';
 import { EngineClient, describeEngineError, engineErrorCode, type EngineRemote } from './engine_client';
+import { EngineLease } from './engine_lease';
 
 export type EngineStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -31,6 +32,8 @@ interface LoadedState {
 }
 
 export class EngineState {
+  /** Draws and learning take turns on the weights (draws first): see EngineLease. */
+  readonly lease = new EngineLease();
   status = $state<EngineStatus>('idle');
   progress = $state.raw<LoadProgress | null>(null);
   info = $state.raw<ModelInfo | null>(null);

@@ -197,7 +197,7 @@ export class LearningSync {
       const onProgress = proxy((p: ReduceProgress) => {
         this.intentsDone = p.done;
       });
-      const result = await this.engine.api.reduce({ intents, reset: true, ...(initial ? { initialSettings: initial } : {}) }, onProgress);
+      const result = await this.engine.lease.run('learn', () => this.engine.api.reduce({ intents, reset: true, ...(initial ? { initialSettings: initial } : {}) }, onProgress));
       if (epoch !== this.engine.epoch || generation !== this.session.generation) {
         this.status = 'cancelled';
         this.error = 'The policy or the session changed while the log was being reduced.';
@@ -271,7 +271,8 @@ export class LearningSync {
     const cutsBefore = this.#cuts.length;
     let result: ReduceResult;
     try {
-      result = await this.engine.api.reduce({ intents, ...(rebasing ? { dropAfterSeq } : {}) });
+      // A draw waiting for the weights goes first: the person is waiting for it, not for this.
+      result = await this.engine.lease.run('learn', () => this.engine.api.reduce({ intents, ...(rebasing ? { dropAfterSeq } : {}) }));
     } catch (e) {
       this.syncError = describeEngineError('reduce', e);
       // Send the whole log next time: the engine kept what it had before this request.

@@ -3,7 +3,8 @@
  * Chromium on the shipped model with its defaults, a person who reads each pair for `--read-ms`
  * and then votes A. For every vote, measured inside the page from the click on "A is better":
  *
- * - `pairMs`: until the next pair is votable (the duel left `ready` and is `ready` again);
+ * - `pairMs`: until the next fresh pair is votable (the duel left `ready` and is `ready` again
+ *   with another `data-pair-id`);
  * - `weightsMs`: until the Train cell says the weights learned from this vote
  *   (`policy-step` `data-votes-trained` reached the vote's number); null when that had not
  *   happened by the time the next pair was votable and the reading pause was over (a vote the
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
             const duel = document.querySelector('[data-testid="duel"]')!;
             const step = () => Number(document.querySelector('[data-testid="policy-step"]')?.getAttribute('data-votes-trained') ?? NaN);
             const button = document.querySelector<HTMLButtonElement>('[data-testid="vote-a"]');
+            const votedOn = duel.getAttribute('data-pair-id');
             if (!button || button.disabled) return reject(new Error(`vote ${vote}: the A button is not enabled`));
             let left = false;
             let pairMs: number | null = null;
@@ -110,7 +112,8 @@ async function main(): Promise<void> {
               const phase = duel.getAttribute('data-phase');
               if (phase !== 'ready') left = true;
               if (weightsMs === null && step() >= vote) weightsMs = now - t0;
-              if (pairMs === null && left && phase === 'ready') {
+              // A fresh pair: votable again, with another id than the one just voted on.
+              if (pairMs === null && left && phase === 'ready' && duel.getAttribute('data-pair-id') !== votedOn) {
                 pairMs = now - t0;
                 pairAt = now;
                 trainedAtPair = step();

@@ -119,6 +119,8 @@ export class LearningSync {
   syncError = $state<string | null>(null);
   /** A shared session's converged order moved intents this replica had reduced: the engine is replaying them. */
   catchingUp = $state(false);
+  /** Reduce requests asked for and not finished (a pair drawn meanwhile comes from the weights before them). */
+  pending = $state(0);
 
   /** The last log `seq` whose intents the engine has. */
   #sentSeq = -1;
@@ -232,7 +234,8 @@ export class LearningSync {
    * back. Call after appending a vote, undo, "Train now" or snapshot. Never throws.
    */
   sync(): Promise<void> {
-    const run = this.#queue.then(() => this.#sync());
+    this.pending++;
+    const run = this.#queue.then(() => this.#sync()).finally(() => this.pending--);
     this.#queue = run.catch(() => undefined);
     return run;
   }

@@ -16,6 +16,7 @@ import {
 import { DuelState, type DuelHost } from '../../src/state/duel.svelte';
 import { JudgeClient } from '../../src/state/judge_client';
 import type { EngineState } from '../../src/state/engine.svelte';
+import { EngineLease } from '../../src/state/engine_lease';
 import { countVotes, pendingCandidates } from '../../src/state/links';
 import { METRIC, MetricSeries } from '../../src/state/metrics';
 import type { PromptsState } from '../../src/state/prompts.svelte';
@@ -65,7 +66,7 @@ function fakeEngine(tokens = 3) {
     },
     async generateCancel() {},
   };
-  const engine = { ready: true, policyStep: 4, votesTrained: 0, api, promptIds: async () => [1, 2, 3] };
+  const engine = { lease: new EngineLease(), ready: true, policyStep: 4, votesTrained: 0, api, promptIds: async () => [1, 2, 3] };
   return { engine: engine as unknown as EngineState, requests };
 }
 
@@ -74,8 +75,10 @@ function duelHarness() {
   const session = fakeSession(createStarterSession(nextId, { title: 'Test', now: 0 }));
   const duelId = session.doc.cells.find((c) => c.kind === 'duel')!.id;
   const { engine, requests } = fakeEngine();
-  /** What the engine would be sent after each intent: the log's last event when `learn` was called. */
+  /** What the engine would be sent after each intent: the log's last intent when `learn` was called. */
   const votes: SessionEvent[] = [];
+  /** Pairs logged by then (a pairwise vote draws the next pair before it asks to learn). */
+  const pairsAtLearn: number[] = [];
   const prompts = { status: 'ready', prompts: ['first prompt', 'second prompt', 'third prompt'], error: null } as unknown as PromptsState;
   const host: DuelHost = {
     engine,
@@ -86,7 +89,8 @@ function duelHarness() {
     },
     promptsForDuel: async () => prompts,
     learn: async () => {
-      votes.push(session.doc.events.at(-1)!);
+      votes.push([...session.doc.events].reverse().find((e) => e.type === 'vote' || e.type === 'undo')!);
+      pairsAtLearn.push(session.doc.events.filter((e) => e.type === 'candidates').length);
       return null;
     },
     settingsEvents: () => [],
@@ -94,12 +98,12 @@ function duelHarness() {
     // Never asked in these tests (the judge is a person): the worker is spawned only on first use.
     judges: new JudgeClient(),
   };
-  return { session, duelId, host, votes, requests };
+  return { session, duelId, host, votes, pairsAtLearn, requests };
 }
 
 describe('DuelState', () => {
   it('streams a pair, logs what was shown, and turns a vote into a vote event and a learning handoff', async () => {
-    const { session, duelId, host, votes, requests } = duelHarness();
+    const { session, duelId, host, votes, pairsAtLearn, requests } = duelHarness();
     const duel = new DuelState(duelId, host);
     await duel.next();
     expect(duel.phase).toBe('ready');
@@ -117,8 +121,10 @@ describe('DuelState', () => {
 
     duel.critique = '  left is better  ';
     expect(await duel.vote('a')).toBe(true);
-    // One learning request per vote, made after the vote is in the log.
+    // One learning request per vote, made after the vote and the next pair are in the log (the
+    // person does not wait for learning to see the next pair).
     expect(votes).toHaveLength(1);
+    expect(pairsAtLearn).toEqual([2]);
     expect(votes[0]).toMatchObject({ type: 'vote', kind: 'pair', outcome: 'a' });
     const vote = session.doc.events.find((e) => e.type === 'vote');
     expect(vote).toMatchObject({ kind: 'pair', outcome: 'a', critique: 'left is better', judge: 'human' });

@@ -40,10 +40,16 @@ describe('the learning loop', () => {
     const rm = page.getByTestId('rm-accuracy');
     const keys = ['ArrowLeft', 'ArrowRight', 'ArrowLeft', 'ArrowLeft', 'ArrowRight', 'ArrowRight', 'ArrowLeft', 'ArrowRight', 'ArrowLeft', 'ArrowRight'];
     let points = Number(await lossChart.getAttribute('data-points'));
+    const pairIds = new Set<string>();
     for (const [i, key] of keys.entries()) {
       await waitForPair(page);
       const a = await page.getByTestId('candidate-a').innerText();
       expect(a.length).toBeGreaterThan(0);
+      // Every votable pair is a fresh one (the next is drawn before the vote is learned from).
+      const pairId = (await page.getByTestId('duel').getAttribute('data-pair-id'))!;
+      expect(pairId).not.toBe('');
+      expect(pairIds.has(pairId)).toBe(false);
+      pairIds.add(pairId);
       await page.keyboard.press(key);
       await expect.poll(() => voteCount(page), { timeout: 30_000 }).toBe(i + 1);
       // The train-cell error box appears instead of progress if the engine cannot learn.

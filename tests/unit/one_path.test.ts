@@ -24,6 +24,7 @@ import {
   type TrainConfig,
 } from '../../src/session/index';
 import type { EngineState } from '../../src/state/engine.svelte';
+import { EngineLease } from '../../src/state/engine_lease';
 import type { SessionState } from '../../src/state/session.svelte';
 import { LearningSync } from '../../src/state/learning.svelte';
 import { TrainState } from '../../src/state/train.svelte';
@@ -44,7 +45,7 @@ async function page(doc: SessionDocument) {
       return typeof value === 'function' ? (...args: unknown[]) => (calls.push(String(key)), value.apply(target, args)) : value;
     },
   });
-  const engine = { api, epoch: 1, policyStep: 0, votesTrained: 0, status: 'ready', ready: true } as unknown as EngineState;
+  const engine = { lease: new EngineLease(), api, epoch: 1, policyStep: 0, votesTrained: 0, status: 'ready', ready: true } as unknown as EngineState;
   const session: { doc: SessionDocument; generation: number; apply(edit: (d: SessionDocument) => SessionDocument, generation?: number): boolean } = {
     doc,
     generation: 0,

@@ -9,6 +9,7 @@ import { EngineService } from '../../src/engine/service';
 import { appendEvents, createCell, createIdGenerator, createSession, undoEvent, type DuelConfig, type NewSessionEvent, type SessionDocument } from '../../src/session/index';
 import type { ModelSource, PrincipleEstimate } from '../../src/engine/api';
 import type { EngineState } from '../../src/state/engine.svelte';
+import { EngineLease } from '../../src/state/engine_lease';
 import type { SessionState } from '../../src/state/session.svelte';
 import { LearningSync } from '../../src/state/learning.svelte';
 import { PreferencesState } from '../../src/state/preferences.svelte';
@@ -31,7 +32,7 @@ function starterDoc(): SessionDocument {
 async function page(doc: SessionDocument) {
   const service = new EngineService(undefined);
   await service.loadModel(source(), 'cpu');
-  const engine = { api: service, epoch: 1, policyStep: 0, votesTrained: 0, status: 'ready', ready: true } as unknown as EngineState;
+  const engine = { lease: new EngineLease(), api: service, epoch: 1, policyStep: 0, votesTrained: 0, status: 'ready', ready: true } as unknown as EngineState;
   const session = {
     doc,
     generation: 0,

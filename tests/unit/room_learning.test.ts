@@ -22,6 +22,7 @@ import {
   type TrainConfig,
 } from '../../src/session/index';
 import type { EngineState } from '../../src/state/engine.svelte';
+import { EngineLease } from '../../src/state/engine_lease';
 import type { SessionState } from '../../src/state/session.svelte';
 import { LearningSync } from '../../src/state/learning.svelte';
 import { pullRoom } from '../../src/state/room_sync';
@@ -42,7 +43,7 @@ function starterDoc(): SessionDocument {
 async function replica(name: string, clientID: number) {
   const service = new EngineService(undefined);
   await service.loadModel(tinyModelSource(), 'cpu');
-  const engine = { api: service, epoch: 1, policyStep: 0, votesTrained: 0, status: 'ready', ready: true } as unknown as EngineState;
+  const engine = { lease: new EngineLease(), api: service, epoch: 1, policyStep: 0, votesTrained: 0, status: 'ready', ready: true } as unknown as EngineState;
   const ydoc = new Y.Doc();
   ydoc.clientID = clientID;
   const mirror = new RoomMirror(ydoc, name);

@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent } from '../../src/session/index';
 import { battleJudges, battlesOf } from '../../src/state/arena.svelte';
+import { pairShown } from '../support/duel_events';
 
 const duel = createCell('duel', createIdGenerator({ seed: 9 }));
-const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 8 };
-
 /** A battle between the reference (x) and the step-3 policy (y), voted by `voter`. */
 function battle(p: string, voter: string | undefined, outcome: 'a' | 'b'): NewSessionEvent[] {
   return [
-    { type: 'prompt', cellId: duel.id, promptId: p, text: `Prompt ${p}` },
-    {
-      type: 'candidates',
-      cellId: duel.id,
-      promptId: p,
-      seed: 1,
-      sampling,
-      candidates: [
-        { id: `${p}x`, text: 'one', policySnapshot: { step: 0, name: 'reference' } },
-        { id: `${p}y`, text: 'two', policySnapshot: { step: 3 } },
-      ],
-    },
+    ...pairShown(duel.id, p, [
+      { text: 'one', policySnapshot: { step: 0, name: 'reference' } },
+      { text: 'two', policySnapshot: { step: 3 } },
+    ]),
     { type: 'vote', kind: 'pair', cellId: duel.id, promptId: p, a: `${p}x`, b: `${p}y`, outcome, shownOrder: [`${p}x`, `${p}y`], judge: 'human', ...(voter ? { voter } : {}) },
   ];
 }

@@ -1,25 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent, type SessionDocument } from '../../src/session/index';
 import { crowdAgreement, crowdPairs, pairNeedingVotes, personalTastes } from '../../src/state/crowd';
+import { pairShown } from '../support/duel_events';
+import { PLAIN_SENTENCES } from '../support/plain_sentences';
 
 const duel = createCell('duel', createIdGenerator({ seed: 4 }));
-const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 8 };
-
 function shown(p: string, texts: [string, string] = ['one', 'two']): NewSessionEvent[] {
-  return [
-    { type: 'prompt', cellId: duel.id, promptId: p, text: `Prompt ${p}` },
-    {
-      type: 'candidates',
-      cellId: duel.id,
-      promptId: p,
-      seed: 1,
-      sampling,
-      candidates: [
-        { id: `${p}x`, text: texts[0], policySnapshot: { step: 0 } },
-        { id: `${p}y`, text: texts[1], policySnapshot: { step: 0 } },
-      ],
-    },
-  ];
+  return pairShown(duel.id, p, [
+    { text: texts[0], policySnapshot: { step: 0 } },
+    { text: texts[1], policySnapshot: { step: 0 } },
+  ]);
 }
 
 /** A person's vote in a room; `flip` shows the pair the other way round (y on the left). */
@@ -80,14 +70,7 @@ describe('crowd', () => {
 
   it('personal tastes: each person is fitted on their own votes; opposite voters differ on valence', () => {
     // Each pair: the same sentence ending "nice" (x) or "bad" (y). Ada picks the nice one, Bo the bad one.
-    const bases = [
-      'the river ran past the old mill and on to the town by the sea',
-      'we walked along the road to the station and took the train home',
-      'the cat sat by the door and looked out at the yard all day',
-      'my brother read the paper in the kitchen before the others woke',
-      'they built a small shed behind the house at the end of summer',
-      'the ship left the harbour at noon with a crew of twelve men',
-    ];
+    const bases = PLAIN_SENTENCES;
     const events: NewSessionEvent[] = [];
     for (const [i, base] of [...bases, ...bases.map((b) => `then ${b}`)].entries()) {
       const p = `p${i}`;

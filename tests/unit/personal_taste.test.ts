@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fitTaste, personalTaste, tasteDesign, tasteDifferences, TASTE_PRIOR_STD, type TastePair } from '../../src/engine/learning/personal_taste';
 import { PRINCIPLE_AXES } from '../../src/engine/principles/index';
+import { PLAIN_SENTENCES } from '../support/plain_sentences';
 
-// Ordinary sentences that end in one mild word of opposite AFINN valence ("nice" +3, "bad" −3):
-// the pairs differ about 1.3–1.5 spreads in valence and hardly at all elsewhere.
-const BASES = [
-  'the river ran past the old mill and on to the town by the sea',
-  'we walked along the road to the station and took the train home',
-  'the cat sat by the door and looked out at the yard all day',
-  'my brother read the paper in the kitchen before the others woke',
-  'they built a small shed behind the house at the end of summer',
-  'the ship left the harbour at noon with a crew of twelve men',
-];
-const prefersUpbeat: TastePair[] = BASES.map((b) => ({ chosen: `${b} and it was nice`, rejected: `${b} and it was bad` }));
+// The pairs differ (almost) only in tone: the same sentence ending "nice" or "bad".
+const prefersUpbeat: TastePair[] = PLAIN_SENTENCES.map((b) => ({ chosen: `${b} and it was nice`, rejected: `${b} and it was bad` }));
 const prefersGloomy: TastePair[] = prefersUpbeat.map(({ chosen, rejected }) => ({ chosen: rejected, rejected: chosen }));
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

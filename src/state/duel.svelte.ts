@@ -200,7 +200,7 @@ export class DuelState {
     return { judge: 'human', critique: this.critique.trim() };
   }
 
-  /** Logs a vote on the pair on screen, lets the engine learn from it, then draws the next pair. */
+  /** Logs a vote on the pair on screen, draws the next pair, then lets the engine learn from the vote. */
   vote(outcome: PairOutcome, voter?: Voter): Promise<boolean> {
     return this.#track(this.#voting.pair(outcome, voter ?? this.#human()));
   }

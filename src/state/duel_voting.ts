@@ -2,8 +2,9 @@
  * A duel's three voting modes and undo. A vote appends one intent to the log (a pairwise vote,
  * a ranking of the N candidates shown, or a thumb on one of them), after the `settings` event
  * the cells ask for; then the host's `learn()` sends it to the engine (one reduce request) and
- * the duel draws what comes next. Undo appends an `undo` event and puts the pair or set back on
- * screen to vote again.
+ * the duel draws what comes next — except a pairwise vote, which draws the next pair first so the
+ * person reads it while the engine learns. Undo appends an `undo` event and puts the pair or set
+ * back on screen to vote again.
  *
  * Learning is not here: the engine's log reducer derives everything from the intents.
  */

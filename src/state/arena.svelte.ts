@@ -38,12 +38,16 @@ const OUTCOME_OF: Record<BattleRow['winner'], ArenaBattle['outcome']> = {
   'tie (bothbad)': 'bothbad',
 };
 
+/** The Arena battles among a duel's votes (every duel's when `duelCellId` is undefined). */
+export function duelBattleRows(doc: SessionDocument, duelCellId: string | undefined): BattleRow[] {
+  return battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId });
+}
+
 /**
- * The battles of a duel (all of them, or one annotator's: `judge` as `annotatorOf` names them,
- * for ratings per annotator beside the pooled ones).
+ * The battles to rate: all of them, or one annotator's (`judge` as `annotatorOf` names them, for
+ * ratings per annotator beside the pooled ones).
  */
-export function battlesOf(doc: SessionDocument, duelCellId: string | undefined, judge: string | null = null): ArenaBattle[] {
-  const rows = battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId });
+export function battlesFrom(rows: readonly BattleRow[], judge: string | null = null): ArenaBattle[] {
   return (judge === null ? rows : rows.filter((row) => row.judge === judge)).map((row) => ({
     modelA: row.model_a,
     modelB: row.model_b,
@@ -51,10 +55,13 @@ export function battlesOf(doc: SessionDocument, duelCellId: string | undefined, 
   }));
 }
 
-/** Who gave the duel's battles, sorted (the Arena's "ratings from" menu). */
-export function battleJudges(doc: SessionDocument, duelCellId: string | undefined): string[] {
-  const judges = battleRows(doc, duelCellId === undefined ? {} : { cellId: duelCellId }).map((row) => row.judge);
-  return [...new Set(judges.filter((j): j is string => j !== undefined))].sort();
+export function battlesOf(doc: SessionDocument, duelCellId: string | undefined): ArenaBattle[] {
+  return battlesFrom(duelBattleRows(doc, duelCellId));
+}
+
+/** Who gave the battles, sorted (the Arena's "ratings from" menu). */
+export function battleJudges(rows: readonly BattleRow[]): string[] {
+  return [...new Set(rows.map((row) => row.judge).filter((j): j is string => j !== undefined))].sort();
 }
 
 export class ArenaState {
@@ -68,6 +75,8 @@ export class ArenaState {
    * setting: it is not saved, and the Arena's pair selection always uses everyone's battles.
    */
   judge = $state<string | null>(null);
+  /** Who gave the battles (from the same rows the last refresh rated). */
+  judges = $state.raw<string[]>([]);
 
   #key: string | null = null;
   #token = 0;
@@ -80,7 +89,10 @@ export class ArenaState {
 
   /** Refits when the battles or the fit's settings changed (or when forced by a re-run). */
   async refresh(config: ArenaConfig, duelCellId: string | undefined, force = false): Promise<void> {
-    const battles = battlesOf(this.session.doc, duelCellId, this.judge);
+    const rows = duelBattleRows(this.session.doc, duelCellId);
+    const judges = battleJudges(rows);
+    if (judges.join('\u0000') !== this.judges.join('\u0000')) this.judges = judges;
+    const battles = battlesFrom(rows, this.judge);
     const key = JSON.stringify([config.tieModel, config.bootstrapRounds, config.seed, this.judge, battles]);
     if (!force && key === this.#key) return;
     this.#key = key;

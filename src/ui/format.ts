@@ -1,4 +1,5 @@
 /** Number formatting shared by the cells. */
+import { HUMAN_JUDGE } from '../session/index';
 
 export function formatNumber(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
@@ -23,4 +24,10 @@ export function formatBytes(n: number): string {
   if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
   if (n >= 1024) return `${(n / 1024).toFixed(0)} KB`;
   return `${n} B`;
+}
+
+/** An annotator as the page names them (`annotatorOf`'s ids): "human:Ada" → "Ada", "human" → "you"; judges keep their ids. */
+export function annotatorLabel(annotator: string): string {
+  if (annotator === HUMAN_JUDGE) return 'you';
+  return annotator.startsWith(`${HUMAN_JUDGE}:`) ? annotator.slice(HUMAN_JUDGE.length + 1) : annotator;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent } from '../../src/session/index';
-import { battleJudges, battlesOf } from '../../src/state/arena.svelte';
+import { battleJudges, battlesFrom, duelBattleRows } from '../../src/state/arena.svelte';
 import { pairShown } from '../support/duel_events';
 
 const duel = createCell('duel', createIdGenerator({ seed: 9 }));
@@ -19,13 +19,14 @@ describe('Arena ratings per annotator', () => {
   const doc = appendEvents(createSession({ title: 'Arena', now: 0, cells: [duel] }), [...battle('p1', 'Ada', 'a'), ...battle('p2', 'Bo', 'b'), ...battle('p3', 'Ada', 'b'), ...battle('p4', undefined, 'a')], 1);
 
   it('lists who gave battles, and keeps one annotator’s battles when asked', () => {
-    expect(battleJudges(doc, duel.id)).toEqual(['human', 'human:Ada', 'human:Bo']);
-    expect(battlesOf(doc, duel.id)).toHaveLength(4);
-    expect(battlesOf(doc, duel.id, 'human:Ada')).toEqual([
+    const rows = duelBattleRows(doc, duel.id);
+    expect(battleJudges(rows)).toEqual(['human', 'human:Ada', 'human:Bo']);
+    expect(battlesFrom(rows)).toHaveLength(4);
+    expect(battlesFrom(rows, 'human:Ada')).toEqual([
       { modelA: 'reference', modelB: 'step-3', outcome: 'a' },
       { modelA: 'reference', modelB: 'step-3', outcome: 'b' },
     ]);
-    expect(battlesOf(doc, duel.id, 'human:Bo')).toEqual([{ modelA: 'reference', modelB: 'step-3', outcome: 'b' }]);
-    expect(battlesOf(doc, duel.id, 'human:Nobody')).toEqual([]);
+    expect(battlesFrom(rows, 'human:Bo')).toEqual([{ modelA: 'reference', modelB: 'step-3', outcome: 'b' }]);
+    expect(battlesFrom(rows, 'human:Nobody')).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent, type SessionDocument } from '../../src/session/index';
+import { annotatorOf, appendEvents, createCell, createIdGenerator, createSession, type NewSessionEvent, type SessionDocument } from '../../src/session/index';
 import { crowdAgreement, crowdPairs, pairNeedingVotes, personalTastes } from '../../src/state/crowd';
+import { annotatorLabel } from '../../src/ui/format';
 import { pairShown } from '../support/duel_events';
 import { PLAIN_SENTENCES } from '../support/plain_sentences';
 
@@ -95,5 +96,13 @@ describe('crowd', () => {
     // Cy's one vote leans Ada's way: not told apart from Ada, but from Bo.
     expect(differences.find((d) => d.a === 'human:Ada' && d.b === 'human:Cy')!.axes).toEqual([]);
     expect(differences.find((d) => d.a === 'human:Bo' && d.b === 'human:Cy')!.axes.map((a) => a.axis)).toEqual(['valence']);
+  });
+});
+
+describe('annotatorLabel', () => {
+  it('names a room participant by their name, the solo person "you", and a judge by its id', () => {
+    expect(annotatorLabel(annotatorOf({ judge: 'human', voter: 'Ada' }))).toBe('Ada');
+    expect(annotatorLabel(annotatorOf({ judge: 'human' }))).toBe('you');
+    expect(annotatorLabel('sim-sentiment')).toBe('sim-sentiment');
   });
 });

@@ -10,7 +10,9 @@
  * features, and takes statements and critiques): it answers "what does this person's voting
  * say about the principles", which is what comparing people needs.
  */
-import { PRINCIPLE_AXES, principleFeatures } from '../principles/principles';
+import { sigmoid } from '../objectives/math';
+import { PRINCIPLE_AXES, principleFeatures, principleSpreads } from '../principles/principles';
+import { choleskySolveInPlace, robustCholesky, spdInverse } from '../ratings/linalg';
 
 export interface TastePair {
   chosen: string;
@@ -32,38 +34,9 @@ export interface AxisTaste {
 export const TASTE_PRIOR_STD = 1;
 const NEWTON_ITERATIONS = 30;
 
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-/** Solves A x = b for a small symmetric positive definite A (Cholesky); A is not modified. */
-function solveSpd(a: Float64Array, b: Float64Array, d: number): Float64Array {
-  const l = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * d + j]!;
-      for (let k = 0; k < j; k++) s -= l[i * d + k]! * l[j * d + k]!;
-      l[i * d + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / l[j * d + j]!;
-    }
-  }
-  const y = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= l[i * d + k]! * y[k]!;
-    y[i] = s / l[i * d + i]!;
-  }
-  const x = new Float64Array(d);
-  for (let i = d - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < d; k++) s -= l[k * d + i]! * x[k]!;
-    x[i] = s / l[i * d + i]!;
-  }
-  return x;
-}
-
 /** The feature differences φ(chosen) − φ(rejected) in spread units, one row per pair. */
 export function tasteDesign(pairs: readonly TastePair[], features: (text: string) => Float64Array = principleFeatures): Float64Array[] {
-  const spreads = PRINCIPLE_AXES.map((a) => a.spread);
+  const spreads = principleSpreads();
   return pairs.map(({ chosen, rejected }) => {
     const c = features(chosen);
     const r = features(rejected);
@@ -94,7 +67,8 @@ export function fitTaste(x: readonly Float64Array[], priorStd = TASTE_PRIOR_STD)
       const p = sigmoid(dot(w, row));
       for (let i = 0; i < d; i++) g[i] -= (1 - p) * row[i]!;
     }
-    const step = solveSpd(hessian(), g, d);
+    const step = g;
+    choleskySolveInPlace(robustCholesky(hessian(), d).factor, d, step);
     let moved = 0;
     for (let i = 0; i < d; i++) {
       w[i] -= step[i]!;
@@ -102,14 +76,9 @@ export function fitTaste(x: readonly Float64Array[], priorStd = TASTE_PRIOR_STD)
     }
     if (moved < 1e-10) break;
   }
-  // Laplace: the covariance is the inverse Hessian at the MAP; its diagonal, column by column.
-  const h = hessian();
-  const std = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    const e = new Float64Array(d);
-    e[i] = 1;
-    std[i] = Math.sqrt(solveSpd(h, e, d)[i]!);
-  }
+  // Laplace: the covariance is the inverse Hessian at the MAP.
+  const { inverse } = spdInverse(hessian(), d);
+  const std = Float64Array.from({ length: d }, (_, i) => Math.sqrt(inverse[i * d + i]!));
   return { mean: w, std };
 }
 

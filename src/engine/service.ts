@@ -324,7 +324,15 @@ export class EngineService implements EngineApi {
   async reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult> {
     if (!req || !Array.isArray(req.intents)) throw new EngineError('BAD_REQUEST', 'reduce needs { intents: [...] }');
     const reducer = this.requireReducer();
-    const progress = throttle((p: ReduceProgress) => onProgress?.(p));
+    // Across a worker, `onProgress` is a Comlink proxy: each call is a message on the proxy's own
+    // port, which is not ordered with the reply to this call. Waiting for the last report to be
+    // delivered keeps the promise "the last report arrives before the result" (a fresh-clone CI
+    // run here saw {done: 3} as the last report of 4 without the wait).
+    let lastReport: unknown;
+    const progress = throttle((p: ReduceProgress) => {
+      const sent: unknown = onProgress?.(p);
+      if (p.done === p.total) lastReport = sent;
+    });
     const r = await this.queue.run(async () => {
       this.reduceCancelled = false;
       try {
@@ -334,6 +342,8 @@ export class EngineService implements EngineApi {
         throw e;
       }
     });
+    // A page that stopped listening does not fail the reduce it asked for.
+    await Promise.resolve(lastReport).catch(() => undefined);
     this.step = r.policyStep;
     return r;
   }

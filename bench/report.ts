@@ -28,7 +28,7 @@ export interface RunMeta {
 
 export const SWIFTSHADER_NOTE = 'SwiftShader: checks that the benchmark runs; not GPU speed';
 
-function fmt(x: number): string {
+export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   if (a >= 1e4) return Math.round(x).toLocaleString('en-US');
@@ -38,7 +38,7 @@ function fmt(x: number): string {
   return x.toPrecision(3);
 }
 
-function cell(s: string): string {
+export function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 

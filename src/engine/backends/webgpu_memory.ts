@@ -56,6 +56,14 @@ export abstract class WebGpuMemory {
   get submits(): number {
     return this.ctx.submits;
   }
+  /** Compute dispatches recorded so far. */
+  get dispatches(): number {
+    return this.ctx.dispatches;
+  }
+  /** Bytes read back to the host so far. */
+  get bytesRead(): number {
+    return this.ctx.bytesRead;
+  }
   /** GPU memory held by the tensor pool, live and free. */
   pooledBytes(): number {
     return this.ctx.storage.allocatedBytes();

@@ -98,6 +98,10 @@ export class GpuContext implements Recorder {
   epoch = 0;
   /** Submits so far (the decode loop should do one per token). */
   submits = 0;
+  /** Compute dispatches recorded so far (what a token or a step costs in kernel launches). */
+  dispatches = 0;
+  /** Bytes copied back to the host so far (readbacks stall the queue: the fewer, the better). */
+  bytesRead = 0;
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -252,6 +256,7 @@ export class GpuContext implements Recorder {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.dispatches++;
   }
 
   copy(src: KernelBuffer, dst: KernelBuffer, bytes: number): void {
@@ -295,6 +300,7 @@ export class GpuContext implements Recorder {
   async readBack(src: KernelBuffer, bytes: number): Promise<ArrayBuffer> {
     if (bytes === 0) return new ArrayBuffer(0);
     const staging = this.readback.acquire(bytes);
+    this.bytesRead += bytes;
     this.endPass();
     src.usedEpoch = this.epoch;
     this.enc().copyBufferToBuffer(src.buffer, 0, staging.buffer, 0, bytes);

@@ -2,8 +2,10 @@
  * `npm run bench [-- --quick | --smoke] [--cases a,b] [--model DIR] [--out DIR] [--ort-threads N] [--verbose]`
  *
  * Node cases (reward, ratings, cpu_forward) run first, then the browser cases (matmul, decode,
- * scoring, online, memory) in headless Chromium. Writes bench/results/<date>-<adapter>.json
- * (+ .md) and prints the Markdown table on stdout; progress goes to stderr.
+ * scoring, online, memory) in headless Chromium, then the page case: the playground itself, key
+ * press → next pair and → updated weights, beside the same loop in Node (bench/page_latency.ts).
+ * Writes bench/results/<date>-<adapter>.json (+ .md) and prints the Markdown table on stdout;
+ * progress goes to stderr.
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -12,16 +14,17 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_FILE_URLS, openBrowser, type BrowserSession } from './browser_runner';
 import { loadPolicyFiles, makeWorkload, type PolicyFiles } from './model_source';
 import { cpuLabel, NODE_CASE_FNS } from './node_cases';
+import { measureNodeLoop, measurePageLatency, pageRows } from './page_latency';
 import { markdown, writeResults, type RunMeta } from './report';
 import { sizesFor } from './sizes';
-import { BROWSER_CASES, NODE_CASES, type BenchRow, type BrowserCase, type BrowserConfig, type Mode, type NodeCase } from './types';
+import { BROWSER_CASES, NODE_CASES, PAGE_CASES, type BenchRow, type BrowserCase, type BrowserConfig, type Mode, type NodeCase, type PageCase } from './types';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const USAGE = `usage: npm run bench [-- options]
   --quick            every case at small sizes (minutes)
   --smoke            smallest sizes, 2 repetitions, generated tiny model unless --model (the e2e smoke test)
-  --cases LIST       comma-separated subset of: ${[...NODE_CASES, ...BROWSER_CASES].join(', ')}
+  --cases LIST       comma-separated subset of: ${[...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES].join(', ')}
   --model DIR        checkpoint directory (default models/default; a generated tiny model if it is incomplete)
   --out DIR          where to write <date>-<adapter>.json/.md (default bench/results)
   --ort-threads N    onnxruntime-web WASM threads (default 1: our CPU backend is single-threaded)
@@ -29,7 +32,7 @@ const USAGE = `usage: npm run bench [-- options]
 
 interface Args {
   mode: Mode;
-  cases: (NodeCase | BrowserCase)[];
+  cases: (NodeCase | BrowserCase | PageCase)[];
   modelDir: string;
   outDir: string;
   ortThreads: number;
@@ -41,7 +44,7 @@ interface Args {
 function parseArgs(argv: string[]): Args | string {
   const a: Args = {
     mode: 'full',
-    cases: [...NODE_CASES, ...BROWSER_CASES],
+    cases: [...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES],
     modelDir: join(ROOT, 'models/default'),
     outDir: join(ROOT, 'bench/results'),
     ortThreads: 1,
@@ -69,7 +72,7 @@ function parseArgs(argv: string[]): Args | string {
         a.ortThreads = Number(val());
         if (!Number.isInteger(a.ortThreads) || a.ortThreads < 1) return '--ort-threads must be a positive integer';
       } else if (k === '--cases') {
-        const all: readonly string[] = [...NODE_CASES, ...BROWSER_CASES];
+        const all: readonly string[] = [...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES];
         const list = val().split(',').map((s) => s.trim()).filter(Boolean);
         const bad = list.filter((c) => !all.includes(c));
         if (bad.length) return `unknown case(s) ${bad.join(', ')}; known: ${all.join(', ')}`;
@@ -198,6 +201,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const env = browser?.env ?? null;
   await browser?.close();
+
+  if (args.cases.includes('page')) {
+    log(`case page: the playground in Chromium, ${sizes.pageVotes} votes, then the same loop in Node`);
+    try {
+      const page = await measurePageLatency({ votes: sizes.pageVotes, readMs: 1000, log });
+      const node = await measureNodeLoop({ root: ROOT, votes: sizes.pageVotes, log });
+      rows.push(...pageRows(page, node, cpuLabel()));
+    } catch (e) {
+      failures.push(`page: ${(e as Error).stack ?? e}`);
+      log(`case page FAILED: ${(e as Error).message}`);
+    }
+  }
 
   const meta: RunMeta = {
     mode: args.mode,

@@ -17,6 +17,7 @@ export function sizesFor(mode: Mode): Sizes {
         rmVotes: 40, rmHeldOut: 20,
         btCompetitors: 10, btBattles: 10_000,
         cpuForwardBatch: 2, cpuForwardSeq: 16,
+        pageVotes: 2,
       };
     case 'quick':
       return {
@@ -30,6 +31,7 @@ export function sizesFor(mode: Mode): Sizes {
         rmVotes: 300, rmHeldOut: 200,
         btCompetitors: 100, btBattles: 1_000_000,
         cpuForwardBatch: 4, cpuForwardSeq: 32,
+        pageVotes: 10,
       };
     case 'full':
       return {
@@ -41,6 +43,7 @@ export function sizesFor(mode: Mode): Sizes {
         rmVotes: 300, rmHeldOut: 200,
         btCompetitors: 100, btBattles: 1_000_000,
         cpuForwardBatch: 8, cpuForwardSeq: 64,
+        pageVotes: 30,
       };
   }
 }

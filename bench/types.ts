@@ -65,6 +65,8 @@ export interface Sizes {
   btBattles: number;
   cpuForwardBatch: number;
   cpuForwardSeq: number;
+  /** Votes of the page-level loop (case 8), read for 1 s each. */
+  pageVotes: number;
 }
 
 /** What the browser page is asked to run. */
@@ -87,6 +89,9 @@ export type BrowserCase = 'matmul' | 'decode' | 'scoring' | 'online' | 'memory';
 export const BROWSER_CASES: readonly BrowserCase[] = ['matmul', 'decode', 'scoring', 'online', 'memory'];
 export type NodeCase = 'vote' | 'reward' | 'ratings' | 'cpu_forward';
 export const NODE_CASES: readonly NodeCase[] = ['vote', 'reward', 'ratings', 'cpu_forward'];
+/** The playground itself in Chromium, beside the same loop in Node (bench/page_latency.ts). */
+export type PageCase = 'page';
+export const PAGE_CASES: readonly PageCase[] = ['page'];
 
 /** What the page reports besides rows. */
 export interface BrowserEnv {

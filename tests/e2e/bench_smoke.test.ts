@@ -47,7 +47,7 @@ describe('npm run bench -- --smoke', () => {
     expect(meta.failures).toEqual([]);
     expect(meta.adapter).toMatch(/^WebGPU: /);
 
-    for (const group of [1, 2, 3, 4, 5, 6, 7]) {
+    for (const group of [1, 2, 3, 4, 5, 6, 7, 8]) {
       expect(rows.filter((x) => x.group === group).length, `case ${group} produced no rows`).toBeGreaterThan(0);
     }
     for (const row of rows) {

@@ -1,0 +1,241 @@
+/**
+ * Key press → next votable pair and key press → updated weights (issue "Real time", items 1, 2
+ * and 5), measured two ways with the playground's defaults on the shipped policy:
+ *
+ * - `measurePageLatency`: the playground in headless Chromium, a person who reads each pair for
+ *   `readMs` and then votes A. Inside the page, from the click on "A is better": `pairMs` until
+ *   the duel is votable again with another `data-pair-id`; `weightsMs` until the Train cell's
+ *   `policy-step` says the weights learned from this vote (`data-votes-trained` ≥ the vote's
+ *   number), taken from a log of when each count was first shown, so it is measured for every
+ *   vote, also those the trainer reached only after the person voted again.
+ * - `measureNodeLoop`: the same loop in Node (EngineService, CPU backend): draw the next pair
+ *   (two samples, the Duel's sampling), then reduce the vote. No reading pause and nothing else
+ *   competes: `pairMs` is the draw alone, `weightsMs` the draw plus the reduce.
+ *
+ * Summaries are over votes 6–N (the issue's window; all votes when N < 6), p50 and p95 as the
+ * ⌊q·n⌋-th order statistic.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { openApp, startAppServer, waitForModel } from '../tests/e2e/support/harness.ts';
+import { EngineService } from '../src/engine/service';
+import type { ModelSource } from '../src/engine/api';
+import { createIdGenerator, createStarterSession, learningSettings } from '../src/session/index';
+import { round } from './timing';
+import type { BenchRow } from './types';
+
+export interface VoteTiming {
+  vote: number;
+  pairMs: number;
+  weightsMs: number;
+  /** Votes the weights had learned from when the next pair became votable. */
+  trainedAtPair: number;
+}
+
+export interface LatencySummary {
+  window: string;
+  pairP50Ms: number;
+  pairP95Ms: number;
+  weightsP50Ms: number;
+  weightsP95Ms: number;
+  /** Most votes the weights lagged behind the log when a pair became votable. */
+  maxVotesBehindAtPair: number;
+  /** Next pair at the last vote over next pair at vote 5 (the issue: within 20 %). */
+  lastOverVote5: number | null;
+}
+
+export interface LatencyRun {
+  backend: string;
+  readMs: number;
+  timings: VoteTiming[];
+  summary: LatencySummary;
+  pageErrors: string[];
+}
+
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export function summarize(timings: readonly VoteTiming[]): LatencySummary {
+  const window = timings.length >= 6 ? timings.filter((t) => t.vote >= 6) : [...timings];
+  const pair = window.map((t) => t.pairMs);
+  const weights = window.map((t) => t.weightsMs);
+  const vote5 = timings.find((t) => t.vote === 5);
+  const last = timings[timings.length - 1];
+  return {
+    window: timings.length >= 6 ? `votes 6–${timings.length}` : `votes 1–${timings.length}`,
+    pairP50Ms: round1(quantile(pair, 0.5)),
+    pairP95Ms: round1(quantile(pair, 0.95)),
+    weightsP50Ms: round1(quantile(weights, 0.5)),
+    weightsP95Ms: round1(quantile(weights, 0.95)),
+    maxVotesBehindAtPair: Math.max(...timings.map((t) => t.vote - t.trainedAtPair)),
+    lastOverVote5: vote5 && last && last.vote > 5 ? Math.round((last.pairMs / vote5.pairMs) * 100) / 100 : null,
+  };
+}
+
+/** Installed once in the page: when each `data-votes-trained` count was first shown. */
+const TRAINED_LOG = `(() => {
+  const seen = (window.__trainedAt = []);
+  const look = () => {
+    const n = Number(document.querySelector('[data-testid="policy-step"]')?.getAttribute('data-votes-trained') ?? NaN);
+    const now = performance.now();
+    if (Number.isFinite(n)) for (let k = 1; k <= n; k++) if (seen[k] === undefined) seen[k] = now;
+  };
+  new MutationObserver(look).observe(document.body, { attributes: true, childList: true, subtree: true, attributeFilter: ['data-votes-trained'] });
+  setInterval(look, 20);
+})()`;
+
+export async function measurePageLatency(opts: { votes: number; readMs: number; log?: (s: string) => void }): Promise<LatencyRun> {
+  const log = opts.log ?? (() => {});
+  const app = await startAppServer();
+  try {
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { page, errors } = await openApp(context, `${app.baseUrl}/`);
+    await waitForModel(page);
+    // tsx (esbuild's keepNames) wraps named functions in __name(…): give the page one.
+    await page.evaluate('globalThis.__name = (f) => f');
+    await page.evaluate(TRAINED_LOG);
+    const backend = (await page.getByTestId('backend-label').innerText()).trim();
+    const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number }[] = [];
+    for (let vote = 1; vote <= opts.votes; vote++) {
+      await page.locator('[data-testid="duel"][data-phase="ready"]').waitFor({ timeout: 180_000 });
+      await page.waitForTimeout(opts.readMs);
+      const c = await page.evaluate(
+        ({ vote, timeoutMs }) =>
+          new Promise<{ at: number; pairMs: number; trainedAtPair: number }>((resolve, reject) => {
+            const duel = document.querySelector('[data-testid="duel"]')!;
+            const trained = () => Number(document.querySelector('[data-testid="policy-step"]')?.getAttribute('data-votes-trained') ?? NaN);
+            const button = document.querySelector<HTMLButtonElement>('[data-testid="vote-a"]');
+            const votedOn = duel.getAttribute('data-pair-id');
+            if (!button || button.disabled) return reject(new Error(`vote ${vote}: the A button is not enabled`));
+            let left = false;
+            const t0 = performance.now();
+            const stop = () => {
+              observer.disconnect();
+              clearInterval(ticker);
+            };
+            const check = () => {
+              const now = performance.now();
+              const phase = duel.getAttribute('data-phase');
+              if (phase !== 'ready') left = true;
+              // A fresh pair: votable again, with another id than the one just voted on.
+              if (left && phase === 'ready' && duel.getAttribute('data-pair-id') !== votedOn) {
+                stop();
+                resolve({ at: t0, pairMs: now - t0, trainedAtPair: trained() });
+              } else if (now - t0 > timeoutMs) {
+                stop();
+                reject(new Error(`vote ${vote}: no votable pair after ${timeoutMs} ms`));
+              }
+            };
+            const observer = new MutationObserver(check);
+            observer.observe(document.body, { attributes: true, subtree: true, attributeFilter: ['data-phase', 'data-pair-id'] });
+            const ticker = setInterval(check, 20);
+            button.click();
+          }),
+        { vote, timeoutMs: 180_000 },
+      );
+      clicks.push({ vote, ...c });
+      log(`page vote ${vote}: next pair ${c.pairMs.toFixed(0)} ms, weights ${vote - c.trainedAtPair} vote(s) behind`);
+    }
+    // Let training finish, then read when each vote's weights appeared.
+    await page.waitForFunction((n) => (window as unknown as { __trainedAt: number[] }).__trainedAt[n] !== undefined, opts.votes, { timeout: 300_000 });
+    const trainedAt = (await page.evaluate('window.__trainedAt')) as number[];
+    const timings = clicks.map((c) => ({ vote: c.vote, pairMs: round1(c.pairMs), weightsMs: round1(trainedAt[c.vote]! - c.at), trainedAtPair: c.trainedAtPair }));
+    await context.close();
+    return { backend, readMs: opts.readMs, timings, summary: summarize(timings), pageErrors: errors };
+  } finally {
+    await app.close();
+  }
+}
+
+/** The shipped policy, the starter session's settings, `votes` pairs drawn and voted A in Node. */
+export async function measureNodeLoop(opts: { root: string; votes: number; log?: (s: string) => void }): Promise<Omit<LatencyRun, 'pageErrors'>> {
+  const dir = join(opts.root, 'models/default');
+  const source: ModelSource = {
+    kind: 'files',
+    name: 'default',
+    config: readFileSync(join(dir, 'config.json'), 'utf8'),
+    tokenizer: readFileSync(join(dir, 'tokenizer.json'), 'utf8'),
+    weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))).buffer as ArrayBuffer,
+  };
+  const prompts = (JSON.parse(readFileSync(join(dir, 'prompts.json'), 'utf8')) as { prompts: string[] }).prompts;
+  const starter = createStarterSession(createIdGenerator({ seed: 1 }), { title: 'bench', now: 0 });
+  const train = starter.cells.find((c) => c.kind === 'train');
+  const duel = starter.cells.find((c) => c.kind === 'duel');
+  if (train?.kind !== 'train' || duel?.kind !== 'duel') throw new Error('the starter session lacks a Train or Duel cell');
+  const engine = new EngineService(undefined);
+  try {
+    await engine.loadModel(source, 'cpu');
+    await engine.reduce({ intents: [{ seq: 0, type: 'settings', settings: learningSettings(train.config, duel.config) }] });
+    const { temperature, topK, topP, maxTokens } = duel.config.sampling;
+    const timings: VoteTiming[] = [];
+    for (let vote = 1; vote <= opts.votes; vote++) {
+      const prompt = prompts[(vote - 1) % prompts.length]!;
+      const t0 = performance.now();
+      const room = engine.requirePolicy().config.nPositions - engine.requirePolicy().tokenizer.encode(prompt).length;
+      const pair = await engine.generate({ prompt, numSequences: 2, maxNewTokens: Math.max(1, Math.min(maxTokens, room)), temperature, topK, topP, seed: vote });
+      const pairMs = performance.now() - t0;
+      const [aIds, bIds] = pair.tokenIds as [number[], number[]];
+      await engine.reduce({ intents: [{ seq: vote, type: 'pair', prompt, aIds, bIds, outcome: 'a' }] });
+      timings.push({ vote, pairMs: round1(pairMs), weightsMs: round1(performance.now() - t0), trainedAtPair: vote - 1 });
+      opts.log?.(`node vote ${vote}: pair ${pairMs.toFixed(0)} ms, weights ${(performance.now() - t0).toFixed(0)} ms`);
+    }
+    return { backend: 'CPU backend (Node)', readMs: 0, timings, summary: summarize(timings) };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** What the page ran on, in the bench's adapter form ("CPU: …" or "WebGPU: …"). */
+function pageAdapter(backend: string): string {
+  if (backend.startsWith('WebGPU')) return backend;
+  const c = cpus();
+  return `CPU: ${c[0]?.model?.trim() ?? 'unknown'} (${c.length} logical cores), headless Chromium — ${backend}`;
+}
+
+/** Case 8: the page against the same loop in Node, p50 and p95 of both latencies. */
+export function pageRows(page: LatencyRun, node: Omit<LatencyRun, 'pageErrors'>, nodeAdapter: string): BenchRow[] {
+  const inWindow = (run: { timings: VoteTiming[] }) => (run.timings.length >= 6 ? run.timings.filter((t) => t.vote >= 6) : run.timings);
+  const pw = inWindow(page);
+  const nw = inWindow(node);
+  const rows: BenchRow[] = [];
+  for (const [what, key, q] of [
+    ['next votable pair', 'pairMs', 0.5],
+    ['next votable pair', 'pairMs', 0.95],
+    ['updated weights', 'weightsMs', 0.5],
+    ['updated weights', 'weightsMs', 0.95],
+  ] as const) {
+    const ours = quantile(pw.map((t) => t[key]), q);
+    const peer = quantile(nw.map((t) => t[key]), q);
+    rows.push({
+      group: 8,
+      case: `key press → ${what}, p${Math.round(q * 100)} (${page.summary.window})`,
+      ours,
+      peer,
+      ratio: round(ours / peer),
+      unit: 'ms',
+      better: 'lower',
+      adapter: pageAdapter(page.backend),
+      peerName: 'the same loop in Node: EngineService draws the next pair, then reduces the vote',
+      peerAdapter: nodeAdapter,
+      shapes: `shipped policy, the playground's defaults; ${page.timings.length} votes for A, ${page.readMs} ms reading each pair (Node: none)`,
+      reps: pw.length,
+      warmup: 0,
+      oursMs: pw.map((t) => t[key]),
+      peerMs: nw.map((t) => t[key]),
+      notes: [
+        'the playground in headless Chromium, timed inside the page from the click on "A is better"',
+        key === 'pairMs'
+          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node)`
+          : 'until policy-step data-votes-trained reached the vote (also when the person had voted again meanwhile); Node: draw + reduce',
+        'the shipped policy in both, whatever --model says (the playground loads it)',
+        ...(page.pageErrors.length ? [`page errors: ${page.pageErrors.slice(0, 3).join(' | ')}`] : []),
+      ],
+    });
+  }
+  return rows;
+}

@@ -4,7 +4,6 @@
  * adapter or CPU it ran on, and the run must write its JSON and print the Markdown table.
  * The numbers themselves are not checked (smoke sizes, 2 repetitions, often SwiftShader).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,23 +12,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromeAvailable, MISSING_CHROME } from '../../scripts/chrome.mjs';
 import type { BenchRow } from '../../bench/types';
 import type { RunMeta } from '../../bench/report';
+import { runProcess } from '../support/run_process';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'duelbook-bench-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['bin/bench.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const runBench = (args: string[]) => runProcess(process.execPath, ['bin/bench.mjs', ...args], { cwd: ROOT });
 
 describe('npm run bench -- --smoke', () => {
   it('runs every case and reports finite numbers with the adapter named', async () => {

@@ -5,7 +5,6 @@
  * case produced finite numbers for both models, and what the counters must say whatever the
  * adapter: greedy decoding submits once and reads back one 4-byte id per token.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromeAvailable, MISSING_CHROME } from '../../scripts/chrome.mjs';
 import type { GpuRow } from '../../bench/gpu/gpu_cases';
 import type { GpuRunMeta } from '../../bench/gpu/gpu_report';
+import { runProcess } from '../support/run_process';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'duelbook-gpu-bundle-'));
@@ -21,17 +21,7 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (cmd: string, args: string[], env?: NodeJS.ProcessEnv) => runProcess(cmd, args, { cwd: ROOT, env });
 
 describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('the Node-only GPU bundle', () => {
   it('builds within the travel limit and runs every case on SwiftShader with the bundled Node', async () => {

@@ -3,12 +3,12 @@
  * annotator and vote count, the mean over seeds of each measure, and how many seeds the
  * frontier's bar calls learning.
  *
- *   npx tsx scripts/sim/curve_table.ts
+ *   npx tsx scripts/sim/curve_table.ts [DIR]   (default scripts/sim/runs/curve)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const dir = path.join('scripts', 'sim', 'runs', 'curve');
+const dir = process.argv[2] ?? path.join('scripts', 'sim', 'runs', 'curve');
 interface Run {
   config: { annotator: { id: string }; votes: number; seed: number };
   win_rate: number;

@@ -7,6 +7,10 @@
  * so the batch resumes. `npx tsx scripts/sim/curve_table.ts` prints the table.
  *
  *   node scripts/sim/learning_curve.mjs [--votes 30,100] [--seeds 1,2,3] [--annotators sentiment,length,keyword,readability]
+ *        [--flags "--relabel-pairs 2 …"] [--out DIR]
+ *
+ * --flags adds `duelbook sim` flags to every run (a variant of the defaults); give such runs
+ * their own --out folder, so the table of the defaults never mixes them in.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,16 +23,19 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     annotators: { type: 'string', default: 'sentiment,length,keyword,readability' },
     parallel: { type: 'string', default: '2' },
+    flags: { type: 'string', default: '' },
+    out: { type: 'string', default: path.join('scripts', 'sim', 'runs', 'curve') },
   },
 });
-const out = path.join('scripts', 'sim', 'runs', 'curve');
+const out = values.out;
+const extra = values.flags.split(/\s+/).filter(Boolean);
 mkdirSync(out, { recursive: true });
 const jobs = [];
 for (const votes of values.votes.split(',')) {
   for (const annotator of values.annotators.split(',')) {
     for (const seed of values.seeds.split(',')) {
       const file = path.join(out, `${annotator}_${votes}_seed${seed}.json`);
-      if (!existsSync(file)) jobs.push({ file, args: ['bin/duelbook.mjs', 'sim', '--annotator', annotator, '--votes', votes, '--seed', seed, '--flip-rate', '0.1', '--json'] });
+      if (!existsSync(file)) jobs.push({ file, args: ['bin/duelbook.mjs', 'sim', '--annotator', annotator, '--votes', votes, '--seed', seed, '--flip-rate', '0.1', ...extra, '--json'] });
     }
   }
 }

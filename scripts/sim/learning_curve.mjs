@@ -7,7 +7,7 @@
  * so the batch resumes. `npx tsx scripts/sim/curve_table.ts` prints the table.
  *
  *   node scripts/sim/learning_curve.mjs [--votes 30,100] [--seeds 1,2,3] [--annotators sentiment,length,keyword,readability]
- *        [--flags "--relabel-pairs 2 …"] [--out DIR]
+ *        [--flags="--relabel-pairs 2 …"] [--out DIR]
  *
  * --flags adds `duelbook sim` flags to every run (a variant of the defaults); give such runs
  * their own --out folder, so the table of the defaults never mixes them in.

@@ -89,7 +89,13 @@ const TRAINED_LOG = `(() => {
   setInterval(look, 20);
 })()`;
 
-export async function measurePageLatency(opts: { votes: number; readMs: number; log?: (s: string) => void }): Promise<LatencyRun> {
+/** Train-cell settings to set before voting (the starter's when absent). */
+export interface TrainOverrides {
+  stepsPerVote?: number;
+  batchSize?: number;
+}
+
+export async function measurePageLatency(opts: { votes: number; readMs: number; train?: TrainOverrides; log?: (s: string) => void }): Promise<LatencyRun> {
   const log = opts.log ?? (() => {});
   const app = await startAppServer();
   try {
@@ -99,6 +105,13 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
     // tsx (esbuild's keepNames) wraps named functions in __name(…): give the page one.
     await page.evaluate('globalThis.__name = (f) => f');
     await page.evaluate(TRAINED_LOG);
+    // Set through the Train cell's fields, as a person would (logged as a settings event before the first vote).
+    for (const [label, value] of [['Steps per vote', opts.train?.stepsPerVote], ['Batch', opts.train?.batchSize]] as const) {
+      if (value === undefined) continue;
+      const field = page.getByTestId('cell-train').getByLabel(label, { exact: true });
+      await field.fill(String(value));
+      await field.blur();
+    }
     const backend = (await page.getByTestId('backend-label').innerText()).trim();
     const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number }[] = [];
     for (let vote = 1; vote <= opts.votes; vote++) {
@@ -153,7 +166,7 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
 }
 
 /** The shipped policy, the starter session's settings, `votes` pairs drawn and voted A in Node. */
-export async function measureNodeLoop(opts: { root: string; votes: number; log?: (s: string) => void }): Promise<Omit<LatencyRun, 'pageErrors'>> {
+export async function measureNodeLoop(opts: { root: string; votes: number; train?: TrainOverrides; log?: (s: string) => void }): Promise<Omit<LatencyRun, 'pageErrors'>> {
   const dir = join(opts.root, 'models/default');
   const source: ModelSource = {
     kind: 'files',
@@ -170,7 +183,7 @@ export async function measureNodeLoop(opts: { root: string; votes: number; log?:
   const engine = new EngineService(undefined);
   try {
     await engine.loadModel(source, 'cpu');
-    await engine.reduce({ intents: [{ seq: 0, type: 'settings', settings: learningSettings(train.config, duel.config) }] });
+    await engine.reduce({ intents: [{ seq: 0, type: 'settings', settings: learningSettings({ ...train.config, ...opts.train }, duel.config) }] });
     const { temperature, topK, topP, maxTokens } = duel.config.sampling;
     const timings: VoteTiming[] = [];
     for (let vote = 1; vote <= opts.votes; vote++) {

@@ -4,7 +4,11 @@
  * votes A; with `--node`, the same loop in Node beside it. What is timed and how: bench/page_latency.ts.
  * `npm run bench` runs the same measurement as its page rows (group 8).
  *
- *   npx tsx scripts/bench/page_latency.ts [--votes 30] [--read-ms 1000] [--node] [--out FILE.json]
+ *   npx tsx scripts/bench/page_latency.ts [--votes 30] [--read-ms 1000] [--node] [--steps-per-vote N]
+ *        [--batch-size N] [--out FILE.json]
+ *
+ * --steps-per-vote / --batch-size set the Train cell's fields before the first vote (and the
+ * Node loop's settings); without them the starter session's defaults run.
  *
  * It starts its own Vite server on 127.0.0.1 and stops by itself. Timings are for this machine
  * (the JSON records its CPUs and load); the backend is whatever "auto" picks in this Chromium.
@@ -22,6 +26,8 @@ const { values } = parseArgs({
     votes: { type: 'string', default: '30' },
     'read-ms': { type: 'string', default: '1000' },
     node: { type: 'boolean', default: false },
+    'steps-per-vote': { type: 'string' },
+    'batch-size': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -39,13 +45,19 @@ function codeVersion(): string {
   }
 }
 
+const train = {
+  ...(values['steps-per-vote'] !== undefined ? { stepsPerVote: Number(values['steps-per-vote']) } : {}),
+  ...(values['batch-size'] !== undefined ? { batchSize: Number(values['batch-size']) } : {}),
+};
+const flags = `${train.stepsPerVote !== undefined ? ` --steps-per-vote ${train.stepsPerVote}` : ''}${train.batchSize !== undefined ? ` --batch-size ${train.batchSize}` : ''}`;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const loadBefore = os.loadavg()[0]!;
-const page = await measurePageLatency({ votes, readMs, log });
-const node = values.node ? await measureNodeLoop({ root: resolve(dirname(fileURLToPath(import.meta.url)), '../..'), votes, log }) : null;
+const page = await measurePageLatency({ votes, readMs, train, log });
+const node = values.node ? await measureNodeLoop({ root: resolve(dirname(fileURLToPath(import.meta.url)), '../..'), votes, train, log }) : null;
 const result = {
   what: 'key press → next votable pair and → updated weights, in the page (headless Chromium), shipped model, playground defaults' + (node ? '; and the same loop in Node' : ''),
-  command: `npx tsx scripts/bench/page_latency.ts --votes ${votes} --read-ms ${readMs}${node ? ' --node' : ''}`,
+  command: `npx tsx scripts/bench/page_latency.ts --votes ${votes} --read-ms ${readMs}${node ? ' --node' : ''}${flags}`,
+  train: Object.keys(train).length ? train : "the starter session's",
   date: new Date().toISOString(),
   code: codeVersion(),
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadAverage1mBefore: Math.round(loadBefore * 10) / 10, node: process.version },

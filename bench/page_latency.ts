@@ -111,6 +111,7 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
       const field = page.getByTestId('cell-train').getByLabel(label, { exact: true });
       await field.fill(String(value));
       await field.blur();
+      if ((await field.getAttribute('aria-invalid')) === 'true' || Number(await field.inputValue()) !== value) throw new Error(`the Train cell refused ${label} = ${value}`);
     }
     const backend = (await page.getByTestId('backend-label').innerText()).trim();
     const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number }[] = [];

@@ -83,6 +83,23 @@ export function throttle<T>(fn: (v: T) => void, hz = 30): (v: T, force?: boolean
 }
 
 /**
+ * A throttled progress report whose last message can be waited for. Across a worker,
+ * `onProgress` is a Comlink proxy: each call is a message on the proxy's own port, which is not
+ * ordered with the reply to the call that reports, so a method waits for `delivered()` before it
+ * returns and keeps the promise "the last report arrives before the result" (fresh-clone CI runs
+ * here saw a reduce's {done: 3} of 4, and a load's 'upload' instead of 'ready', as the last).
+ * A page that stopped listening does not fail the call.
+ */
+function progressReporter<T>(onProgress: ((p: T) => unknown) | undefined, isLast: (p: T) => boolean) {
+  let lastSent: unknown;
+  const report = throttle((p: T) => {
+    const sent: unknown = onProgress?.(p);
+    if (isLast(p)) lastSent = sent;
+  });
+  return { report, delivered: () => Promise.resolve(lastSent).then(() => undefined, () => undefined) };
+}
+
+/**
  * Everything the engine worker does, as plain async methods (the worker file only exposes an
  * instance). Runs in a worker or in Node; `gpu` is injected (navigator.gpu, or undefined).
  */
@@ -110,7 +127,7 @@ export class EngineService implements EngineApi {
 
   async loadModel(source: ModelSource, pref: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
     const t0 = performance.now();
-    const progress = throttle((p: LoadProgress) => onProgress?.(p));
+    const { report: progress, delivered } = progressReporter(onProgress, (p: LoadProgress) => p.phase === 'ready');
     let files: ModelFiles;
     try {
       if (source.kind === 'url') {
@@ -139,7 +156,7 @@ export class EngineService implements EngineApi {
       if (e instanceof DownloadCancelled) throw new EngineError('CANCELLED', e.message);
       throw new EngineError('LOAD_FAILED', (e as Error).message);
     }
-    return this.queue.run(async () => {
+    const info = await this.queue.run(async () => {
       progress({ phase: 'parse', loaded: 0, total: 1 }, true);
       // Checked before the open model is disposed: a bad checkpoint leaves it in place.
       let checked: CheckedCheckpoint;
@@ -180,6 +197,8 @@ export class EngineService implements EngineApi {
         loadMs: performance.now() - t0,
       };
     });
+    await delivered();
+    return info;
   }
 
   async loadCancel(): Promise<void> {
@@ -324,15 +343,7 @@ export class EngineService implements EngineApi {
   async reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult> {
     if (!req || !Array.isArray(req.intents)) throw new EngineError('BAD_REQUEST', 'reduce needs { intents: [...] }');
     const reducer = this.requireReducer();
-    // Across a worker, `onProgress` is a Comlink proxy: each call is a message on the proxy's own
-    // port, which is not ordered with the reply to this call. Waiting for the last report to be
-    // delivered keeps the promise "the last report arrives before the result" (a fresh-clone CI
-    // run here saw {done: 3} as the last report of 4 without the wait).
-    let lastReport: unknown;
-    const progress = throttle((p: ReduceProgress) => {
-      const sent: unknown = onProgress?.(p);
-      if (p.done === p.total) lastReport = sent;
-    });
+    const { report: progress, delivered } = progressReporter(onProgress, (p: ReduceProgress) => p.done === p.total);
     const r = await this.queue.run(async () => {
       this.reduceCancelled = false;
       try {
@@ -342,8 +353,7 @@ export class EngineService implements EngineApi {
         throw e;
       }
     });
-    // A page that stopped listening does not fail the reduce it asked for.
-    await Promise.resolve(lastReport).catch(() => undefined);
+    await delivered();
     this.step = r.policyStep;
     return r;
   }
@@ -429,7 +439,7 @@ export class EngineService implements EngineApi {
     }
     const signal = { cancelled: false };
     this.simulation = signal;
-    const progress = throttle((e: SimulationProgressEvent) => onProgress?.(e));
+    const { report: progress, delivered } = progressReporter(onProgress, (e: SimulationProgressEvent) => e.done === e.total);
     const noise = { type: 'flip' as const, flipRate: req.flipRate };
     const scorer =
       req.annotator === 'length' ? { kind: 'length' as const, targetWords: req.targetWords ?? 20 }
@@ -471,6 +481,7 @@ export class EngineService implements EngineApi {
           recentMeanWords: p.recentMeanWords,
           recentSelfSimilarity: p.recentSelfSimilarity,
         }));
+        await delivered();
         return { ...r, series };
       } finally {
         copy.model.dispose();

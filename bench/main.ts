@@ -17,14 +17,14 @@ import { cpuLabel, NODE_CASE_FNS } from './node_cases';
 import { measureNodeLoop, measurePageLatency, pageRows } from './page_latency';
 import { markdown, writeResults, type RunMeta } from './report';
 import { sizesFor } from './sizes';
-import { BROWSER_CASES, NODE_CASES, PAGE_CASES, type BenchRow, type BrowserCase, type BrowserConfig, type Mode, type NodeCase, type PageCase } from './types';
+import { ALL_CASES, BROWSER_CASES, NODE_CASES, type BenchRow, type BrowserCase, type BrowserConfig, type Mode, type NodeCase, type PageCase } from './types';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const USAGE = `usage: npm run bench [-- options]
   --quick            every case at small sizes (minutes)
   --smoke            smallest sizes, 2 repetitions, generated tiny model unless --model (the e2e smoke test)
-  --cases LIST       comma-separated subset of: ${[...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES].join(', ')}
+  --cases LIST       comma-separated subset of: ${ALL_CASES.join(', ')}
   --model DIR        checkpoint directory (default models/default; a generated tiny model if it is incomplete)
   --out DIR          where to write <date>-<adapter>.json/.md (default bench/results)
   --ort-threads N    onnxruntime-web WASM threads (default 1: our CPU backend is single-threaded)
@@ -44,7 +44,7 @@ interface Args {
 function parseArgs(argv: string[]): Args | string {
   const a: Args = {
     mode: 'full',
-    cases: [...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES],
+    cases: [...ALL_CASES],
     modelDir: join(ROOT, 'models/default'),
     outDir: join(ROOT, 'bench/results'),
     ortThreads: 1,
@@ -72,7 +72,7 @@ function parseArgs(argv: string[]): Args | string {
         a.ortThreads = Number(val());
         if (!Number.isInteger(a.ortThreads) || a.ortThreads < 1) return '--ort-threads must be a positive integer';
       } else if (k === '--cases') {
-        const all: readonly string[] = [...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES];
+        const all: readonly string[] = ALL_CASES;
         const list = val().split(',').map((s) => s.trim()).filter(Boolean);
         const bad = list.filter((c) => !all.includes(c));
         if (bad.length) return `unknown case(s) ${bad.join(', ')}; known: ${all.join(', ')}`;

@@ -92,6 +92,8 @@ export const NODE_CASES: readonly NodeCase[] = ['vote', 'reward', 'ratings', 'cp
 /** The playground itself in Chromium, beside the same loop in Node (bench/page_latency.ts). */
 export type PageCase = 'page';
 export const PAGE_CASES: readonly PageCase[] = ['page'];
+/** Every case, in the order a run takes them. */
+export const ALL_CASES: readonly (NodeCase | BrowserCase | PageCase)[] = [...NODE_CASES, ...BROWSER_CASES, ...PAGE_CASES];
 
 /** What the page reports besides rows. */
 export interface BrowserEnv {

@@ -13,14 +13,12 @@ import { parseArgs } from 'node:util';
 import { annotatePair, annotateScores } from '../../src/engine/learning/annotator_spec';
 import { sigmoid } from '../../src/engine/objectives/math';
 import { Rng } from '../../src/engine/rng';
-import { bootstrapMean, loadPool, mean, panelTastes, shuffled } from './panel_common';
+import { bootstrapMean, loadPool, mean, panelTastes, shuffled, PANEL_OPTIONS } from './panel_common';
 
 const { values } = parseArgs({
   options: {
-    pool: { type: 'string', default: 'scripts/rm/runs/pool_400_seed11.jsonl' },
-    seeds: { type: 'string', default: '20' },
+    ...PANEL_OPTIONS,
     votes: { type: 'string', default: '30' },
-    'flip-rate': { type: 'string', default: '0.1' },
     json: { type: 'string' },
   },
 });

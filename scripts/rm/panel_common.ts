@@ -8,6 +8,13 @@ import type { AnnotatorSpec } from '../../src/engine/api';
 import { referencePass } from '../../src/engine/learning/reference_pass';
 import { Rng } from '../../src/engine/rng';
 
+/** The command-line options every panel study takes (`parseArgs` options; each adds its own). */
+export const PANEL_OPTIONS = {
+  pool: { type: 'string', default: 'scripts/rm/runs/pool_400_seed11.jsonl' },
+  seeds: { type: 'string', default: '20' },
+  'flip-rate': { type: 'string', default: '0.1' },
+} as const;
+
 export interface PoolPair {
   prompt: string;
   a: string;

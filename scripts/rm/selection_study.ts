@@ -22,16 +22,14 @@ import { loadCliPolicy } from '../../src/cli/policy_cli';
 import { annotatePair, annotateScores } from '../../src/engine/learning/annotator_spec';
 import { createRewardModel } from '../../src/engine/learning/reward_model';
 import { Rng } from '../../src/engine/rng';
-import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled } from './panel_common';
+import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled, PANEL_OPTIONS } from './panel_common';
 
 const { values } = parseArgs({
   options: {
-    pool: { type: 'string', default: 'scripts/rm/runs/pool_400_seed11.jsonl' },
-    seeds: { type: 'string', default: '20' },
+    ...PANEL_OPTIONS,
     votes: { type: 'string', default: '50' },
     'held-out': { type: 'string', default: '100' },
     k: { type: 'string', default: '4' },
-    'flip-rate': { type: 'string', default: '0.1' },
     target: { type: 'string', default: '0.75' },
     json: { type: 'string' },
   },

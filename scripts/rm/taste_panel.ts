@@ -24,7 +24,7 @@ import { matchCritique } from '../../src/engine/principles';
 import { principleBlockOffset, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
 import { PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../../src/engine/principles';
 import { ModelAverage } from './model_average';
-import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled, type Taste } from './panel_common';
+import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled, type Taste, PANEL_OPTIONS } from './panel_common';
 import { createRewardModel } from '../../src/engine/learning/reward_model';
 import type { RewardEnsembleConfig } from '../../src/engine/reward';
 import { Rng } from '../../src/engine/rng';
@@ -32,10 +32,8 @@ import { Rng } from '../../src/engine/rng';
 
 const { values } = parseArgs({
   options: {
-    pool: { type: 'string', default: 'scripts/rm/runs/pool_400_seed11.jsonl' },
-    seeds: { type: 'string', default: '20' },
+    ...PANEL_OPTIONS,
     votes: { type: 'string', default: '30' },
-    'flip-rate': { type: 'string', default: '0.1' },
     variants: { type: 'string', default: 'default' },
     /** Average the variant with one-principle models by their evidence (src/engine/reward/model_average.ts). */
     bma: { type: 'boolean', default: false },

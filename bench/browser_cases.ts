@@ -19,10 +19,9 @@ import { buildPolicy, type ModelFiles } from '../src/engine/model/load';
 import type { GPT2Model } from '../src/engine/model/gpt2';
 import { AdamW, sftStep } from '../src/engine/optim';
 import type { Backend } from '../src/engine/backend';
-import type { TrainerSettings } from '../src/engine/api';
 import { Rng } from '../src/engine/rng';
 import { median, rate, round, timeInterleaved } from './timing';
-import type { BenchRow, BrowserCase, BrowserConfig, BrowserEnv } from './types';
+import { BENCH_TRAINER, type BenchRow, type BrowserCase, type BrowserConfig, type BrowserEnv } from './types';
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
 
@@ -457,17 +456,7 @@ async function caseScoring(cfg: BrowserConfig): Promise<BenchRow[]> {
 
 // ------------------------------------------------------------------ case 4: online DPO step
 
-const TRAINER: TrainerSettings = {
-  objective: 'sigmoid',
-  beta: 0.1,
-  epsilon: 0,
-  lr: 1e-5,
-  stepsPerVote: 1,
-  batchSize: 8,
-  bufferSize: 256,
-  maxGradNorm: 1,
-  seed: 0,
-};
+const TRAINER = BENCH_TRAINER;
 
 async function makeLearner(be: Backend, cfg: BrowserConfig) {
   const policy = await loadModel(be, cfg);

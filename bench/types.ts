@@ -1,4 +1,5 @@
 /** Types shared by the Node and browser halves of `npm run bench`. */
+import type { TrainerSettings } from '../src/engine/api';
 import type { GPT2Config } from '../src/engine/model/config';
 
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -107,3 +108,6 @@ export interface BrowserEnv {
   software: boolean;
   ortVersion: string;
 }
+
+/** The trainer of every one-vote timing (browser case 4, the GPU bench): sigmoid DPO, one step on 8 pairs. */
+export const BENCH_TRAINER: TrainerSettings = { objective: 'sigmoid', beta: 0.1, epsilon: 0, lr: 1e-5, stepsPerVote: 1, batchSize: 8, bufferSize: 256, maxGradNorm: 1, seed: 0 };

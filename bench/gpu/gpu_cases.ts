@@ -4,7 +4,7 @@
  * measured on the device, with the counters that say what a token or a step costs: dispatches,
  * submits and bytes read back.
  *
- * Models: the shipped policy (its files travel in the bundle) and a GPT-2-124M-shaped model with
+ * Models: the shipped policy (its files travel with the repository, not in the bundle) and a GPT-2-124M-shaped model with
  * random weights (speed does not depend on the values), made in memory. `smoke` swaps the
  * 124M model for a tiny one and shrinks every size, so the run checks every code path in
  * seconds on SwiftShader.
@@ -14,9 +14,9 @@ import { generateTokens } from '../../src/engine/generate';
 import { OnlineLearner } from '../../src/engine/learning/online';
 import { countParams, type GPT2Config } from '../../src/engine/model/config';
 import { GPT2Model } from '../../src/engine/model/gpt2';
-import type { TrainerSettings } from '../../src/engine/api';
 import { Rng } from '../../src/engine/rng';
 import { median, rate, round, timeInterleaved } from '../timing';
+import { BENCH_TRAINER } from '../types';
 
 export type GpuMode = 'full' | 'smoke';
 
@@ -205,7 +205,6 @@ export async function caseDecode(be: WebGpuBackend, m: BenchModel, sizes: GpuSiz
 
 // ------------------------------------------------------------------ one DPO vote
 
-const TRAINER: TrainerSettings = { objective: 'sigmoid', beta: 0.1, epsilon: 0, lr: 1e-5, stepsPerVote: 1, batchSize: 8, bufferSize: 256, maxGradNorm: 1, seed: 0 };
 
 /**
  * One vote → updated weights (`OnlineLearner.feedback`, as the browser bench's online case):
@@ -218,7 +217,7 @@ export async function caseDpoVote(be: WebGpuBackend, m: BenchModel, sizes: GpuSi
   const rng = new Rng(`gpu-dpo-${m.name}`);
   const ids = (n: number) => Array.from({ length: n }, () => rng.int(m.config.vocabSize - 1));
   const pairs = Array.from({ length: sizes.dpoPairs }, () => ({ promptIds: ids(sizes.dpoPromptLen), aIds: ids(sizes.dpoCompletionLen), bIds: ids(sizes.dpoCompletionLen) }));
-  const settings = { ...TRAINER, batchSize: sizes.dpoPairs };
+  const settings = { ...BENCH_TRAINER, batchSize: sizes.dpoPairs };
   const learner = new OnlineLearner(policy, reference, settings);
   try {
     for (const p of pairs) await learner.feedback({ prompt: '', ...p, outcome: 'a', train: false });

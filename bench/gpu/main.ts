@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { create, globals } from 'webgpu';
 import { createWebGpuBackend, type WebGpuBackend } from '../../src/engine/backends/webgpu';
-import { buildPolicy } from '../../src/engine/model/load';
+import { checkCheckpoint, placePolicy } from '../../src/engine/model/load';
 import { caseDecode, caseDpoVote, caseMatmul, GPT2_124M, gpuSizes, modelLabel, randomModel, SMOKE_MODEL, type BenchModel, type GpuMode, type GpuRow } from './gpu_cases';
 import { gpuMarkdown, type GpuRunMeta } from './gpu_report';
 
@@ -59,13 +59,15 @@ const shippedFiles = {
   tokenizer: JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8')) as unknown,
   weights: new Uint8Array(readFileSync(join(modelDir, 'model.safetensors'))).buffer,
 };
-const shipped: BenchModel = (() => {
-  const policy = buildPolicy(be, shippedFiles);
-  const prompt = policy.tokenizer.encode('The sea was calm and the ship moved slowly toward the harbour at dawn');
-  policy.model.dispose();
-  // Every case builds its own copy (the DPO case needs a policy and a reference).
-  return { name: 'shipped', config: policy.config, prompt, build: () => buildPolicy(be, { ...shippedFiles, weights: shippedFiles.weights.slice(0) }).model };
-})();
+// Checked once on the host (config, tokenizer, weights): each case places its own copy on the
+// device (the DPO case needs a policy and a reference), with no throwaway upload first.
+const checked = checkCheckpoint(shippedFiles);
+const shipped: BenchModel = {
+  name: 'shipped',
+  config: checked.config,
+  prompt: checked.tokenizer.encode('The sea was calm and the ship moved slowly toward the harbour at dawn'),
+  build: () => placePolicy(be, checked).model,
+};
 const big = randomModel(be, mode === 'smoke' ? 'tiny stand-in' : 'GPT-2-124M-shaped', mode === 'smoke' ? SMOKE_MODEL : GPT2_124M);
 
 const rows: GpuRow[] = [];

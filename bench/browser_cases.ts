@@ -1,5 +1,5 @@
 /**
- * The browser half of `npm run bench` (cases 1–4 and 7), loaded by bench/page.html in headless
+ * The browser half of `npm run bench` (cases 1–4, 6 in Chromium, and 7), loaded by bench/page.html in headless
  * Chromium. Node (bench/browser_runner.ts) calls `window.__bench.run(case, config)` and gets
  * rows back. WebGPU is forced: `createWebGpuBackend(navigator.gpu)` directly, never the
  * backend selection (which picks the CPU on SwiftShader).
@@ -20,6 +20,8 @@ import type { GPT2Model } from '../src/engine/model/gpt2';
 import { AdamW, sftStep } from '../src/engine/optim';
 import type { Backend } from '../src/engine/backend';
 import { Rng } from '../src/engine/rng';
+import { startMatmulThreads, stopMatmulThreads } from '../src/kernels/wasm/matmul';
+import { cpuForwardRow } from './cpu_forward';
 import { median, rate, round, timeInterleaved } from './timing';
 import { BENCH_TRAINER, type BenchRow, type BrowserCase, type BrowserConfig, type BrowserEnv } from './types';
 
@@ -605,6 +607,49 @@ async function caseMemory(cfg: BrowserConfig): Promise<BenchRow[]> {
   return rows;
 }
 
+// ------------------------------------------------------------------ case 6: CPU forward in Chromium
+
+/**
+ * Our CPU backend against ORT's WASM EP in the page, each on `ortThreads` threads (ours: the
+ * matmul's helper workers; ORT: its pthreads). Runs on the page's main thread like ORT's
+ * session, where neither may block, so both spin while their helpers finish.
+ */
+async function caseCpuForward(cfg: BrowserConfig): Promise<BenchRow[]> {
+  const threads = await startMatmulThreads(cfg.ortThreads);
+  const backend = new CpuBackend();
+  const model = await loadModel(backend, cfg);
+  try {
+    const session = await gpt2Session(cfg, 'wasm');
+    const row = await cpuForwardRow({
+      caseName: 'CPU forward vs ORT WASM (Chromium)',
+      model,
+      backend,
+      forwardIds: cfg.forwardIds,
+      peer: {
+        name: `onnxruntime-web ${ort.env.versions.web ?? ''} WASM EP`,
+        adapter: `${navigator.hardwareConcurrency} logical cores; ${ortWasmLabel(cfg)}`,
+        logits: async (ids, B, T) => {
+          const r = await session.run({ input_ids: new ort.Tensor('int64', ids, [B, T]) });
+          return r.logits.data as Float32Array;
+        },
+      },
+      adapter: `${navigator.hardwareConcurrency} logical cores; our CPU backend (TypeScript + WebAssembly SIMD, matmul on ${threads} thread${threads === 1 ? '' : 's'})`,
+      modelShape: shapeOf(cfg),
+      warmup: cfg.sizes.warmup,
+      reps: cfg.sizes.reps,
+      notes: [
+        ...policyNotes(cfg),
+        ...(threads === cfg.ortThreads ? [] : [`asked for ${cfg.ortThreads} matmul threads, got ${threads} (is the page cross-origin isolated?)`]),
+      ],
+      log,
+    });
+    return [row];
+  } finally {
+    model.dispose();
+    stopMatmulThreads();
+  }
+}
+
 // ------------------------------------------------------------------ entry points for Node
 
 async function env(): Promise<BrowserEnv> {
@@ -635,9 +680,11 @@ const CASES: Record<BrowserCase, (cfg: BrowserConfig) => Promise<BenchRow[]>> = 
   scoring: caseScoring,
   online: caseOnline,
   memory: caseMemory,
+  cpu_forward_chromium: caseCpuForward,
 };
 
 async function run(name: BrowserCase, cfg: BrowserConfig): Promise<BenchRow[]> {
+  if (name === 'cpu_forward_chromium') return CASES[name](cfg);
   if (!navigator.gpu) throw new Error('navigator.gpu is missing: this Chromium has no WebGPU (flags?)');
   const rows = await CASES[name](cfg);
   const be = gpuBackend;

@@ -183,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
         decodePrompt: w.decode.prompts[0],
         scorePairs: w.score.pairs,
         dpoPairs: w.dpo.pairs,
+        forwardIds: w.forwardIds,
         ortThreads: args.ortThreads,
       };
       for (const c of browserCases) {

@@ -18,6 +18,7 @@ import { createIdGenerator, createStarterSession, learningSettings } from '../sr
 import { batchRewardModel, perBattleBradleyTerry } from './baselines';
 import type { PolicyFiles } from './model_source';
 import { median, rate, round, timeInterleaved } from './timing';
+import { cpuForwardRow } from './cpu_forward';
 import type { BenchRow, NodeCase, Sizes } from './types';
 
 export interface NodeCaseConfig {
@@ -269,16 +270,13 @@ async function caseRatings(cfg: NodeCaseConfig): Promise<BenchRow[]> {
 async function caseCpuForward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
   const { files } = cfg;
   const c = files.info.config;
-  const be = new CpuBackend();
-  const policy = buildPolicy(be, {
+  const backend = new CpuBackend();
+  const policy = buildPolicy(backend, {
     name: files.info.name,
     config: files.hfConfig,
     tokenizer: files.tokenizerJson,
     weights: files.safetensors.slice().buffer,
   });
-  const model = policy.model;
-  const batch = buildBatch(cfg.forwardIds, cfg.forwardIds.map(() => 1));
-  const { B, T } = batch;
   ort.env.wasm.numThreads = cfg.ortThreads;
   ort.env.logLevel = 'error';
   const session = await ort.InferenceSession.create(files.onnx.slice(), {
@@ -286,61 +284,30 @@ async function caseCpuForward(cfg: NodeCaseConfig): Promise<BenchRow[]> {
     externalData: [{ path: 'model.safetensors', data: files.safetensors.slice() }],
   });
   try {
-    const ids64 = BigInt64Array.from(batch.ids, (x) => BigInt(x));
-    let oursLp: Float32Array = new Float32Array(0);
-    let peerLogits: Float32Array = new Float32Array(0);
-    const ours = async () => {
-      const s = model.forward(batch.ids, batch.targets, B, T);
-      oursLp = await be.read(s.logprobs);
-      model.releaseForward(s);
-    };
-    const peer = async () => {
-      const r = await session.run({ input_ids: new ort.Tensor('int64', ids64, [B, T]) });
-      peerLogits = r.logits.data as Float32Array;
-    };
-    const [oursMs, peerMs] = await timeInterleaved([ours, peer], cfg.sizes.warmup, cfg.sizes.reps);
-    // Same model? Compare our log-probs with a log-softmax of ORT's logits at the targets.
-    const V = c.vocabSize;
-    let diff = 0;
-    for (let i = 0; i < B * T; i++) {
-      if (!batch.mask[i]) continue;
-      let mx = -Infinity;
-      for (let v = 0; v < V; v++) mx = Math.max(mx, peerLogits[i * V + v]);
-      let z = 0;
-      for (let v = 0; v < V; v++) z += Math.exp(peerLogits[i * V + v] - mx);
-      diff = Math.max(diff, Math.abs(peerLogits[i * V + batch.targets[i]] - mx - Math.log(z) - oursLp[i]));
-    }
-    const o = rate(B * T, oursMs);
-    const p = rate(B * T, peerMs);
-    cfg.log(`CPU forward ${B}×${T}: ours ${round(o, 3)} vs ORT WASM ${round(p, 3)} tokens/s`);
-    return [
-      {
-        group: 6,
-        case: 'CPU forward vs ORT WASM (Node)',
-        ours: round(o),
-        peer: round(p),
-        ratio: round(o / p),
-        unit: 'tokens/s',
-        better: 'higher',
-        adapter: `${cpuLabel()}; our CPU backend (TypeScript, 1 thread)`,
-        peerName: `onnxruntime-web ${ort.env.versions.web ?? ''} WASM EP in Node`,
-        peerAdapter: `${cpuLabel()}; WASM SIMD, ${cfg.ortThreads} thread${cfg.ortThreads === 1 ? '' : 's'}`,
-        shapes: `${B} sequences × ${T} tokens; ${c.nLayer}L/${c.nHead}H/${c.nEmbd}d, V=${V}, ${files.info.params.toLocaleString('en-US')} params`,
-        reps: cfg.sizes.reps,
-        warmup: cfg.sizes.warmup,
-        oursMs: oursMs.map((x) => round(x)),
-        peerMs: peerMs.map((x) => round(x)),
-        notes: [
-          ...(files.info.note ? [files.info.note] : []),
-          'ours: GPT2Model.forward + log-softmax gather of targets + read; ORT: logits [B, T, V] (no gather)',
-          `ONNX: ${files.info.onnxSource}; max |Δ log-prob| ours vs ORT = ${diff.toExponential(2)}`,
-        ],
-        agreement: { metric: 'max |Δ log-prob|', value: diff },
+    const row = await cpuForwardRow({
+      caseName: 'CPU forward vs ORT WASM (Node)',
+      model: policy.model,
+      backend,
+      forwardIds: cfg.forwardIds,
+      peer: {
+        name: `onnxruntime-web ${ort.env.versions.web ?? ''} WASM EP in Node`,
+        adapter: `${cpuLabel()}; WASM SIMD, ${cfg.ortThreads} thread${cfg.ortThreads === 1 ? '' : 's'}`,
+        logits: async (ids, B, T) => {
+          const r = await session.run({ input_ids: new ort.Tensor('int64', ids, [B, T]) });
+          return r.logits.data as Float32Array;
+        },
       },
-    ];
+      adapter: `${cpuLabel()}; our CPU backend (TypeScript + WebAssembly SIMD, 1 thread)`,
+      modelShape: `${c.nLayer}L/${c.nHead}H/${c.nEmbd}d, V=${c.vocabSize}, ${files.info.params.toLocaleString('en-US')} params`,
+      warmup: cfg.sizes.warmup,
+      reps: cfg.sizes.reps,
+      notes: [...(files.info.note ? [files.info.note] : []), `ONNX: ${files.info.onnxSource}`],
+      log: cfg.log,
+    });
+    return [row];
   } finally {
     await session.release();
-    model.dispose();
+    policy.model.dispose();
   }
 }
 

@@ -83,11 +83,14 @@ export interface BrowserConfig {
   decodePrompt: number[];
   scorePairs: { promptIds: number[]; aIds: number[]; bIds: number[] }[];
   dpoPairs: { promptIds: number[]; aIds: number[]; bIds: number[] }[];
+  /** Sequences of the CPU forward (case 6), as in Node. */
+  forwardIds: number[][];
+  /** ORT's WASM threads, and our CPU backend's matmul threads in the Chromium CPU forward. */
   ortThreads: number;
 }
 
-export type BrowserCase = 'matmul' | 'decode' | 'scoring' | 'online' | 'memory';
-export const BROWSER_CASES: readonly BrowserCase[] = ['matmul', 'decode', 'scoring', 'online', 'memory'];
+export type BrowserCase = 'matmul' | 'decode' | 'scoring' | 'online' | 'memory' | 'cpu_forward_chromium';
+export const BROWSER_CASES: readonly BrowserCase[] = ['matmul', 'decode', 'scoring', 'online', 'memory', 'cpu_forward_chromium'];
 export type NodeCase = 'vote' | 'reward' | 'ratings' | 'cpu_forward';
 export const NODE_CASES: readonly NodeCase[] = ['vote', 'reward', 'ratings', 'cpu_forward'];
 /** The playground itself in Chromium, beside the same loop in Node (bench/page_latency.ts). */

@@ -202,6 +202,7 @@ export class EngineState {
     if (!backend) return '';
     // Asking for the CPU is a choice, not a fallback, whatever reason the engine records.
     if (backend.name === 'cpu' && this.requested === 'cpu') return `${backend.label} (requested)`;
-    return backend.fallbackReason ? `CPU fallback: ${backend.fallbackReason}` : backend.label;
+    // A fallback says why, then what it runs on (the CPU backend's kernels and threads).
+    return backend.fallbackReason ? `CPU fallback: ${backend.fallbackReason} — ${backend.label}` : backend.label;
   }
 }

@@ -27,6 +27,9 @@ describe('the learning loop', () => {
     // 'auto' on a software adapter (or none) runs on the CPU and says why.
     const backend = await page.getByTestId('backend-label').innerText();
     expect(backend).toMatch(/CPU fallback: .+|WebGPU|CPU/);
+    // On the CPU, the cross-origin-isolated page runs the matmul on every core (up to 4).
+    const cores = await page.evaluate(() => (crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1));
+    if (/CPU/.test(backend) && cores > 1) expect(backend).toContain(`matmul on ${cores} threads`);
 
     // Shorter candidates keep the test fast; this also exercises a config edit.
     const maxTokens = page.getByTestId('max-tokens');

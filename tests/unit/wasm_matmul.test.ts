@@ -1,12 +1,12 @@
-import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { afterAll, describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import wabtInit from 'wabt';
+// @ts-expect-error: a plain .mjs dev script without type declarations
+import { compileMatmulVariants } from '../../scripts/wasm_variants.mjs';
 import { Rng } from '../../src/engine/rng';
 import { matmulRef } from '../../src/kernels/reference';
-import { matmulWasm, wasmSimdAvailable, wasmMatmulMemoryBytes } from '../../src/kernels/wasm/matmul';
-import { MATMUL_SIMD_BASE64 } from '../../src/kernels/wasm/matmul_simd_bytes';
+import { matmulThreads, matmulWasm, startMatmulThreads, stopMatmulThreads, wasmSimdAvailable, wasmMatmulMemoryBytes } from '../../src/kernels/wasm/matmul';
+import { MATMUL_SIMD_BASE64, MATMUL_SIMD_SHARED_BASE64 } from '../../src/kernels/wasm/matmul_simd_bytes';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -123,21 +123,59 @@ describe('matmulWasm (SIMD128) against matmulRef', () => {
   });
 });
 
-describe('committed wasm bytes', () => {
-  it('match the .wat compiled with wabt (SIMD enabled)', async () => {
-    const wabt = await wabtInit();
-    const mod = wabt.parseWat('matmul_simd.wat', readFileSync(`${root}src/kernels/wasm/matmul_simd.wat`, 'utf8'), {
-      simd: true,
-    });
-    let compiled: Uint8Array;
-    try {
-      mod.resolveNames();
-      mod.validate();
-      compiled = mod.toBinary({ write_debug_names: false }).buffer;
-    } finally {
-      mod.destroy();
+describe('threaded matmul', () => {
+  afterAll(() => stopMatmulThreads());
+
+  // Shapes over the threading threshold (2^24 multiply-adds), with ragged M and N, every
+  // transpose, bias and accumulate; plus one under it, which stays on the calling thread.
+  const CASES: Case[] = [
+    { M: 517, K: 300, N: 131, transA: false, transB: false, bias: true, accumulate: false },
+    { M: 130, K: 257, N: 1030, transA: true, transB: true, bias: false, accumulate: true },
+    { M: 1001, K: 64, N: 264, transA: false, transB: true, bias: true, accumulate: true },
+    { M: 37, K: 45, N: 29, transA: true, transB: false, bias: false, accumulate: false },
+  ];
+  function run(c: Case, seed: number): Float32Array {
+    const rng = new Rng(seed);
+    const a = randn(rng, c.M * c.K);
+    const b = randn(rng, c.K * c.N);
+    const bias = c.bias ? randn(rng, c.N) : null;
+    const out = randn(rng, c.M * c.N);
+    matmulWasm(a, b, out, c.M, c.K, c.N, c.transA, c.transB, bias, c.accumulate);
+    return out;
+  }
+
+  it('gives the same bits on 1, 2, 3 and 4 threads, and matches the reference', async () => {
+    stopMatmulThreads();
+    const one = CASES.map((c, i) => run(c, 100 + i));
+    CASES.forEach((c, i) => expect(compare(c, 100 + i)).toBeLessThanOrEqual(1e-5));
+    for (const threads of [2, 3, 4]) {
+      expect(await startMatmulThreads(threads)).toBe(threads);
+      expect(matmulThreads()).toBe(threads);
+      CASES.forEach((c, i) => {
+        const got = run(c, 100 + i);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(one[i].buffer)), `${threads} threads, case ${i}`).toBe(true);
+      });
     }
-    expect(Buffer.from(compiled).toString('base64')).toBe(MATMUL_SIMD_BASE64);
+    stopMatmulThreads();
+    expect(matmulThreads()).toBe(1);
+    CASES.forEach((c, i) => expect(Buffer.from(run(c, 100 + i).buffer).equals(Buffer.from(one[i].buffer))).toBe(true));
+  });
+
+  it('starts one thread when asked for one, and rejects a bad count', async () => {
+    expect(await startMatmulThreads(1)).toBe(1);
+    expect(matmulThreads()).toBe(1);
+    await expect(startMatmulThreads(0)).rejects.toThrow(RangeError);
+    await expect(startMatmulThreads(1.5)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('committed wasm bytes', () => {
+  it('match the .wat compiled with wabt, on a plain and on a shared memory', async () => {
+    const { plain, shared } = await compileMatmulVariants();
+    expect(Buffer.from(plain).toString('base64')).toBe(MATMUL_SIMD_BASE64);
+    expect(Buffer.from(shared).toString('base64')).toBe(MATMUL_SIMD_SHARED_BASE64);
+    expect(WebAssembly.validate(plain)).toBe(true);
+    expect(WebAssembly.validate(shared)).toBe(true);
   });
 
   it('match what scripts/build_wasm.mjs writes (its --check mode)', () => {

@@ -2,6 +2,8 @@ import type { AdamWHyper, AttentionShape, Backend, DType, Tensor } from '../back
 import * as ref from '../../kernels/reference';
 import type { FloatArray } from '../../kernels/reference';
 import { matmulWasm, wasmSimdAvailable } from '../../kernels/wasm/matmul';
+import { geluBackwardFast, geluFast } from '../../kernels/cpu_fast';
+import { attentionBackwardWasm, attentionWasm } from '../../kernels/wasm/attention';
 
 export interface CpuBackendOptions {
   /**
@@ -10,9 +12,10 @@ export interface CpuBackendOptions {
    */
   precision?: 'f32' | 'f64';
   /**
-   * Use the WebAssembly SIMD matmul where available (default true in f32 mode). It runs
-   * 30–50× faster than the TypeScript loops at the policy's training shapes; the TypeScript
-   * reference stays the oracle for kernel tests.
+   * Use the fast float32 kernels (default true in f32 mode): the WebAssembly SIMD matmul where
+   * available, 30–50× faster than the TypeScript loops at the policy's training shapes, and
+   * the kernels of src/kernels/cpu_fast.ts. `false` runs every op as the TypeScript reference,
+   * which stays the oracle for kernel tests.
    */
   wasm?: boolean;
 }
@@ -30,6 +33,11 @@ export class CpuTensor implements Tensor {
   }
 }
 
+/** Storage under this many floats (256 KiB) is cheap to allocate and is not pooled. */
+const POOL_MIN_FLOATS = 65536;
+/** At most this much released storage is kept for reuse. */
+const POOL_MAX_BYTES = 256 * 1024 * 1024;
+
 function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -45,15 +53,22 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly deviceLabel: string;
   private bytes = 0;
+  /** Released float32 storage by length, for `make` to reuse (see there). */
+  private readonly free = new Map<number, FloatArray[]>();
+  private pooledBytes = 0;
   private readonly f64: boolean;
-  private readonly wasm: boolean;
+  /** Whether matmuls run on the WebAssembly SIMD kernel (which `startMatmulThreads` threads). */
+  readonly wasm: boolean;
+  /** Float32 fast kernels (cpu_fast.ts) instead of the references: f32 mode unless wasm: false. */
+  private readonly fast: boolean;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.f64 = opts.precision === 'f64';
     this.wasm = !this.f64 && opts.wasm !== false && wasmSimdAvailable();
+    this.fast = !this.f64 && opts.wasm !== false;
     this.deviceLabel = this.f64
       ? 'CPU (TypeScript reference, float64)'
-      : this.wasm ? 'CPU (TypeScript + WebAssembly SIMD matmul)' : 'CPU (TypeScript reference)';
+      : this.wasm ? 'CPU (TypeScript + WebAssembly SIMD matmul)' : this.fast ? 'CPU (TypeScript)' : 'CPU (TypeScript reference)';
   }
 
   private f(t: Tensor): FloatArray {
@@ -68,9 +83,23 @@ export class CpuBackend implements Backend {
     if (c.dtype !== 'u32') throw new Error(`CpuBackend: expected a u32 tensor, got ${c.dtype}`);
     return c.data as Uint32Array;
   }
-  private make(shape: readonly number[], data?: ArrayLike<number>): CpuTensor {
+  /**
+   * A tensor of `shape`, holding `data` or zeros (or, with `uninitialized`, whatever its reused
+   * storage held: only for ops that write every element). Released float32 storage of at least
+   * POOL_MIN_FLOATS is reused for the same length: a fresh large typed array costs its page
+   * faults on first write, which in Chromium made the matmul's copy-out its slowest line.
+   */
+  private make(shape: readonly number[], data?: ArrayLike<number>, uninitialized = false): CpuTensor {
     const n = sizeOf(shape);
-    const d = this.f64 ? new Float64Array(n) : new Float32Array(n);
+    let d: FloatArray | undefined;
+    if (!this.f64 && n >= POOL_MIN_FLOATS) {
+      d = this.free.get(n)?.pop();
+      if (d) {
+        this.pooledBytes -= d.byteLength;
+        if (!data && !uninitialized) d.fill(0);
+      }
+    }
+    d ??= this.f64 ? new Float64Array(n) : new Float32Array(n);
     if (data) {
       if (data.length !== n) throw new Error(`CpuBackend: data of ${data.length} elements for shape [${shape}]`);
       d.set(data);
@@ -120,12 +149,22 @@ export class CpuBackend implements Backend {
     if (c.released) throw new Error('CpuBackend: tensor released twice');
     c.released = true;
     this.bytes -= c.data.byteLength;
+    const d = c.data;
+    if (d instanceof Float32Array && d.length >= POOL_MIN_FLOATS && this.pooledBytes + d.byteLength <= POOL_MAX_BYTES) {
+      const list = this.free.get(d.length);
+      if (list) list.push(d);
+      else this.free.set(d.length, [d]);
+      this.pooledBytes += d.byteLength;
+    }
   }
   flush(): void {}
   liveBytes(): number {
     return this.bytes;
   }
-  dispose(): void {}
+  dispose(): void {
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
 
   matmul(
     a: Tensor,
@@ -141,7 +180,7 @@ export class CpuBackend implements Backend {
     if (a.shape.length !== 2 || b.shape.length !== 2 || K !== Kb) {
       throw new Error(`matmul: incompatible shapes [${a.shape}]${opts.transA ? 'ᵀ' : ''} · [${b.shape}]${opts.transB ? 'ᵀ' : ''}`);
     }
-    const out = opts.into ?? this.make([M, N]);
+    const out = opts.into ?? this.make([M, N], undefined, this.wasm);
     if (out.size !== M * N) throw new Error('matmul: `into` has the wrong size');
     // With few rows and a transposed B (the LM head while decoding), transposing B for the
     // wasm kernel costs more than the TypeScript loop saves.
@@ -208,12 +247,14 @@ export class CpuBackend implements Backend {
 
   gelu(x: Tensor): Tensor {
     const out = this.make(x.shape);
-    ref.geluRef(this.f(x), this.f(out));
+    if (this.fast) geluFast(this.f(x) as Float32Array, this.f(out) as Float32Array);
+    else ref.geluRef(this.f(x), this.f(out));
     return out;
   }
   geluBackward(dy: Tensor, x: Tensor): Tensor {
     const out = this.make(x.shape);
-    ref.geluBackwardRef(this.f(dy), this.f(x), this.f(out));
+    if (this.fast) geluBackwardFast(this.f(dy) as Float32Array, this.f(x) as Float32Array, this.f(out) as Float32Array);
+    else ref.geluBackwardRef(this.f(dy), this.f(x), this.f(out));
     return out;
   }
 
@@ -221,13 +262,19 @@ export class CpuBackend implements Backend {
     const C = qkv.shape[1] / 3;
     const y = this.make([s.B * s.T, C]);
     const probs = this.make([s.B, s.nHead, s.T, s.T]);
-    ref.attentionRef(this.f(qkv), this.f(y), this.f(probs), s.B, s.T, s.nHead, C);
+    if (this.wasm) attentionWasm(this.f(qkv) as Float32Array, this.f(y) as Float32Array, this.f(probs) as Float32Array, s.B, s.T, s.nHead, C);
+    else ref.attentionRef(this.f(qkv), this.f(y), this.f(probs), s.B, s.T, s.nHead, C);
     return { y, probs };
   }
   attentionBackward(dy: Tensor, qkv: Tensor, probs: Tensor, s: AttentionShape): Tensor {
     const C = qkv.shape[1] / 3;
     const dqkv = this.make(qkv.shape);
-    ref.attentionBackwardRef(this.f(dy), this.f(qkv), this.f(probs), this.f(dqkv), s.B, s.T, s.nHead, C);
+    if (this.wasm) {
+      attentionBackwardWasm(
+        this.f(dy) as Float32Array, this.f(qkv) as Float32Array, this.f(probs) as Float32Array,
+        this.f(dqkv) as Float32Array, s.B, s.T, s.nHead, C,
+      );
+    } else ref.attentionBackwardRef(this.f(dy), this.f(qkv), this.f(probs), this.f(dqkv), s.B, s.T, s.nHead, C);
     return dqkv;
   }
   attentionCached(qkv: Tensor, kCache: Tensor, vCache: Tensor, s: AttentionShape & { past: number; maxT: number }): Tensor {

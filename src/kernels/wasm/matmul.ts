@@ -13,8 +13,13 @@
  *
  * Numerics: products are summed in float32 (the reference sums in float64), in k order within
  * slices of 256. The relative difference to the reference is ~1e-6 for K in the hundreds.
+ *
+ * Threads: after `startMatmulThreads(n)` the kernel runs on a shared memory and a call with
+ * enough work is split into n bands of C's rows, one per thread (matmul_threads.ts). Each row
+ * is computed exactly as on one thread, so the bits do not depend on the thread count.
  */
-import { MATMUL_SIMD_BASE64 } from './matmul_simd_bytes';
+import { MATMUL_SIMD_BASE64, MATMUL_SIMD_SHARED_BASE64 } from './matmul_simd_bytes';
+import { MatmulThreadPool, sharedMemoryAvailable, type KernelArgs } from './matmul_threads';
 
 /** Rows of C per register block: M is padded to a multiple of this. */
 const MR = 4;
@@ -27,8 +32,16 @@ const BPACK_FLOATS = KC * NR;
 /** Offsets are rounded up to 16 floats (64 bytes) so every v128 access stays in one cache line. */
 const ALIGN_FLOATS = 16;
 const PAGE_BYTES = 65536;
-/** wasm32 memories end at 4 GiB. */
-const MAX_BYTES = 65536 * PAGE_BYTES;
+/** wasm32 memories end at 4 GiB; the kernel declares that maximum. */
+const MAX_PAGES = 65536;
+const MAX_BYTES = MAX_PAGES * PAGE_BYTES;
+/**
+ * Calls under this many multiply-adds stay on the calling thread. Measured on the 2-core
+ * development VM (Node 20): waking a helper and joining it cost 0.1–0.2 ms, so 2 threads lost
+ * at 2–4M multiply-adds, tied at 12.6M (64×256×768) and ran 1.7–1.8× faster at 100M and more
+ * (512×256×768 and the policy's other training shapes).
+ */
+const THREAD_MIN_MACS = 1 << 24;
 
 type KernelFn = (a: number, b: number, c: number, m: number, k: number, n: number, acc: number, work: number) => void;
 
@@ -42,24 +55,73 @@ interface Kernel {
 let moduleBytes: Uint8Array<ArrayBuffer> | null = null;
 let kernel: Kernel | null = null;
 let available: boolean | null = null;
+/** Helpers of the threaded matmul, when started; `kernel` then runs on their shared memory. */
+let pool: MatmulThreadPool | null = null;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  // atob exists in browsers, workers and Node >= 16, unlike Buffer.
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
 
 function bytes(): Uint8Array<ArrayBuffer> {
-  if (!moduleBytes) {
-    // atob exists in browsers, workers and Node >= 16, unlike Buffer.
-    const bin = atob(MATMUL_SIMD_BASE64);
-    moduleBytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) moduleBytes[i] = bin.charCodeAt(i);
-  }
+  moduleBytes ??= decode(MATMUL_SIMD_BASE64);
   return moduleBytes;
 }
 
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernel {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return { memory, matmul: instance.exports.matmul as KernelFn, heap: new Float32Array(memory.buffer) };
+}
+
 function getKernel(): Kernel {
-  if (!kernel) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes()), {});
-    const memory = instance.exports.memory as WebAssembly.Memory;
-    kernel = { memory, matmul: instance.exports.matmul as KernelFn, heap: new Float32Array(memory.buffer) };
-  }
+  kernel ??= instantiate(new WebAssembly.Module(bytes()), new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES }));
   return kernel;
+}
+
+/**
+ * Runs the matmul on `threads` threads from now on (the caller and threads − 1 helper workers)
+ * and resolves to the number in use: 1 where shared memory is missing (a page that is not
+ * cross-origin isolated), where wasm SIMD is, or where a helper failed to start; calls made
+ * before it resolves run on one thread. Results do not depend on the thread count. A second
+ * call replaces the helpers.
+ */
+export async function startMatmulThreads(threads: number): Promise<number> {
+  stopMatmulThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`startMatmulThreads: ${threads} threads`);
+  if (threads === 1 || !wasmSimdAvailable() || !sharedMemoryAvailable()) return 1;
+  const module = new WebAssembly.Module(decode(MATMUL_SIMD_SHARED_BASE64));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const shared = instantiate(module, memory);
+  let started: MatmulThreadPool;
+  try {
+    started = await MatmulThreadPool.start(module, memory, threads - 1);
+  } catch {
+    return 1;
+  }
+  // Another start or a stop while the helpers were starting wins over this one.
+  if (pool) {
+    started.dispose();
+    return pool.threads;
+  }
+  pool = started;
+  kernel = shared;
+  return threads;
+}
+
+/** Back to one thread (and a plain memory); the helpers are terminated. */
+export function stopMatmulThreads(): void {
+  if (!pool) return;
+  pool.dispose();
+  pool = null;
+  kernel = null;
+}
+
+/** Threads the matmul runs on now (1 until `startMatmulThreads` has resolved). */
+export function matmulThreads(): number {
+  return pool ? pool.threads : 1;
 }
 
 /**
@@ -95,7 +157,8 @@ function reserve(k: Kernel, floats: number): Float32Array {
   if (need > MAX_BYTES) throw new RangeError(`matmulWasm: needs ${need} bytes, over the 4 GiB of a wasm32 memory`);
   const have = k.memory.buffer.byteLength;
   if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE_BYTES));
-  if (k.heap.buffer !== k.memory.buffer) k.heap = new Float32Array(k.memory.buffer);
+  // A plain memory's old buffer is detached by grow; a shared one's keeps its old length.
+  if (k.heap.byteLength !== k.memory.buffer.byteLength) k.heap = new Float32Array(k.memory.buffer);
   return k.heap;
 }
 
@@ -166,12 +229,17 @@ export function matmulWasm(
   const Mp = Math.ceil(M / MR) * MR;
   const Np = Math.ceil(N / NR) * NR;
 
-  // Layout in floats: A [Mp,K] | B [K,Np] | C [Mp,Np] | kernel scratch. Reused across calls.
+  // Bands of C's rows, one per thread (whole 4-row blocks): only for calls worth the wake-up.
+  const blocks = Mp / MR;
+  const bands = pool && M * K * N >= THREAD_MIN_MACS ? Math.min(pool.threads, blocks) : 1;
+
+  // Layout in floats: A [Mp,K] | B [K,Np] | C [Mp,Np] | one kernel scratch per band, each the
+  // packed B panel then the band's packed A slice. Reused across calls.
   const aOff = 0;
   const bOff = aOff + alignUp(Mp * K);
   const cOff = bOff + alignUp(K * Np);
   const wOff = cOff + alignUp(Mp * Np);
-  const heap = reserve(k, wOff + BPACK_FLOATS + Mp * Math.min(K, KC));
+  const heap = reserve(k, wOff + bands * (BPACK_FLOATS + ALIGN_FLOATS) + Mp * Math.min(K, KC));
 
   // A, as row-major [Mp,K]; padded rows are zero so they cannot put NaN/denormals in flight.
   if (transA) transposeInto(a, K, M, heap, aOff, K);
@@ -212,8 +280,26 @@ export function matmulWasm(
     }
   }
 
-  k.matmul(aOff * 4, bOff * 4, cOff * 4, Mp, K, Np, preload ? 1 : 0, wOff * 4);
+  const acc = preload ? 1 : 0;
+  if (bands === 1) {
+    k.matmul(aOff * 4, bOff * 4, cOff * 4, Mp, K, Np, acc, wOff * 4);
+  } else {
+    const parts: KernelArgs[] = [];
+    let work = wOff;
+    for (let i = 0; i < bands; i++) {
+      const r0 = Math.floor((i * blocks) / bands) * MR;
+      const m = Math.floor(((i + 1) * blocks) / bands) * MR - r0;
+      parts.push([(aOff + r0 * K) * 4, bOff * 4, (cOff + r0 * Np) * 4, m, K, Np, acc, work * 4]);
+      work += alignUp(BPACK_FLOATS + m * Math.min(K, KC));
+    }
+    pool!.run(parts, k.matmul);
+  }
 
-  if (Np === N) out.set(heap.subarray(cOff, cOff + M * N));
-  else for (let i = 0; i < M; i++) out.set(heap.subarray(cOff + i * Np, cOff + i * Np + N), i * N);
+  // Copied out as bytes: in Chromium (V8 14), Float32Array.prototype.set from a view of wasm
+  // memory took 2.25 ms per 2M floats, 13× a Uint8Array copy of the same bytes (0.17 ms), and
+  // the copy-out was 40 % of this function's time in the CPU forward.
+  const src = new Uint8Array(heap.buffer, heap.byteOffset, heap.byteLength);
+  const dst = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  if (Np === N) dst.set(src.subarray(cOff * 4, (cOff + M * N) * 4));
+  else for (let i = 0; i < M; i++) dst.set(src.subarray((cOff + i * Np) * 4, (cOff + i * Np + N) * 4), i * N * 4);
 }

@@ -25,8 +25,14 @@
 ;;   * The inner loop is not unrolled over k: unrolling by 2 or 4 measured slower.
 ;;   * mul + add, not fused: relaxed-SIMD FMA is not available everywhere, and separate ops give
 ;;     the same bits in every engine.
+;;
+;; Memory is imported. scripts/build_wasm.mjs compiles this text twice: as written (a plain
+;; memory) and with the memory declared `shared`, for the threaded matmul (matmul_threads.ts),
+;; whose helper workers each instantiate the module on the same memory and compute a band of
+;; C's rows. A row of C is computed the same way whatever band it falls in, so the result is
+;; bit-identical for any number of threads.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 65536))
 
   ;; Pack A[0:m, k0:k0+kc] (row stride rowA bytes, src points at A[0,k0]) into dst as
   ;; m/4 blocks of kc x 4 floats: dst[blk][kk][r] = A[4*blk + r, k0 + kk].

@@ -39,10 +39,16 @@ export interface CpuForwardCase {
  * median reading warm-up.
  */
 const MIN_WARMUP = 5;
+/**
+ * Timed passes at least: on the shared 2-core development VM single passes swung 1.5–3×
+ * with other tenants' load, and 7 left the median (and the ratio) moving by ±15 % run to run.
+ */
+const MIN_REPS = 15;
 
 export async function cpuForwardRow(c: CpuForwardCase): Promise<BenchRow> {
   const { model, backend: be } = c;
   const warmup = Math.max(c.warmup, MIN_WARMUP);
+  const reps = Math.max(c.reps, MIN_REPS);
   const batch = buildBatch(c.forwardIds, c.forwardIds.map(() => 1));
   const { B, T } = batch;
   const ids64 = BigInt64Array.from(batch.ids, (x) => BigInt(x));
@@ -56,7 +62,7 @@ export async function cpuForwardRow(c: CpuForwardCase): Promise<BenchRow> {
   const peer = async () => {
     peerLogits = await c.peer.logits(ids64, B, T);
   };
-  const [oursMs, peerMs] = await timeInterleaved([ours, peer], warmup, c.reps);
+  const [oursMs, peerMs] = await timeInterleaved([ours, peer], warmup, reps);
   // Same model? Compare our log-probs with a log-softmax of ORT's logits at the targets.
   const V = model.config.vocabSize;
   let diff = 0;
@@ -83,7 +89,7 @@ export async function cpuForwardRow(c: CpuForwardCase): Promise<BenchRow> {
     peerName: c.peer.name,
     peerAdapter: c.peer.adapter,
     shapes: `${B} sequences × ${T} tokens; ${c.modelShape}`,
-    reps: c.reps,
+    reps,
     warmup,
     oursMs: oursMs.map((x) => round(x)),
     peerMs: peerMs.map((x) => round(x)),

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/engine/rng';
+import { randn, relErr as err } from '../support/float_arrays';
 import {
   attentionBackwardRef,
   attentionRef,
@@ -13,22 +14,6 @@ import {
 } from '../../src/kernels/reference';
 import { geluBackwardFast, geluFast, tanhRational } from '../../src/kernels/cpu_fast';
 import { attentionBackwardWasm, attentionWasm } from '../../src/kernels/wasm/attention';
-
-function randn(rng: Rng, n: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => rng.normal() * scale);
-}
-
-/** max |got − want| / max(1, max |want|). */
-function err(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let d = 0;
-  let s = 1;
-  for (let i = 0; i < want.length; i++) {
-    const x = Math.abs(got[i] - want[i]);
-    d = Number.isNaN(x) ? Infinity : Math.max(d, x);
-    s = Math.max(s, Math.abs(want[i]));
-  }
-  return d / s;
-}
 
 describe('tanhRational', () => {
   it('is within 3e-7 of Math.tanh on [−12, 12], odd, ±1 far out, and NaN for NaN', () => {

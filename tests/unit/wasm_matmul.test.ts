@@ -4,30 +4,12 @@ import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs dev script without type declarations
 import { compileMatmulVariants } from '../../scripts/wasm_variants.mjs';
 import { Rng } from '../../src/engine/rng';
+import { randn, relErr } from '../support/float_arrays';
 import { matmulRef } from '../../src/kernels/reference';
 import { matmulThreads, matmulWasm, startMatmulThreads, stopMatmulThreads, wasmSimdAvailable, wasmMatmulMemoryBytes } from '../../src/kernels/wasm/matmul';
 import { MATMUL_SIMD_BASE64, MATMUL_SIMD_SHARED_BASE64 } from '../../src/kernels/wasm/matmul_simd_bytes';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function randn(rng: Rng, n: number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.normal();
-  return x;
-}
-
-/** max |got - want| / max |want|: the error relative to the size of the result. */
-function relErr(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    // NaN must count as a failure, and NaN > x is false, so test it explicitly.
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 interface Case {
   M: number;
@@ -39,13 +21,19 @@ interface Case {
   accumulate: boolean;
 }
 
-/** Runs one case through both implementations on the same seeded inputs; returns the error. */
-function compare(c: Case, seed: number): number {
+/** One case's seeded inputs: A, B, the bias (or null) and the starting contents of out. */
+function inputs(c: Case, seed: number) {
   const rng = new Rng(seed);
   const a = randn(rng, c.M * c.K);
   const b = randn(rng, c.K * c.N);
   const bias = c.bias ? randn(rng, c.N) : null;
   const start = randn(rng, c.M * c.N);
+  return { a, b, bias, start };
+}
+
+/** Runs one case through both implementations on the same seeded inputs; returns the error. */
+function compare(c: Case, seed: number): number {
+  const { a, b, bias, start } = inputs(c, seed);
   const want = start.slice();
   const got = c.accumulate ? start.slice() : new Float32Array(c.M * c.N).fill(Number.NaN);
   matmulRef(a, b, want, c.M, c.K, c.N, c.transA, c.transB, bias, c.accumulate);
@@ -135,11 +123,7 @@ describe('threaded matmul', () => {
     { M: 37, K: 45, N: 29, transA: true, transB: false, bias: false, accumulate: false },
   ];
   function run(c: Case, seed: number): Float32Array {
-    const rng = new Rng(seed);
-    const a = randn(rng, c.M * c.K);
-    const b = randn(rng, c.K * c.N);
-    const bias = c.bias ? randn(rng, c.N) : null;
-    const out = randn(rng, c.M * c.N);
+    const { a, b, bias, start: out } = inputs(c, seed);
     matmulWasm(a, b, out, c.M, c.K, c.N, c.transA, c.transB, bias, c.accumulate);
     return out;
   }

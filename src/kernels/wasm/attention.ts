@@ -49,6 +49,13 @@ function gatherHead(src: Float32Array, dst: Float32Array, b: number, T: number, 
   }
 }
 
+/** Head h of batch row b: its Q, K and V slices of the packed qkv [B·T, 3C]. */
+function gatherQkv(qkv: Float32Array, w: Scratch, b: number, h: number, T: number, D: number, C: number): void {
+  gatherHead(qkv, w.q, b, T, D, 3 * C, h * D);
+  gatherHead(qkv, w.k, b, T, D, 3 * C, C + h * D);
+  gatherHead(qkv, w.v, b, T, D, 3 * C, 2 * C + h * D);
+}
+
 /** The inverse of gatherHead. */
 function scatterHead(src: Float32Array, dst: Float32Array, b: number, T: number, D: number, stride: number, off: number): void {
   for (let t = 0; t < T; t++) dst.set(src.subarray(t * D, t * D + D), (b * T + t) * stride + off);
@@ -66,15 +73,12 @@ export function attentionWasm(
 ): void {
   const D = C / H;
   const scale = 1 / Math.sqrt(D);
-  const C3 = 3 * C;
   const w = scratch;
   w.ensure(T, D);
   const { q, k, v, s: S, o1: yh, e64 } = w;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      gatherHead(qkv, q, b, T, D, C3, h * D);
-      gatherHead(qkv, k, b, T, D, C3, C + h * D);
-      gatherHead(qkv, v, b, T, D, C3, 2 * C + h * D);
+      gatherQkv(qkv, w, b, h, T, D, C);
       matmulWasm(q, k, S, T, D, T, false, true, null, false);
       const pOff = (b * H + h) * T * T;
       const P = probs.subarray(pOff, pOff + T * T);
@@ -123,9 +127,7 @@ export function attentionBackwardWasm(
   const { q, k, v, dy: dyh, s: dS, dp: dP, o1: dq, o2: dk, o3: dv } = w;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      gatherHead(qkv, q, b, T, D, C3, h * D);
-      gatherHead(qkv, k, b, T, D, C3, C + h * D);
-      gatherHead(qkv, v, b, T, D, C3, 2 * C + h * D);
+      gatherQkv(qkv, w, b, h, T, D, C);
       gatherHead(dy, dyh, b, T, D, C, h * D);
       const pOff = (b * H + h) * T * T;
       const P = probs.subarray(pOff, pOff + T * T);

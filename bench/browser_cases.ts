@@ -627,13 +627,13 @@ async function caseCpuForward(cfg: BrowserConfig): Promise<BenchRow[]> {
       forwardIds: cfg.forwardIds,
       peer: {
         name: `onnxruntime-web ${ort.env.versions.web ?? ''} WASM EP`,
-        adapter: `${navigator.hardwareConcurrency} logical cores; ${ortWasmLabel(cfg)}`,
+        adapter: `CPU: ${navigator.hardwareConcurrency} logical cores, Chromium; ${ortWasmLabel(cfg)}`,
         logits: async (ids, B, T) => {
           const r = await session.run({ input_ids: new ort.Tensor('int64', ids, [B, T]) });
           return r.logits.data as Float32Array;
         },
       },
-      adapter: `${navigator.hardwareConcurrency} logical cores; our CPU backend (TypeScript + WebAssembly SIMD, matmul on ${threads} thread${threads === 1 ? '' : 's'})`,
+      adapter: `CPU: ${navigator.hardwareConcurrency} logical cores, Chromium; our CPU backend (TypeScript + WebAssembly SIMD, matmul on ${threads} thread${threads === 1 ? '' : 's'})`,
       modelShape: shapeOf(cfg),
       warmup: cfg.sizes.warmup,
       reps: cfg.sizes.reps,

@@ -11,7 +11,10 @@ import {
   attentionRef,
   geluBackwardRef,
   geluRef,
+  logSoftmaxGatherBackwardRef,
+  logSoftmaxGatherRef,
 } from '../../src/kernels/reference';
+import { logSoftmaxGatherBackwardWasm, logSoftmaxGatherWasm } from '../../src/kernels/wasm/log_softmax';
 import { geluBackwardFast, geluFast, tanhRational } from '../../src/kernels/cpu_fast';
 import { attentionBackwardWasm, attentionWasm } from '../../src/kernels/wasm/attention';
 
@@ -88,5 +91,48 @@ describe('attention on the wasm matmul against attentionRef', () => {
     const y2 = new Float32Array(2 * 5 * 8);
     attentionWasm(small, y2, new Float32Array(2 * 2 * 25), 2, 5, 2, 8);
     expect(Array.from(y2)).toEqual(Array.from(y1));
+  });
+});
+
+describe('log-softmax gather in wasm SIMD against the reference', () => {
+  for (const [N, V] of [
+    [1, 1],
+    [3, 7],
+    [5, 1001],
+    [300, 4099],
+  ]) {
+    it(`N=${N} V=${V}: log-probs, log-sum-exp and the gradient`, () => {
+      const rng = new Rng(`lsm-${N}-${V}`);
+      const logits = randn(rng, N * V, 4);
+      logits[0] += 30;
+      const targets = Uint32Array.from({ length: N }, (_, i) => (i * 389) % V);
+      const lpW = new Float32Array(N);
+      const lseW = new Float32Array(N);
+      const lpG = new Float32Array(N).fill(Number.NaN);
+      const lseG = new Float32Array(N).fill(Number.NaN);
+      logSoftmaxGatherRef(logits, targets, lpW, lseW, N, V);
+      logSoftmaxGatherWasm(logits, targets, lpG, lseG, N, V);
+      expect(err(lpG, lpW)).toBeLessThan(1e-6);
+      expect(err(lseG, lseW)).toBeLessThan(1e-6);
+      const g = randn(rng, N);
+      const dW = new Float32Array(N * V);
+      const dG = new Float32Array(N * V).fill(Number.NaN);
+      logSoftmaxGatherBackwardRef(g, logits, lseW, targets, dW, N, V);
+      logSoftmaxGatherBackwardWasm(g, logits, lseW, targets, dG, N, V);
+      expect(err(dG, dW)).toBeLessThan(1e-6);
+    });
+  }
+
+  it('propagates NaN, and a −∞ logit gets probability 0', () => {
+    const logits = Float32Array.from([0, Number.NEGATIVE_INFINITY, 1, 2, Number.NaN, 0, 0]);
+    const lp = new Float32Array(2);
+    const lse = new Float32Array(2);
+    logSoftmaxGatherWasm(logits, Uint32Array.from([1, 0]), lp, lse, 1, 4);
+    expect(lp[0]).toBe(Number.NEGATIVE_INFINITY);
+    logSoftmaxGatherWasm(logits.subarray(3), Uint32Array.from([0]), lp, lse, 1, 4);
+    expect(Number.isNaN(lse[0])).toBe(true);
+    const d = new Float32Array(4);
+    logSoftmaxGatherBackwardWasm(Float32Array.from([1]), logits, Float32Array.from([Math.log(1 + Math.E + Math.E ** 2)]), Uint32Array.from([2]), d, 1, 4);
+    expect(Math.abs(d[1])).toBeLessThan(1e-30);
   });
 });

@@ -4,6 +4,7 @@ import type { FloatArray } from '../../kernels/reference';
 import { matmulWasm, wasmSimdAvailable } from '../../kernels/wasm/matmul';
 import { geluBackwardFast, geluFast } from '../../kernels/cpu_fast';
 import { attentionBackwardWasm, attentionWasm } from '../../kernels/wasm/attention';
+import { logSoftmaxGatherBackwardWasm, logSoftmaxGatherWasm } from '../../kernels/wasm/log_softmax';
 
 export interface CpuBackendOptions {
   /**
@@ -299,13 +300,20 @@ export class CpuBackend implements Backend {
     const [N, V] = logits.shape;
     const logprobs = this.make([N]);
     const lse = this.make([N]);
-    ref.logSoftmaxGatherRef(this.f(logits), this.u(targets), this.f(logprobs), this.f(lse), N, V);
+    if (this.wasm) {
+      logSoftmaxGatherWasm(this.f(logits) as Float32Array, this.u(targets), this.f(logprobs) as Float32Array, this.f(lse) as Float32Array, N, V);
+    } else ref.logSoftmaxGatherRef(this.f(logits), this.u(targets), this.f(logprobs), this.f(lse), N, V);
     return { logprobs, lse };
   }
   logSoftmaxGatherBackward(dlogprobs: Tensor, logits: Tensor, lse: Tensor, targets: Tensor): Tensor {
     const [N, V] = logits.shape;
-    const d = this.make([N, V]);
-    ref.logSoftmaxGatherBackwardRef(this.f(dlogprobs), this.f(logits), this.f(lse), this.u(targets), this.f(d), N, V);
+    const d = this.make([N, V], undefined, this.wasm);
+    if (this.wasm) {
+      logSoftmaxGatherBackwardWasm(
+        this.f(dlogprobs) as Float32Array, this.f(logits) as Float32Array, this.f(lse) as Float32Array,
+        this.u(targets), this.f(d) as Float32Array, N, V,
+      );
+    } else ref.logSoftmaxGatherBackwardRef(this.f(dlogprobs), this.f(logits), this.f(lse), this.u(targets), this.f(d), N, V);
     return d;
   }
   crossEntropy(logprobs: Tensor, mask: Tensor): Tensor {

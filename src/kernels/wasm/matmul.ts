@@ -45,7 +45,13 @@ const THREAD_MIN_MACS = 1 << 24;
 
 type KernelFn = (a: number, b: number, c: number, m: number, k: number, n: number, acc: number, work: number) => void;
 
-interface Kernel {
+/** The module's log-softmax row functions (see matmul_simd.wat and log_softmax.ts). */
+export interface RowFns {
+  rowmax: (p: number, n: number) => number;
+  expshift: (p: number, n: number, shift: number, scale: number, dst: number) => number;
+}
+
+interface Kernel extends RowFns {
   memory: WebAssembly.Memory;
   matmul: KernelFn;
   /** Float32 view of `memory`; replaced whenever the memory grows (growing detaches it). */
@@ -73,7 +79,14 @@ function bytes(): Uint8Array<ArrayBuffer> {
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernel {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return { memory, matmul: instance.exports.matmul as KernelFn, heap: new Float32Array(memory.buffer) };
+  const e = instance.exports;
+  return {
+    memory,
+    matmul: e.matmul as KernelFn,
+    rowmax: e.rowmax as RowFns['rowmax'],
+    expshift: e.expshift as RowFns['expshift'],
+    heap: new Float32Array(memory.buffer),
+  };
 }
 
 function getKernel(): Kernel {
@@ -140,6 +153,16 @@ export function wasmSimdAvailable(): boolean {
     }
   }
   return available;
+}
+
+/**
+ * The module's row functions and a float32 view of its memory holding at least `floats`
+ * floats, for the other wrappers of this module (log_softmax.ts). The view is valid until the
+ * next call into this file; everything in the memory is scratch between calls.
+ */
+export function simdRows(floats: number): RowFns & { heap: Float32Array } {
+  const k = getKernel();
+  return { rowmax: k.rowmax, expshift: k.expshift, heap: reserve(k, floats) };
 }
 
 /** Current size of the kernel's memory in bytes (0 before first use). It only ever grows. */

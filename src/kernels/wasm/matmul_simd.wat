@@ -180,4 +180,72 @@
       ;; Later slices add onto what the earlier ones stored.
       (local.set $load (i32.const 1))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
-      (br_if $kslices (i32.lt_u (local.get $k0) (local.get $k))))))
+      (br_if $kslices (i32.lt_u (local.get $k0) (local.get $k)))))
+
+  ;; ---------------------------------------------------------------- log-softmax rows
+  ;; For the CPU backend's log-softmax (log_softmax.ts): the row max, and e^(x - shift) summed
+  ;; or scaled, 4 lanes at a time. n % 4 == 0 and p 16-byte aligned (the wrapper pads rows).
+  ;;
+  ;; e^x in float32 as Cephes' expf: x clamped to [-87.3, 88.3] (so 2^k stays a normal float),
+  ;; k = nearest(x log2 e), r = x - k C1 - k C2 (ln 2 split so r is exact), a degree-5
+  ;; polynomial for e^r, times 2^k built from its exponent bits. Relative error ~1e-7; NaN in,
+  ;; NaN out; -inf gives e^-87.3 (1e-38) rather than 0, which no sum or gradient can see.
+
+  (func (export "rowmax") (param $p i32) (param $n i32) (result f32)
+    (local $end i32) (local $m v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $m (f32x4.splat (f32.const -inf)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $m (f32x4.max (local.get $m) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $l)))
+    (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+      (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+
+  ;; Returns sum of e^(x - shift) over the row, accumulated in float64; when $dst != 0 also
+  ;; stores scale * e^(x - shift) at dst (which may be p).
+  (func (export "expshift") (param $p i32) (param $n i32) (param $shift f32) (param $scale f32) (param $dst i32) (result f64)
+    (local $end i32) (local $x v128) (local $k v128) (local $r v128) (local $y v128)
+    (local $acc0 v128) (local $acc1 v128) (local $sh v128) (local $sc v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $sh (f32x4.splat (local.get $shift)))
+    (local.set $sc (f32x4.splat (local.get $scale)))
+    (local.set $acc0 (f64x2.splat (f64.const 0)))
+    (local.set $acc1 (f64x2.splat (f64.const 0)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (f32x4.sub (v128.load (local.get $p)) (local.get $sh)))
+        (local.set $x (f32x4.min (f32x4.max (local.get $x) (f32x4.splat (f32.const -87.3))) (f32x4.splat (f32.const 88.3))))
+        (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))))
+        (local.set $r (f32x4.sub
+          (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (f32x4.splat (f32.const 0.693359375))))
+          (f32x4.mul (local.get $k) (f32x4.splat (f32.const -2.12194440e-4)))))
+        ;; y = ((((p0 r + p1) r + p2) r + p3) r + p4) r + p5, then e^r = y r^2 + r + 1
+        (local.set $y (f32x4.splat (f32.const 1.9875691500e-4)))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+        (local.set $y (f32x4.add
+          (f32x4.add (f32x4.mul (local.get $y) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+          (f32x4.splat (f32.const 1))))
+        ;; times 2^k: (k + 127) << 23 as float bits
+        (local.set $y (f32x4.mul (local.get $y)
+          (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+        (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.promote_low_f32x4 (local.get $y))))
+        (local.set $acc1 (f64x2.add (local.get $acc1)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $y) (local.get $y)))))
+        (if (local.get $dst)
+          (then
+            (v128.store (local.get $dst) (f32x4.mul (local.get $y) (local.get $sc)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $l)))
+    (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $acc1)))
+    (f64.add (f64x2.extract_lane 0 (local.get $acc0)) (f64x2.extract_lane 1 (local.get $acc0))))
+)

@@ -52,6 +52,7 @@ export {
   SessionStore,
   newSessionId,
   rawRecordText,
+  holdListOrder,
   DEFAULT_DB_NAME,
   DB_VERSION,
   type StoredSessionSummary,

@@ -69,6 +69,18 @@ export function summarise(id: string, doc: SessionDocument, revision = 0): Store
   };
 }
 
+/**
+ * `entries` (newest save first) in the row order `heldIds` had, for a list that must not move
+ * under the person: sessions not in `heldIds` come first, in their own order; ids no longer
+ * stored drop out. Every entry keeps its fresh contents.
+ */
+export function holdListOrder(entries: readonly StoredSessionSummary[], heldIds: readonly string[]): StoredSessionSummary[] {
+  const position = new Map(heldIds.map((id, i) => [id, i]));
+  const added = entries.filter((e) => !position.has(e.id));
+  const kept = entries.filter((e) => position.has(e.id)).sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+  return [...added, ...kept];
+}
+
 /** The stored value as text, exactly as kept (a string record stays that string). */
 export function rawRecordText(doc: unknown): string {
   if (typeof doc === 'string') return doc;

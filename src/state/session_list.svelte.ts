@@ -6,6 +6,7 @@
  * cannot undo what another tab just saved.
  */
 import {
+  holdListOrder,
   rawRecordText,
   renameSession,
   serializeSession,
@@ -32,6 +33,14 @@ export interface SessionListHost {
 
 export class SessionListState {
   entries = $state.raw<StoredSessionSummary[]>([]);
+  /**
+   * The row order kept while the person renames a row. The open session saves while the list is
+   * open (its duel logs each pair it draws), and a resort would move the focused rename input:
+   * the browser blurs a moved input, which ends the rename under the person's keystrokes.
+   */
+  #heldOrder = $state.raw<readonly string[] | null>(null);
+  /** The rows to show: `entries`, in the held order while one is held. */
+  readonly rows = $derived(this.#heldOrder === null ? this.entries : holdListOrder(this.entries, this.#heldOrder));
   /** Why the list itself could not be read, if it could not. */
   error = $state<string | null>(null);
   readonly #host: SessionListHost;
@@ -40,6 +49,15 @@ export class SessionListState {
 
   constructor(host: SessionListHost) {
     this.#host = host;
+  }
+
+  /** Keeps the rows where they are (new sessions still appear, at the top) until `releaseOrder`. */
+  holdOrder(): void {
+    this.#heldOrder = this.rows.map((e) => e.id);
+  }
+
+  releaseOrder(): void {
+    this.#heldOrder = null;
   }
 
   /** Rereads the list (coalesced: calls during a read cause one more read, not many). */

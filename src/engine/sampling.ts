@@ -38,8 +38,8 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
   const restrict = (p.topK > 0 && p.topK < V) || p.topP < 1;
   let ids: number[];
   if (restrict) {
-    ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
-    if (p.topK > 0 && p.topK < V) ids = ids.slice(0, p.topK);
+    const byProb = (a: number, b: number) => probs[b] - probs[a] || a - b;
+    ids = p.topK > 0 && p.topK < V ? topKIds(probs, p.topK).sort(byProb) : Array.from({ length: V }, (_, i) => i).sort(byProb);
     if (p.topP < 1) {
       let mass = 0;
       let keep = 0;
@@ -68,4 +68,42 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
     if (u <= 0) return v;
   }
   return V - 1;
+}
+
+/**
+ * The ids of the `k` largest `probs` (ties: the lower id is larger), in no particular order: a
+ * min-heap of size k over one pass, O(V log k), where sorting the whole vocabulary for every
+ * token was O(V log V). The set is the one a full sort's first k would hold (a strict order).
+ */
+export function topKIds(probs: Float64Array, k: number): number[] {
+  // `below(a, b)`: a ranks under b (smaller probability, or equal and a higher id).
+  const below = (a: number, b: number) => probs[a] < probs[b] || (probs[a] === probs[b] && a > b);
+  const heap: number[] = [];
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && below(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && below(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let v = 0; v < probs.length; v++) {
+    if (heap.length < k) {
+      heap.push(v);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (!below(heap[i]!, heap[parent]!)) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (below(heap[0]!, v)) {
+      heap[0] = v;
+      siftDown(0);
+    }
+  }
+  return heap;
 }

@@ -1,0 +1,85 @@
+/**
+ * Token sampling: top-k picks its candidates with a heap (`topKIds`) instead of sorting the
+ * whole vocabulary per token. The draws must be exactly those of the full sort (the logged
+ * candidates of a session are what a seed and the logits give), ties included.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { sampleToken, topKIds, type SamplingParams } from '../../src/engine/sampling';
+import { Rng } from '../../src/engine/rng';
+
+/** The full-sort sampler this replaced (temperature, top-k, top-p, ties by lower id). */
+function sampleBySorting(logits: Float32Array, p: SamplingParams, rng: Rng): number {
+  const V = logits.length;
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const probs = Float64Array.from(logits, (x) => Math.exp((x - max) / p.temperature));
+  // Unrestricted, it walks the vocabulary in id order; restricted, most likely first.
+  const restrict = (p.topK > 0 && p.topK < V) || p.topP < 1;
+  let ids = Array.from({ length: V }, (_, i) => i);
+  if (restrict) ids.sort((a, b) => probs[b]! - probs[a]! || a - b);
+  if (p.topK > 0 && p.topK < V) ids = ids.slice(0, p.topK);
+  if (p.topP < 1) {
+    const total = ids.reduce((s, i) => s + probs[i]!, 0);
+    let mass = 0;
+    let keep = 0;
+    while (keep < ids.length) {
+      mass += probs[ids[keep]!]! / total;
+      keep++;
+      if (mass >= p.topP) break;
+    }
+    ids = ids.slice(0, keep);
+  }
+  let u = rng.next() * ids.reduce((s, i) => s + probs[i]!, 0);
+  for (const i of ids) {
+    u -= probs[i]!;
+    if (u <= 0) return i;
+  }
+  return ids[ids.length - 1]!;
+}
+
+// Logits from a few distinct values, so ties between ids are common.
+const logitsArb = fc.array(fc.integer({ min: -6, max: 6 }), { minLength: 2, maxLength: 300 }).map((xs) => Float32Array.from(xs, (x) => x / 2));
+
+describe('topKIds', () => {
+  it('holds the first k of the full sort, ties broken by the lower id', () => {
+    fc.assert(
+      fc.property(logitsArb, fc.integer({ min: 1, max: 400 }), (logits, k) => {
+        const probs = Float64Array.from(logits, (x) => Math.exp(x));
+        const kk = Math.min(k, probs.length);
+        const sorted = Array.from({ length: probs.length }, (_, i) => i).sort((a, b) => probs[b]! - probs[a]! || a - b);
+        expect(new Set(topKIds(probs, kk))).toEqual(new Set(sorted.slice(0, kk)));
+        expect(topKIds(probs, kk)).toHaveLength(kk);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('sampleToken', () => {
+  it('draws what the full sort drew, for top-k, top-p and both', () => {
+    fc.assert(
+      fc.property(
+        logitsArb,
+        fc.integer({ min: 0, max: 60 }),
+        fc.constantFrom(1, 0.95, 0.5),
+        fc.constantFrom(0.8, 1, 1.7),
+        fc.integer({ min: 0, max: 1000 }),
+        (logits, topK, topP, temperature, seed) => {
+          const p = { temperature, topK, topP };
+          for (let draw = 0; draw < 5; draw++) {
+            const ours = sampleToken(logits, p, new Rng(seed).fork(`d${draw}`));
+            expect(ours).toBe(sampleBySorting(logits, p, new Rng(seed).fork(`d${draw}`)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is greedy at temperature 0 and with top-k 1', () => {
+    const logits = Float32Array.from([0.1, 2, -1, 2, 0.5]);
+    expect(sampleToken(logits, { temperature: 0, topK: 0, topP: 1 }, new Rng(1))).toBe(1);
+    expect(sampleToken(logits, { temperature: 1, topK: 1, topP: 1 }, new Rng(1))).toBe(1);
+  });
+});

@@ -61,3 +61,60 @@ export function geluBackwardFast(dy: Float32Array, x: Float32Array, dx: Float32A
     dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * sech2 * du);
   }
 }
+
+/**
+ * C = A·Bᵀ (+ bias) for a few rows of A: the LM head while decoding ([B,C]·[V,C]ᵀ with B ≤ 3,
+ * where transposing B for the wasm kernel costs more than it saves). The same sums as
+ * `matmulRef`'s transB branch, bit for bit (each output one float64 sum over k in order), but
+ * four rows of B per pass share each load of A's element: the draw's LM head took 117 ms of a
+ * 2 × 64-token draw in the page's profile.
+ */
+export function matmulFewRowsNT(
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  bias: Float32Array | null,
+  accumulate: boolean,
+): void {
+  for (let i = 0; i < M; i++) {
+    const aOff = i * K;
+    const oOff = i * N;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b0 = j * K;
+      const b1 = b0 + K;
+      const b2 = b1 + K;
+      const b3 = b2 + K;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const av = a[aOff + k]!;
+        s0 += av * b[b0 + k]!;
+        s1 += av * b[b1 + k]!;
+        s2 += av * b[b2 + k]!;
+        s3 += av * b[b3 + k]!;
+      }
+      storeSum(out, oOff + j, s0, bias, j, accumulate);
+      storeSum(out, oOff + j + 1, s1, bias, j + 1, accumulate);
+      storeSum(out, oOff + j + 2, s2, bias, j + 2, accumulate);
+      storeSum(out, oOff + j + 3, s3, bias, j + 3, accumulate);
+    }
+    for (; j < N; j++) {
+      const bOff = j * K;
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[aOff + k]! * b[bOff + k]!;
+      storeSum(out, oOff + j, s, bias, j, accumulate);
+    }
+  }
+}
+
+/** `matmulRef`'s store: the float64 sum plus the bias, rounded once into (or onto) the float32 output. */
+function storeSum(out: Float32Array, at: number, sum: number, bias: Float32Array | null, j: number, accumulate: boolean): void {
+  const v = sum + (bias ? bias[j]! : 0);
+  out[at] = accumulate ? out[at]! + v : v;
+}

@@ -13,9 +13,10 @@ import {
   geluRef,
   logSoftmaxGatherBackwardRef,
   logSoftmaxGatherRef,
+  matmulRef,
 } from '../../src/kernels/reference';
 import { logSoftmaxGatherBackwardWasm, logSoftmaxGatherWasm } from '../../src/kernels/wasm/log_softmax';
-import { geluBackwardFast, geluFast, tanhRational } from '../../src/kernels/cpu_fast';
+import { geluBackwardFast, geluFast, matmulFewRowsNT, tanhRational } from '../../src/kernels/cpu_fast';
 import { attentionBackwardWasm, attentionWasm } from '../../src/kernels/wasm/attention';
 
 describe('tanhRational', () => {
@@ -134,5 +135,26 @@ describe('log-softmax gather in wasm SIMD against the reference', () => {
     const d = new Float32Array(4);
     logSoftmaxGatherBackwardWasm(Float32Array.from([1]), logits, Float32Array.from([Math.log(1 + Math.E + Math.E ** 2)]), Uint32Array.from([2]), d, 1, 4);
     expect(Math.abs(d[1])).toBeLessThan(1e-30);
+  });
+});
+
+describe('matmulFewRowsNT (the LM head while decoding)', () => {
+  it('gives matmulRef’s bits for A·Bᵀ, with and without bias and accumulation, N not a multiple of 4', () => {
+    const rng = new Rng('few-rows-nt');
+    for (const [M, K, N] of [[1, 256, 4096], [2, 37, 4099], [3, 5, 7], [5, 16, 3]] as const) {
+      const a = randn(rng, M * K);
+      const b = randn(rng, N * K);
+      const bias = randn(rng, N);
+      for (const withBias of [false, true]) {
+        for (const accumulate of [false, true]) {
+          const start = randn(rng, M * N);
+          const want = start.slice();
+          const got = start.slice();
+          matmulRef(a, b, want, M, K, N, false, true, withBias ? bias : null, accumulate);
+          matmulFewRowsNT(a, b, got, M, K, N, withBias ? bias : null, accumulate);
+          expect(got).toEqual(want);
+        }
+      }
+    }
   });
 });

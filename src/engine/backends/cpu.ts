@@ -2,7 +2,7 @@ import type { AdamWHyper, AttentionShape, Backend, DType, Tensor } from '../back
 import * as ref from '../../kernels/reference';
 import type { FloatArray } from '../../kernels/reference';
 import { matmulWasm, wasmSimdAvailable } from '../../kernels/wasm/matmul';
-import { geluBackwardFast, geluFast } from '../../kernels/cpu_fast';
+import { geluBackwardFast, geluFast, matmulFewRowsNT } from '../../kernels/cpu_fast';
 import { attentionBackwardWasm, attentionWasm } from '../../kernels/wasm/attention';
 import { logSoftmaxGatherBackwardWasm, logSoftmaxGatherWasm } from '../../kernels/wasm/log_softmax';
 
@@ -115,7 +115,7 @@ export class CpuBackend implements Backend {
   uploadU32(data: Uint32Array, shape: readonly number[]): Tensor {
     if (data.length !== sizeOf(shape)) throw new Error(`CpuBackend: ${data.length} ids for shape [${shape}]`);
     this.bytes += data.byteLength;
-    return new CpuTensor([...shape], 'u32', Uint32Array.from(data));
+    return new CpuTensor([...shape], 'u32', data.slice());
   }
   zeros(shape: readonly number[]): Tensor {
     return this.make(shape);
@@ -136,10 +136,13 @@ export class CpuBackend implements Backend {
     return this.make(t.shape, this.f(t));
   }
   async read(t: Tensor): Promise<Float32Array> {
-    return Float32Array.from(this.f(t));
+    // A copy in one memcpy (or one conversion from float64): `Float32Array.from` walks the
+    // iterator element by element, and checkpoints read every weight and AdamW moment per vote.
+    const d = this.f(t);
+    return d instanceof Float32Array ? d.slice() : new Float32Array(d);
   }
   async readU32(t: Tensor): Promise<Uint32Array> {
-    return Uint32Array.from(this.u(t));
+    return this.u(t).slice();
   }
   /** Synchronous view for CPU-only callers (float64 in f64 mode). */
   view(t: Tensor): FloatArray {
@@ -189,6 +192,13 @@ export class CpuBackend implements Backend {
       matmulWasm(
         this.f(a) as Float32Array, this.f(b) as Float32Array, this.f(out) as Float32Array, M, K, N,
         !!opts.transA, !!opts.transB, opts.bias ? (this.f(opts.bias) as Float32Array) : null, !!opts.into,
+      );
+      return out;
+    }
+    if (this.fast && opts.transB && !opts.transA) {
+      matmulFewRowsNT(
+        this.f(a) as Float32Array, this.f(b) as Float32Array, this.f(out) as Float32Array, M, K, N,
+        opts.bias ? (this.f(opts.bias) as Float32Array) : null, !!opts.into,
       );
       return out;
     }

@@ -60,6 +60,12 @@ export interface Backend {
   clone(t: Tensor): Tensor;
   /** Read a tensor back to the host. On WebGPU this submits pending work first. */
   read(t: Tensor): Promise<Float32Array>;
+  /**
+   * Reads into `dst` when it has the tensor's size and returns it; otherwise like `read`. Where
+   * missing, callers use `read`. A checkpoint per vote reads every weight and AdamW moment, and
+   * a fresh 17 MB array costs far more than the copy (page faults, zeroing).
+   */
+  readInto?(t: Tensor, dst: Float32Array): Promise<Float32Array>;
   readU32(t: Tensor): Promise<Uint32Array>;
   release(t: Tensor): void;
   /** Submit pending work (WebGPU); no-op on CPU. */
@@ -171,4 +177,9 @@ export interface Backend {
    * if needed: on WebGPU the scale is applied on the device without a readback).
    */
   clipGradNorm(grads: readonly Tensor[], maxNorm: number): Tensor;
+}
+
+/** `be.readInto(t, spare)` where the backend has it and a spare array is given, else `be.read(t)`. */
+export function readReusing(be: Backend, t: Tensor, spare: Float32Array | undefined): Promise<Float32Array> {
+  return spare && be.readInto ? be.readInto(t, spare) : be.read(t);
 }

@@ -1,4 +1,4 @@
-import type { Backend, Tensor } from './backend';
+import { readReusing, type Backend, type Tensor } from './backend';
 import type { GPT2Model } from './model/gpt2';
 
 export interface AdamWConfig {
@@ -67,11 +67,11 @@ export class AdamW {
   }
 
   /** The moments and step count, copied to host memory (a learner checkpoint). */
-  async capture(): Promise<AdamWState> {
+  async capture(reuse?: Pick<AdamWState, 'm' | 'v'>): Promise<AdamWState> {
     const names = [...this.m.keys()];
     const [m, v] = await Promise.all([
-      Promise.all(names.map((n) => this.backend.read(this.m.get(n)!))),
-      Promise.all(names.map((n) => this.backend.read(this.v.get(n)!))),
+      Promise.all(names.map((n) => readReusing(this.backend, this.m.get(n)!, reuse?.m.get(n)))),
+      Promise.all(names.map((n) => readReusing(this.backend, this.v.get(n)!, reuse?.v.get(n)))),
     ]);
     return { step: this.step, m: new Map(names.map((n, i) => [n, m[i]!])), v: new Map(names.map((n, i) => [n, v[i]!])) };
   }

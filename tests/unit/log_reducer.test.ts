@@ -88,6 +88,24 @@ describe('LogReducer through EngineService.reduce', () => {
     expectSameWeights(await weightsOf(s), await weightsOf(without));
   });
 
+  it('checkpoints read into dropped ones’ arrays and still restore exactly, vote after vote', async () => {
+    // Each vote takes a checkpoint and drops the oldest recent one, whose arrays the next
+    // checkpoint reads into: undoing the last three votes restores checkpoints written that way.
+    const s = await engine();
+    const gen = await s.generate({ prompt: 'The sea', numSequences: 4, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 9 });
+    const ids = gen.tokenIds;
+    const votes: LogIntent[] = Array.from({ length: 9 }, (_, k) => ({ seq: k + 1, type: 'pair', prompt: 'The sea', aIds: ids[k % 4]!, bIds: ids[(k + 1) % 4]!, outcome: k % 3 === 0 ? 'b' : 'a' }));
+    const log: LogIntent[] = [{ seq: 0, type: 'settings', settings: settings() }, ...votes];
+    for (const intent of log) await s.reduce({ intents: [intent] });
+    for (const [k, target] of [9, 8, 7].entries()) {
+      const undo = await s.reduce({ intents: [{ seq: 10 + k, type: 'undo', targetSeq: target }] });
+      expect(undo.restoredAfterSeq).toBe(target - 1);
+      const without = await engine();
+      await without.reduce({ intents: log.slice(0, target) });
+      expectSameWeights(await weightsOf(s), await weightsOf(without));
+    }
+  });
+
   it('an intent that lands before others (a peer vote) restores a checkpoint and reduces forward', async () => {
     const s = await engine();
     const log = await recordedLog(s);

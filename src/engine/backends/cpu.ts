@@ -141,6 +141,12 @@ export class CpuBackend implements Backend {
     const d = this.f(t);
     return d instanceof Float32Array ? d.slice() : new Float32Array(d);
   }
+  async readInto(t: Tensor, dst: Float32Array): Promise<Float32Array> {
+    const d = this.f(t);
+    if (dst.length !== d.length) return this.read(t);
+    dst.set(d);
+    return dst;
+  }
   async readU32(t: Tensor): Promise<Uint32Array> {
     return this.u(t).slice();
   }

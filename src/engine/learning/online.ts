@@ -276,9 +276,10 @@ export class OnlineLearner {
    * moments), reward model, thumbs memory, collapse window and counts. Restoring it and the
    * weights puts the learner exactly where it was (see LogReducer's checkpoints).
    */
-  async capture(): Promise<LearnerState> {
+  /** `reuse`: an old checkpoint's AdamW moments, read into instead of allocating. */
+  async capture(reuse?: Pick<LearnerState['trainer']['opt'], 'm' | 'v'>): Promise<LearnerState> {
     return {
-      trainer: await this.trainer.capture(),
+      trainer: await this.trainer.capture(reuse),
       rewardModel: cloneState(this.rewardModel, immutableFeatures),
       recent: [...this.recent],
       lastThumbs: cloneState(this.lastThumbs, immutableFeatures),

@@ -144,14 +144,14 @@ export class PreferenceTrainer {
    * mutated, so the array is copied, not the items), the minibatch RNG, BCO's running moments,
    * the settings, the step count and AdamW's moments.
    */
-  async capture(): Promise<TrainerState> {
+  async capture(reuse?: Pick<TrainerState['opt'], 'm' | 'v'>): Promise<TrainerState> {
     return {
       buffer: [...this.buffer],
       rng: cloneState(this.rng),
       bcoRunning: cloneState(this.bcoRunning),
       settings: { ...this.settings },
       steps: this.steps,
-      opt: await this.opt.capture(),
+      opt: await this.opt.capture(reuse),
       optConfig: { ...this.opt.config },
     };
   }

@@ -1,4 +1,4 @@
-import type { Backend, Tensor } from '../backend';
+import { readReusing, type Backend, type Tensor } from '../backend';
 import { gpt2ParamSpecs, type GPT2Config, type ParamSpec } from './config';
 import type { SafeTensor } from './safetensors';
 import { Rng } from '../rng';
@@ -139,9 +139,10 @@ export class GPT2Model {
   }
 
   /** Host copies of all parameters, in spec order (for snapshots and export). */
-  async readWeights(): Promise<Map<string, Float32Array>> {
+  /** The weights copied to the host; into `reuse`'s arrays where given (an old checkpoint's, no longer needed). */
+  async readWeights(reuse?: ReadonlyMap<string, Float32Array>): Promise<Map<string, Float32Array>> {
     // All reads issued before the first await: WebGPU copies them in one submit, not one per tensor.
-    const values = await Promise.all(this.specs.map((s) => this.backend.read(this.p(s.name))));
+    const values = await Promise.all(this.specs.map((s) => readReusing(this.backend, this.p(s.name), reuse?.get(s.name))));
     return new Map(this.specs.map((s, i) => [s.name, values[i]!]));
   }
 

@@ -67,28 +67,34 @@ describe('the Sessions list', () => {
     const input = page.getByTestId('session-rename-input');
     // Rows hold still under the rename input. The browser blurs an input that is moved, and a
     // blur ends the rename: in CI the open session saved, the list resorted, and "Second" was
-    // typed into nothing. Here another tab's write makes the last row the newest on purpose.
+    // typed into nothing. Here another tab's write moves the row being renamed to the other end
+    // on purpose (its own summary: nothing else rewrites it while it is not open).
     const focused = () => input.evaluate((el) => el === document.activeElement);
     await expect.poll(focused).toBe(true);
     const ids = () => page.getByTestId('session-row').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-session-id')));
     const held = await ids();
-    await page.evaluate(async (lastId) => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open('duelbook');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      const tx = db.transaction('summaries', 'readwrite');
-      const summaries = tx.objectStore('summaries');
-      const got = summaries.get(lastId!);
-      got.onsuccess = () => summaries.put({ ...got.result, updatedAt: '2099-01-01T00:00:00.000Z' });
-      await new Promise((resolve) => (tx.oncomplete = resolve));
-      db.close();
-      const otherTab = new BroadcastChannel('duelbook.sessions');
-      otherTab.postMessage({ kind: 'listed', tab: 'anothertab' });
-      (window as unknown as { otherTab: BroadcastChannel }).otherTab = otherTab;
-    }, held.at(-1));
-    await expect.poll(() => page.getByTestId('session-list').innerText()).toMatch(/2099/);
+    const renamedId = await input.evaluate((el) => el.closest('li')!.getAttribute('data-session-id')!);
+    const year = held[0] === renamedId ? '2000' : '2099';
+    await page.evaluate(
+      async ({ id, year }) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open('duelbook');
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        const tx = db.transaction('summaries', 'readwrite');
+        const summaries = tx.objectStore('summaries');
+        const got = summaries.get(id);
+        got.onsuccess = () => summaries.put({ ...got.result, updatedAt: `${year}-06-01T12:00:00.000Z` });
+        await new Promise((resolve) => (tx.oncomplete = resolve));
+        db.close();
+        const otherTab = new BroadcastChannel('duelbook.sessions');
+        otherTab.postMessage({ kind: 'listed', tab: 'anothertab' });
+        (window as unknown as { otherTab: BroadcastChannel }).otherTab = otherTab;
+      },
+      { id: renamedId, year },
+    );
+    await expect.poll(() => page.getByTestId('session-list').innerText()).toContain(year);
     expect(await ids()).toEqual(held);
     expect(await focused()).toBe(true);
     await input.fill('Second');

@@ -63,8 +63,9 @@ export function geluBackwardFast(dy: Float32Array, x: Float32Array, dx: Float32A
 }
 
 /**
- * C = A·Bᵀ (+ bias) for a few rows of A: the LM head while decoding ([B,C]·[V,C]ᵀ with B ≤ 3,
- * where transposing B for the wasm kernel costs more than it saves). The same sums as
+ * C = A·Bᵀ (+ bias), any M; written for a few rows of A: the LM head while decoding
+ * ([B,C]·[V,C]ᵀ with B ≤ 3, where transposing B for the wasm kernel costs more than it saves;
+ * without wasm every A·Bᵀ of the fast backend comes here). The same sums as
  * `matmulRef`'s transB branch, bit for bit (each output one float64 sum over k in order), but
  * four rows of B per pass share each load of A's element: the draw's LM head took 117 ms of a
  * 2 × 64-token draw in the page's profile.

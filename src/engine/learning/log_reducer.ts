@@ -124,9 +124,9 @@ export class LogReducer {
   private checkpoints: Checkpoint[] = [];
   /**
    * A dropped checkpoint, kept only so the next one reads into its arrays: a checkpoint is taken
-   * before every vote and one is dropped after it, and reading into fresh arrays cost the page
-   * about 185 ms a vote (allocation, not copying). Nothing else holds these arrays: restoring
-   * a checkpoint copies out of them.
+   * before every vote and one is dropped after it, and fresh arrays cost more than the copy
+   * (in Node, 23 ms to slice 4.2M floats, 3.7 ms to copy them into an existing array). Nothing
+   * else holds these arrays: restoring a checkpoint copies out of them.
    */
   private spare: Checkpoint | null = null;
   private learnerInstance: OnlineLearner | null = null;

@@ -274,9 +274,9 @@ export class OnlineLearner {
   /**
    * The whole learner apart from the policy's weights: trainer (buffer, RNG, optimizer
    * moments), reward model, thumbs memory, collapse window and counts. Restoring it and the
-   * weights puts the learner exactly where it was (see LogReducer's checkpoints).
+   * weights puts the learner exactly where it was (see LogReducer's checkpoints). `reuse`: a
+   * dropped checkpoint's AdamW moments, read into instead of allocating new arrays.
    */
-  /** `reuse`: an old checkpoint's AdamW moments, read into instead of allocating. */
   async capture(reuse?: Pick<LearnerState['trainer']['opt'], 'm' | 'v'>): Promise<LearnerState> {
     return {
       trainer: await this.trainer.capture(reuse),

@@ -138,8 +138,10 @@ export class GPT2Model {
     return t;
   }
 
-  /** Host copies of all parameters, in spec order (for snapshots and export). */
-  /** The weights copied to the host; into `reuse`'s arrays where given (an old checkpoint's, no longer needed). */
+  /**
+   * Host copies of all parameters, in spec order (snapshots, export, checkpoints); into
+   * `reuse`'s arrays where given (a dropped checkpoint's, which nothing else holds).
+   */
   async readWeights(reuse?: ReadonlyMap<string, Float32Array>): Promise<Map<string, Float32Array>> {
     // All reads issued before the first await: WebGPU copies them in one submit, not one per tensor.
     const values = await Promise.all(this.specs.map((s) => readReusing(this.backend, this.p(s.name), reuse?.get(s.name))));

@@ -482,12 +482,16 @@ export interface LearningSettings {
  */
 export type LogIntent =
   | { seq: number; type: 'settings'; settings: LearningSettings }
-  /** `critique`: the person's one-line comment on the pair, matched to principles (`matchCritique`). */
-  | { seq: number; type: 'pair'; prompt: string; aIds: number[]; bIds: number[]; outcome: VoteOutcome; critique?: string }
+  /**
+   * `critique`: the person's one-line comment on the pair, matched to principles (`matchCritique`).
+   * `deferSteps`: the trainer was busy when it was cast: the vote enters the reward model and the
+   * buffer, and its policy steps wait for the next `train` intent (one group over all deferred votes).
+   */
+  | { seq: number; type: 'pair'; prompt: string; aIds: number[]; bIds: number[]; outcome: VoteOutcome; critique?: string; deferSteps?: true }
   | { seq: number; type: 'ranking'; prompt: string; rankedIds: number[][] }
   | { seq: number; type: 'thumbs'; prompt: string; completionIds: number[]; desirable: boolean }
-  /** "Train now": extra optimizer steps on the buffer as it is. */
-  | { seq: number; type: 'train'; steps: number }
+  /** "Train now": extra optimizer steps on the buffer as it is (`catchUp`: the page's step group over deferred votes). */
+  | { seq: number; type: 'train'; steps: number; catchUp?: true }
   /** The Arena saves the weights here under a name. */
   | { seq: number; type: 'snapshot'; name: string }
   | { seq: number; type: 'undo'; targetSeq: number }
@@ -601,6 +605,8 @@ export interface ReduceResult {
   policyStep: number;
   /** Votes (pairs, rankings, thumbs) the current weights have learned from. */
   votesTrained: number;
+  /** Votes reduced with `deferSteps` that no policy step has learned from yet (a `train` intent takes them). */
+  votesDeferred: number;
   /** Effective intents reduced (undone ones and undos excluded). */
   intentsReduced: number;
   bufferSize: number;

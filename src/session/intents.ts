@@ -126,7 +126,7 @@ function intentOf(
         // Only a person's critique reaches the engine: a simulated annotator's or an ONNX
         // judge's critique spells out its hidden scores, which the model must never read.
         const critique = event.judge === HUMAN_JUDGE && event.critique !== undefined && event.critique.trim() !== '' ? { critique: event.critique } : {};
-        return { seq, type: 'pair', prompt, aIds, bIds, outcome: event.outcome, ...critique };
+        return { seq, type: 'pair', prompt, aIds, bIds, outcome: event.outcome, ...critique, ...(event.deferSteps ? { deferSteps: true as const } : {}) };
       }
       if (event.kind === 'rank') {
         const ranked = event.order.map((id) => candidates.get(id));
@@ -140,7 +140,7 @@ function intentOf(
     case 'settings':
       return { seq, type: 'settings', settings: settingsOf(event) };
     case 'train':
-      return { seq, type: 'train', steps: event.steps };
+      return { seq, type: 'train', steps: event.steps, ...(event.catchUp ? { catchUp: true as const } : {}) };
     case 'snapshot':
       return { seq, type: 'snapshot', name: event.name };
     case 'principle':

@@ -101,6 +101,14 @@ export const PairVoteEventSchema = eventOf('vote', {
   outcome: PairOutcomeSchema,
   /** The candidate ids left to right as shown, so position bias can be measured. */
   shownOrder: v.tuple([IdSchema, IdSchema]),
+  /**
+   * The trainer was still learning from earlier votes when this one was cast, so the vote
+   * entered the reward model and the policy's buffer but took no policy steps of its own: the
+   * next `train` event with `catchUp` takes one step group over every vote deferred so far.
+   * Logged, not decided on replay, so a replay takes exactly the steps the live session took.
+   * Added to version 2 without a version bump (an older reader refuses it by its path).
+   */
+  deferSteps: v.optional(v.literal(true)),
 });
 
 export const RankVoteEventSchema = eventOf('vote', {
@@ -214,9 +222,14 @@ export const SettingsEventSchema = eventOf('settings', {
   }),
 });
 
-/** "Train now": extra optimizer steps on the buffer as it is (an intent). */
+/**
+ * "Train now": extra optimizer steps on the buffer as it is (an intent). `catchUp`: the page
+ * appended it itself when the trainer went idle with votes whose steps were deferred (see
+ * `deferSteps` on a pair vote), so the policy learns from those votes in one step group.
+ */
 export const TrainRequestEventSchema = eventOf('train', {
   steps: wholeNumber(1, 1_000),
+  catchUp: v.optional(v.literal(true)),
 });
 
 /**

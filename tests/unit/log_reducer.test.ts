@@ -106,6 +106,56 @@ describe('LogReducer through EngineService.reduce', () => {
     }
   });
 
+  it('deferred votes take no steps until a catch-up train, which counts them learned; replay and undo stay exact', async () => {
+    const s = await engine();
+    const gen = await s.generate({ prompt: 'The sea', numSequences: 3, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 4 });
+    const [a, b, c] = gen.tokenIds as [number[], number[], number[]];
+    const log: LogIntent[] = [
+      { seq: 0, type: 'settings', settings: settings({ stepsPerVote: 2 }) },
+      { seq: 1, type: 'pair', prompt: 'The sea', aIds: a, bIds: b, outcome: 'a' },
+      { seq: 2, type: 'pair', prompt: 'The sea', aIds: b, bIds: c, outcome: 'b', deferSteps: true },
+      { seq: 3, type: 'pair', prompt: 'The sea', aIds: c, bIds: a, outcome: 'a', deferSteps: true },
+      { seq: 4, type: 'train', steps: 2, catchUp: true },
+      { seq: 5, type: 'pair', prompt: 'The sea', aIds: a, bIds: c, outcome: 'b', deferSteps: true },
+      { seq: 6, type: 'pair', prompt: 'The sea', aIds: b, bIds: a, outcome: 'b' },
+    ];
+    const counts: [number, number, number][] = [];
+    for (const intent of log) {
+      const r = await s.reduce({ intents: [intent] });
+      counts.push([r.reduced[0]!.steps.length, r.votesTrained, r.votesDeferred]);
+    }
+    expect(counts).toEqual([
+      [0, 0, 0],
+      [2, 1, 0],
+      [0, 1, 1], // deferred: in the buffer and the reward model, no policy step
+      [0, 1, 2],
+      [2, 3, 0], // one step group over both deferred votes
+      [0, 3, 1],
+      [2, 5, 0], // a vote with steps also learns the deferred one before it
+    ]);
+    expect(s.step).toBe(6);
+    // The reward model saw every vote, deferred or not.
+    expect((await s.reduce({ intents: [] })).rewardModel?.votesSeen).toBe(5);
+    // Replayed from the file: the same weights.
+    const opened = await engine();
+    const replay = await opened.reduce({ intents: log, reset: true });
+    expect(replay.votesTrained).toBe(5);
+    expectSameWeights(await weightsOf(s), await weightsOf(opened));
+    // Undoing the last vote restores the state with one vote deferred.
+    const undo = await s.reduce({ intents: [{ seq: 7, type: 'undo', targetSeq: 6 }] });
+    expect([undo.votesTrained, undo.votesDeferred, undo.policyStep]).toEqual([3, 1, 4]);
+    // Deferring changes the steps taken, so it is part of the log: the same votes without it differ.
+    const undeferred = await engine();
+    await undeferred.reduce({ intents: log.filter((x) => x.type !== 'train').map((x) => ({ ...x, deferSteps: undefined }) as LogIntent), reset: true });
+    expect(undeferred.step).toBe(10);
+  });
+
+  it('refuses a deferSteps or catchUp that is not true', async () => {
+    const s = await engine();
+    await expect(s.reduce({ intents: [{ seq: 0, type: 'train', steps: 1, catchUp: false as unknown as true }] })).rejects.toThrow(/catchUp/);
+    await expect(s.reduce({ intents: [{ seq: 0, type: 'pair', prompt: 'x', aIds: [1], bIds: [2], outcome: 'a', deferSteps: 1 as unknown as true }] })).rejects.toThrow(/deferSteps/);
+  });
+
   it('an intent that lands before others (a peer vote) restores a checkpoint and reduces forward', async () => {
     const s = await engine();
     const log = await recordedLog(s);

@@ -83,6 +83,7 @@ interface Checkpoint {
   learner: LearnerState | null;
   settings: LearningSettings;
   votesTrained: number;
+  votesDeferred: number;
   snapshots: Map<string, { step: number; weights: Map<string, Float32Array> }>;
   bytes: number;
 }
@@ -134,6 +135,11 @@ export class LogReducer {
   /** Settings in force before the log's first settings intent. */
   private initial: LearningSettings = DEFAULT_LEARNING;
   private votesTrained = 0;
+  /**
+   * Votes reduced with `deferSteps` since the last step group: they are in the reward model and
+   * the buffer, and count as learned once a later vote's steps or a `train` intent has run.
+   */
+  private votesDeferred = 0;
   /** Weights the Arena saved by name (taken again when the log is reduced again). */
   snapshots = new Map<string, { step: number; weights: Map<string, Float32Array> }>();
 
@@ -250,6 +256,7 @@ export class LogReducer {
         if (intent.critique !== undefined && (typeof intent.critique !== 'string' || intent.critique.length > MAX_CRITIQUE_CHARS)) {
           bad(`a critique is text of at most ${MAX_CRITIQUE_CHARS} characters`);
         }
+        if (intent.deferSteps !== undefined && intent.deferSteps !== true) bad('deferSteps is true or absent');
         break;
       case 'principle':
         if (typeof intent.principleId !== 'string' || intent.principleId === '') bad('a principle statement needs a principle id');
@@ -267,6 +274,7 @@ export class LogReducer {
         break;
       case 'train':
         if (!Number.isInteger(intent.steps) || intent.steps < 1 || intent.steps > 1000) bad('steps must be 1…1000');
+        if (intent.catchUp !== undefined && intent.catchUp !== true) bad('catchUp is true or absent');
         break;
       case 'snapshot':
         if (typeof intent.name !== 'string' || intent.name === '') bad('a snapshot needs a name');
@@ -315,17 +323,19 @@ export class LogReducer {
         const tooLong = this.vocabularyProblem(completions) ?? this.contextProblem(promptIds, completions);
         if (tooLong) return { ...base, steps: [], skippedReason: tooLong };
         const learner = this.learner;
-        const train = this.settings.updateAfterVote;
+        const deferred = intent.type === 'pair' && intent.deferSteps === true;
+        const train = this.settings.updateAfterVote && !deferred;
         const r =
           intent.type === 'pair' ? await learner.feedback({ prompt: intent.prompt, promptIds, aIds: intent.aIds, bIds: intent.bIds, outcome: intent.outcome, train })
           : intent.type === 'ranking' ? await learner.feedbackRanking({ prompt: intent.prompt, promptIds, rankedIds: intent.rankedIds, train })
           : await learner.feedbackThumbs({ prompt: intent.prompt, promptIds, completionIds: intent.completionIds, desirable: intent.desirable, train });
-        this.votesTrained++;
+        if (deferred) this.votesDeferred++;
+        else this.countTrained(1);
         const out: ReducedIntent = { ...base, steps: [...r.steps], rewardModel: r.rewardModel };
         if (r.untrainedReason !== undefined) out.untrainedReason = r.untrainedReason;
-        if (intent.type === 'pair' && this.settings.relabel.pairs > 0) out.relabels = await this.relabel(intent.seq, promptIds, out.steps);
+        if (intent.type === 'pair' && this.settings.relabel.pairs > 0) out.relabels = await this.relabel(intent.seq, promptIds, out.steps, train);
         if (intent.type === 'pair' && intent.critique !== undefined && intent.critique.trim() !== '') {
-          out.critique = await this.critique(intent.seq, promptIds, intent.critique, out.steps);
+          out.critique = await this.critique(intent.seq, promptIds, intent.critique, out.steps, train);
         }
         return out;
       }
@@ -335,6 +345,9 @@ export class LogReducer {
       }
       case 'train': {
         const learner = this.learner;
+        // Whatever it trains, the deferred votes are in the buffer it trains on (as a vote that
+        // cannot train yet still counts as learned, below).
+        this.countTrained(0);
         if (!learner.trainer.hasExamples()) {
           return { ...base, steps: [], skippedReason: `nothing in the replay buffer can train the "${learner.trainer.currentObjective}" objective yet` };
         }
@@ -348,12 +361,18 @@ export class LogReducer {
     }
   }
 
+  /** A step group ran (or would have, had the buffer allowed): `votes` more, and every deferred one, are learned. */
+  private countTrained(votes: number): void {
+    this.votesTrained += votes + this.votesDeferred;
+    this.votesDeferred = 0;
+  }
+
   /**
    * Relabelling after a pairwise vote: `pairs` fresh pairs sampled from the policy as it is
    * after the vote, seeded by the vote's seq (so a replay samples the same), each labelled by the
    * reward model and, when confident, added to the buffer with its own policy steps.
    */
-  private async relabel(seq: number, promptIds: number[], steps: StepMetrics[]): Promise<RelabelRecord[]> {
+  private async relabel(seq: number, promptIds: number[], steps: StepMetrics[], train: boolean): Promise<RelabelRecord[]> {
     const r = this.settings.relabel;
     const maxNewTokens = Math.min(r.maxNewTokens, this.model.policy.config.nPositions - promptIds.length);
     if (maxNewTokens < 1) return [];
@@ -371,7 +390,7 @@ export class LogReducer {
       });
       const [aIds, bIds] = sample;
       if (!aIds || !bIds) continue;
-      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: this.settings.updateAfterVote && (r.ownSteps ?? true), collapseGuard: r.collapseGuard ?? false });
+      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: train && (r.ownSteps ?? true), collapseGuard: r.collapseGuard ?? false });
       steps.push(...result.steps);
       records.push({
         aIds,
@@ -392,7 +411,7 @@ export class LogReducer {
    * it is evidence in the reward model and decides synthetic pairs among CRITIQUE_SAMPLES fresh
    * samples of the policy for the prompt, seeded by the vote's seq (see OnlineLearner.critique).
    */
-  private async critique(seq: number, promptIds: number[], text: string, steps: StepMetrics[]): Promise<CritiqueReading> {
+  private async critique(seq: number, promptIds: number[], text: string, steps: StepMetrics[], train: boolean): Promise<CritiqueReading> {
     const result = matchCritique(text);
     const matches = result.matches.map((m) => ({ principleId: m.principleId, polarity: m.polarity, about: m.side ?? ('unknown' as const), confidence: m.confidence }));
     if (result.unmatched) return { understood: `not understood: ${result.reason ?? 'no principle matched'}`, matches, syntheticPairs: 0 };
@@ -411,7 +430,7 @@ export class LogReducer {
             seed: new Rng(this.settings.trainer.seed).fork(`critique-${seq}`).int(2 ** 31),
             eosTokenId: this.model.eosTokenId,
           });
-    const trained = await this.learner.critique(promptIds, result.matches, samples, CRITIQUE_PAIRS, this.settings.updateAfterVote && (r.ownSteps ?? true));
+    const trained = await this.learner.critique(promptIds, result.matches, samples, CRITIQUE_PAIRS, train && (r.ownSteps ?? true));
     steps.push(...trained.steps);
     return { understood, matches, syntheticPairs: trained.syntheticPairs };
   }
@@ -449,6 +468,7 @@ export class LogReducer {
       learner,
       settings: cloneState(this.settings),
       votesTrained: this.votesTrained,
+      votesDeferred: this.votesDeferred,
       snapshots: new Map(this.snapshots),
       bytes,
     });
@@ -489,6 +509,7 @@ export class LogReducer {
     }
     this.settings = cloneState(best.settings);
     this.votesTrained = best.votesTrained;
+    this.votesDeferred = best.votesDeferred;
     this.snapshots = new Map(best.snapshots);
     this.applied = this.applied.slice(0, best.position);
     this.appliedSeqs = this.appliedSeqs.slice(0, best.position);
@@ -502,6 +523,7 @@ export class LogReducer {
     this.learnerInstance = null;
     this.settings = cloneState(this.initial);
     this.votesTrained = 0;
+    this.votesDeferred = 0;
     this.snapshots = new Map();
     this.applied = [];
     this.appliedSeqs = [];
@@ -518,6 +540,7 @@ export class LogReducer {
       restoredAfterSeq,
       policyStep: this.policyStep,
       votesTrained: this.votesTrained,
+      votesDeferred: this.votesDeferred,
       intentsReduced: this.applied.length,
       bufferSize: learner?.trainer.bufferLength ?? 0,
       rewardModel,

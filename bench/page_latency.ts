@@ -31,6 +31,8 @@ export interface VoteTiming {
   weightsMs: number;
   /** Votes the weights had learned from when the next pair became votable. */
   trainedAtPair: number;
+  /** Votes the weights that drew that pair had learned from (the duel's `data-drawn-votes`; the draw worker's copy may lag the trainer). */
+  drawnAtPair?: number;
 }
 
 export interface LatencySummary {
@@ -41,6 +43,8 @@ export interface LatencySummary {
   weightsP95Ms: number;
   /** Most votes the weights lagged behind the log when a pair became votable. */
   maxVotesBehindAtPair: number;
+  /** Most votes the weights that drew a pair lagged behind the log (null when pairs do not say). */
+  maxVotesBehindDrawn: number | null;
   /** Next pair at the last vote over next pair at vote 5 (the issue: within 20 %). */
   lastOverVote5: number | null;
 }
@@ -73,6 +77,7 @@ export function summarize(timings: readonly VoteTiming[]): LatencySummary {
     weightsP50Ms: round1(quantile(weights, 0.5)),
     weightsP95Ms: round1(quantile(weights, 0.95)),
     maxVotesBehindAtPair: Math.max(...timings.map((t) => t.vote - t.trainedAtPair)),
+    maxVotesBehindDrawn: timings.every((t) => t.drawnAtPair !== undefined) ? Math.max(...timings.map((t) => t.vote - t.drawnAtPair!)) : null,
     lastOverVote5: vote5 && last && last.vote > 5 ? Math.round((last.pairMs / vote5.pairMs) * 100) / 100 : null,
   };
 }
@@ -114,13 +119,13 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
       if ((await field.getAttribute('aria-invalid')) === 'true' || Number(await field.inputValue()) !== value) throw new Error(`the Train cell refused ${label} = ${value}`);
     }
     const backend = (await page.getByTestId('backend-label').innerText()).trim();
-    const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number }[] = [];
+    const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number; drawnAtPair?: number }[] = [];
     for (let vote = 1; vote <= opts.votes; vote++) {
       await page.locator('[data-testid="duel"][data-phase="ready"]').waitFor({ timeout: 180_000 });
       await page.waitForTimeout(opts.readMs);
       const c = await page.evaluate(
         ({ vote, timeoutMs }) =>
-          new Promise<{ at: number; pairMs: number; trainedAtPair: number }>((resolve, reject) => {
+          new Promise<{ at: number; pairMs: number; trainedAtPair: number; drawnAtPair?: number }>((resolve, reject) => {
             const duel = document.querySelector('[data-testid="duel"]')!;
             const trained = () => Number(document.querySelector('[data-testid="policy-step"]')?.getAttribute('data-votes-trained') ?? NaN);
             const button = document.querySelector<HTMLButtonElement>('[data-testid="vote-a"]');
@@ -139,7 +144,8 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
               // A fresh pair: votable again, with another id than the one just voted on.
               if (left && phase === 'ready' && duel.getAttribute('data-pair-id') !== votedOn) {
                 stop();
-                resolve({ at: t0, pairMs: now - t0, trainedAtPair: trained() });
+                const drawn = duel.getAttribute('data-drawn-votes');
+                resolve({ at: t0, pairMs: now - t0, trainedAtPair: trained(), ...(drawn ? { drawnAtPair: Number(drawn) } : {}) });
               } else if (now - t0 > timeoutMs) {
                 stop();
                 reject(new Error(`vote ${vote}: no votable pair after ${timeoutMs} ms`));
@@ -153,12 +159,12 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
         { vote, timeoutMs: 180_000 },
       );
       clicks.push({ vote, ...c });
-      log(`page vote ${vote}: next pair ${c.pairMs.toFixed(0)} ms, weights ${vote - c.trainedAtPair} vote(s) behind`);
+      log(`page vote ${vote}: next pair ${c.pairMs.toFixed(0)} ms, weights ${vote - c.trainedAtPair} vote(s) behind, drawn from weights ${c.drawnAtPair === undefined ? '?' : vote - c.drawnAtPair} behind`);
     }
     // Let training finish, then read when each vote's weights appeared.
     await page.waitForFunction((n) => (window as unknown as { __trainedAt: number[] }).__trainedAt[n] !== undefined, opts.votes, { timeout: 300_000 });
     const trainedAt = (await page.evaluate('window.__trainedAt')) as number[];
-    const timings = clicks.map((c) => ({ vote: c.vote, pairMs: round1(c.pairMs), weightsMs: round1(trainedAt[c.vote]! - c.at), trainedAtPair: c.trainedAtPair }));
+    const timings = clicks.map((c) => ({ vote: c.vote, pairMs: round1(c.pairMs), weightsMs: round1(trainedAt[c.vote]! - c.at), trainedAtPair: c.trainedAtPair, ...(c.drawnAtPair !== undefined ? { drawnAtPair: c.drawnAtPair } : {}) }));
     await context.close();
     return { backend, readMs: opts.readMs, timings, summary: summarize(timings), pageErrors: errors };
   } finally {
@@ -244,7 +250,7 @@ export function pageRows(page: LatencyRun, node: Omit<LatencyRun, 'pageErrors'>,
       notes: [
         'the playground in headless Chromium, timed inside the page from the click on "A is better"',
         key === 'pairMs'
-          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node)`
+          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed, the weights that drew it at most ${page.summary.maxVotesBehindDrawn ?? 'n/a'}; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node)`
           : 'until policy-step data-votes-trained reached the vote (also when the person had voted again meanwhile); Node: draw + reduce',
         'the shipped policy in both, whatever --model says (the playground loads it)',
         ...(page.pageErrors.length ? [`page errors: ${page.pageErrors.slice(0, 3).join(' | ')}`] : []),

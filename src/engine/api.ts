@@ -82,6 +82,15 @@ export interface WeightsSnapshot {
   step: number;
 }
 
+/**
+ * A copy of the live policy's weights (by Hugging Face GPT-2 tensor name) and the optimizer step
+ * they are at: what the training engine hands a draw engine, so pairs are drawn while it trains.
+ */
+export interface PolicyWeights {
+  step: number;
+  weights: Map<string, Float32Array>;
+}
+
 /** Online preference-learning settings (names as TRL's DPOConfig where one exists). */
 export interface TrainerSettings {
   /**
@@ -678,6 +687,13 @@ export interface EngineApi {
   simulateCancel(): Promise<void>;
   /** Saves the current policy weights under a name (host memory). */
   snapshot(name: string): Promise<WeightsSnapshot>;
+  /** A copy of the live policy's weights and their step (after the work queued before it). */
+  policyWeights(): Promise<PolicyWeights>;
+  /**
+   * Replaces the policy's weights with another engine's (same checkpoint shape; BAD_REQUEST
+   * otherwise, leaving the weights as they were). The caller makes sure no generation is in flight.
+   */
+  installPolicyWeights(w: PolicyWeights): Promise<void>;
   restore(name: string): Promise<void>;
   listSnapshots(): Promise<WeightsSnapshot[]>;
   /** A simulated annotator's verdict on a pair. Deterministic in (spec.seed, index): the same session replays to the same votes. */

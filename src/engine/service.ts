@@ -19,6 +19,7 @@ import type {
   BestOfNPick,
   PairSelection,
   WeightsSnapshot,
+  PolicyWeights,
   EngineApi,
   ReduceProgress,
   ReduceRequest,
@@ -512,6 +513,26 @@ export class EngineService implements EngineApi {
     const p = this.requirePolicy();
     await this.queue.run(async () => p.model.writeWeights(s.weights));
     this.step = s.step;
+  }
+
+  async policyWeights(): Promise<PolicyWeights> {
+    const p = this.requirePolicy();
+    return this.queue.run(async () => ({ step: this.step, weights: await p.model.readWeights() }));
+  }
+
+  async installPolicyWeights(w: PolicyWeights): Promise<void> {
+    const p = this.requirePolicy();
+    if (!w || !(w.weights instanceof Map) || !Number.isSafeInteger(w.step) || w.step < 0) throw new EngineError('BAD_REQUEST', 'weights must be a step and a map of tensors');
+    // Checked in full before anything is written: a wrong checkpoint leaves the weights intact.
+    const specs = p.model.specs;
+    for (const spec of specs) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const got = w.weights.get(spec.name);
+      if (!(got instanceof Float32Array) || got.length !== size) throw new EngineError('BAD_REQUEST', `tensor ${spec.name}: missing or not ${size} floats`);
+    }
+    if (w.weights.size !== specs.length) throw new EngineError('BAD_REQUEST', `${w.weights.size} tensors, the policy has ${specs.length}`);
+    await this.queue.run(async () => p.model.writeWeights(w.weights));
+    this.step = w.step;
   }
 
   async listSnapshots(): Promise<WeightsSnapshot[]> {

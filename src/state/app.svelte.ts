@@ -109,6 +109,7 @@ export class AppState implements DuelHost {
       const health = prompts && prompts.prompts.length > 0 && duel ? this.healthRequest(prompts.prompts, duel.config) : null;
       await this.train(trainCell.id).onReduced(result, settings, generation, live, health);
     },
+    catchesUp: () => !this.room.inRoom,
   });
   /** A shared live session (a room on a sync server), when the person joined or started one. */
   readonly room: RoomState = new RoomState(this.session, this.learning);
@@ -418,6 +419,15 @@ export class AppState implements DuelHost {
     const before = this.learning.last;
     await this.learning.sync();
     return this.learning.last === before ? null : this.learning.last;
+  }
+
+  /**
+   * Whether a pairwise vote cast now defers its policy steps (`deferSteps`): the trainer is still
+   * reducing earlier votes and pairs come from the draw worker, so votes can outpace steps; the
+   * catch-up `train` intent then learns them in one group. Not in a shared room (see catchesUp).
+   */
+  defersSteps(): boolean {
+    return this.learning.pending > 0 && this.engine.drawApi !== null && !this.room.inRoom;
   }
 
   /** The `settings` event to log right before a new intent, when the cells changed the learning settings. */

@@ -8,21 +8,22 @@ import { annotatorOf, appendEvents, HUMAN_JUDGE, type DuelConfig } from '../sess
 import { pairNeedingVotes } from './crowd';
 import { judgeId } from './judging';
 import type { GenerateRequest } from '../engine/api';
-import { describeEngineError } from './engine_client';
+import { describeEngineError, type EngineRemote } from './engine_client';
 import type { DuelHost } from './duel_host';
 import { loggedCandidates, pairFromLog, showFailure, showSet, type DuelScreen, type ShownCandidate } from './duel_screen';
 import {
   DuelSetupError,
   shownReason,
-  snapshotOf,
   streamPair,
   streamSet,
   type DrawContext,
+  type DrawnPair,
   type DuelOpponent,
   type PairSelectionRule,
   type PoolSettings,
 } from './duel_sources';
 import { drawsSoFar, linkedCell } from './links';
+import type { PolicySnapshotRef } from '../session/index';
 import { deriveSeed, seededPermutation } from './random';
 
 /** What drawing reads and writes on the duel (DuelState's public members). */
@@ -47,6 +48,8 @@ interface Draw {
 export class DuelDraws {
   #token = 0;
   #handles: string[] = [];
+  /** The worker the generations in `#handles` run on (the engine worker or the draw worker). */
+  #handlesApi: EngineRemote | null = null;
   /** The latest source run (a cancelled arena draw may still be putting the live weights back). */
   #inflight: Promise<unknown> = Promise.resolve();
 
@@ -60,8 +63,9 @@ export class DuelDraws {
   cancel(): void {
     this.#token++;
     const handles = this.#handles;
+    const api = this.#handlesApi ?? this.host.engine.api;
     this.#handles = [];
-    for (const handle of handles) void this.host.engine.api.generateCancel(handle).catch(() => undefined);
+    for (const handle of handles) void api.generateCancel(handle).catch(() => undefined);
     if (this.duel.phase === 'generating') this.duel.phase = 'idle';
     this.duel.streaming = null;
     this.duel.streamingSet = null;
@@ -129,17 +133,25 @@ export class DuelDraws {
     const opponent = duel.opponent;
     const pool: PoolSettings = { selection: duel.pairSelection, k: duel.selectionPool, n: duel.bestOfN, pessimism: duel.pessimism };
     duel.streaming = { prompt, left: '', right: '' };
+    // Two plain samples need only the policy's weights: the draw worker writes them, so the
+    // person never waits for the vote before to train. Reward-model rules and other opponents
+    // need the trainer's worker (the reward model, the reference, snapshots).
+    const plain = opponent === 'policy' && pool.selection === 'random';
+    let separate = false;
+    let drawnAfterVotes = 0;
     try {
-      const result = await this.#afterPrevious(stale, (ctx) =>
-        streamPair(
+      const result = await this.#afterPrevious(stale, plain, (ctx) => {
+        separate = ctx.separate;
+        drawnAfterVotes = ctx.votesTrained;
+        return streamPair(
           ctx,
           base,
           opponent,
           pool,
           () => this.host.arenaPair(this.cellId),
           (left, right) => (duel.streaming = { prompt: base.prompt, left, right }),
-        ),
-      );
+        );
+      });
       if (!result || stale()) return;
       const make = (i: 0 | 1): ShownCandidate => ({
         id: this.host.session.nextId(),
@@ -155,11 +167,30 @@ export class DuelDraws {
         showFailure(duel, 'The pair could not be logged (see the message at the top).');
         return;
       }
-      duel.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw: draw.draw, ...(result.reason ? { reason: shownReason(result.reason, result.swap) } : {}) };
+      duel.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw: draw.draw, drawnAfterVotes, ...(result.reason ? { reason: shownReason(result.reason, result.swap) } : {}) };
       duel.streaming = null;
       duel.phase = 'ready';
+      if (separate) void this.#predictShown(promptId, base.prompt, result, stale);
     } catch (e) {
       if (!stale()) showFailure(duel, e instanceof DuelSetupError ? e.message : describeEngineError('generate', e));
+    }
+  }
+
+  /**
+   * What the reward model expects of a pair the draw worker wrote (the preference panel's "how
+   * sure it is about the next vote"), asked of the trainer once the pair is on screen: it answers
+   * after the reduce it is running, and the person may vote before. Not before the first vote
+   * has been learned (see streamPair). Nothing is learned from it, and a failure shows no call.
+   */
+  async #predictShown(promptId: string, prompt: string, drawn: DrawnPair, stale: () => boolean): Promise<void> {
+    if (!(this.host.engine.votesTrained > 0)) return;
+    try {
+      const expected = await this.host.engine.api.rewardPredict(prompt, drawn.ids[0], drawn.ids[1], drawn.promptIds);
+      const pair = this.duel.pair;
+      if (stale() || !pair || pair.promptId !== promptId) return;
+      this.duel.pair = { ...pair, reason: { kind: 'predicted', pAB: expected.pAB, std: expected.std } };
+    } catch {
+      // The pair is votable without it (engine errors surface on the vote).
     }
   }
 
@@ -173,12 +204,14 @@ export class DuelDraws {
       return;
     }
     duel.streamingSet = { prompt, texts: Array.from({ length: n }, () => '') };
+    let step = 0;
     try {
-      const chunk = await this.#afterPrevious(stale, (ctx) =>
-        streamSet(ctx, { ...base, numSequences: n }, (texts) => (duel.streamingSet = { prompt: base.prompt, texts })),
-      );
+      const chunk = await this.#afterPrevious(stale, true, (ctx) => {
+        step = ctx.policyStep;
+        return streamSet(ctx, { ...base, numSequences: n }, (texts) => (duel.streamingSet = { prompt: base.prompt, texts }));
+      });
       if (!chunk || stale()) return;
-      const snapshot = snapshotOf(this.host.engine, 'policy');
+      const snapshot: PolicySnapshotRef = { step };
       const candidates: ShownCandidate[] = chunk.texts.map((text, i) => ({
         id: this.host.session.nextId(),
         text,
@@ -199,16 +232,32 @@ export class DuelDraws {
 
   /**
    * Runs a source once the previous run has finished (a cancelled arena draw may still be
-   * putting the live weights back), unless the draw went stale meanwhile.
+   * putting the live weights back), unless the draw went stale meanwhile. `plain`: the source
+   * needs only the policy's weights, so it runs on the draw worker when there is one.
    */
-  #afterPrevious<T>(stale: () => boolean, source: (ctx: DrawContext) => Promise<T | null>): Promise<T | null> {
-    const ctx: DrawContext = { engine: this.host.engine, stale, setHandles: (handles) => (this.#handles = handles) };
+  #afterPrevious<T>(stale: () => boolean, plain: boolean, source: (ctx: DrawContext) => Promise<T | null>): Promise<T | null> {
+    const engine = this.host.engine;
+    const setHandles = (api: EngineRemote) => (handles: string[]) => {
+      this.#handles = handles;
+      this.#handlesApi = api;
+    };
     const previous = this.#inflight;
     const run = (async () => {
       await previous.catch(() => undefined);
       if (stale()) return null;
+      if (plain && engine.drawApi) {
+        // Weight installs wait while this draw uses the draw worker's weights (draws go first).
+        return engine.drawLease.run('draw', () => {
+          const api = engine.drawApi;
+          if (stale()) return Promise.resolve(null);
+          if (api && engine.drawStep !== null) return source({ engine, api, policyStep: engine.drawStep, votesTrained: engine.drawVotesTrained, separate: true, stale, setHandles: setHandles(api) });
+          return engine.lease.run('draw', () => (stale() ? Promise.resolve(null) : source({ engine, api: engine.api, policyStep: engine.policyStep, votesTrained: engine.votesTrained, separate: false, stale, setHandles: setHandles(engine.api) })));
+        });
+      }
       // Learning waits while this draw uses the weights (and a waiting draw goes before it).
-      return this.host.engine.lease.run('draw', () => (stale() ? Promise.resolve(null) : source(ctx)));
+      return engine.lease.run('draw', () =>
+        stale() ? Promise.resolve(null) : source({ engine, api: engine.api, policyStep: engine.policyStep, votesTrained: engine.votesTrained, separate: false, stale, setHandles: setHandles(engine.api) }),
+      );
     })();
     this.#inflight = run;
     return run;

@@ -25,6 +25,8 @@ export interface DuelHost {
    * result (null when nothing was sent or it failed; the Train cell shows why). Never throws.
    */
   learn(): Promise<ReduceResult | null>;
+  /** Whether a pairwise vote cast now defers its policy steps to a catch-up step group (absent: never). */
+  defersSteps?(): boolean;
   /** A `settings` event to append right before a vote when the cells changed the learning settings. */
   settingsEvents(): NewSessionEvent[];
   /** The page's ONNX judge worker (shared by every duel: one ORT queue). */

@@ -29,6 +29,8 @@ export interface DuelPair {
   reason?: PairReason;
   /** Which draw of this duel the pair is (0-based): a simulated annotator's verdicts index by it. */
   draw: number;
+  /** Votes the weights that drew it had learned from (absent for a pair restored from the log). */
+  drawnAfterVotes?: number;
 }
 
 /** The N candidates of a rank or thumbs duel, in the order shown (and logged). */

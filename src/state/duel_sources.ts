@@ -11,6 +11,7 @@
 import { DuelConfigSchema, RelabelConfigSchema, type DuelOpponent, type PolicySnapshotRef } from '../session/index';
 import type { GenerateChunk, GenerateRequest } from '../engine/api';
 import type { EngineState } from './engine.svelte';
+import type { EngineRemote } from './engine_client';
 import { deriveSeed, seededRandom } from './random';
 
 /**
@@ -122,6 +123,17 @@ export interface DrawnPair {
 /** What a source needs while it draws. */
 export interface DrawContext {
   readonly engine: EngineState;
+  /**
+   * The worker that writes the candidates: the engine worker, or the draw worker that holds a
+   * copy of the trainer's weights (see EngineState). Reward-model calls always go to `engine.api`.
+   */
+  readonly api: EngineRemote;
+  /** The policy step of the weights `api` draws from (logged with every candidate it writes). */
+  readonly policyStep: number;
+  /** Votes those weights had learned from (shown with the pair: how far behind the log it was drawn). */
+  readonly votesTrained: number;
+  /** `api` is the draw worker: nothing here may wait for the trainer (its queue holds a reduce). */
+  readonly separate: boolean;
   /** True once this draw is no longer wanted (cancelled, or another document was opened). */
   stale(): boolean;
   /** The generations in flight, so a cancel can free them; [] once they are complete. */
@@ -150,7 +162,7 @@ export async function pullTokens(
   handles: string[],
   onChunks?: (chunks: GenerateChunk[]) => void,
 ): Promise<GenerateChunk[] | null> {
-  const api = ctx.engine.api;
+  const api = ctx.api;
   ctx.setHandles(handles);
   const chunks: (GenerateChunk | undefined)[] = handles.map(() => undefined);
   while (!chunks.every((chunk) => chunk?.done)) {
@@ -166,7 +178,7 @@ export async function pullTokens(
 
 /** Starts one generation and pulls it to the end. */
 async function generate(ctx: DrawContext, request: GenerateRequest, onChunk?: (chunk: GenerateChunk) => void): Promise<GenerateChunk | null> {
-  const handle = await ctx.engine.api.generateStart(request);
+  const handle = await ctx.api.generateStart(request);
   const chunks = await pullTokens(ctx, [handle], onChunk && (([chunk]) => onChunk(chunk!)));
   return chunks?.[0] ?? null;
 }
@@ -189,7 +201,7 @@ export async function streamPair(
   onTexts: (left: string, right: string) => void,
 ): Promise<DrawnPair | null> {
   const api = ctx.engine.api;
-  const live = snapshotOf(ctx.engine, 'policy');
+  const live: PolicySnapshotRef = { step: ctx.policyStep };
   if (opponent === 'policy' && pool.selection === 'uncertain') {
     // K samples, then the pair the reward model's heads disagree on most (shown i left, j right).
     // Pulled to the end without streaming them: the pair shown is only known once all are written.
@@ -240,8 +252,9 @@ export async function streamPair(
     // What the reward model expects of this pair, before the vote ("how sure it is about the
     // next vote", shown by the preference panel): one reference pass, nothing learned. Not
     // before the first vote: the engine builds its learner with the first vote's settings, and
-    // asking earlier would build it from whatever settings it holds then.
-    if (!(ctx.engine.votesTrained > 0)) return drawn;
+    // asking earlier would build it from whatever settings it holds then. Drawn on the draw
+    // worker, the duel asks after showing the pair (the trainer may be busy: see DuelDraws).
+    if (ctx.separate || !(ctx.engine.votesTrained > 0)) return drawn;
     let expected: { pAB: number; std: number };
     try {
       expected = await api.rewardPredict(base.prompt, ids[0], ids[1], chunk.promptIds);

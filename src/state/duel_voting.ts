@@ -55,7 +55,7 @@ export class DuelVoting {
   constructor(
     private readonly cellId: string,
     private readonly duel: VotingDuel,
-    private readonly host: Pick<DuelHost, 'session' | 'learn' | 'settingsEvents' | 'voterName'>,
+    private readonly host: Pick<DuelHost, 'session' | 'learn' | 'settingsEvents' | 'voterName' | 'defersSteps'>,
   ) {}
 
   /** Appends a vote, after the settings event the cells ask for; in a shared room a person's vote names its voter. */
@@ -82,6 +82,7 @@ export class DuelVoting {
       outcome,
       shownOrder: [pair.left.id, pair.right.id],
       ...judgedBy(voter),
+      ...(this.host.defersSteps?.() ? { deferSteps: true as const } : {}),
     }, voter);
     if (!ok) return false;
     duel.note = null;
@@ -91,9 +92,10 @@ export class DuelVoting {
       duel.bestOfNNote = tallied.note;
     }
     // The next pair first, so the person never waits for training: it is drawn from the weights
-    // as they are (the vote before this one learned, or one more behind while a reduce runs; the
+    // as they are (on the CPU by the draw worker, from the trainer's last copied weights; the
     // candidates log the policy step that drew them), and the engine learns from this vote while
-    // the person reads it. Learning that is waiting lets a draw go first (EngineLease).
+    // the person reads it. A vote cast while the trainer is still busy defers its steps (logged
+    // as `deferSteps`); the catch-up `train` intent learns those votes in one step group.
     await duel.next();
     // One request: the engine reduces the vote (and relabels fresh pairs when the duel asks).
     const result = await this.host.learn();

@@ -1,10 +1,17 @@
 /**
  * The loaded policy as the UI sees it: load status and progress, model info, the optimizer
- * step the policy is at, and which Policy cell loaded it. There is one engine worker, so one
- * policy at a time; a second Policy cell replaces the first's model when run.
+ * step the policy is at, and which Policy cell loaded it. One policy at a time; a second Policy
+ * cell replaces the first's model when run.
+ *
+ * Two engine workers hold it on the CPU backend: the engine worker reduces the log (it trains),
+ * and a draw worker holds a copy of the weights and only writes a duel's plain pairs and sets,
+ * so a person's next pair never waits for training. After each reduce the trainer's weights are
+ * copied to the draw worker (`pushDrawWeights`), between draws; each pair logs the policy step it
+ * was drawn from. On WebGPU there is one worker (the GPU's steps are short, and a second device
+ * would hold a second copy of everything in GPU memory): draws and learning take turns.
  */
 import * as Comlink from 'comlink';
-import type { BackendPreference, LoadProgress, ModelInfo, ModelSource } from '../engine/api';
+import type { BackendPreference, LoadProgress, ModelInfo, ModelSource, PolicyWeights } from '../engine/api';
 import { EngineClient, describeEngineError, engineErrorCode, type EngineRemote } from './engine_client';
 import { EngineLease } from './engine_lease';
 
@@ -56,7 +63,19 @@ export class EngineState {
   /** What the last cancelled download left, and which Policy cell's it was (shown there until the next load). */
   cancelled = $state.raw<{ cellId: string; note: string } | null>(null);
 
+  /** Draws on the draw worker and weight installs into it take turns (draws first). */
+  readonly drawLease = new EngineLease();
+  /** The policy step of the weights the draw worker holds; null while it is not in use. */
+  drawStep = $state<number | null>(null);
+  /** Votes the draw worker's weights have learned from (the reducer's count when they were copied). */
+  drawVotesTrained = $state(0);
+
   #client: EngineClient | null = null;
+  #drawClient: EngineClient | null = null;
+  /** Bumped whenever the draw worker's model is replaced or dropped: older installs are ignored. */
+  #drawToken = 0;
+  /** Installs into the draw worker, in the order the trainer's weights were read. */
+  #drawInstalls: Promise<void> = Promise.resolve();
   #loadToken = 0;
   /** Aborts the load in flight (the page's side; the worker's side is `loadCancel`). */
   #loadAbort: AbortController | null = null;
@@ -69,6 +88,71 @@ export class EngineState {
 
   get ready(): boolean {
     return this.status === 'ready';
+  }
+
+  /** The draw worker's remote once it holds the trainer's weights; null: draw on the engine worker. */
+  get drawApi(): EngineRemote | null {
+    return this.drawStep !== null && this.#drawClient ? this.#drawClient.api : null;
+  }
+
+  /** Whether new weights from the trainer should be copied to the draw worker (it is loaded or loading). */
+  get wantsDrawWeights(): boolean {
+    return this.#drawClient !== null && this.status === 'ready';
+  }
+
+  /**
+   * Copies the trainer's weights (read right after a reduce, under its lease) into the draw
+   * worker, after the draw in flight there; installs happen in call order, and one made stale by
+   * a later load is dropped.
+   */
+  pushDrawWeights(w: PolicyWeights & { votesTrained: number }): void {
+    const client = this.#drawClient;
+    if (!client) return;
+    const token = this.#drawToken;
+    this.#drawInstalls = this.#drawInstalls
+      .then(() =>
+        this.drawLease.run('learn', async () => {
+          if (token !== this.#drawToken) return;
+          await client.api.installPolicyWeights({ step: w.step, weights: w.weights });
+          if (token !== this.#drawToken) return;
+          this.drawStep = w.step;
+          this.drawVotesTrained = w.votesTrained;
+        }),
+      )
+      .catch(() => {
+        // A draw worker that cannot follow the trainer is not used: draws go back to the engine worker.
+        if (token === this.#drawToken) this.drawStep = null;
+      });
+  }
+
+  /**
+   * Loads the same model into the draw worker (CPU backend only), then copies the trainer's
+   * current weights into it; until then draws stay on the engine worker.
+   */
+  async #startDrawWorker(source: ModelSource, token: number): Promise<void> {
+    const drawToken = ++this.#drawToken;
+    this.drawStep = null;
+    this.#drawClient ??= new EngineClient();
+    const api = this.#drawClient.api;
+    try {
+      const message = source.kind === 'files' ? Comlink.transfer(source, [source.weights]) : source;
+      await this.drawLease.run('learn', () => api.loadModel(message, 'cpu'));
+      if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
+      const w = await this.lease.run('learn', async () => ({ ...(await this.api.policyWeights()), votesTrained: this.votesTrained }));
+      if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
+      this.pushDrawWeights(w);
+    } catch {
+      // Draws stay on the engine worker (as on WebGPU); nothing is lost.
+      if (drawToken === this.#drawToken) this.drawStep = null;
+    }
+  }
+
+  /** No draw worker in use (another load, an unload, or the WebGPU backend). */
+  #stopDrawWorker(): void {
+    ++this.#drawToken;
+    this.drawStep = null;
+    this.drawVotesTrained = 0;
+    if (this.#drawClient) void this.#drawClient.api.dispose().catch(() => undefined);
   }
 
   /**
@@ -97,6 +181,9 @@ export class EngineState {
     const onProgress = Comlink.proxy((p: LoadProgress) => {
       if (token === this.#loadToken) this.progress = p;
     });
+    // The draw worker loads the same checkpoint: a local file's bytes are copied before they are transferred.
+    const drawSource: ModelSource = source.kind === 'files' ? { ...source, weights: source.weights.slice(0) } : source;
+    this.#stopDrawWorker();
     const message = source.kind === 'files' ? Comlink.transfer(source, [source.weights]) : source;
     const requested = backendOverride() ?? preference;
     this.requested = requested;
@@ -108,6 +195,7 @@ export class EngineState {
       this.votesTrained = 0;
       this.status = 'ready';
       this.epoch++;
+      if (info.backend.name === 'cpu' && typeof Worker !== 'undefined') void this.#startDrawWorker(drawSource, token);
       return true;
     } catch (e) {
       if (token !== this.#loadToken) return false;
@@ -172,6 +260,7 @@ export class EngineState {
     this.#loadAbort?.abort();
     this.#loadAbort = null;
     this.#markUnloaded();
+    this.#stopDrawWorker();
     this.cancelled = null;
     this.policyStep = 0;
     this.votesTrained = 0;

@@ -36,6 +36,7 @@ import {
   type LearningSettings,
   type PrincipleEstimate,
   type ReduceProgress,
+  type ReduceRequest,
   type ReduceResult,
   type ReducedIntent,
   type StepMetrics,
@@ -71,6 +72,11 @@ export function withinTolerance(expected: number | null | undefined, actual: num
 export interface LearningHost {
   /** A reduce result arrived: log its steps in the Train cell and update what it shows. */
   onReduced(result: ReduceResult, settings: LearningSettings, generation: number, live: boolean): Promise<void> | void;
+  /**
+   * Whether this page appends the catch-up `train` intent for deferred votes (not in a shared
+   * room: every replica reduces every vote, and two catch-ups would train twice). Default yes.
+   */
+  catchesUp?(): boolean;
 }
 
 interface Deferred {
@@ -199,7 +205,7 @@ export class LearningSync {
       const onProgress = proxy((p: ReduceProgress) => {
         this.intentsDone = p.done;
       });
-      const result = await this.engine.lease.run('learn', () => this.engine.api.reduce({ intents, reset: true, ...(initial ? { initialSettings: initial } : {}) }, onProgress));
+      const result = await this.engine.lease.run('learn', () => this.#reduce({ intents, reset: true, ...(initial ? { initialSettings: initial } : {}) }, onProgress));
       if (epoch !== this.engine.epoch || generation !== this.session.generation) {
         this.status = 'cancelled';
         this.error = 'The policy or the session changed while the log was being reduced.';
@@ -258,6 +264,19 @@ export class LearningSync {
   }
 
   async #sync(dropAfterSeq?: number): Promise<void> {
+    await this.#reduceNew(dropAfterSeq);
+    // The trainer is about to go idle (nothing else queued) with votes whose steps were
+    // deferred: one step group for all of them. Checked after every request, also one that found
+    // nothing new (an earlier request may have carried its vote).
+    const deferred = this.last?.votesDeferred ?? 0;
+    if (deferred > 0 && this.pending === 1 && this.#rebasing === 0 && this.engine.ready && this.host.catchesUp?.() !== false) {
+      const doc = this.session.doc;
+      const settings = lastLoggedSettings(doc.events) ?? this.#cellSettings(doc);
+      if (settings?.updateAfterVote) this.#catchUp(settings);
+    }
+  }
+
+  async #reduceNew(dropAfterSeq?: number): Promise<void> {
     await this.settled();
     if (!this.engine.ready) {
       this.syncError = 'No model is loaded, so this was logged but not learned from. Run the Policy cell.';
@@ -275,7 +294,7 @@ export class LearningSync {
     let result: ReduceResult;
     try {
       // A draw waiting for the weights goes first: the person is waiting for it, not for this.
-      result = await this.engine.lease.run('learn', () => this.engine.api.reduce({ intents, ...(rebasing ? { dropAfterSeq } : {}) }));
+      result = await this.engine.lease.run('learn', () => this.#reduce({ intents, ...(rebasing ? { dropAfterSeq } : {}) }));
     } catch (e) {
       this.syncError = describeEngineError('reduce', e);
       // Send the whole log next time: the engine kept what it had before this request.
@@ -296,6 +315,37 @@ export class LearningSync {
     this.#accept(result, false);
     if (settings) await this.host.onReduced(result, settings, generation, true);
     this.unseenStepSeqs = unseenSteps(this.session.doc);
+  }
+
+  /**
+   * One reduce request and, in the same turn on the weights, a copy of them for the draw worker
+   * when they changed (see EngineState.pushDrawWeights): pairs drawn next come from these weights.
+   */
+  async #reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult> {
+    const before = { step: this.engine.policyStep, votes: this.engine.votesTrained };
+    const result = await this.engine.api.reduce(req, onProgress);
+    const changed = req.reset === true || result.restoredAfterSeq !== null || result.policyStep !== before.step || result.votesTrained !== before.votes;
+    if (changed && this.engine.wantsDrawWeights) {
+      try {
+        this.engine.pushDrawWeights({ ...(await this.engine.api.policyWeights()), votesTrained: result.votesTrained });
+      } catch {
+        // The draw worker keeps the weights it has; the next reduce copies them again.
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Appends the catch-up `train` intent (the Train cell's steps per vote, over the buffer that now
+   * holds the deferred votes) and reduces it: logged, so a replay takes the same steps.
+   */
+  #catchUp(settings: LearningSettings): void {
+    const doc = this.session.doc;
+    const train = doc.cells.find((c) => c.kind === 'train');
+    if (!train) return;
+    const steps = Math.max(1, settings.trainer.stepsPerVote);
+    const ok = this.session.apply((d) => appendEvents(d, [...this.settingsEvents(d), { type: 'train', cellId: train.id, steps, catchUp: true }]));
+    if (ok) void this.sync();
   }
 
   /**

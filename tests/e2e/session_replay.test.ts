@@ -21,6 +21,11 @@ afterAll(async () => {
 });
 
 const policyStep = async (page: Page) => Number(await page.getByTestId('policy-step').getAttribute('data-step'));
+/** Waits until the trainer has learned `votes` votes and has nothing queued (the next vote will not defer its steps). */
+async function learned(page: Page, votes: number): Promise<void> {
+  const ps = page.getByTestId('policy-step');
+  await expect.poll(async () => `${await ps.getAttribute('data-votes-trained')}/${await ps.getAttribute('data-pending')}`, { timeout: 60_000 }).toBe(`${votes}/0`);
+}
 const loggedSteps = async (page: Page) => Number((await page.getByTestId('train-status').innerText()).match(/^(\d+) steps$/)?.[1] ?? NaN);
 
 /** The fixed text's log-prob under the policy and the reference (once per page load). */
@@ -55,12 +60,15 @@ describe('replay', () => {
     const { context, page, errors } = await openWithModel(app, 6);
     await page.getByTestId('cell-duel').getByTestId('cell-run').click();
 
-    // The starter Train cell takes 2 steps per decisive vote; a tie takes none.
+    // The starter Train cell takes 2 steps per decisive vote; a tie takes none. Each vote waits
+    // until the one before was learned: a vote cast while the trainer is busy defers its steps
+    // to a catch-up group (tests/e2e/deferred_steps.test.ts), and this test counts steps.
     const buttons = ['vote-a', 'vote-tie', 'vote-b', 'vote-a'];
     for (const [i, button] of buttons.entries()) {
       await waitForPair(page);
       await page.getByTestId(button).click();
       await expect.poll(() => voteCount(page), { timeout: 60_000 }).toBe(i + 1);
+      await learned(page, i + 1);
     }
     await expect.poll(() => loggedSteps(page), { timeout: 60_000 }).toBe(6);
     expect(await policyStep(page)).toBe(6);
@@ -69,6 +77,7 @@ describe('replay', () => {
     await page.getByTestId('undo').click();
     await expect.poll(() => voteCount(page)).toBe(3);
     await expect.poll(() => policyStep(page), { timeout: 60_000 }).toBe(4);
+    await learned(page, 3);
     await waitForPair(page);
     await page.getByTestId('vote-b').click();
     await expect.poll(() => loggedSteps(page), { timeout: 60_000 }).toBe(8);

@@ -11,6 +11,7 @@ import { syntheticAfter } from '../../src/state/duel_relabel';
 import { POOL_LIMITS, pullTokens, type DrawContext } from '../../src/state/duel_sources';
 import { tallyBestOfN } from '../../src/state/duel_voting';
 import type { EngineState } from '../../src/state/engine.svelte';
+import type { EngineRemote } from '../../src/state/engine_client';
 
 /** A draw context whose generation `hN` finishes after `lengths[N]` pulls; every call is recorded. */
 function scripted(lengths: number[], stale: () => boolean = () => false) {
@@ -25,7 +26,7 @@ function scripted(lengths: number[], stale: () => boolean = () => false) {
       return { texts: [`${handle}:${n}`], tokenIds: [[n]], promptIds: [7], done: n >= lengths[Number(handle.slice(1))]! };
     },
   };
-  const ctx: DrawContext = { engine: { api } as unknown as EngineState, stale, setHandles: (h) => handleSets.push([...h]) };
+  const ctx: DrawContext = { engine: { api } as unknown as EngineState, api: api as unknown as EngineRemote, policyStep: 0, votesTrained: 0, separate: false, stale, setHandles: (h) => handleSets.push([...h]) };
   return { ctx, calls, handleSets };
 }
 

@@ -427,7 +427,10 @@ export class AppState implements DuelHost {
    * catch-up `train` intent then learns them in one group. Not in a shared room (see catchesUp).
    */
   defersSteps(): boolean {
-    return this.learning.pending > 0 && this.engine.drawApi !== null && !this.room.inRoom;
+    if (this.learning.pending === 0 || this.engine.drawApi === null || this.room.inRoom) return false;
+    // A catch-up takes a step only when votes do (see LearningSync's catch-up).
+    const train = this.session.doc.cells.find((c) => c.kind === 'train');
+    return train?.kind === 'train' && train.config.updateAfterEveryVote && train.config.stepsPerVote > 0;
   }
 
   /** The `settings` event to log right before a new intent, when the cells changed the learning settings. */

@@ -336,14 +336,19 @@ export class LearningSync {
   }
 
   /**
-   * Appends the catch-up `train` intent (the Train cell's steps per vote, over the buffer that now
-   * holds the deferred votes) and reduces it: logged, so a replay takes the same steps.
+   * Appends the catch-up `train` intent and reduces it: logged, so a replay takes the same step.
+   * One step over the buffer that now holds every deferred vote, as the issue asks ("the trainer
+   * may take one step over several queued votes"): on this 2-core machine a step at the defaults
+   * takes about as long as a person takes to vote once the completions grow, so a group of
+   * `stepsPerVote` steps let the weights fall up to 5 votes behind (measured: see the README's
+   * "Key press → next pair"). None when the Train cell takes no steps per vote.
    */
   #catchUp(settings: LearningSettings): void {
     const doc = this.session.doc;
     const train = doc.cells.find((c) => c.kind === 'train');
     if (!train) return;
-    const steps = Math.max(1, settings.trainer.stepsPerVote);
+    const steps = Math.min(1, settings.trainer.stepsPerVote);
+    if (steps < 1) return;
     const ok = this.session.apply((d) => appendEvents(d, [...this.settingsEvents(d), { type: 'train', cellId: train.id, steps, catchUp: true }]));
     if (ok) void this.sync();
   }

@@ -52,6 +52,8 @@ export interface LatencySummary {
 export interface LatencyRun {
   backend: string;
   readMs: number;
+  /** Optimizer steps the weights held once every vote was learned (the page: fewer than votes × steps per vote when votes deferred theirs). */
+  policySteps?: number;
   timings: VoteTiming[];
   summary: LatencySummary;
   pageErrors: string[];
@@ -164,9 +166,10 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
     // Let training finish, then read when each vote's weights appeared.
     await page.waitForFunction((n) => (window as unknown as { __trainedAt: number[] }).__trainedAt[n] !== undefined, opts.votes, { timeout: 300_000 });
     const trainedAt = (await page.evaluate('window.__trainedAt')) as number[];
+    const policySteps = Number(await page.getByTestId('policy-step').getAttribute('data-step'));
     const timings = clicks.map((c) => ({ vote: c.vote, pairMs: round1(c.pairMs), weightsMs: round1(trainedAt[c.vote]! - c.at), trainedAtPair: c.trainedAtPair, ...(c.drawnAtPair !== undefined ? { drawnAtPair: c.drawnAtPair } : {}) }));
     await context.close();
-    return { backend, readMs: opts.readMs, timings, summary: summarize(timings), pageErrors: errors };
+    return { backend, readMs: opts.readMs, policySteps, timings, summary: summarize(timings), pageErrors: errors };
   } finally {
     await app.close();
   }
@@ -204,7 +207,7 @@ export async function measureNodeLoop(opts: { root: string; votes: number; train
       timings.push({ vote, pairMs: round1(pairMs), weightsMs: round1(performance.now() - t0), trainedAtPair: vote - 1 });
       opts.log?.(`node vote ${vote}: pair ${pairMs.toFixed(0)} ms, weights ${(performance.now() - t0).toFixed(0)} ms`);
     }
-    return { backend: 'CPU backend (Node)', readMs: 0, timings, summary: summarize(timings) };
+    return { backend: 'CPU backend (Node)', readMs: 0, policySteps: engine.step, timings, summary: summarize(timings) };
   } finally {
     await engine.dispose();
   }

@@ -65,9 +65,10 @@ const result = {
   readMs,
   votes,
   summary: page.summary,
+  policySteps: page.policySteps,
   timings: page.timings,
   pageErrors: page.pageErrors,
-  ...(node ? { nodeLoop: { summary: node.summary, timings: node.timings } } : {}),
+  ...(node ? { nodeLoop: { summary: node.summary, policySteps: node.policySteps, timings: node.timings } } : {}),
 };
 const json = JSON.stringify(result, null, 2) + '\n';
 if (values.out) writeFileSync(values.out, json);

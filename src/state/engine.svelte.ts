@@ -101,20 +101,23 @@ export class EngineState {
   }
 
   /**
-   * Copies the trainer's weights (read right after a reduce, under its lease) into the draw
-   * worker, after the draw in flight there (a draw that asks later waits for it); installs happen
-   * in call order, and one made stale by a later load is dropped.
+   * Copies the trainer's weights into the draw worker. Called with the read still on its way (it
+   * was asked for right after a reduce, under the trainer's lease), so the install takes its
+   * place among the draws at once: a draw that starts after the reduce ended waits the few
+   * milliseconds the copy takes rather than drawing from older weights. Installs happen in call
+   * order, after the draw in flight; one made stale by a later load is dropped.
    */
-  pushDrawWeights(w: PolicyWeights & { votesTrained: number }): void {
+  pushDrawWeights(weights: Promise<PolicyWeights & { votesTrained: number }>): void {
     const client = this.#drawClient;
-    if (!client) return;
+    if (!client) {
+      weights.catch(() => undefined);
+      return;
+    }
     const token = this.#drawToken;
-    // Ranked with the draws, not after them: a draw that starts once these weights are on their
-    // way waits the few milliseconds of the install rather than drawing from older weights (in
-    // the page bench a pair was drawn 3 votes behind while the trainer was only 1 behind).
     this.#drawInstalls = this.#drawInstalls
       .then(() =>
         this.drawLease.run('draw', async () => {
+          const w = await weights;
           if (token !== this.#drawToken) return;
           await client.api.installPolicyWeights({ step: w.step, weights: w.weights });
           if (token !== this.#drawToken) return;
@@ -141,7 +144,7 @@ export class EngineState {
       const message = source.kind === 'files' ? Comlink.transfer(source, [source.weights]) : source;
       await this.drawLease.run('learn', () => api.loadModel(message, 'cpu'));
       if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
-      const w = await this.lease.run('learn', async () => ({ ...(await this.api.policyWeights()), votesTrained: this.votesTrained }));
+      const w = this.lease.run('learn', async () => ({ ...(await this.api.policyWeights()), votesTrained: this.votesTrained }));
       if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
       this.pushDrawWeights(w);
     } catch {

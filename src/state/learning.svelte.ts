@@ -325,13 +325,10 @@ export class LearningSync {
     const before = { step: this.engine.policyStep, votes: this.engine.votesTrained };
     const result = await this.engine.api.reduce(req, onProgress);
     const changed = req.reset === true || result.restoredAfterSeq !== null || result.policyStep !== before.step || result.votesTrained !== before.votes;
-    if (changed && this.engine.wantsDrawWeights) {
-      try {
-        this.engine.pushDrawWeights({ ...(await this.engine.api.policyWeights()), votesTrained: result.votesTrained });
-      } catch {
-        // The draw worker keeps the weights it has; the next reduce copies them again.
-      }
-    }
+    // Asked before this turn on the trainer ends, so it reads these weights and nothing later
+    // (the trainer's queue runs calls in the order they came); not awaited here: the copy travels
+    // while the next reduce runs. If it fails, draws go back to the engine worker (pushDrawWeights).
+    if (changed && this.engine.wantsDrawWeights) this.engine.pushDrawWeights(this.engine.api.policyWeights().then((w) => ({ ...w, votesTrained: result.votesTrained })));
     return result;
   }
 

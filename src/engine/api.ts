@@ -293,6 +293,12 @@ export interface SimulationLoop {
    * words (`personCritique`: never a score, a target or a word list); 0 or absent = none.
    */
   critiqueRate?: number;
+  /**
+   * A person who votes faster than the trainer steps, as the page handles one (see `deferSteps`):
+   * after the first vote, every vote defers its steps and a one-step catch-up `train` intent
+   * follows every `catchUpEvery` of them. Absent or 0: every vote takes its own steps.
+   */
+  catchUpEvery?: number;
 }
 
 export interface SimulationRequest {

@@ -57,6 +57,23 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(untimed(b)).toEqual(untimed(r));
   });
 
+  it('--catch-up-every: a person faster than the trainer; votes after the first defer their steps, one catch-up step per K of them', async () => {
+    const base = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '7', '--eval-prompts', '5',
+      '--max-tokens', '6', '--steps-per-vote', '3', '--batch-size', '2', '--lr', '1e-3', '--seed', '5', '--json'];
+    const paced = JSON.parse((await run([...base, '--catch-up-every', '2'])).out);
+    expect(paced.config.loop.catchUpEvery).toBe(2);
+    // Vote 1 takes its 3 steps; votes 2-7 take none of their own; catch-ups follow votes 3, 5 and 7.
+    const firstDecisive = paced.series[0].loss !== null;
+    expect(paced.optimizer_steps).toBe((firstDecisive ? 3 : 0) + 3);
+    const own = JSON.parse((await run(base)).out);
+    expect(own.config.loop.catchUpEvery).toBe(0);
+    expect(own.optimizer_steps).toBe(3 * own.decisive_votes);
+    // Same votes, other steps: deferring is part of the loop, not noise.
+    expect(paced.optimizer_steps).toBeLessThan(own.optimizer_steps);
+    const bad = await run([...base, '--catch-up-every', '-1']);
+    expect(bad.code).toBe(2);
+  });
+
   it('runs the playground loop: the most uncertain of k, relabelling through the reducer, and the fixed-pair accuracy', async () => {
     const base = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '5', '--eval-prompts', '6',
       '--max-tokens', '6', '--steps-per-vote', '1', '--batch-size', '2', '--lr', '1e-3', '--seed', '4', '--json'];

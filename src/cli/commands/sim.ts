@@ -19,7 +19,7 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
-             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off] [--critiques RATE] [--eval-prompts N] [--flip-rate P]
+             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off] [--critiques RATE] [--catch-up-every K] [--eval-prompts N] [--flip-rate P]
              [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
   Runs the playground's online loop without a person, with the playground's defaults (the
   starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
@@ -37,6 +37,9 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   --critiques RATE (default 0, off): on that share of decisive votes the simulated person also
   writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
   target or word list), which the loop matches to principles and trains on, as a person's.
+  --catch-up-every K (default 0, off): a person who votes faster than the trainer steps, as the
+  page handles one: after the first vote every vote defers its steps (deferSteps) and one
+  catch-up step follows every K of them (and once more at the end if any are left).
   --votes-out FILE writes every vote as a JSON line (prompt, a, b, outcome, the annotator's
   hidden scores, the reward model's prediction) for analysis or as a preference dataset. Its
   folder must exist; the file is written beside it under a temporary name and renamed into
@@ -68,6 +71,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'relabel-min-confidence': { type: 'string' },
       'relabel-max-std': { type: 'string' },
       critiques: { type: 'string' },
+      'catch-up-every': { type: 'string' },
       'relabel-own-steps': { type: 'string' },
       'relabel-guard': { type: 'string' },
       'eval-prompts': { type: 'string' },
@@ -112,6 +116,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       collapseGuard: onOffFlag('relabel-guard', values['relabel-guard'], false),
     },
     critiqueRate: numberFlag('critiques', values.critiques, 0, { min: 0, max: 1 }),
+    catchUpEvery: intFlag('catch-up-every', values['catch-up-every'], 0, { min: 0, max: 1000 }),
   };
   const annotator = annotatorFromFlags(values);
   const votes = intFlag('votes', values.votes, 200, { min: 1, max: 10_000_000 });

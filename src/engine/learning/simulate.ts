@@ -110,6 +110,10 @@ export async function runSimulation(
   let decisive = 0;
   const critiques = { written: 0, understood: 0, syntheticPairs: 0 };
   let last: ReduceResult | null = null;
+  // The log's order: votes and catch-ups share one increasing seq (a smaller one would land before reduced intents).
+  let seq = 1;
+  const catchUpEvery = loop.catchUpEvery ?? 0;
+  let deferred = 0;
   try {
     await reducer.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });
     for (let v = 0; v < cfg.votes; v++) {
@@ -129,8 +133,15 @@ export async function runSimulation(
       const judged = voter.judge(prompt, a, b);
       if (judged.outcome === 'a' || judged.outcome === 'b') decisive++;
       const critique = personCritique(cfg.annotator.scorer, judged.outcome, a, b, loop.critiqueRate ?? 0, rng.fork(`critique-${v}`));
-      last = await reducer.reduce({ intents: [{ seq: v + 1, type: 'pair', prompt, aIds, bIds, outcome: judged.outcome, ...(critique !== null ? { critique } : {}) }] });
+      const defer = catchUpEvery > 0 && v > 0;
+      last = await reducer.reduce({ intents: [{ seq: seq++, type: 'pair', prompt, aIds, bIds, outcome: judged.outcome, ...(critique !== null ? { critique } : {}), ...(defer ? { deferSteps: true as const } : {}) }] });
       const reduced = last.reduced[0]!;
+      if (defer && ++deferred === catchUpEvery) {
+        deferred = 0;
+        // The vote's series point shows the catch-up's step (it ends this vote's turn).
+        const caughtUp = await reducer.reduce({ intents: [{ seq: seq++, type: 'train', steps: 1, catchUp: true }] });
+        reduced.steps.push(...caughtUp.reduced[0]!.steps);
+      }
       if (reduced.critique) {
         critiques.written++;
         if (reduced.critique.matches.length > 0) critiques.understood++;
@@ -157,6 +168,8 @@ export async function runSimulation(
       });
       onProgress?.({ phase: 'votes', done: v + 1, total: cfg.votes });
     }
+    // The trainer goes idle with votes still deferred: the page's last catch-up.
+    if (deferred > 0) await reducer.reduce({ intents: [{ seq: seq++, type: 'train', steps: 1, catchUp: true }] });
 
     const fixed = await fixedPairsAccuracy(reducer, reference, tok, cfg, sampling, onProgress, signal);
 

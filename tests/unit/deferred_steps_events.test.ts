@@ -5,47 +5,12 @@
  * intents, and a bad value is refused by its path.
  */
 import { describe, expect, it } from 'vitest';
-import { appendEvents, createCell, createIdGenerator, createSession, logIntents, parseSessionDocument, serializeSession, SessionEditError, type NewSessionEvent, type SessionDocument } from '../../src/session/index.ts';
+import { appendEvents, logIntents, parseSessionDocument, serializeSession, SessionEditError, type NewSessionEvent } from '../../src/session/index.ts';
+import { shownPairSession, T0, votePair } from '../support/shown_pair_session';
 
-const T0 = Date.UTC(2026, 0, 1);
+const shownPair = () => shownPairSession('Deferred');
 
-function shownPair(): { doc: SessionDocument; duelId: string; trainId: string } {
-  const nextId = createIdGenerator({ seed: 5 });
-  const duel = createCell('duel', nextId);
-  const train = createCell('train', nextId, { config: { objective: 'sigmoid', beta: 0.1, epsilon: 0, lr: 1e-5, stepsPerVote: 2, batchSize: 8, bufferSize: 100, updateAfterEveryVote: true, duelCellId: duel.id } });
-  const doc = appendEvents(
-    createSession({ title: 'Deferred', now: T0, cells: [duel, train] }),
-    [
-      { type: 'prompt', cellId: duel.id, promptId: 'p0', text: 'The sea' },
-      {
-        type: 'candidates',
-        cellId: duel.id,
-        promptId: 'p0',
-        seed: 1,
-        sampling: { temperature: 1, topK: 0, topP: 1, maxTokens: 8 },
-        candidates: [
-          { id: 'a0', text: ' is calm', tokenIds: [318, 9480], policySnapshot: { step: 0 } },
-          { id: 'b0', text: ' rose', tokenIds: [8278], policySnapshot: { step: 0 } },
-        ],
-      },
-    ],
-    T0,
-  );
-  return { doc, duelId: duel.id, trainId: train.id };
-}
-
-const vote = (cellId: string, deferSteps: boolean): NewSessionEvent => ({
-  type: 'vote',
-  kind: 'pair',
-  cellId,
-  promptId: 'p0',
-  a: 'a0',
-  b: 'b0',
-  outcome: 'a',
-  shownOrder: ['a0', 'b0'],
-  judge: 'human',
-  ...(deferSteps ? { deferSteps: true as const } : {}),
-});
+const vote = (cellId: string, deferSteps: boolean): NewSessionEvent => votePair(cellId, deferSteps ? { deferSteps: true } : {});
 
 describe('deferred steps in the log', () => {
   it('survive a file and reach the engine as intents, in order', () => {

@@ -23,48 +23,12 @@ import {
   type SessionDocument,
 } from '../../src/session/index.ts';
 import type { LogIntent } from '../../src/engine/api.ts';
-
-const T0 = Date.UTC(2025, 0, 1);
-const sampling = { temperature: 1, topK: 0, topP: 1, maxTokens: 8 };
+import { shownPairSession, T0, votePair } from '../support/shown_pair_session';
 
 /** A duel and its Train cell, one prompt and two candidates with recorded tokens. */
-function shownPair(): { doc: SessionDocument; duelId: string; trainId: string } {
-  const nextId = createIdGenerator({ seed: 11 });
-  const duel = createCell('duel', nextId);
-  const train = createCell('train', nextId, { config: { objective: 'sigmoid', beta: 0.1, epsilon: 0, lr: 1e-5, stepsPerVote: 1, batchSize: 8, bufferSize: 100, updateAfterEveryVote: true, duelCellId: duel.id } });
-  const doc = appendEvents(
-    createSession({ title: 'Principles', now: T0, cells: [duel, train] }),
-    [
-      { type: 'prompt', cellId: duel.id, promptId: 'p0', text: 'The sea' },
-      {
-        type: 'candidates',
-        cellId: duel.id,
-        promptId: 'p0',
-        seed: 1,
-        sampling,
-        candidates: [
-          { id: 'a0', text: ' is calm', tokenIds: [318, 9480], policySnapshot: { step: 0 } },
-          { id: 'b0', text: ' rose and rose and rose', tokenIds: [8278, 290, 8278], policySnapshot: { step: 0 } },
-        ],
-      },
-    ],
-    T0,
-  );
-  return { doc, duelId: duel.id, trainId: train.id };
-}
+const shownPair = () => shownPairSession('Principles');
 
-const pairVote = (cellId: string, judge: string, critique?: string): NewSessionEvent => ({
-  type: 'vote',
-  kind: 'pair',
-  cellId,
-  promptId: 'p0',
-  a: 'a0',
-  b: 'b0',
-  outcome: 'a',
-  shownOrder: ['a0', 'b0'],
-  judge,
-  ...(critique === undefined ? {} : { critique }),
-});
+const pairVote = (cellId: string, judge: string, critique?: string): NewSessionEvent => votePair(cellId, { judge, ...(critique === undefined ? {} : { critique }) });
 
 const roundTrip = (doc: SessionDocument): SessionDocument => {
   const parsed = parseSessionDocument(serializeSession(doc));

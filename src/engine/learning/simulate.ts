@@ -113,6 +113,7 @@ export async function runSimulation(
   // The log's order: votes and catch-ups share one increasing seq (a smaller one would land before reduced intents).
   let seq = 1;
   const catchUpEvery = loop.catchUpEvery ?? 0;
+  if (!Number.isInteger(catchUpEvery) || catchUpEvery < 0) throw new Error('simulation: catchUpEvery must be a whole number ≥ 0');
   let deferred = 0;
   try {
     await reducer.reduce({ intents: [{ seq: 0, type: 'settings', settings }] });

@@ -246,7 +246,8 @@ export class DuelDraws {
       await previous.catch(() => undefined);
       if (stale()) return null;
       if (plain && engine.drawApi) {
-        // Weight installs wait while this draw uses the draw worker's weights (draws go first).
+        // Draws and weight installs take turns on the draw worker in the order they asked, so
+        // no install lands mid-generation and a draw asked after a reduce gets its weights.
         return engine.drawLease.run('draw', () => {
           const api = engine.drawApi;
           if (stale()) return Promise.resolve(null);

@@ -88,6 +88,8 @@ export interface WeightsSnapshot {
  */
 export interface PolicyWeights {
   step: number;
+  /** Votes these weights have learned from (the log reducer's count; 0 before any reduce). Informational: an install ignores it. */
+  votesTrained: number;
   weights: Map<string, Float32Array>;
 }
 

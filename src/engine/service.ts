@@ -517,7 +517,7 @@ export class EngineService implements EngineApi {
 
   async policyWeights(): Promise<PolicyWeights> {
     const p = this.requirePolicy();
-    return this.queue.run(async () => ({ step: this.step, weights: await p.model.readWeights() }));
+    return this.queue.run(async () => ({ step: this.step, votesTrained: this.reducer?.votesLearned ?? 0, weights: await p.model.readWeights() }));
   }
 
   async installPolicyWeights(w: PolicyWeights): Promise<void> {

@@ -107,7 +107,7 @@ export class EngineState {
    * milliseconds the copy takes rather than drawing from older weights. Installs happen in call
    * order, after the draw in flight; one made stale by a later load is dropped.
    */
-  pushDrawWeights(weights: Promise<PolicyWeights & { votesTrained: number }>): void {
+  pushDrawWeights(weights: Promise<PolicyWeights>): void {
     const client = this.#drawClient;
     if (!client) {
       weights.catch(() => undefined);
@@ -119,7 +119,7 @@ export class EngineState {
         this.drawLease.run('draw', async () => {
           const w = await weights;
           if (token !== this.#drawToken) return;
-          await client.api.installPolicyWeights({ step: w.step, weights: w.weights });
+          await client.api.installPolicyWeights(w);
           if (token !== this.#drawToken) return;
           this.drawStep = w.step;
           this.drawVotesTrained = w.votesTrained;
@@ -144,7 +144,7 @@ export class EngineState {
       const message = source.kind === 'files' ? Comlink.transfer(source, [source.weights]) : source;
       await this.drawLease.run('learn', () => api.loadModel(message, 'cpu'));
       if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
-      const w = this.lease.run('learn', async () => ({ ...(await this.api.policyWeights()), votesTrained: this.votesTrained }));
+      const w = this.lease.run('learn', () => this.api.policyWeights());
       if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
       this.pushDrawWeights(w);
     } catch {
@@ -153,7 +153,13 @@ export class EngineState {
     }
   }
 
-  /** No draw worker in use (another load, an unload, or the WebGPU backend). */
+  /** Draws go to the engine worker, and installs asked for before now are dropped; the draw worker keeps its model. */
+  #suspendDrawWorker(): void {
+    ++this.#drawToken;
+    this.drawStep = null;
+  }
+
+  /** No draw worker in use (a failed load, an unload, or the WebGPU backend). */
   #stopDrawWorker(): void {
     ++this.#drawToken;
     this.drawStep = null;
@@ -189,7 +195,8 @@ export class EngineState {
     });
     // The draw worker loads the same checkpoint: a local file's bytes are copied before they are transferred.
     const drawSource: ModelSource = source.kind === 'files' ? { ...source, weights: source.weights.slice(0) } : source;
-    this.#stopDrawWorker();
+    // Draws leave the draw worker while this loads; it keeps the model it has until the load's end.
+    this.#suspendDrawWorker();
     const message = source.kind === 'files' ? Comlink.transfer(source, [source.weights]) : source;
     const requested = backendOverride() ?? preference;
     this.requested = requested;
@@ -202,6 +209,7 @@ export class EngineState {
       this.status = 'ready';
       this.epoch++;
       if (info.backend.name === 'cpu' && typeof Worker !== 'undefined') void this.#startDrawWorker(drawSource, token);
+      else this.#stopDrawWorker();
       return true;
     } catch (e) {
       if (token !== this.#loadToken) return false;
@@ -209,6 +217,7 @@ export class EngineState {
         this.#afterCancel(cellId, previous, this.loadOrigin);
         return false;
       }
+      this.#stopDrawWorker();
       this.status = 'error';
       this.error = describeEngineError('loadModel', e);
       return false;
@@ -240,7 +249,10 @@ export class EngineState {
       this.requested = previous.requested;
       this.status = 'ready';
       this.cancelled = { cellId, note: `The download${from} was cancelled; the model loaded before is still loaded.` };
+      // The draw worker still holds that model: it draws again once it has the trainer's weights.
+      if (this.#drawClient && previous.info.backend.name === 'cpu') this.pushDrawWeights(this.lease.run('learn', () => this.api.policyWeights()));
     } else {
+      this.#stopDrawWorker();
       this.#markUnloaded();
       this.cancelled = { cellId, note: `The download${from} was cancelled; no model is loaded.` };
     }

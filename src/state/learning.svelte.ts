@@ -328,7 +328,7 @@ export class LearningSync {
     // Asked before this turn on the trainer ends, so it reads these weights and nothing later
     // (the trainer's queue runs calls in the order they came); not awaited here: the copy travels
     // while the next reduce runs. If it fails, draws go back to the engine worker (pushDrawWeights).
-    if (changed && this.engine.wantsDrawWeights) this.engine.pushDrawWeights(this.engine.api.policyWeights().then((w) => ({ ...w, votesTrained: result.votesTrained })));
+    if (changed && this.engine.wantsDrawWeights) this.engine.pushDrawWeights(this.engine.api.policyWeights());
     return result;
   }
 

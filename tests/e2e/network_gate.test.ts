@@ -254,8 +254,12 @@ describe('no request to another origin without a click', () => {
     await page.getByTestId('policy-cancel').click();
     await expect.poll(() => page.getByTestId('policy-cancelled').innerText()).toBe(`The download from ${origin} was cancelled; the model loaded before is still loaded.`);
     await waitForModel(page);
-    // The duel draws from that model again.
+    // The duel draws from that model again, on the draw worker once it has the trainer's weights
+    // (it kept the model through the cancelled load).
     await waitForPair(page);
+    if (/CPU/.test(await page.getByTestId('backend-label').innerText())) {
+      await expect.poll(() => page.getByTestId('duel').getAttribute('data-draw-worker'), { timeout: 30_000 }).toBe('true');
+    }
     expect(errors).toEqual([]);
     await context.close();
   });

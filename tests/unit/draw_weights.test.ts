@@ -37,6 +37,7 @@ describe('a draw engine following the trainer', () => {
     expect(stale.tokenIds).not.toEqual(trained.tokenIds);
     const w = await trainer.policyWeights();
     expect(w.step).toBe(4);
+    expect(w.votesTrained).toBe(2);
     await drawer.installPolicyWeights(w);
     expect(drawer.step).toBe(4);
     expect((await drawer.generate(request)).tokenIds).toEqual(trained.tokenIds);
@@ -56,7 +57,7 @@ describe('a draw engine following the trainer', () => {
     const missing = new Map(w.weights);
     missing.delete(name);
     for (const weights of [short, missing]) {
-      const e = await drawer.installPolicyWeights({ step: 3, weights }).catch((err: unknown) => err);
+      const e = await drawer.installPolicyWeights({ step: 3, votesTrained: 0, weights }).catch((err: unknown) => err);
       expect(engineErrorCode(e)).toBe('BAD_REQUEST');
     }
     expect(drawer.step).toBe(0);

@@ -162,6 +162,11 @@ export class LogReducer {
     return this.learnerInstance?.trainer.steps ?? 0;
   }
 
+  /** Votes the current weights have learned from (as `ReduceResult.votesTrained`). */
+  get votesLearned(): number {
+    return this.votesTrained;
+  }
+
   get currentSettings(): LearningSettings {
     return this.settings;
   }

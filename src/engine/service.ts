@@ -524,13 +524,8 @@ export class EngineService implements EngineApi {
     const p = this.requirePolicy();
     if (!w || !(w.weights instanceof Map) || !Number.isSafeInteger(w.step) || w.step < 0) throw new EngineError('BAD_REQUEST', 'weights must be a step and a map of tensors');
     // Checked in full before anything is written: a wrong checkpoint leaves the weights intact.
-    const specs = p.model.specs;
-    for (const spec of specs) {
-      const size = spec.shape.reduce((a, b) => a * b, 1);
-      const got = w.weights.get(spec.name);
-      if (!(got instanceof Float32Array) || got.length !== size) throw new EngineError('BAD_REQUEST', `tensor ${spec.name}: missing or not ${size} floats`);
-    }
-    if (w.weights.size !== specs.length) throw new EngineError('BAD_REQUEST', `${w.weights.size} tensors, the policy has ${specs.length}`);
+    const problem = p.model.weightsProblem(w.weights);
+    if (problem) throw new EngineError('BAD_REQUEST', problem);
     await this.queue.run(async () => p.model.writeWeights(w.weights));
     this.step = w.step;
   }

@@ -429,8 +429,8 @@ export class AppState implements DuelHost {
   defersSteps(): boolean {
     if (this.learning.pending === 0 || this.engine.drawApi === null || this.room.inRoom) return false;
     // A catch-up takes a step only when votes do (see LearningSync's catch-up).
-    const train = this.session.doc.cells.find((c) => c.kind === 'train');
-    return train?.kind === 'train' && train.config.updateAfterEveryVote && train.config.stepsPerVote > 0;
+    const settings = this.learning.cellSettings(this.session.doc);
+    return settings !== null && settings.updateAfterVote && settings.trainer.stepsPerVote > 0;
   }
 
   /** The `settings` event to log right before a new intent, when the cells changed the learning settings. */

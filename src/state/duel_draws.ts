@@ -137,11 +137,9 @@ export class DuelDraws {
     // person never waits for the vote before to train. Reward-model rules and other opponents
     // need the trainer's worker (the reward model, the reference, snapshots).
     const plain = opponent === 'policy' && pool.selection === 'random';
-    let separate = false;
     let drawnAfterVotes = 0;
     try {
       const result = await this.#afterPrevious(stale, plain, (ctx) => {
-        separate = ctx.separate;
         drawnAfterVotes = ctx.votesTrained;
         return streamPair(
           ctx,
@@ -170,17 +168,19 @@ export class DuelDraws {
       duel.pair = { promptId, prompt, promptIds: result.promptIds, left, right, draw: draw.draw, drawnAfterVotes, ...(result.reason ? { reason: shownReason(result.reason, result.swap) } : {}) };
       duel.streaming = null;
       duel.phase = 'ready';
-      if (separate) void this.#predictShown(promptId, base.prompt, result, stale);
+      if (plain) void this.#predictShown(promptId, base.prompt, result, stale);
     } catch (e) {
       if (!stale()) showFailure(duel, e instanceof DuelSetupError ? e.message : describeEngineError('generate', e));
     }
   }
 
   /**
-   * What the reward model expects of a pair the draw worker wrote (the preference panel's "how
-   * sure it is about the next vote"), asked of the trainer once the pair is on screen: it answers
-   * after the reduce it is running, and the person may vote before. Not before the first vote
-   * has been learned (see streamPair). Nothing is learned from it, and a failure shows no call.
+   * What the reward model expects of a plain pair (the preference panel's "how sure it is about
+   * the next vote"): one reference pass on the trainer, nothing learned, asked once the pair is on
+   * screen, so it answers after any reduce in flight and the person may vote before. Not before
+   * the first vote has been learned: the engine builds its learner with the first vote's
+   * settings, and asking earlier would build it from whatever settings it holds then. A failure
+   * shows no call (engine errors surface on the vote).
    */
   async #predictShown(promptId: string, prompt: string, drawn: DrawnPair, stale: () => boolean): Promise<void> {
     if (!(this.host.engine.votesTrained > 0)) return;
@@ -190,7 +190,7 @@ export class DuelDraws {
       if (stale() || !pair || pair.promptId !== promptId) return;
       this.duel.pair = { ...pair, reason: { kind: 'predicted', pAB: expected.pAB, std: expected.std } };
     } catch {
-      // The pair is votable without it (engine errors surface on the vote).
+      // The pair is votable without it.
     }
   }
 
@@ -237,28 +237,31 @@ export class DuelDraws {
    */
   #afterPrevious<T>(stale: () => boolean, plain: boolean, source: (ctx: DrawContext) => Promise<T | null>): Promise<T | null> {
     const engine = this.host.engine;
-    const setHandles = (api: EngineRemote) => (handles: string[]) => {
-      this.#handles = handles;
-      this.#handlesApi = api;
-    };
+    const on = (api: EngineRemote, policyStep: number, votesTrained: number): DrawContext => ({
+      engine,
+      api,
+      policyStep,
+      votesTrained,
+      stale,
+      setHandles: (handles) => {
+        this.#handles = handles;
+        this.#handlesApi = api;
+      },
+    });
+    // Learning waits while this draw uses the trainer's weights (and a waiting draw goes before it).
+    const onTrainer = () => engine.lease.run('draw', () => (stale() ? Promise.resolve(null) : source(on(engine.api, engine.policyStep, engine.votesTrained))));
     const previous = this.#inflight;
     const run = (async () => {
       await previous.catch(() => undefined);
       if (stale()) return null;
-      if (plain && engine.drawApi) {
-        // Draws and weight installs take turns on the draw worker in the order they asked, so
-        // no install lands mid-generation and a draw asked after a reduce gets its weights.
-        return engine.drawLease.run('draw', () => {
-          const api = engine.drawApi;
-          if (stale()) return Promise.resolve(null);
-          if (api && engine.drawStep !== null) return source({ engine, api, policyStep: engine.drawStep, votesTrained: engine.drawVotesTrained, separate: true, stale, setHandles: setHandles(api) });
-          return engine.lease.run('draw', () => (stale() ? Promise.resolve(null) : source({ engine, api: engine.api, policyStep: engine.policyStep, votesTrained: engine.votesTrained, separate: false, stale, setHandles: setHandles(engine.api) })));
-        });
-      }
-      // Learning waits while this draw uses the weights (and a waiting draw goes before it).
-      return engine.lease.run('draw', () =>
-        stale() ? Promise.resolve(null) : source({ engine, api: engine.api, policyStep: engine.policyStep, votesTrained: engine.votesTrained, separate: false, stale, setHandles: setHandles(engine.api) }),
-      );
+      if (!plain || !engine.drawApi) return onTrainer();
+      // Draws and weight installs take turns on the draw worker in the order they asked, so
+      // no install lands mid-generation and a draw asked after a reduce gets its weights.
+      return engine.drawLease.run('draw', () => {
+        const api = engine.drawApi;
+        if (stale()) return Promise.resolve(null);
+        return api && engine.drawStep !== null ? source(on(api, engine.drawStep, engine.drawVotesTrained)) : onTrainer();
+      });
     })();
     this.#inflight = run;
     return run;

@@ -132,8 +132,6 @@ export interface DrawContext {
   readonly policyStep: number;
   /** Votes those weights had learned from (shown with the pair: how far behind the log it was drawn). */
   readonly votesTrained: number;
-  /** `api` is the draw worker: nothing here may wait for the trainer (its queue holds a reduce). */
-  readonly separate: boolean;
   /** True once this draw is no longer wanted (cancelled, or another document was opened). */
   stale(): boolean;
   /** The generations in flight, so a cancel can free them; [] once they are complete. */
@@ -248,22 +246,9 @@ export async function streamPair(
     const chunk = await generate(ctx, { ...base, numSequences: 2 }, (c) => onTexts(c.texts[0] ?? '', c.texts[1] ?? ''));
     if (!chunk) return null;
     const ids: [number[], number[]] = [chunk.tokenIds[0]!, chunk.tokenIds[1]!];
-    const drawn: DrawnPair = { texts: [chunk.texts[0]!, chunk.texts[1]!], ids, promptIds: chunk.promptIds, snapshots: [live, live], swap: false };
-    // What the reward model expects of this pair, before the vote ("how sure it is about the
-    // next vote", shown by the preference panel): one reference pass, nothing learned. Not
-    // before the first vote: the engine builds its learner with the first vote's settings, and
-    // asking earlier would build it from whatever settings it holds then. Drawn on the draw
-    // worker, the duel asks after showing the pair (the trainer may be busy: see DuelDraws).
-    if (ctx.separate || !(ctx.engine.votesTrained > 0)) return drawn;
-    let expected: { pAB: number; std: number };
-    try {
-      expected = await api.rewardPredict(base.prompt, ids[0], ids[1], chunk.promptIds);
-    } catch {
-      // The pair is votable without it; the panel then shows no call (engine errors surface on the vote).
-      return ctx.stale() ? null : drawn;
-    }
-    if (ctx.stale()) return null;
-    return { ...drawn, reason: { kind: 'predicted', pAB: expected.pAB, std: expected.std } };
+    // What the reward model expects of it (the preference panel's call) is asked once the pair
+    // is on screen (DuelDraws): the trainer may be busy with a reduce, and the pair need not wait.
+    return { texts: [chunk.texts[0]!, chunk.texts[1]!], ids, promptIds: chunk.promptIds, snapshots: [live, live], swap: false };
   }
   if (opponent === 'reference') {
     const mine = await api.generateStart({ ...base, policy: 'policy' });

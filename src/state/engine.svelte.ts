@@ -119,7 +119,8 @@ export class EngineState {
         this.drawLease.run('draw', async () => {
           const w = await weights;
           if (token !== this.#drawToken) return;
-          await client.api.installPolicyWeights(w);
+          // Transferred, not copied: nothing on this thread reads them again.
+          await client.api.installPolicyWeights(Comlink.transfer(w, [...new Set([...w.weights.values()].map((x) => x.buffer as ArrayBuffer))]));
           if (token !== this.#drawToken) return;
           this.drawStep = w.step;
           this.drawVotesTrained = w.votesTrained;

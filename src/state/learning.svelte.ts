@@ -174,8 +174,8 @@ export class LearningSync {
   /** Whether a duel's votes reach the engine (only duels a Train cell learns from). */
   #learnsFrom = (doc: SessionDocument) => (duelId: string) => trainCellForDuel(doc, duelId) !== undefined;
 
-  /** The settings the cells put in force now (the first Train cell that learns from a duel). */
-  #cellSettings(doc: SessionDocument): LearningSettings | null {
+  /** The settings the cells put in force now (the first Train cell that learns from a duel): what the next vote is logged with. */
+  cellSettings(doc: SessionDocument): LearningSettings | null {
     const train = doc.cells.find((c) => c.kind === 'train');
     if (!train || train.kind !== 'train') return null;
     const duel = linkedCell(doc, 'duel', train.config.duelCellId);
@@ -214,7 +214,7 @@ export class LearningSync {
       this.#sentSeq = doc.events[doc.events.length - 1]?.seq ?? -1;
       this.#compare(doc, result.reduced);
       this.#accept(result, true);
-      const settings = lastLoggedSettings(doc.events) ?? initial ?? this.#cellSettings(doc);
+      const settings = lastLoggedSettings(doc.events) ?? initial ?? this.cellSettings(doc);
       // Records the file did not carry (an intents-only log, as peers exchange): log them now,
       // so the charts and the next open's check have them.
       const missing = this.#withoutRecords(doc, result.reduced);
@@ -271,7 +271,7 @@ export class LearningSync {
     const deferred = this.last?.votesDeferred ?? 0;
     if (deferred > 0 && this.pending === 1 && this.#rebasing === 0 && this.engine.ready && this.host.catchesUp?.() !== false) {
       const doc = this.session.doc;
-      const settings = lastLoggedSettings(doc.events) ?? this.#cellSettings(doc);
+      const settings = lastLoggedSettings(doc.events) ?? this.cellSettings(doc);
       if (settings?.updateAfterVote) this.#catchUp(settings);
     }
   }
@@ -288,7 +288,7 @@ export class LearningSync {
     const afterSeq = rebasing ? dropAfterSeq : this.#sentSeq;
     const intents = logIntents(doc, { learnsFrom: this.#learnsFrom(doc), afterSeq });
     if (intents.length === 0 && !rebasing) return;
-    const settings = lastLoggedSettings(doc.events) ?? this.#cellSettings(doc);
+    const settings = lastLoggedSettings(doc.events) ?? this.cellSettings(doc);
     const sentUpTo = doc.events[doc.events.length - 1]?.seq ?? -1;
     const cutsBefore = this.#cuts.length;
     let result: ReduceResult;
@@ -337,8 +337,8 @@ export class LearningSync {
    * One step over the buffer that now holds every deferred vote, as the issue asks ("the trainer
    * may take one step over several queued votes"): on this 2-core machine a step at the defaults
    * takes about as long as a person takes to vote once the completions grow, so a group of
-   * `stepsPerVote` steps let the weights fall up to 5 votes behind (measured: see the README's
-   * "Key press → next pair"). None when the Train cell takes no steps per vote.
+   * `stepsPerVote` steps let the weights fall further behind (up to 5 votes in one uncommitted
+   * page run; see the issue note). None when the Train cell takes no steps per vote.
    */
   #catchUp(settings: LearningSettings): void {
     const doc = this.session.doc;
@@ -355,7 +355,7 @@ export class LearningSync {
    * differ from the last ones logged (empty otherwise): the log then says where a change took effect.
    */
   settingsEvents(doc: SessionDocument): NewSessionEvent[] {
-    const settings = this.#cellSettings(doc);
+    const settings = this.cellSettings(doc);
     if (!settings) return [];
     const logged = lastLoggedSettings(doc.events);
     if (logged !== null && sameSettings(settings, logged)) return [];

@@ -26,7 +26,7 @@ function scripted(lengths: number[], stale: () => boolean = () => false) {
       return { texts: [`${handle}:${n}`], tokenIds: [[n]], promptIds: [7], done: n >= lengths[Number(handle.slice(1))]! };
     },
   };
-  const ctx: DrawContext = { engine: { api } as unknown as EngineState, api: api as unknown as EngineRemote, policyStep: 0, votesTrained: 0, separate: false, stale, setHandles: (h) => handleSets.push([...h]) };
+  const ctx: DrawContext = { engine: { api } as unknown as EngineState, api: api as unknown as EngineRemote, policyStep: 0, votesTrained: 0, stale, setHandles: (h) => handleSets.push([...h]) };
   return { ctx, calls, handleSets };
 }
 

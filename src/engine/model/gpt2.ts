@@ -148,6 +148,20 @@ export class GPT2Model {
     return new Map(this.specs.map((s, i) => [s.name, values[i]!]));
   }
 
+  /**
+   * Why `weights` cannot replace this model's parameters (a tensor missing, of another size, or
+   * not in the model); null when they can. For weights from outside (another engine's copy):
+   * `writeWeights` checks each tensor only as it writes it, so a bad one would leave some written.
+   */
+  weightsProblem(weights: ReadonlyMap<string, unknown>): string | null {
+    for (const s of this.specs) {
+      const w = weights.get(s.name);
+      const size = this.p(s.name).size;
+      if (!(w instanceof Float32Array) || w.length !== size) return `tensor ${s.name}: missing or not ${size} floats`;
+    }
+    return weights.size === this.specs.length ? null : `${weights.size} tensors, the policy has ${this.specs.length}`;
+  }
+
   writeWeights(weights: Map<string, Float32Array>): void {
     for (const s of this.specs) {
       const w = weights.get(s.name);

@@ -665,6 +665,12 @@ export interface EngineApi {
    * worker boundary, so the page's signal calls this.
    */
   loadCancel(): Promise<void>;
+  /**
+   * The most matmul threads this worker's CPU backend starts, when it starts (the next
+   * `loadModel` that creates one). A second worker beside the trainer takes 1, so the two do not
+   * share the cores' threads. Results do not depend on it (the kernel's bits are thread-count free).
+   */
+  limitCpuThreads(threads: number): Promise<void>;
   backendInfo(): Promise<BackendInfo | null>;
   generateStart(req: GenerateRequest): Promise<string>;
   generateNext(handle: string): Promise<GenerateChunk>;

@@ -27,7 +27,7 @@ import type {
   ReduceResult,
 } from './api';
 import type { Backend } from './backend';
-import { selectBackend } from './backends/select';
+import { defaultCpuThreads, selectBackend } from './backends/select';
 import { CpuBackend } from './backends/cpu';
 import { scoreSequences } from './batch';
 import { generateTokens, type GenerateStep } from './generate';
@@ -121,6 +121,8 @@ export class EngineService implements EngineApi {
   private unsubscribeLost: (() => void) | null = null;
   /** The checkpoint download in flight (`loadCancel` aborts it); null once its bytes are in. */
   private download: AbortController | null = null;
+  /** Set by `limitCpuThreads`; otherwise the CPU backend takes defaultCpuThreads(). */
+  private cpuThreads: number | undefined = undefined;
   /** Optimizer steps taken on the policy since loading (the trainer advances it). */
   step = 0;
 
@@ -169,7 +171,7 @@ export class EngineService implements EngineApi {
       this.disposeModel();
       if (!this.backend || (pref === 'cpu') !== (this.backend.name === 'cpu')) {
         this.backend?.dispose();
-        const sel = await selectBackend(pref, this.gpu);
+        const sel = await selectBackend(pref, this.gpu, this.cpuThreads === undefined ? undefined : Math.min(this.cpuThreads, defaultCpuThreads()));
         this.backend = sel.backend;
         this.info = sel.info;
         await this.watchDeviceLoss();
@@ -200,6 +202,11 @@ export class EngineService implements EngineApi {
     });
     await delivered();
     return info;
+  }
+
+  async limitCpuThreads(threads: number): Promise<void> {
+    if (!Number.isInteger(threads) || threads < 1) throw new EngineError('BAD_REQUEST', `threads must be an integer ≥ 1, not ${threads}`);
+    this.cpuThreads = threads;
   }
 
   async loadCancel(): Promise<void> {

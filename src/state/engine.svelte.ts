@@ -143,7 +143,11 @@ export class EngineState {
     const api = this.#drawClient.api;
     try {
       const message = source.kind === 'files' ? Comlink.transfer(source, [source.weights]) : source;
-      await this.drawLease.run('learn', () => api.loadModel(message, 'cpu'));
+      // One matmul thread: the trainer's threads keep the cores, and a pair's decode is small work.
+      await this.drawLease.run('learn', async () => {
+        await api.limitCpuThreads(1);
+        return api.loadModel(message, 'cpu');
+      });
       if (drawToken !== this.#drawToken || token !== this.#loadToken) return;
       const w = this.lease.run('learn', () => this.api.policyWeights());
       if (drawToken !== this.#drawToken || token !== this.#loadToken) return;

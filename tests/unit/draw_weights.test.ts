@@ -63,4 +63,14 @@ describe('a draw engine following the trainer', () => {
     expect(drawer.step).toBe(0);
     expect((await drawer.generate(request)).tokenIds).toEqual(before.tokenIds);
   });
+
+  it('takes a thread limit before its load, and refuses one that is not a count', async () => {
+    const drawer = new EngineService(undefined);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(drawer.limitCpuThreads(bad)).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+    }
+    await drawer.limitCpuThreads(1);
+    const info = await drawer.loadModel(tinyModelSource(), 'cpu');
+    expect(info.backend.label).not.toMatch(/threads/);
+  });
 });

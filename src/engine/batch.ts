@@ -37,6 +37,60 @@ export function buildBatch(sequences: readonly (readonly number[])[], completion
 }
 
 /**
+ * Rows of padding one extra pass is charged in `lengthGroups`. On the CPU backend a forward +
+ * backward of the shipped policy costs about 1 ms per row and no measurable time per pass (the
+ * least-squares intercept over nine shapes is below zero: long rows cost more, through
+ * attention; `scripts/bench/pass_cost.ts`, `runs/pass_cost.json`). So this charge is a choice:
+ * no split is made to save less than a short sequence's rows, and it leaves room for the WebGPU
+ * backend's dispatches per pass, which were not measured.
+ */
+export const GROUP_OVERHEAD_ROWS = 16;
+/** Most groups a batch is split into. */
+export const MAX_LENGTH_GROUPS = 4;
+
+/**
+ * Splits a batch into groups of similar length, so each is padded to its own longest sequence
+ * instead of the batch's: sampled completions range from a few tokens to the cap, and one long
+ * sequence used to pad all sixteen of a DPO batch to it (a third of the rows real late in a
+ * session). Indices sorted longest first (ties by index), cut where Σ count·longest +
+ * GROUP_OVERHEAD_ROWS per group is least (dynamic programming over the cut points). Deterministic
+ * in the lengths, so a replay groups, and rounds, exactly as the live session did.
+ */
+export function lengthGroups(lengths: readonly number[], overheadRows = GROUP_OVERHEAD_ROWS, maxGroups = MAX_LENGTH_GROUPS): number[][] {
+  const n = lengths.length;
+  if (n === 0) return [];
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
+  // best[g][j]: least cost of the first j sorted sequences in g groups; the first of a group is its longest.
+  const best: number[][] = [];
+  const cut: number[][] = [];
+  for (let g = 0; g <= maxGroups; g++) {
+    best.push(new Array<number>(n + 1).fill(Infinity));
+    cut.push(new Array<number>(n + 1).fill(0));
+  }
+  best[0]![0] = 0;
+  for (let g = 1; g <= maxGroups; g++) {
+    for (let j = 1; j <= n; j++) {
+      for (let i = g - 1; i < j; i++) {
+        const c = best[g - 1]![i]! + (j - i) * Math.max(1, lengths[order[i]!]!) + overheadRows;
+        if (c < best[g]![j]!) {
+          best[g]![j] = c;
+          cut[g]![j] = i;
+        }
+      }
+    }
+  }
+  let groups = 1;
+  for (let g = 2; g <= maxGroups; g++) if (best[g]![n]! < best[groups]![n]!) groups = g;
+  const out: number[][] = [];
+  for (let g = groups, j = n; g > 0; g--) {
+    const i = cut[g]![j]!;
+    out.unshift(order.slice(i, j));
+    j = i;
+  }
+  return out;
+}
+
+/**
  * Per-token log-probs of each sequence's completion (token i+1 given tokens ≤ i, for the
  * counted positions), and their sums. One forward pass, no gradients kept.
  */
@@ -45,23 +99,60 @@ export async function scoreSequences(
   sequences: readonly (readonly number[])[],
   completionStart: readonly number[],
 ): Promise<{ tokenLogprobs: number[][]; sums: number[] }> {
-  const batch = buildBatch(sequences, completionStart);
-  const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
-  const lp = await model.backend.read(s.logprobs);
-  model.releaseForward(s);
-  const tokenLogprobs: number[][] = [];
-  const sums: number[] = [];
-  for (let b = 0; b < batch.B; b++) {
-    const row: number[] = [];
-    let sum = 0;
-    for (let t = 0; t < batch.T; t++) {
-      if (batch.mask[b * batch.T + t]) {
-        row.push(lp[b * batch.T + t]);
-        sum += lp[b * batch.T + t];
+  const tokenLogprobs: number[][] = new Array(sequences.length);
+  const sums: number[] = new Array(sequences.length);
+  // A row's log-probs do not depend on how long its batch is padded: grouping changes no bit.
+  for (const group of lengthGroups(sequences.map((s) => s.length))) {
+    const batch = buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!));
+    const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
+    const lp = await model.backend.read(s.logprobs);
+    model.releaseForward(s);
+    group.forEach((index, b) => {
+      const row: number[] = [];
+      let sum = 0;
+      for (let t = 0; t < batch.T; t++) {
+        if (batch.mask[b * batch.T + t]) {
+          row.push(lp[b * batch.T + t]);
+          sum += lp[b * batch.T + t];
+        }
       }
-    }
-    tokenLogprobs.push(row);
-    sums.push(sum);
+      tokenLogprobs[index] = row;
+      sums[index] = sum;
+    });
   }
   return { tokenLogprobs, sums };
+}
+
+/**
+ * Forward pass with gradients kept, in `lengthGroups`: each sequence's summed completion
+ * log-prob (each row's log-probs are the same bits as in one padded batch) and a `backward` that
+ * seeds every counted token of sequence i with dL/d(sum_i). The groups' gradients add up in the
+ * model's buffers (zero them first), so the step is the whole batch's without its padding. The
+ * losses depend on a sequence only through its summed log-prob.
+ */
+export async function forwardSummed(
+  model: GPT2Model,
+  sequences: readonly (readonly number[])[],
+  completionStart: readonly number[],
+): Promise<{ sums: Float64Array; backward: (dSeq: ArrayLike<number>) => void }> {
+  const parts = lengthGroups(sequences.map((s) => s.length)).map((group) => {
+    const batch = buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!));
+    return { group, batch, state: model.forward(batch.ids, batch.targets, batch.B, batch.T) };
+  });
+  const sums = new Float64Array(sequences.length);
+  for (const { group, batch, state } of parts) {
+    const lp = await model.backend.read(state.logprobs);
+    for (let i = 0; i < lp.length; i++) sums[group[Math.floor(i / batch.T)]!] += batch.mask[i] * lp[i];
+  }
+  return {
+    sums,
+    backward: (dSeq) => {
+      for (const { group, batch, state } of parts) {
+        const dlp = new Float32Array(batch.B * batch.T);
+        for (let i = 0; i < dlp.length; i++) dlp[i] = batch.mask[i] * dSeq[group[Math.floor(i / batch.T)]!];
+        model.backward(state, dlp);
+        model.releaseForward(state);
+      }
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { buildBatch, scoreSequences } from '../batch';
+import { forwardSummed, scoreSequences } from '../batch';
 import type { GPT2Model } from '../model/gpt2';
 import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from '../optim';
 import { cloneState } from './clone_state';
@@ -321,22 +321,8 @@ export class PreferenceTrainer {
    * depend on a sequence only through its summed log-prob.
    */
   private async forwardSums(seqs: number[][], starts: number[]): Promise<{ sums: Float64Array; backward: (dSeq: ArrayLike<number>) => void }> {
-    const batch = buildBatch(seqs, starts);
-    const model = this.policy;
-    model.zeroGrads();
-    const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
-    const lp = await model.backend.read(s.logprobs);
-    const sums = new Float64Array(batch.B);
-    for (let i = 0; i < lp.length; i++) sums[Math.floor(i / batch.T)] += batch.mask[i] * lp[i];
-    return {
-      sums,
-      backward: (dSeq) => {
-        const dlp = new Float32Array(batch.B * batch.T);
-        for (let i = 0; i < dlp.length; i++) dlp[i] = batch.mask[i] * dSeq[Math.floor(i / batch.T)];
-        model.backward(s, dlp);
-        model.releaseForward(s);
-      },
-    };
+    this.policy.zeroGrads();
+    return forwardSummed(this.policy, seqs, starts);
   }
 
   private async pairedStep(pairs: Extract<TrainingExample, { kind: 'pair' }>[]): Promise<Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>> {

@@ -102,11 +102,15 @@ export async function scoreSequences(
   const tokenLogprobs: number[][] = new Array(sequences.length);
   const sums: number[] = new Array(sequences.length);
   // A row's log-probs do not depend on how long its batch is padded: grouping changes no bit.
-  for (const group of lengthGroups(sequences.map((s) => s.length))) {
+  // Every group's pass is recorded before anything is read, so WebGPU submits them together.
+  const parts = lengthGroups(sequences.map((s) => s.length)).map((group) => {
     const batch = buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!));
-    const s = model.forward(batch.ids, batch.targets, batch.B, batch.T);
-    const lp = await model.backend.read(s.logprobs);
-    model.releaseForward(s);
+    return { group, batch, state: model.forward(batch.ids, batch.targets, batch.B, batch.T) };
+  });
+  const read = await Promise.all(parts.map((p) => model.backend.read(p.state.logprobs)));
+  parts.forEach(({ group, batch, state }, k) => {
+    model.releaseForward(state);
+    const lp = read[k]!;
     group.forEach((index, b) => {
       const row: number[] = [];
       let sum = 0;
@@ -119,7 +123,7 @@ export async function scoreSequences(
       tokenLogprobs[index] = row;
       sums[index] = sum;
     });
-  }
+  });
   return { tokenLogprobs, sums };
 }
 
@@ -140,10 +144,12 @@ export async function forwardSummed(
     return { group, batch, state: model.forward(batch.ids, batch.targets, batch.B, batch.T) };
   });
   const sums = new Float64Array(sequences.length);
-  for (const { group, batch, state } of parts) {
-    const lp = await model.backend.read(state.logprobs);
+  // Read together: one WebGPU submit for every group's pass.
+  const read = await Promise.all(parts.map((p) => model.backend.read(p.state.logprobs)));
+  parts.forEach(({ group, batch }, k) => {
+    const lp = read[k]!;
     for (let i = 0; i < lp.length; i++) sums[group[Math.floor(i / batch.T)]!] += batch.mask[i] * lp[i];
-  }
+  });
   return {
     sums,
     backward: (dSeq) => {

@@ -5,6 +5,8 @@ import type { Backend } from '../../src/engine/backend';
 import { GPT2Model } from '../../src/engine/model/gpt2';
 import { AdamW, sftStep } from '../../src/engine/optim';
 import { generateAll } from '../../src/engine/generate';
+import { forwardSummed, lengthGroups, scoreSequences } from '../../src/engine/batch';
+import type { WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { tinyGoldenParity, type TinyGolden } from '../support/golden_parity';
 import { TINY_CONFIG, randomBatch, randomWeights } from '../support/tiny_model';
 import golden from '../golden/tiny_gpt2/expected.json';
@@ -76,5 +78,34 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     losses[0].forEach((l, i) => expect(Math.abs(losses[1][i] - l) / l, `step ${i}`).toBeLessThanOrEqual(1e-3));
     expect(losses[0][4]).toBeLessThan(losses[0][0]);
     expect(greedy[1]).toEqual(greedy[0]);
+  });
+
+  it('runs a batch in length groups with one submit for every group, as the CPU backend does', async () => {
+    const cpu = new CpuBackend({ wasm: false });
+    const w = randomWeights(TINY_CONFIG, 41);
+    const lengths = [10, 3, 9, 4, 10, 2, 5];
+    const sequences = lengths.map((n, b) => Array.from({ length: n }, (_, t) => (b * 5 + t * 7 + 1) % TINY_CONFIG.vocabSize));
+    const starts = lengths.map((n) => Math.min(2, n - 1));
+    expect(lengthGroups(lengths).length).toBeGreaterThan(1);
+    const dSeq = lengths.map((_, i) => (i % 2 ? -1 : 0.5));
+    const results = [];
+    for (const be of [cpu, gpu]) {
+      const model = new GPT2Model(be, TINY_CONFIG, w);
+      model.zeroGrads();
+      const before = be.name === 'webgpu' ? (be as WebGpuBackend).submits : 0;
+      const pass = await forwardSummed(model, sequences, starts);
+      if (be.name === 'webgpu') expect((be as WebGpuBackend).submits - before).toBe(1);
+      pass.backward(dSeq);
+      const grads = new Map<string, Float32Array>();
+      for (const spec of model.specs) grads.set(spec.name, await be.read(model.g(spec.name)));
+      const scoreBefore = be.name === 'webgpu' ? (be as WebGpuBackend).submits : 0;
+      const scored = await scoreSequences(model, sequences, starts);
+      if (be.name === 'webgpu') expect((be as WebGpuBackend).submits - scoreBefore).toBe(1);
+      results.push({ sums: Float32Array.from(pass.sums), scored: Float32Array.from(scored.sums), grads });
+      model.dispose();
+    }
+    expect(relErr(results[1].sums, results[0].sums)).toBeLessThanOrEqual(1e-4);
+    expect(relErr(results[1].scored, results[0].sums)).toBeLessThanOrEqual(1e-4);
+    for (const [name, g] of results[0].grads) expect(relErr(results[1].grads.get(name)!, g), name).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -90,41 +90,62 @@ export function lengthGroups(lengths: readonly number[], overheadRows = GROUP_OV
   return out;
 }
 
+/** Each sequence's completion log-probs, token by token, and their sum. */
+export interface ScoredSequences {
+  tokenLogprobs: number[][];
+  sums: number[];
+}
+
 /**
  * Per-token log-probs of each sequence's completion (token i+1 given tokens ≤ i, for the
- * counted positions), and their sums. One forward pass, no gradients kept.
+ * counted positions), and their sums. One forward pass per length group, no gradients kept.
  */
 export async function scoreSequences(
   model: GPT2Model,
   sequences: readonly (readonly number[])[],
   completionStart: readonly number[],
-): Promise<{ tokenLogprobs: number[][]; sums: number[] }> {
-  const tokenLogprobs: number[][] = new Array(sequences.length);
-  const sums: number[] = new Array(sequences.length);
-  // A row's log-probs do not depend on how long its batch is padded: grouping changes no bit.
-  // Every group's pass is recorded before anything is read, so WebGPU submits them together.
-  const parts = lengthGroups(sequences.map((s) => s.length)).map((group) => {
-    const batch = buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!));
-    return { group, batch, state: model.forward(batch.ids, batch.targets, batch.B, batch.T) };
-  });
-  const read = await Promise.all(parts.map((p) => model.backend.read(p.state.logprobs)));
-  parts.forEach(({ group, batch, state }, k) => {
-    model.releaseForward(state);
-    const lp = read[k]!;
-    group.forEach((index, b) => {
-      const row: number[] = [];
-      let sum = 0;
-      for (let t = 0; t < batch.T; t++) {
-        if (batch.mask[b * batch.T + t]) {
-          row.push(lp[b * batch.T + t]);
-          sum += lp[b * batch.T + t];
+): Promise<ScoredSequences> {
+  return (await scoreSequencesUnder([model], sequences, completionStart))[0]!;
+}
+
+/**
+ * `scoreSequences` under several models (the policy and the reference, on one backend): every
+ * model's passes are recorded before anything is read, so WebGPU runs them in one submit
+ * instead of one round trip per model. A row's log-probs do not depend on how long its batch is
+ * padded, so the length groups change no bit.
+ */
+export async function scoreSequencesUnder(
+  models: readonly GPT2Model[],
+  sequences: readonly (readonly number[])[],
+  completionStart: readonly number[],
+): Promise<ScoredSequences[]> {
+  const groups = lengthGroups(sequences.map((s) => s.length)).map((group) => ({
+    group,
+    batch: buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!)),
+  }));
+  const passes = models.map((model) => groups.map(({ batch }) => model.forward(batch.ids, batch.targets, batch.B, batch.T)));
+  const read = await Promise.all(passes.map((states, m) => Promise.all(states.map((state) => models[m]!.backend.read(state.logprobs)))));
+  return models.map((model, m) => {
+    const tokenLogprobs: number[][] = new Array(sequences.length);
+    const sums: number[] = new Array(sequences.length);
+    groups.forEach(({ group, batch }, k) => {
+      model.releaseForward(passes[m]![k]!);
+      const lp = read[m]![k]!;
+      group.forEach((index, b) => {
+        const row: number[] = [];
+        let sum = 0;
+        for (let t = 0; t < batch.T; t++) {
+          if (batch.mask[b * batch.T + t]) {
+            row.push(lp[b * batch.T + t]);
+            sum += lp[b * batch.T + t];
+          }
         }
-      }
-      tokenLogprobs[index] = row;
-      sums[index] = sum;
+        tokenLogprobs[index] = row;
+        sums[index] = sum;
+      });
     });
+    return { tokenLogprobs, sums };
   });
-  return { tokenLogprobs, sums };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Backend } from '../../src/engine/backend';
 import { GPT2Model } from '../../src/engine/model/gpt2';
 import { AdamW, sftStep } from '../../src/engine/optim';
 import { generateAll } from '../../src/engine/generate';
-import { forwardSummed, lengthGroups, scoreSequences } from '../../src/engine/batch';
+import { forwardSummed, lengthGroups, scoreSequences, scoreSequencesUnder } from '../../src/engine/batch';
 import type { WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { tinyGoldenParity, type TinyGolden } from '../support/golden_parity';
 import { TINY_CONFIG, randomBatch, randomWeights } from '../support/tiny_model';
@@ -107,5 +107,19 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     expect(relErr(results[1].sums, results[0].sums)).toBeLessThanOrEqual(1e-4);
     expect(relErr(results[1].scored, results[0].sums)).toBeLessThanOrEqual(1e-4);
     for (const [name, g] of results[0].grads) expect(relErr(results[1].grads.get(name)!, g), name).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('scores under the policy and the reference in one submit', async () => {
+    const webgpu = gpu as WebGpuBackend;
+    const [policy, reference] = [61, 62].map((seed) => new GPT2Model(gpu, TINY_CONFIG, randomWeights(TINY_CONFIG, seed)));
+    const seqs = [8, 3, 10].map((n, b) => Array.from({ length: n }, (_, t) => (b * 3 + t * 5 + 1) % TINY_CONFIG.vocabSize));
+    const starts = [2, 1, 3];
+    const before = webgpu.submits;
+    const [p, r] = await scoreSequencesUnder([policy!, reference!], seqs, starts);
+    expect(webgpu.submits - before).toBe(1);
+    expect(p!.sums).toEqual((await scoreSequences(policy!, seqs, starts)).sums);
+    expect(r!.sums).toEqual((await scoreSequences(reference!, seqs, starts)).sums);
+    policy!.dispose();
+    reference!.dispose();
   });
 });

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { CpuBackend } from '../../src/engine/backends/cpu';
-import { buildBatch, forwardSummed, lengthGroups, scoreSequences } from '../../src/engine/batch';
+import { buildBatch, forwardSummed, lengthGroups, scoreSequences, scoreSequencesUnder } from '../../src/engine/batch';
+import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
 import { parseHfGpt2Config } from '../../src/engine/model/config';
 import { GPT2Model } from '../../src/engine/model/gpt2';
 import { readSafetensors } from '../../src/engine/model/safetensors';
@@ -104,5 +105,16 @@ describe('forward in length groups', () => {
       expect(scored.tokenLogprobs[b]).toEqual(row);
       expect(row.length).toBe(seq.length - starts[b]!);
     });
+  });
+
+  it('scores under two models at once exactly as under each alone', async () => {
+    const be = new CpuBackend();
+    const [policy, reference] = [51, 52].map((seed) => new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, seed)));
+    const seqs = [9, 3, 10, 4].map((n, b) => Array.from({ length: n }, (_, t) => (b * 3 + t * 5 + 1) % TINY_CONFIG.vocabSize));
+    const starts = [2, 1, 3, 2];
+    const [p, r] = await scoreSequencesUnder([policy!, reference!], seqs, starts);
+    expect(p).toEqual(await scoreSequences(policy!, seqs, starts));
+    expect(r).toEqual(await scoreSequences(reference!, seqs, starts));
+    expect(p!.sums).not.toEqual(r!.sums);
   });
 });

@@ -1,4 +1,4 @@
-import { scoreSequences } from '../batch';
+import { scoreSequencesUnder, type ScoredSequences } from '../batch';
 import { generateAll } from '../generate';
 import { DEFAULT_SAMPLING } from '../sampling';
 import type { GPT2Model } from '../model/gpt2';
@@ -37,7 +37,8 @@ export async function policyHealth(
     texts.push(tokenizer.decode(ids));
     if (ids.length === 0) continue;
     const seq = [[...promptIds, ...ids]];
-    const [p, r] = [await scoreSequences(policy, seq, [promptIds.length]), await scoreSequences(reference, seq, [promptIds.length])];
+    // Both models' passes in one submit on WebGPU.
+    const [p, r] = (await scoreSequencesUnder([policy, reference], seq, [promptIds.length])) as [ScoredSequences, ScoredSequences];
     klSum += p.sums[0] - r.sums[0];
   }
   return {

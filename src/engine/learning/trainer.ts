@@ -1,4 +1,4 @@
-import { forwardSummed, scoreSequences } from '../batch';
+import { forwardSummed, scoreSequencesUnder, type ScoredSequences } from '../batch';
 import type { GPT2Model } from '../model/gpt2';
 import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from '../optim';
 import { cloneState } from './clone_state';
@@ -370,8 +370,8 @@ export class PreferenceTrainer {
     // completion, as TRL truncates to max_length.
     const klSeqs = items.map((it, i) => [...it.promptIds, ...items[mismatch[i]].completion.ids].slice(0, nPos));
     const klStarts = items.map((it) => it.promptIds.length);
-    const policyKl = await scoreSequences(this.policy, klSeqs, klStarts);
-    const refKl = await scoreSequences(this.reference, klSeqs, klStarts);
+    // Both models' passes in one submit on WebGPU.
+    const [policyKl, refKl] = (await scoreSequencesUnder([this.policy, this.reference], klSeqs, klStarts)) as [ScoredSequences, ScoredSequences];
     const { sums, backward } = await this.forwardSums(
       items.map((it) => [...it.promptIds, ...it.completion.ids]),
       items.map((it) => it.promptIds.length),

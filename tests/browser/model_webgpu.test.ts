@@ -7,6 +7,8 @@ import { AdamW, sftStep } from '../../src/engine/optim';
 import { generateAll } from '../../src/engine/generate';
 import { forwardSummed, lengthGroups, scoreSequences, scoreSequencesUnder } from '../../src/engine/batch';
 import type { WebGpuBackend } from '../../src/engine/backends/webgpu';
+import { DEFAULT_TRAINER, PreferenceTrainer } from '../../src/engine/learning/trainer';
+import type { StepMetrics } from '../../src/engine/api';
 import { tinyGoldenParity, type TinyGolden } from '../support/golden_parity';
 import { TINY_CONFIG, randomBatch, randomWeights } from '../support/tiny_model';
 import golden from '../golden/tiny_gpt2/expected.json';
@@ -121,5 +123,29 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     expect(r!.sums).toEqual((await scoreSequences(reference!, seqs, starts)).sums);
     policy!.dispose();
     reference!.dispose();
+  });
+
+  it('takes n DPO steps in n + 1 submits (no step waits on the previous grad norm) and follows the CPU', async () => {
+    const cpu = new CpuBackend({ wasm: false });
+    const runs: StepMetrics[][] = [];
+    for (const be of [cpu, gpu]) {
+      const policy = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 81, 0.1));
+      const reference = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 81, 0.1));
+      const t = new PreferenceTrainer(policy, reference, { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5 });
+      for (let i = 0; i < 4; i++) {
+        const seq = (n: number, salt: number) => Array.from({ length: n }, (_, k) => (salt * 7 + k * 3 + 1) % (TINY_CONFIG.vocabSize - 1));
+        t.add({ kind: 'pair', promptIds: seq(2, i), chosen: { ids: seq(2 + (i % 3), i + 10), ref: -1 }, rejected: { ids: seq(5 - (i % 3), i + 20), ref: -2 } });
+      }
+      const before = be.name === 'webgpu' ? (be as WebGpuBackend).submits : 0;
+      const metrics = await t.takeSteps(3);
+      if (be.name === 'webgpu') expect((be as WebGpuBackend).submits - before).toBe(4);
+      runs.push(metrics);
+      policy.dispose();
+      reference.dispose();
+    }
+    runs[0]!.forEach((m, k) => {
+      expect(Math.abs(runs[1]![k]!.loss - m.loss) / Math.abs(m.loss), `loss of step ${k + 1}`).toBeLessThanOrEqual(1e-3);
+      expect(Math.abs(runs[1]![k]!.gradNorm - m.gradNorm) / m.gradNorm, `grad norm of step ${k + 1}`).toBeLessThanOrEqual(1e-3);
+    });
   });
 });

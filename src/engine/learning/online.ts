@@ -178,9 +178,7 @@ export class OnlineLearner {
   }
 
   async train(steps: number): Promise<StepMetrics[]> {
-    const out: StepMetrics[] = [];
-    for (let k = 0; k < steps; k++) out.push(await this.trainer.step());
-    return out;
+    return this.trainer.takeSteps(steps);
   }
 
   /** The reward model's P(a ≻ b) for two completions of a prompt. */
@@ -245,8 +243,7 @@ export class OnlineLearner {
       rejected: aWins ? { ids: req.bIds, ref: ref.sums[1] } : { ids: req.aIds, ref: ref.sums[0] },
     });
     this.syntheticPairs++;
-    const steps: StepMetrics[] = [];
-    if (req.train) for (let k = 0; k < this.trainer.settings.stepsPerVote; k++) steps.push(await this.trainer.step());
+    const steps = req.train ? await this.trainer.takeSteps(this.trainer.settings.stepsPerVote) : [];
     return { accepted: true, ...base, ...this.relabelCounts(steps) };
   }
 
@@ -338,7 +335,7 @@ export class OnlineLearner {
       this.trainer.add({ kind: 'pair', promptIds, chosen: { ids: samples[chosen]!, ref: ref.sums[chosen]! }, rejected: { ids: samples[rejected]!, ref: ref.sums[rejected]! } });
       this.syntheticPairs++;
       added++;
-      if (train) for (let s = 0; s < this.trainer.settings.stepsPerVote; s++) steps.push(await this.trainer.step());
+      if (train) steps.push(...(await this.trainer.takeSteps(this.trainer.settings.stepsPerVote)));
     }
     return { syntheticPairs: added, steps };
   }
@@ -369,8 +366,7 @@ export class OnlineLearner {
         `a thumbs alone cannot train the ${this.trainer.family} objective "${objective}": it needs a 👍 and a 👎 on the same prompt (or the "kto" objective)`,
       );
     }
-    const steps: StepMetrics[] = [];
-    for (let k = 0; k < this.trainer.settings.stepsPerVote; k++) steps.push(await this.trainer.step());
+    const steps = await this.trainer.takeSteps(this.trainer.settings.stepsPerVote);
     return this.result(steps, obs);
   }
 

@@ -300,19 +300,53 @@ export class PreferenceTrainer {
 
   /** One optimizer step on a batch from the buffer. */
   async step(): Promise<StepMetrics> {
+    return (await this.takeSteps(1))[0]!;
+  }
+
+  /**
+   * `n` optimizer steps. A step's update is recorded and its grad-norm read asked for, and the
+   * next step's batch and forward pass are recorded before anything awaits: on WebGPU one submit
+   * then carries a step's backward and update and the next step's forward, and no step waits for
+   * the previous one's grad norm to come back (its metrics settle with it). The CPU backend runs
+   * the same operations in the same order, so the weights are the same bits as step by step.
+   */
+  async takeSteps(n: number): Promise<StepMetrics[]> {
+    const settled: Promise<StepMetrics>[] = [];
+    try {
+      let running = n > 0 ? this.runObjective() : null;
+      for (let k = 0; k < n; k++) {
+        const { metrics, t0 } = await running!;
+        const normT = this.opt.apply();
+        const normRead = this.policy.backend.read(normT);
+        this.steps++;
+        const step = this.steps;
+        running = k + 1 < n ? this.runObjective() : null;
+        settled.push(
+          normRead.then(([gradNorm]) => {
+            this.policy.backend.release(normT);
+            return { ...metrics, step, gradNorm: gradNorm!, stepMs: performance.now() - t0 };
+          }),
+        );
+      }
+      return await Promise.all(settled);
+    } catch (e) {
+      // No read is left unawaited behind a failed step.
+      await Promise.allSettled(settled);
+      throw e;
+    }
+  }
+
+  /** A batch's forward pass, loss and backward (everything of a step but the update). */
+  private async runObjective(): Promise<{ metrics: Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>; t0: number }> {
     if (this.buffer.length === 0) throw new Error('trainer: the replay buffer is empty');
     const t0 = performance.now();
     const examples = this.sampleBatch();
     const family = this.family;
-    const m =
+    const metrics =
       family === 'paired' ? await this.pairedStep(examples as Extract<TrainingExample, { kind: 'pair' }>[])
       : family === 'unpaired' ? await this.ktoStep(examples as Extract<TrainingExample, { kind: 'labelled' }>[])
       : await this.listwiseStep(examples as Extract<TrainingExample, { kind: 'list' }>[]);
-    const normT = this.opt.apply();
-    const [gradNorm] = await this.policy.backend.read(normT);
-    this.policy.backend.release(normT);
-    this.steps++;
-    return { ...m, step: this.steps, gradNorm, stepMs: performance.now() - t0 };
+    return { metrics, t0 };
   }
 
   /**

@@ -4,6 +4,16 @@ import type { SafeTensor } from './safetensors';
 import { Rng } from '../rng';
 
 /** Activations of one transformer block, kept for the backward pass. */
+/** One block's parameters, by role. */
+interface LayerParams {
+  ln1: [Tensor, Tensor];
+  attn: [Tensor, Tensor];
+  proj: [Tensor, Tensor];
+  ln2: [Tensor, Tensor];
+  fc: [Tensor, Tensor];
+  mlpProj: [Tensor, Tensor];
+}
+
 interface BlockCache {
   x: Tensor;
   ln1: { y: Tensor; mean: Tensor; rstd: Tensor };
@@ -50,6 +60,8 @@ const IGNORED_CHECKPOINT_TENSORS = /(^|\.)attn\.(bias|masked_bias)$/;
 export class GPT2Model {
   readonly specs: ParamSpec[];
   readonly params = new Map<string, Tensor>();
+  /** Per-layer parameter records (`layerParams`). */
+  private readonly layers: LayerParams[] = [];
   grads: Map<string, Tensor> | null = null;
 
   constructor(
@@ -188,7 +200,7 @@ export class GPT2Model {
     let x = be.embedding(idsT, this.p('wte.weight'), this.p('wpe.weight'), B, T);
     const blocks: BlockCache[] = [];
     for (let l = 0; l < c.nLayer; l++) {
-      const cache = this.block(l, x, B, T);
+      const cache = this.block(l, x, (qkv) => be.attention(qkv, { B, T, nHead: c.nHead }));
       blocks.push(cache);
       const out = this.mlpOut(l, cache.act);
       x = be.add(cache.x2, out);
@@ -200,25 +212,40 @@ export class GPT2Model {
     return { B, T, ids: idsT, targets: targetsT, blocks, xFinal: x, lnf, logits, lse, logprobs };
   }
 
-  private block(l: number, x: Tensor, B: number, T: number): BlockCache {
+  /**
+   * Block l up to its MLP's activation, with `attend` as its attention: the training pass's
+   * (which keeps the probabilities for backward) or decoding's (which reads and extends the KV
+   * cache). One body for both, so decoding runs exactly the training pass's operations.
+   */
+  private block<A extends { y: Tensor }>(l: number, x: Tensor, attend: (qkv: Tensor) => A): Omit<BlockCache, 'att'> & { att: A } {
     const be = this.backend;
-    const c = this.config;
-    const pre = `h.${l}.`;
-    const ln1 = be.layerNorm(x, this.p(pre + 'ln_1.weight'), this.p(pre + 'ln_1.bias'), c.layerNormEpsilon);
-    const qkv = be.matmul(ln1.y, this.p(pre + 'attn.c_attn.weight'), { bias: this.p(pre + 'attn.c_attn.bias') });
-    const att = be.attention(qkv, { B, T, nHead: c.nHead });
-    const proj = be.matmul(att.y, this.p(pre + 'attn.c_proj.weight'), { bias: this.p(pre + 'attn.c_proj.bias') });
+    const w = this.layerParams(l);
+    const ln1 = be.layerNorm(x, w.ln1[0], w.ln1[1], this.config.layerNormEpsilon);
+    const qkv = be.matmul(ln1.y, w.attn[0], { bias: w.attn[1] });
+    const att = attend(qkv);
+    const proj = be.matmul(att.y, w.proj[0], { bias: w.proj[1] });
     const x2 = be.add(x, proj);
     be.release(proj);
-    const ln2 = be.layerNorm(x2, this.p(pre + 'ln_2.weight'), this.p(pre + 'ln_2.bias'), c.layerNormEpsilon);
-    const fc = be.matmul(ln2.y, this.p(pre + 'mlp.c_fc.weight'), { bias: this.p(pre + 'mlp.c_fc.bias') });
+    const ln2 = be.layerNorm(x2, w.ln2[0], w.ln2[1], this.config.layerNormEpsilon);
+    const fc = be.matmul(ln2.y, w.fc[0], { bias: w.fc[1] });
     const act = be.gelu(fc);
     return { x, ln1, qkv, att, x2, ln2, fc, act };
   }
 
   private mlpOut(l: number, act: Tensor): Tensor {
-    const pre = `h.${l}.`;
-    return this.backend.matmul(act, this.p(pre + 'mlp.c_proj.weight'), { bias: this.p(pre + 'mlp.c_proj.bias') });
+    const w = this.layerParams(l);
+    return this.backend.matmul(act, w.mlpProj[0], { bias: w.mlpProj[1] });
+  }
+
+  /** Layer l's parameters, looked up by name once: they are written in place, never replaced (decoding looked them up per token). */
+  private layerParams(l: number): LayerParams {
+    let w = this.layers[l];
+    if (!w) {
+      const pair = (name: string): [Tensor, Tensor] => [this.p(`h.${l}.${name}.weight`), this.p(`h.${l}.${name}.bias`)];
+      w = { ln1: pair('ln_1'), attn: pair('attn.c_attn'), proj: pair('attn.c_proj'), ln2: pair('ln_2'), fc: pair('mlp.c_fc'), mlpProj: pair('mlp.c_proj') };
+      this.layers[l] = w;
+    }
+    return w;
   }
 
   /** Frees everything `forward` kept except what the caller still holds (logprobs, final hidden). */
@@ -350,25 +377,12 @@ export class GPT2Model {
     let x = be.embedding(idsT, this.p('wte.weight'), this.p('wpe.weight'), B, T, cache.length);
     be.release(idsT);
     for (let l = 0; l < c.nLayer; l++) {
-      const pre = `h.${l}.`;
-      const ln1 = be.layerNorm(x, this.p(pre + 'ln_1.weight'), this.p(pre + 'ln_1.bias'), c.layerNormEpsilon);
-      const qkv = be.matmul(ln1.y, this.p(pre + 'attn.c_attn.weight'), { bias: this.p(pre + 'attn.c_attn.bias') });
-      releaseAll(be, ln1.y, ln1.mean, ln1.rstd);
-      const y = be.attentionCached(qkv, cache.k[l], cache.v[l], { B, T, nHead: c.nHead, past: cache.length, maxT: cache.maxT });
-      be.release(qkv);
-      const proj = be.matmul(y, this.p(pre + 'attn.c_proj.weight'), { bias: this.p(pre + 'attn.c_proj.bias') });
-      be.release(y);
-      const x2 = be.add(x, proj);
-      releaseAll(be, x, proj);
-      const ln2 = be.layerNorm(x2, this.p(pre + 'ln_2.weight'), this.p(pre + 'ln_2.bias'), c.layerNormEpsilon);
-      const fc = be.matmul(ln2.y, this.p(pre + 'mlp.c_fc.weight'), { bias: this.p(pre + 'mlp.c_fc.bias') });
-      releaseAll(be, ln2.y, ln2.mean, ln2.rstd);
-      const act = be.gelu(fc);
-      be.release(fc);
-      const out = this.mlpOut(l, act);
-      be.release(act);
-      x = be.add(x2, out);
-      releaseAll(be, x2, out);
+      const k = this.block(l, x, (qkv) => ({
+        y: be.attentionCached(qkv, cache.k[l], cache.v[l], { B, T, nHead: c.nHead, past: cache.length, maxT: cache.maxT }),
+      }));
+      const out = this.mlpOut(l, k.act);
+      x = be.add(k.x2, out);
+      releaseAll(be, k.x, k.ln1.y, k.ln1.mean, k.ln1.rstd, k.qkv, k.att.y, k.x2, k.ln2.y, k.ln2.mean, k.ln2.rstd, k.fc, k.act, out);
     }
     cache.length += T;
     let last = x;
@@ -389,6 +403,7 @@ export class GPT2Model {
   dispose(): void {
     for (const t of this.params.values()) this.backend.release(t);
     this.params.clear();
+    this.layers.length = 0;
     if (this.grads) for (const t of this.grads.values()) this.backend.release(t);
     this.grads = null;
   }

@@ -58,11 +58,26 @@ export interface GenerateRequest {
 }
 
 /** Pull-based streaming: each call to `generateNext` returns everything decoded so far. */
+/**
+ * One pull of a generation. The chunk with `done: true` is whole: every completion's text, its
+ * token ids and the prompt's. A running chunk carries only what changed since the previous
+ * chunk: the text of completion b is the previous text cut at `textFrom[b]` followed by
+ * `texts[b]`, and its ids are empty (`applyChunkTexts` rebuilds the running texts). Without `textFrom`,
+ * `texts` are whole.
+ */
 export interface GenerateChunk {
   texts: string[];
+  textFrom?: number[];
   tokenIds: number[][];
   promptIds: number[];
   done: boolean;
+}
+
+/** The texts after `chunk`, given the texts after the previous chunk of the same generation. */
+export function applyChunkTexts(previous: readonly string[], chunk: GenerateChunk): string[] {
+  const from = chunk.textFrom;
+  if (!from) return chunk.texts.slice();
+  return chunk.texts.map((tail, b) => (previous[b] ?? '').slice(0, from[b]) + tail);
 }
 
 export interface ScoreRequest {

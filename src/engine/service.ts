@@ -67,8 +67,18 @@ interface Generation {
   iterator: AsyncGenerator<GenerateStep>;
   promptIds: number[];
   tokenIds: number[][];
+  /** The texts the last chunk left the caller with (a running chunk sends only what changed). */
+  sentTexts: string[];
   done: boolean;
   model: GPT2Model;
+}
+
+/** Length of the longest common prefix of a and b, in UTF-16 code units. */
+function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 /** Calls `fn` at most `hz` times a second, always delivering the last value. */
@@ -276,6 +286,7 @@ export class EngineService implements EngineApi {
       iterator,
       promptIds,
       tokenIds: Array.from({ length: req.numSequences }, () => []),
+      sentTexts: Array.from({ length: req.numSequences }, () => ''),
       done: false,
       model,
     });
@@ -301,12 +312,13 @@ export class EngineService implements EngineApi {
       this.generations.delete(handle);
       await g.iterator.return(undefined);
     }
-    return {
-      texts: g.tokenIds.map((ids) => p.tokenizer.decode(ids)),
-      tokenIds: g.tokenIds.map((ids) => [...ids]),
-      promptIds: g.promptIds,
-      done: g.done,
-    };
+    const texts = g.tokenIds.map((ids) => p.tokenizer.decode(ids));
+    if (g.done) return { texts, tokenIds: g.tokenIds.map((ids) => [...ids]), promptIds: g.promptIds, done: true };
+    // Only what changed since the last chunk crosses the worker boundary: streaming L tokens
+    // copies O(L), not every token and character decoded so far on every call (O(L²)).
+    const textFrom = texts.map((t, b) => commonPrefix(g.sentTexts[b]!, t));
+    g.sentTexts = texts;
+    return { texts: texts.map((t, b) => t.slice(textFrom[b])), textFrom, tokenIds: [], promptIds: [], done: false };
   }
 
   async generateCancel(handle: string): Promise<void> {

@@ -9,7 +9,7 @@
  * texts as they stream in.
  */
 import { DuelConfigSchema, RelabelConfigSchema, type DuelOpponent, type PolicySnapshotRef } from '../session/index';
-import type { GenerateChunk, GenerateRequest } from '../engine/api';
+import { applyChunkTexts, type GenerateChunk, type GenerateRequest } from '../engine/api';
 import type { EngineState } from './engine.svelte';
 import type { EngineRemote } from './engine_client';
 import { deriveSeed, seededRandom } from './random';
@@ -165,7 +165,10 @@ export async function pullTokens(
   const chunks: (GenerateChunk | undefined)[] = handles.map(() => undefined);
   while (!chunks.every((chunk) => chunk?.done)) {
     for (let i = 0; i < handles.length; i++) {
-      if (!chunks[i]?.done) chunks[i] = await api.generateNext(handles[i]!);
+      if (chunks[i]?.done) continue;
+      // A running chunk carries only what changed: keep each generation's whole texts here.
+      const chunk = await api.generateNext(handles[i]!);
+      chunks[i] = { ...chunk, texts: applyChunkTexts(chunks[i]?.texts ?? [], chunk), textFrom: undefined };
     }
     if (ctx.stale()) return null;
     onChunks?.(chunks as GenerateChunk[]);

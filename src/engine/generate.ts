@@ -22,7 +22,8 @@ export interface GenerateStep {
 /**
  * Decodes `numSequences` continuations of one prompt with a KV cache, one token per step, as
  * an async generator so callers pull tokens (streaming to the UI, or collecting in the CLI).
- * Greedy decoding takes the argmax on the device and reads back only the ids; sampling reads
+ * Greedy decoding takes the argmax on the device, reads back only the ids and feeds them to the
+ * next step where they are (no upload); sampling reads
  * the last position's logits (one [B, V] readback per step).
  *
  * Determinism: sequence b draws from `new Rng(seed).fork('seq' + b)`, so the same seed gives
@@ -46,6 +47,8 @@ export async function* generateTokens(
   const done = new Array<boolean>(B).fill(false);
   const greedy = isGreedy(opts);
   let logits: Tensor | null = null;
+  /** Greedy decoding: the last argmax, on the device until the next step's decode has read it. */
+  let greedyIds: Tensor | null = null;
   try {
     const first = new Uint32Array(B * T0);
     for (let b = 0; b < B; b++) first.set(prompt, b * T0);
@@ -54,9 +57,9 @@ export async function* generateTokens(
       const current: Tensor = logits;
       let next: number[];
       if (greedy) {
-        const ids = be.argmax(current);
-        next = Array.from(await be.readU32(ids));
-        be.release(ids);
+        if (greedyIds) be.release(greedyIds);
+        greedyIds = be.argmax(current);
+        next = Array.from(await be.readU32(greedyIds));
       } else {
         const host = await be.read(current);
         const V = current.shape[1];
@@ -75,6 +78,13 @@ export async function* generateTokens(
       const last = step === maxNew - 1 || done.every(Boolean);
       yield { step, tokens, done: [...done] };
       if (last) return;
+      if (greedyIds) {
+        // The argmax stays on the device and is fed back as it is (no upload): a finished
+        // sequence then decodes its own argmax rather than the filler, which changes nothing
+        // (its tokens are dropped and the rows do not mix).
+        logits = model.decodeIds(cache, greedyIds, 1);
+        continue;
+      }
       // Finished sequences keep decoding a filler token so the batch stays rectangular.
       const feed = new Uint32Array(B);
       for (let b = 0; b < B; b++) feed[b] = tokens[b] >= 0 ? tokens[b] : (opts.eosTokenId ?? 0);
@@ -83,6 +93,7 @@ export async function* generateTokens(
   } finally {
     // Also reached when the consumer stops pulling early.
     if (logits) be.release(logits);
+    if (greedyIds) be.release(greedyIds);
     model.releaseKVCache(cache);
   }
 }

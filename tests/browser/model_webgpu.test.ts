@@ -4,7 +4,7 @@ import { CpuBackend } from '../../src/engine/backends/cpu';
 import type { Backend } from '../../src/engine/backend';
 import { GPT2Model } from '../../src/engine/model/gpt2';
 import { AdamW, sftStep } from '../../src/engine/optim';
-import { generateAll } from '../../src/engine/generate';
+import { generateAll, generateTokens } from '../../src/engine/generate';
 import { forwardSummed, lengthGroups, scoreSequences, scoreSequencesUnder } from '../../src/engine/batch';
 import type { WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { DEFAULT_TRAINER, PreferenceTrainer } from '../../src/engine/learning/trainer';
@@ -147,5 +147,28 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
       expect(Math.abs(runs[1]![k]!.loss - m.loss) / Math.abs(m.loss), `loss of step ${k + 1}`).toBeLessThanOrEqual(1e-3);
       expect(Math.abs(runs[1]![k]!.gradNorm - m.gradNorm) / m.gradNorm, `grad norm of step ${k + 1}`).toBeLessThanOrEqual(1e-3);
     });
+  });
+
+  it('greedy decoding feeds each argmax back on the device: nothing is uploaded per token', async () => {
+    const webgpu = gpu as WebGpuBackend;
+    const w = randomWeights(TINY_CONFIG, 91, 0.3);
+    const opts = { numSequences: 3, maxNewTokens: 7, temperature: 0, topK: 0, topP: 1, seed: 0, eosTokenId: null };
+    const cpuModel = new GPT2Model(new CpuBackend({ wasm: false }), TINY_CONFIG, w);
+    const want = await generateAll(cpuModel, [1, 2], opts);
+    const model = new GPT2Model(gpu, TINY_CONFIG, w);
+    const written: number[] = [];
+    const got = Array.from({ length: 3 }, () => [] as number[]);
+    let last = webgpu.bytesWritten;
+    for await (const step of generateTokens(model, [1, 2], opts)) {
+      written.push(webgpu.bytesWritten - last);
+      last = webgpu.bytesWritten;
+      step.tokens.forEach((t, b) => t >= 0 && got[b]!.push(t));
+    }
+    expect(got).toEqual(want);
+    // The first step uploads the prompt; every later token was fed from the device.
+    expect(written[0]).toBeGreaterThanOrEqual(3 * 2 * 4);
+    expect(written.slice(1)).toEqual(new Array(written.length - 1).fill(0));
+    expect(written.length).toBe(7);
+    model.dispose();
   });
 });

@@ -64,6 +64,10 @@ export abstract class WebGpuMemory {
   get bytesRead(): number {
     return this.ctx.bytesRead;
   }
+  /** Bytes uploaded from the host so far. */
+  get bytesWritten(): number {
+    return this.ctx.bytesWritten;
+  }
   /** GPU memory held by the tensor pool, live and free. */
   pooledBytes(): number {
     return this.ctx.storage.allocatedBytes();

@@ -102,6 +102,8 @@ export class GpuContext implements Recorder {
   dispatches = 0;
   /** Bytes copied back to the host so far (readbacks stall the queue: the fewer, the better). */
   bytesRead = 0;
+  /** Bytes written from the host so far (tensor uploads; uniforms are not counted). */
+  bytesWritten = 0;
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -281,6 +283,7 @@ export class GpuContext implements Recorder {
    */
   write(dst: PooledBuffer, data: ArrayBufferView, bytes: number): void {
     if (bytes === 0) return;
+    this.bytesWritten += bytes;
     if (dst.usedEpoch !== this.epoch || !this.encoder) {
       this.queue.writeBuffer(dst.buffer, 0, data.buffer, data.byteOffset, bytes);
       return;

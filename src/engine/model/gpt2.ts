@@ -367,15 +367,27 @@ export class GPT2Model {
    * logits of each sequence's last new position: [B, V].
    */
   decode(cache: KVCache, ids: Uint32Array, T: number): Tensor {
+    if (ids.length !== cache.B * T) throw new Error('decode: ids must be B·T long');
+    checkIds(ids, this.config.vocabSize);
+    const idsT = this.backend.uploadU32(ids, [cache.B * T]);
+    try {
+      return this.decodeIds(cache, idsT, T);
+    } finally {
+      this.backend.release(idsT);
+    }
+  }
+
+  /**
+   * `decode` from ids already on the device ([B·T] u32, each below the vocabulary size: an
+   * argmax's output), so greedy decoding feeds each token back without a round trip.
+   */
+  decodeIds(cache: KVCache, idsT: Tensor, T: number): Tensor {
     const be = this.backend;
     const c = this.config;
     const B = cache.B;
-    if (ids.length !== B * T) throw new Error('decode: ids must be B·T long');
+    if (idsT.shape.reduce((a, b) => a * b, 1) !== B * T) throw new Error('decode: ids must be B·T long');
     if (cache.length + T > cache.maxT) throw new Error(`decode: the cache holds ${cache.maxT} positions`);
-    checkIds(ids, c.vocabSize);
-    const idsT = be.uploadU32(ids, [B * T]);
     let x = be.embedding(idsT, this.p('wte.weight'), this.p('wpe.weight'), B, T, cache.length);
-    be.release(idsT);
     for (let l = 0; l < c.nLayer; l++) {
       const k = this.block(l, x, (qkv) => ({
         y: be.attentionCached(qkv, cache.k[l], cache.v[l], { B, T, nHead: c.nHead, past: cache.length, maxT: cache.maxT }),

@@ -32,7 +32,7 @@ export interface GpuRow {
   /** Per-repetition milliseconds. */
   ms: number[];
   /** Device work per unit (per token, per step, per call), from the backend's counters. */
-  per?: { unit: string; dispatches: number; submits: number; bytesRead: number };
+  per?: { unit: string; dispatches: number; submits: number; bytesRead: number; bytesWritten: number };
   notes: string[];
 }
 
@@ -72,7 +72,7 @@ export function randomModel(be: WebGpuBackend, name: string, config: GPT2Config)
   return { name, config, build: () => GPT2Model.randomInit(be, config, 7), prompt: Array.from({ length: 16 }, () => rng.int(config.vocabSize)) };
 }
 
-const counters = (be: WebGpuBackend) => ({ dispatches: be.dispatches, submits: be.submits, bytesRead: be.bytesRead });
+const counters = (be: WebGpuBackend) => ({ dispatches: be.dispatches, submits: be.submits, bytesRead: be.bytesRead, bytesWritten: be.bytesWritten });
 function perUnit(be: WebGpuBackend, before: ReturnType<typeof counters>, units: number, unit: string): GpuRow['per'] {
   const now = counters(be);
   return {
@@ -80,6 +80,7 @@ function perUnit(be: WebGpuBackend, before: ReturnType<typeof counters>, units: 
     dispatches: round((now.dispatches - before.dispatches) / units),
     submits: round((now.submits - before.submits) / units),
     bytesRead: round((now.bytesRead - before.bytesRead) / units),
+    bytesWritten: round((now.bytesWritten - before.bytesWritten) / units),
   };
 }
 

@@ -28,12 +28,12 @@ export function gpuMarkdown(rows: readonly GpuRow[], meta: GpuRunMeta): string {
   out.push(`- Node ${meta.node}; ${meta.cpu}; load average ${meta.loadAverage.map((x) => x.toFixed(2)).join(' / ')}`);
   out.push(`- Models: ${meta.models.join('; ')}`);
   out.push(`- Each row: median of ${meta.reps} repetitions after ${meta.warmup} warm-up. Ours only (no peers on this machine). Per-unit device work from the backend's counters, one untimed repetition.`, '');
-  out.push('| case | model | value | unit | dispatches | submits | bytes read | per | shapes |');
-  out.push('|---|---|---:|---|---:|---:|---:|---|---|');
+  out.push('| case | model | value | unit | dispatches | submits | bytes read | bytes written | per | shapes |');
+  out.push('|---|---|---:|---|---:|---:|---:|---:|---|---|');
   for (const r of rows) {
     const p = r.per;
     out.push(
-      `| ${cell(r.case)} | ${cell(r.model)} | ${fmt(r.value)} | ${r.unit} | ${p ? fmt(p.dispatches) : ''} | ${p ? fmt(p.submits) : ''} | ${p ? fmt(p.bytesRead) : ''} | ${p?.unit ?? ''} | ${cell(r.shapes)} |`,
+      `| ${cell(r.case)} | ${cell(r.model)} | ${fmt(r.value)} | ${r.unit} | ${p ? fmt(p.dispatches) : ''} | ${p ? fmt(p.submits) : ''} | ${p ? fmt(p.bytesRead) : ''} | ${p ? fmt(p.bytesWritten) : ''} | ${p?.unit ?? ''} | ${cell(r.shapes)} |`,
     );
   }
   out.push('', 'Notes:');

@@ -9,7 +9,10 @@
 //   D: head size; WG: threads per workgroup (power of two); RB: query rows per workgroup;
 //   SJB / PJB: keys per shared-memory tile in attn_scores / attn_pv;
 //   BACKWARD: attn_scores computes dS = P ⊙ (dP − rowsum(P ⊙ dP)) instead of softmax;
-//   TRANS_W: attn_pv multiplies by Wᵀ (dK = dSᵀ·Q, dV = Pᵀ·dY) instead of W.
+//   TRANS_W: attn_pv multiplies by Wᵀ (dK = dSᵀ·Q, dV = Pᵀ·dY) instead of W;
+//   LSE_MODE (attn_scores, forward): 0 softmax only; 1 softmax and each row's log-sum-exp
+//   written to L [B, H, T]; 2 the softmax recomputed from L (exp(s − lse): no max, no sum),
+//   so the training pass keeps T floats per row instead of the [T, T] probabilities.
 //
 // Grid: (row blocks, H, B). One workgroup per (b, h, block of RB rows).
 
@@ -38,6 +41,7 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> O: array<f32>;
 @group(0) @binding(8) var<storage, read_write> kc: array<f32>;
 @group(0) @binding(9) var<storage, read_write> vc: array<f32>;
+@group(0) @binding(10) var<storage, read_write> L: array<f32>;
 
 const SPT: u32 = (RB * SJB + WG - 1u) / WG; // score pairs per thread per tile
 const OPT: u32 = (RB * D + WG - 1u) / WG;   // outputs per thread in attn_pv
@@ -108,13 +112,22 @@ fn attn_scores(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
         if (j < valid) { v = P[off + j] * (S[off + j] - tot); }
         S[off + j] = v;
       }
+    } else if (LSE_MODE == 2u) {
+      let lse = L[(b * p.H + h) * p.T + r0 + r];
+      for (var j = lid; j < p.Lk; j += WG) {
+        var v = 0.0;
+        if (j < valid) { v = exp(S[off + j] - lse); }
+        S[off + j] = v;
+      }
     } else {
       var m = -3.4028234e38;
       for (var j = lid; j < valid; j += WG) { m = max(m, S[off + j]); }
       let mx = wg_max(m, lid);
       var sum = 0.0;
       for (var j = lid; j < valid; j += WG) { sum += exp(S[off + j] - mx); }
-      let inv = 1.0 / wg_sum(sum, lid);
+      let tot = wg_sum(sum, lid);
+      let inv = 1.0 / tot;
+      if (LSE_MODE == 1u && lid == 0u) { L[(b * p.H + h) * p.T + r0 + r] = mx + log(tot); }
       // Each invocation rewrites only the entries it read above.
       for (var j = lid; j < p.Lk; j += WG) {
         var v = 0.0;

@@ -122,13 +122,15 @@ export interface Backend {
   /**
    * Causal multi-head self-attention on a packed qkv [B·T, 3C] (q | k | v along the last dim,
    * head h owning columns h·D … h·D+D−1 of each, D = C/nHead), scale 1/√D, stable softmax,
-   * query t attends to keys 0…t. Returns y [B·T, C] (heads re-concatenated) and the softmax
-   * probabilities [B, nHead, T, T] (zeros above the diagonal) for the backward pass.
-   * Sequences are right-padded, so causality alone keeps padding out of real positions.
+   * query t attends to keys 0…t. Returns y [B·T, C] (heads re-concatenated) and what the
+   * backward pass reads, `saved`: on the CPU the softmax probabilities [B, nHead, T, T] (zeros
+   * above the diagonal); on WebGPU each row's log-sum-exp [B, nHead, T], from which the
+   * backward recomputes the probabilities (T floats kept per row instead of T², per layer until
+   * the backward runs). Sequences are right-padded, so causality alone keeps padding out of real positions.
    */
-  attention(qkv: Tensor, shape: AttentionShape): { y: Tensor; probs: Tensor };
-  /** Gradient of `attention` with respect to qkv: returns dqkv [B·T, 3C]. */
-  attentionBackward(dy: Tensor, qkv: Tensor, probs: Tensor, shape: AttentionShape): Tensor;
+  attention(qkv: Tensor, shape: AttentionShape): { y: Tensor; saved: Tensor };
+  /** Gradient of `attention` with respect to qkv, given its `saved`: returns dqkv [B·T, 3C]. */
+  attentionBackward(dy: Tensor, qkv: Tensor, saved: Tensor, shape: AttentionShape): Tensor;
   /**
    * Inference attention with a KV cache. qkv [B·T, 3C] holds T new positions starting at
    * position `past` for each of B sequences. The new k and v are written into the caches

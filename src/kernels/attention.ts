@@ -50,29 +50,35 @@ function fits(floats: number, rec: Recorder): boolean {
   return floats * 4 <= rec.maxWorkgroupStorage;
 }
 
-function consts(D: number, RB: number, SJB: number, backward: boolean, transW: boolean) {
-  return { D, WG, RB, SJB, PJB, BACKWARD: backward, TRANS_W: transW };
+/** What attn_scores does with the rows' log-sum-exp (see LSE_MODE in the shader). */
+export type LseMode = 'none' | 'write' | 'recompute';
+const LSE_MODES: Record<LseMode, number> = { none: 0, write: 1, recompute: 2 };
+
+function consts(D: number, RB: number, SJB: number, backward: boolean, transW: boolean, lse: LseMode = 'none') {
+  return { D, WG, RB, SJB, PJB, BACKWARD: backward, TRANS_W: transW, LSE_MODE: LSE_MODES[lse] };
 }
 
 /**
  * S = softmax(scale·A·Bᵀ) with the causal mask (forward), or dS = P ⊙ (dP − rowsum(P ⊙ dP))
  * with dP = A·Bᵀ (backward). One workgroup per (b, h, block of RB query rows); key tiles of
- * SJB rows are staged in shared memory, raw scores go to S, and a row pass normalises them.
- * Buffers: A, B, P (probs; any buffer in the forward), S.
+ * SJB rows are staged in shared memory, raw scores go to S, and a row pass normalises them
+ * (writing or reading each row's log-sum-exp, `lse`). Buffers: A, B, P (probs; any buffer in
+ * the forward), S, L (the log-sum-exp [B, H, T]; any other 4-byte buffer when `lse` is 'none').
  */
 export class AttentionScoresKernel extends GpuKernel {
   private static readonly cache = new Map<string, AttentionScoresKernel>();
 
-  static get(rec: Recorder, D: number, T: number, backward: boolean): AttentionScoresKernel {
+  static get(rec: Recorder, D: number, T: number, backward: boolean, lse: LseMode = 'none'): AttentionScoresKernel {
+    if (backward && lse !== 'none') throw new Error('attention: the backward scores neither write nor read the log-sum-exp');
     let RB = rowsPerGroup(T);
     // Decode: one query row, so widen the key tile to keep all 64 threads busy.
     let SJB = RB === 1 ? 64 : 16;
     while (!fits(RB * D + D * SJB + WG, rec) && SJB > 16) SJB /= 2;
     while (!fits(RB * D + D * SJB + WG, rec) && RB > 1) RB /= 2;
     if (!fits(RB * D + D * SJB + WG, rec)) throw new Error(`attention: head size ${D} too large`);
-    const key = `${D}:${RB}:${SJB}:${+backward}`;
+    const key = `${D}:${RB}:${SJB}:${+backward}:${lse}`;
     let k = this.cache.get(key);
-    if (!k) this.cache.set(key, (k = new AttentionScoresKernel(D, RB, SJB, backward)));
+    if (!k) this.cache.set(key, (k = new AttentionScoresKernel(D, RB, SJB, backward, lse)));
     return k;
   }
 
@@ -81,9 +87,10 @@ export class AttentionScoresKernel extends GpuKernel {
     readonly RB: number,
     SJB: number,
     backward: boolean,
+    lse: LseMode,
   ) {
-    const bindings: StorageBinding[] = [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w']];
-    super('attention', src, 'attn_scores', consts(D, RB, SJB, backward, false), bindings, LAYOUT);
+    const bindings: StorageBinding[] = [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w'], [10, 'w']];
+    super('attention', src, 'attn_scores', consts(D, RB, SJB, backward, false, lse), bindings, LAYOUT);
   }
 
   encode(rec: Recorder, d: AttnDims, a: Operand, b: Operand, buffers: readonly Bound[]): void {

@@ -365,20 +365,41 @@ describe('attention', () => {
       const dy = up(rng.normal(B * T * C), [B * T, C]);
       const f = both((be, t) => be.attention(t(qkv), { B, T, nHead: H }));
       const y = { g: f.g.y, c: f.c.y };
-      const probs = { g: f.g.probs, c: f.c.probs };
-      expect(f.g.probs.shape).toEqual([B, H, T, T]);
+      const saved = { g: f.g.saved, c: f.c.saved };
+      // The CPU keeps the probabilities; WebGPU keeps each row's log-sum-exp and recomputes them.
+      expect(f.c.saved.shape).toEqual([B, H, T, T]);
+      expect(f.g.saved.shape).toEqual([B, H, T]);
       await expectClose('y', y);
-      const pc = await expectClose('probs', probs);
-      // Zeros above the diagonal, rows summing to one.
-      const pg = await gpu.read(probs.g);
-      expect(pg[1]).toBe(T > 1 ? 0 : pg[1]);
+      // log-sum-exp of scale·q·k over keys 0…t, from the same qkv on the host (float64).
+      const host = await cpu.read(qkv.c);
+      const D = C / H;
+      const want = new Float32Array(B * H * T);
+      for (let b = 0; b < B; b++) {
+        for (let h = 0; h < H; h++) {
+          for (let t = 0; t < T; t++) {
+            const sc: number[] = [];
+            for (let j = 0; j <= t; j++) {
+              let dot = 0;
+              for (let d = 0; d < D; d++) dot += host[(b * T + t) * 3 * C + h * D + d]! * host[(b * T + j) * 3 * C + C + h * D + d]!;
+              sc.push(dot / Math.sqrt(D));
+            }
+            const mx = Math.max(...sc);
+            want[(b * H + h) * T + t] = mx + Math.log(sc.reduce((a, x) => a + Math.exp(x - mx), 0));
+          }
+        }
+      }
+      const lse = await gpu.read(saved.g);
+      const e = relErr(lse, want);
+      expect(e, `log-sum-exp: ${e}`).toBeLessThanOrEqual(TOL);
+      // The CPU's rows sum to one, with zeros above the diagonal.
+      const pc = await cpu.read(saved.c);
+      expect(pc[1]).toBe(T > 1 ? 0 : pc[1]);
       for (let r = 0; r < B * H * T; r++) {
         let s = 0;
-        for (let j = 0; j < T; j++) s += pg[r * T + j];
+        for (let j = 0; j < T; j++) s += pc[r * T + j];
         expect(Math.abs(s - 1)).toBeLessThan(1e-5);
       }
-      expect(maxAbs(pc)).toBeGreaterThan(0);
-      const dqkv = both((be, t) => be.attentionBackward(t(dy), t(qkv), t(probs), { B, T, nHead: H }));
+      const dqkv = both((be, t) => be.attentionBackward(t(dy), t(qkv), t(saved), { B, T, nHead: H }));
       await expectClose('dqkv', dqkv);
       // Each third separately, so a small dV cannot hide behind a large dQ.
       const [g, c] = await Promise.all([gpu.read(dqkv.g), cpu.read(dqkv.c)]);
@@ -388,7 +409,7 @@ describe('attention', () => {
         const e = relErr(pick(g), pick(c));
         expect(e, `dqkv part ${part}: ${e}`).toBeLessThanOrEqual(TOL);
       }
-      rel(qkv, dy, y, probs, dqkv);
+      rel(qkv, dy, y, saved, dqkv);
     });
   }
 
@@ -451,11 +472,11 @@ describe('attention', () => {
     const dy = up(rng.normal(2 * 21 * C2), [2 * 21, C2]);
     const f = both((be, t) => be.attention(t(qkv), { B: 2, T: 21, nHead: H2 }));
     const y = { g: f.g.y, c: f.c.y };
-    const probs = { g: f.g.probs, c: f.c.probs };
+    const saved = { g: f.g.saved, c: f.c.saved };
     await expectClose('y D=64', y);
-    const d = both((be, t) => be.attentionBackward(t(dy), t(qkv), t(probs), { B: 2, T: 21, nHead: H2 }));
+    const d = both((be, t) => be.attentionBackward(t(dy), t(qkv), t(saved), { B: 2, T: 21, nHead: H2 }));
     await expectClose('dqkv D=64', d);
-    rel(qkv, dy, y, probs, d);
+    rel(qkv, dy, y, saved, d);
   });
 
   it('cached: rejects overflowing the cache', () => {

@@ -281,7 +281,8 @@ export class CpuBackend implements Backend {
     const probs = this.make([s.B, s.nHead, s.T, s.T]);
     if (this.wasm) attentionWasm(this.f(qkv) as Float32Array, this.f(y) as Float32Array, this.f(probs) as Float32Array, s.B, s.T, s.nHead, C);
     else ref.attentionRef(this.f(qkv), this.f(y), this.f(probs), s.B, s.T, s.nHead, C);
-    return { y, probs };
+    // The CPU keeps the probabilities: recomputing them would cost a QKᵀ per layer in the backward.
+    return { y, saved: probs };
   }
   attentionBackward(dy: Tensor, qkv: Tensor, probs: Tensor, s: AttentionShape): Tensor {
     const C = qkv.shape[1] / 3;

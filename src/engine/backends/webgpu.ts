@@ -197,38 +197,53 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     return { C, D, q: rowQkv(0), k: rowQkv(C), v: rowQkv(2 * C), act: rowAct };
   }
 
-  attention(qkv: Tensor, s: AttentionShape): { y: Tensor; probs: Tensor } {
+  /** `saved` is each row's log-sum-exp [B, H, T]: the probabilities live only in a scratch buffer. */
+  attention(qkv: Tensor, s: AttentionShape): { y: Tensor; saved: Tensor } {
     const QKV = this.check(qkv);
     const { C, D, q, k, v, act } = this.attnDims(QKV, s, 'attention');
     const { B, T, nHead: H } = s;
     const y = this.alloc([B * T, C]);
-    const probs = this.alloc([B, H, T, T]);
+    const lse = this.alloc([B, H, T]);
     const dims: AttnDims = { B, H, T, past: 0, Lk: T, scale: 1 / Math.sqrt(D) };
-    AttentionScoresKernel.get(this.ctx, D, T, false).encode(this.ctx, dims, q, k, [
-      this.b(QKV), this.b(QKV), this.b(QKV), this.b(probs),
+    const pBytes = B * H * T * T * 4;
+    const probs = this.ctx.storage.acquire(Math.max(4, pBytes));
+    const bP: Bound = { buf: probs, bytes: pBytes };
+    AttentionScoresKernel.get(this.ctx, D, T, false, 'write').encode(this.ctx, dims, q, k, [
+      this.b(QKV), this.b(QKV), this.b(QKV), bP, this.b(lse),
     ]);
     AttentionPvKernel.get(this.ctx, D, T, false).encode(this.ctx, { ...dims, scale: 1 }, T, v, act, [
-      this.b(probs), this.b(QKV), this.b(y),
+      bP, this.b(QKV), this.b(y),
     ]);
-    return { y, probs };
+    this.ctx.storage.release(probs);
+    return { y, saved: lse };
   }
 
-  attentionBackward(dy: Tensor, qkv: Tensor, probs: Tensor, s: AttentionShape): Tensor {
+  /** Recomputes the probabilities from `saved` (the rows' log-sum-exp) into a scratch buffer. */
+  attentionBackward(dy: Tensor, qkv: Tensor, saved: Tensor, s: AttentionShape): Tensor {
     const DY = this.check(dy);
     const QKV = this.check(qkv);
-    const P = this.check(probs);
+    const LSE = this.check(saved);
     const { C, D, q, k, v, act } = this.attnDims(QKV, s, 'attentionBackward');
     const { B, T, nHead: H } = s;
     if (DY.size !== B * T * C) throw new Error(`attentionBackward: dy ${shapeStr(DY)} is not [B·T, C]`);
-    if (P.size !== B * H * T * T) throw new Error(`attentionBackward: probs ${shapeStr(P)} is not [B,H,T,T]`);
+    if (LSE.size !== B * H * T) throw new Error(`attentionBackward: saved ${shapeStr(LSE)} is not the log-sum-exp [B,H,T]`);
     const scale = 1 / Math.sqrt(D);
     const dims: AttnDims = { B, H, T, past: 0, Lk: T, scale };
     const dqkv = this.alloc(QKV.shape);
-    const dS = this.ctx.storage.acquire(Math.max(4, B * H * T * T * 4));
-    const bDS: Bound = { buf: dS, bytes: B * H * T * T * 4 };
+    const pBytes = B * H * T * T * 4;
+    const probs = this.ctx.storage.acquire(Math.max(4, pBytes));
+    const bP: Bound = { buf: probs, bytes: pBytes };
+    const none = this.ctx.storage.acquire(4);
+    const bNone: Bound = { buf: none, bytes: 4 };
+    // P = exp(scale·Q·Kᵀ − lse), the forward's softmax without its max and sum.
+    AttentionScoresKernel.get(this.ctx, D, T, false, 'recompute').encode(this.ctx, dims, q, k, [
+      this.b(QKV), this.b(QKV), this.b(QKV), bP, this.b(LSE),
+    ]);
+    const dS = this.ctx.storage.acquire(Math.max(4, pBytes));
+    const bDS: Bound = { buf: dS, bytes: pBytes };
     // dS = P ⊙ (dY·Vᵀ − rowsum(P ⊙ dY·Vᵀ))
     AttentionScoresKernel.get(this.ctx, D, T, true).encode(this.ctx, dims, act, v, [
-      this.b(DY), this.b(QKV), this.b(P), bDS,
+      this.b(DY), this.b(QKV), bP, bDS, bNone,
     ]);
     const pvN = AttentionPvKernel.get(this.ctx, D, T, false);
     const pvT = AttentionPvKernel.get(this.ctx, D, T, true);
@@ -236,8 +251,8 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     // operand descriptors also address the thirds of dqkv the three products fill.
     pvN.encode(this.ctx, dims, T, k, q, [bDS, this.b(QKV), this.b(dqkv)]);
     pvT.encode(this.ctx, dims, T, q, k, [bDS, this.b(QKV), this.b(dqkv)]);
-    pvT.encode(this.ctx, { ...dims, scale: 1 }, T, act, v, [this.b(P), this.b(DY), this.b(dqkv)]);
-    this.ctx.storage.release(dS);
+    pvT.encode(this.ctx, { ...dims, scale: 1 }, T, act, v, [bP, this.b(DY), this.b(dqkv)]);
+    for (const buf of [dS, probs, none]) this.ctx.storage.release(buf);
     return dqkv;
   }
 
@@ -268,13 +283,15 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     const sBytes = B * H * T * Lk * 4;
     const scratch = this.ctx.storage.acquire(Math.max(4, sBytes));
     const bS: Bound = { buf: scratch, bytes: sBytes };
+    const none = this.ctx.storage.acquire(4);
     AttentionScoresKernel.get(this.ctx, D, T, false).encode(this.ctx, dims, q, cache, [
-      this.b(QKV), this.b(KC), this.b(QKV), bS,
+      this.b(QKV), this.b(KC), this.b(QKV), bS, { buf: none, bytes: 4 },
     ]);
     AttentionPvKernel.get(this.ctx, D, T, false).encode(this.ctx, { ...dims, scale: 1 }, T, cache, act, [
       bS, this.b(VC), this.b(y),
     ]);
     this.ctx.storage.release(scratch);
+    this.ctx.storage.release(none);
     return y;
   }
 

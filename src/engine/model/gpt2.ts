@@ -18,7 +18,8 @@ interface BlockCache {
   x: Tensor;
   ln1: { y: Tensor; mean: Tensor; rstd: Tensor };
   qkv: Tensor;
-  att: { y: Tensor; probs: Tensor };
+  /** saved: what the backend's attention backward reads (`Backend.attention`). */
+  att: { y: Tensor; saved: Tensor };
   x2: Tensor;
   ln2: { y: Tensor; mean: Tensor; rstd: Tensor };
   fc: Tensor;
@@ -252,7 +253,7 @@ export class GPT2Model {
   releaseForward(s: ForwardState, keep: { logprobs?: boolean; hidden?: boolean } = {}): void {
     const be = this.backend;
     for (const b of s.blocks) {
-      for (const t of [b.x, b.ln1.y, b.ln1.mean, b.ln1.rstd, b.qkv, b.att.y, b.att.probs, b.x2, b.ln2.y, b.ln2.mean, b.ln2.rstd, b.fc, b.act]) {
+      for (const t of [b.x, b.ln1.y, b.ln1.mean, b.ln1.rstd, b.qkv, b.att.y, b.att.saved, b.x2, b.ln2.y, b.ln2.mean, b.ln2.rstd, b.fc, b.act]) {
         be.release(t);
       }
     }
@@ -327,7 +328,7 @@ export class GPT2Model {
     be.matmul(k.att.y, dx2, { transA: true, into: this.g(pre + 'attn.c_proj.weight') });
     be.sumRows(dx2, this.g(pre + 'attn.c_proj.bias'));
     const datt = be.matmul(dx2, this.p(pre + 'attn.c_proj.weight'), { transB: true });
-    const dqkv = be.attentionBackward(datt, k.qkv, k.att.probs, { B, T, nHead: c.nHead });
+    const dqkv = be.attentionBackward(datt, k.qkv, k.att.saved, { B, T, nHead: c.nHead });
     be.release(datt);
     be.matmul(k.ln1.y, dqkv, { transA: true, into: this.g(pre + 'attn.c_attn.weight') });
     be.sumRows(dqkv, this.g(pre + 'attn.c_attn.bias'));

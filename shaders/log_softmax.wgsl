@@ -1,5 +1,6 @@
 // Row-wise kernels over logits [N, V] (V up to 50257): log-softmax gathered at the targets,
-// its backward, temperature softmax for sampling, and argmax for greedy decoding.
+// its backward, temperature softmax for sampling, argmax for greedy decoding and top-k for
+// sampling (only k values and indices per row cross to the host).
 // Constants prepended by src/kernels/log_softmax.ts: WG (threads per row, a power of two).
 // One workgroup per row: each thread folds a strided slice, then a tree reduction.
 
@@ -7,6 +8,7 @@ struct Params {
   N: u32,
   V: u32,
   inv_temp: f32,
+  k: u32,     // topk: entries kept per row (≤ V)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -118,4 +120,55 @@ fn argmax(
     workgroupBarrier();
   }
   if (lid == 0u) { best[row] = red_i[0]; }
+}
+
+// The k largest logits of each row, largest first, ties to the lower index (as argmax and the
+// CPU's topKRef): k rounds of a constrained argmax, each over the entries ranked below the
+// previous round's pick (smaller, or equal with a higher index). Values go to probs[row·k + r],
+// indices to best[row·k + r]. About k·V/WG reads per thread: cheap next to reading V floats back.
+@compute @workgroup_size(WG)
+fn topk(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wg, nwg);
+  if (row >= p.N) { return; }
+  let off = row * p.V;
+  var pv = 0.0;
+  var pi = 0xffffffffu; // no pick yet
+  for (var r = 0u; r < p.k; r++) {
+    var bv = -3.4028234e38;
+    var bi = 0xffffffffu;
+    for (var v = lid; v < p.V; v += WG) {
+      let x = logits[off + v];
+      let below = pi == 0xffffffffu || x < pv || (x == pv && v > pi);
+      if (below && (bi == 0xffffffffu || x > bv)) {
+        bv = x;
+        bi = v;
+      }
+    }
+    red[lid] = bv;
+    red_i[lid] = bi;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+      if (lid < s) {
+        let ov = red[lid + s];
+        let oi = red_i[lid + s];
+        let mi = red_i[lid];
+        if (oi != 0xffffffffu && (mi == 0xffffffffu || ov > red[lid] || (ov == red[lid] && oi < mi))) {
+          red[lid] = ov;
+          red_i[lid] = oi;
+        }
+      }
+      workgroupBarrier();
+    }
+    pv = red[0];
+    pi = red_i[0];
+    if (lid == 0u) {
+      probs[row * p.k + r] = pv;
+      best[row * p.k + r] = pi;
+    }
+    workgroupBarrier(); // every thread has read the pick before the next round overwrites it
+  }
 }

@@ -167,6 +167,11 @@ export interface Backend {
   softmax(logits: Tensor, temperature: number): Tensor;
   /** Row argmax of [N,V] → u32 [N] (greedy decoding without reading back logits). */
   argmax(logits: Tensor): Tensor;
+  /**
+   * The k largest logits of each row of [N,V], largest first, ties to the lower index: values
+   * [N,k] and u32 indices [N,k] (top-k sampling reads these back instead of the whole row). 1 ≤ k ≤ V.
+   */
+  topK(logits: Tensor, k: number): { values: Tensor; ids: Tensor };
   /** Rows `rows` of x [N,C] → [rows.length, C]. */
   gatherRows(x: Tensor, rows: Tensor): Tensor;
 

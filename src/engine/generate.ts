@@ -1,7 +1,7 @@
 import type { Tensor } from './backend';
 import type { GPT2Model } from './model/gpt2';
 import { Rng } from './rng';
-import { isGreedy, sampleToken, type SamplingParams } from './sampling';
+import { isGreedy, sampleToken, sampleTopK, type SamplingParams } from './sampling';
 
 export interface GenerateOptions extends SamplingParams {
   /** Number of continuations of the same prompt decoded together. */
@@ -23,8 +23,8 @@ export interface GenerateStep {
  * Decodes `numSequences` continuations of one prompt with a KV cache, one token per step, as
  * an async generator so callers pull tokens (streaming to the UI, or collecting in the CLI).
  * Greedy decoding takes the argmax on the device, reads back only the ids and feeds them to the
- * next step where they are (no upload); sampling reads
- * the last position's logits (one [B, V] readback per step).
+ * next step where they are (no upload); top-k sampling reads back each row's k largest logits
+ * and their ids (`Backend.topK`), other sampling the whole [B, V] row, once per step.
  *
  * Determinism: sequence b draws from `new Rng(seed).fork('seq' + b)`, so the same seed gives
  * the same tokens whatever the batch size or backend (up to float ties).
@@ -60,6 +60,14 @@ export async function* generateTokens(
         if (greedyIds) be.release(greedyIds);
         greedyIds = be.argmax(current);
         next = Array.from(await be.readU32(greedyIds));
+      } else if (opts.topK > 0 && opts.topK < current.shape[1]!) {
+        // Only the k largest logits of each row come back (B·k values and ids, not B·V logits).
+        const k = opts.topK;
+        const top = be.topK(current, k);
+        const [values, ids] = await Promise.all([be.read(top.values), be.readU32(top.ids)]);
+        be.release(top.values);
+        be.release(top.ids);
+        next = rngs.map((rng, b) => sampleTopK(values.subarray(b * k, (b + 1) * k), ids.subarray(b * k, (b + 1) * k), opts, rng));
       } else {
         const host = await be.read(current);
         const V = current.shape[1];

@@ -18,7 +18,8 @@ export function isGreedy(p: SamplingParams): boolean {
 /**
  * Draws one token id from a row of logits: temperature, then top-k, then top-p (the smallest
  * set of most likely tokens whose mass reaches p), renormalised. Ties in sorting are broken by
- * the lower id, so the draw depends only on the logits and the RNG.
+ * the lower id, so the draw depends only on the logits and the RNG. With top-k the draw reads
+ * only the k largest logits (`sampleTopK`), which is what the engine reads back from the device.
  */
 export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): number {
   const V = logits.length;
@@ -26,6 +27,10 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
     let best = 0;
     for (let v = 1; v < V; v++) if (logits[v] > logits[best]) best = v;
     return best;
+  }
+  if (p.topK > 0 && p.topK < V) {
+    const ids = topKIds(logits, p.topK).sort((a, b) => logits[b]! - logits[a]! || a - b);
+    return sampleTopK(ids.map((i) => logits[i]!), ids, p, rng);
   }
   let max = -Infinity;
   for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
@@ -35,34 +40,11 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
     probs[v] = Math.exp((logits[v] - max) / p.temperature);
     sum += probs[v];
   }
-  const restrict = (p.topK > 0 && p.topK < V) || p.topP < 1;
-  let ids: number[];
-  if (restrict) {
-    const byProb = (a: number, b: number) => probs[b] - probs[a] || a - b;
-    ids = p.topK > 0 && p.topK < V ? topKIds(probs, p.topK).sort(byProb) : Array.from({ length: V }, (_, i) => i).sort(byProb);
-    if (p.topP < 1) {
-      let mass = 0;
-      let keep = 0;
-      const total = ids.reduce((s, i) => s + probs[i], 0);
-      while (keep < ids.length) {
-        mass += probs[ids[keep]] / total;
-        keep++;
-        if (mass >= p.topP) break;
-      }
-      ids = ids.slice(0, keep);
-    }
-    sum = ids.reduce((s, i) => s + probs[i], 0);
-  } else {
-    ids = [];
+  if (p.topP < 1) {
+    const ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+    return drawNucleus(ids.map((i) => probs[i]!), ids, p.topP, rng);
   }
   let u = rng.next() * sum;
-  if (restrict) {
-    for (const i of ids) {
-      u -= probs[i];
-      if (u <= 0) return i;
-    }
-    return ids[ids.length - 1];
-  }
   for (let v = 0; v < V; v++) {
     u -= probs[v];
     if (u <= 0) return v;
@@ -71,11 +53,47 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
 }
 
 /**
+ * `sampleToken` from a row's k largest logits (`values`, largest first, ties to the lower id,
+ * as `Backend.topK` returns them) and their `ids`: the same draw, bit for bit, as from the
+ * whole row with top-k = k, since every weight it uses is exp((logit − max)/T) of one of them.
+ */
+export function sampleTopK(values: ArrayLike<number>, ids: ArrayLike<number>, p: SamplingParams, rng: Rng): number {
+  const k = values.length;
+  if (k === 0 || ids.length !== k) throw new Error('sampleTopK: values and ids must be the same, non-empty length');
+  const max = values[0]!;
+  const probs = Array.from({ length: k }, (_, i) => Math.exp((values[i]! - max) / p.temperature));
+  return drawNucleus(probs, ids, p.topP, rng);
+}
+
+/** Top-p over weights sorted largest first (then renormalised), and one draw among them. */
+function drawNucleus(probs: readonly number[], ids: ArrayLike<number>, topP: number, rng: Rng): number {
+  let keep = probs.length;
+  if (topP < 1) {
+    const total = probs.reduce((s, x) => s + x, 0);
+    let mass = 0;
+    keep = 0;
+    while (keep < probs.length) {
+      mass += probs[keep]! / total;
+      keep++;
+      if (mass >= topP) break;
+    }
+  }
+  let sum = 0;
+  for (let i = 0; i < keep; i++) sum += probs[i]!;
+  let u = rng.next() * sum;
+  for (let i = 0; i < keep; i++) {
+    u -= probs[i]!;
+    if (u <= 0) return ids[i]!;
+  }
+  return ids[keep - 1]!;
+}
+
+/**
  * The ids of the `k` largest `probs` (ties: the lower id is larger), in no particular order: a
  * min-heap of size k over one pass, O(V log k), where sorting the whole vocabulary for every
  * token was O(V log V). The set is the one a full sort's first k would hold (a strict order).
  */
-export function topKIds(probs: Float64Array, k: number): number[] {
+export function topKIds(probs: ArrayLike<number>, k: number): number[] {
   // `below(a, b)`: a ranks under b (smaller probability, or equal and a higher id).
   const below = (a: number, b: number) => probs[a] < probs[b] || (probs[a] === probs[b] && a > b);
   const heap: number[] = [];

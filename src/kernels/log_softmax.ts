@@ -7,7 +7,7 @@ const src = `${workgroupReduce}\n${body}`;
 
 const WG = 256;
 
-type RowOp = 'log_softmax_gather' | 'log_softmax_gather_backward' | 'softmax' | 'argmax';
+type RowOp = 'log_softmax_gather' | 'log_softmax_gather_backward' | 'softmax' | 'argmax' | 'topk';
 
 const BINDINGS: Record<RowOp, StorageBinding[]> = {
   // logits, targets, logprobs, lse
@@ -18,6 +18,8 @@ const BINDINGS: Record<RowOp, StorageBinding[]> = {
   softmax: [[1, 'r'], [8, 'w']],
   // logits, best (u32)
   argmax: [[1, 'r'], [9, 'w']],
+  // logits, values [N, k], indices (u32) [N, k]
+  topk: [[1, 'r'], [8, 'w'], [9, 'w']],
 };
 
 /**
@@ -34,14 +36,15 @@ export class LogSoftmaxKernel extends GpuKernel {
   }
 
   private constructor(readonly op: RowOp) {
-    super('log_softmax', src, op, { WG }, BINDINGS[op], 'uuf');
+    super('log_softmax', src, op, { WG }, BINDINGS[op], 'uufu');
   }
 
-  encode(rec: Recorder, N: number, V: number, buffers: readonly Bound[], temperature = 1): void {
+  /** `k`: entries per row for topk (ignored by the other ops). */
+  encode(rec: Recorder, N: number, V: number, buffers: readonly Bound[], temperature = 1, k = 0): void {
     const groups =
       this.op === 'log_softmax_gather_backward'
         ? grid1d(ceilDiv(N * V, WG), rec.maxGroupsPerDim)
         : grid1d(N, rec.maxGroupsPerDim);
-    rec.dispatch(this, buffers, [N, V, 1 / temperature], groups);
+    rec.dispatch(this, buffers, [N, V, 1 / temperature, k], groups);
   }
 }

@@ -480,6 +480,59 @@ export function argmaxRef(logits: FloatArray, out: Uint32Array, N: number, V: nu
   }
 }
 
+/**
+ * The k largest entries of each row of logits [N, V], largest first, ties to the lower index
+ * (the WGSL topk follows the same order): values [N, k] and indices [N, k]. A min-heap of size
+ * k per row, O(V log k).
+ */
+export function topKRef(logits: FloatArray, values: FloatArray, ids: Uint32Array, N: number, V: number, k: number): void {
+  for (let i = 0; i < N; i++) {
+    const row = logits.subarray(i * V, (i + 1) * V);
+    const top = topKIndices(row, k).sort((a, b) => row[b]! - row[a]! || a - b);
+    top.forEach((v, r) => {
+      values[i * k + r] = row[v]!;
+      ids[i * k + r] = v;
+    });
+  }
+}
+
+/**
+ * The indices of the `k` largest entries of `x` (ties: the lower index ranks higher), in no
+ * particular order: a min-heap of size k over one pass. The set is a full sort's first k.
+ */
+export function topKIndices(x: ArrayLike<number>, k: number): number[] {
+  // `below(a, b)`: a ranks under b (smaller, or equal with a higher index).
+  const below = (a: number, b: number) => x[a]! < x[b]! || (x[a] === x[b] && a > b);
+  const heap: number[] = [];
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && below(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && below(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let v = 0; v < x.length; v++) {
+    if (heap.length < k) {
+      heap.push(v);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (!below(heap[i]!, heap[parent]!)) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (below(heap[0]!, v)) {
+      heap[0] = v;
+      siftDown(0);
+    }
+  }
+  return heap;
+}
+
 export function adamwRef(
   p: FloatArray,
   g: FloatArray,

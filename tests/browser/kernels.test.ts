@@ -488,6 +488,35 @@ describe('attention', () => {
   });
 });
 
+describe('topK', () => {
+  // V not a multiple of the 256-thread workgroup; quarter-step values make ties.
+  for (const [N, V, k] of [[3, 517, 1], [2, 1000, 7], [3, 4099, 50], [1, 5, 5]] as const) {
+    it(`N=${N} V=${V} k=${k}: the CPU's values and indices, largest first, ties to the lower index`, async () => {
+      const rng = new Rng(70 + V);
+      const data = Float32Array.from(rng.normal(N * V), (x) => Math.round(x * 4) / 4);
+      const logits = up(data, [N, V]);
+      const t = both((be, x) => be.topK(x(logits), k));
+      const [gv, cv, gi, ci] = await Promise.all([gpu.read(t.g.values), cpu.read(t.c.values), gpu.readU32(t.g.ids), cpu.readU32(t.c.ids)]);
+      expect(Array.from(gi)).toEqual(Array.from(ci));
+      expect(Array.from(gv)).toEqual(Array.from(cv));
+      for (let i = 0; i < N; i++) {
+        for (let r = 1; r < k; r++) {
+          const [a, b] = [cv[i * k + r - 1]!, cv[i * k + r]!];
+          expect(a > b || (a === b && ci[i * k + r - 1]! < ci[i * k + r]!)).toBe(true);
+        }
+      }
+      rel(logits, { g: t.g.values, c: t.c.values }, { g: t.g.ids, c: t.c.ids });
+    });
+  }
+
+  it('refuses k outside 1…V', () => {
+    const x = gpu.zeros([2, 9]);
+    expect(() => gpu.topK(x, 0)).toThrow(/k=0/);
+    expect(() => gpu.topK(x, 10)).toThrow(/k=10/);
+    gpu.release(x);
+  });
+});
+
 describe('embeddings', () => {
   const V = 101;
   const P = 20;

@@ -171,4 +171,24 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     expect(written.length).toBe(7);
     model.dispose();
   });
+
+  it('top-k sampling reads back k values and ids per row, not the whole row, and draws the CPU tokens', async () => {
+    const webgpu = gpu as WebGpuBackend;
+    const w = randomWeights(TINY_CONFIG, 93, 0.3);
+    const opts = { numSequences: 2, maxNewTokens: 6, temperature: 0.8, topK: 5, topP: 0.95, seed: 4, eosTokenId: null };
+    const want = await generateAll(new GPT2Model(new CpuBackend({ wasm: false }), TINY_CONFIG, w), [1, 2], opts);
+    const model = new GPT2Model(gpu, TINY_CONFIG, w);
+    const read: number[] = [];
+    const got = Array.from({ length: 2 }, () => [] as number[]);
+    let last = webgpu.bytesRead;
+    for await (const step of generateTokens(model, [1, 2], opts)) {
+      read.push(webgpu.bytesRead - last);
+      last = webgpu.bytesRead;
+      step.tokens.forEach((t, b) => t >= 0 && got[b]!.push(t));
+    }
+    expect(got).toEqual(want);
+    // 2 rows × 5 × (a float value + a u32 id), against 2 × 23 floats for the whole rows.
+    expect(read).toEqual(new Array(6).fill(2 * 5 * 8));
+    model.dispose();
+  });
 });

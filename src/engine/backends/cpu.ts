@@ -349,6 +349,16 @@ export class CpuBackend implements Backend {
     this.bytes += out.byteLength;
     return new CpuTensor([N], 'u32', out);
   }
+
+  topK(logits: Tensor, k: number): { values: Tensor; ids: Tensor } {
+    const [N, V] = logits.shape;
+    if (!Number.isInteger(k) || k < 1 || k > V) throw new Error(`topK: k=${k} must be in 1…${V}`);
+    const values = this.make([N, k]);
+    const ids = new Uint32Array(N * k);
+    ref.topKRef(this.f(logits), this.f(values), ids, N, V, k);
+    this.bytes += ids.byteLength;
+    return { values, ids: new CpuTensor([N, k], 'u32', ids) };
+  }
   gatherRows(x: Tensor, rows: Tensor): Tensor {
     const [, C] = x.shape;
     const r = this.u(rows);

@@ -393,6 +393,16 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     return out;
   }
 
+  topK(logits: Tensor, k: number): { values: Tensor; ids: Tensor } {
+    const L = this.check(logits);
+    const [N, V] = this.rowsOf(L, 'topK');
+    if (!Number.isInteger(k) || k < 1 || k > V) throw new Error(`topK: k=${k} must be in 1…${V}`);
+    const values = this.alloc([N, k]);
+    const ids = this.alloc([N, k], 'u32');
+    LogSoftmaxKernel.get('topk').encode(this.ctx, N, V, [this.b(L), this.b(values), this.b(ids)], 1, k);
+    return { values, ids };
+  }
+
   gatherRows(x: Tensor, rows: Tensor): Tensor {
     const X = this.check(x);
     const R = this.check(rows, 'u32');

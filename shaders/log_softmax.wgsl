@@ -84,6 +84,26 @@ fn softmax(
   for (var v = lid; v < p.V; v += WG) { probs[off + v] = probs[off + v] * inv; }
 }
 
+// Folds each thread's (value, index) into red[0], red_i[0]: the larger value, ties to the lower
+// index; 0xffffffff is "none". Called from uniform control flow (it holds barriers).
+fn argmax_tree(bv: f32, bi: u32, lid: u32) {
+  red[lid] = bv;
+  red_i[lid] = bi;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      let ov = red[lid + s];
+      let oi = red_i[lid + s];
+      let mi = red_i[lid];
+      if (oi != 0xffffffffu && (mi == 0xffffffffu || ov > red[lid] || (ov == red[lid] && oi < mi))) {
+        red[lid] = ov;
+        red_i[lid] = oi;
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
 // Lowest index wins ties, like the CPU reference (a thread scans its slice in increasing
 // order with a strict '>', and the tree prefers the smaller index on equal values).
 @compute @workgroup_size(WG)
@@ -104,21 +124,7 @@ fn argmax(
       bi = v;
     }
   }
-  red[lid] = bv;
-  red_i[lid] = bi;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      let ov = red[lid + s];
-      let oi = red_i[lid + s];
-      let mi = red_i[lid];
-      if (oi != 0xffffffffu && (mi == 0xffffffffu || ov > red[lid] || (ov == red[lid] && oi < mi))) {
-        red[lid] = ov;
-        red_i[lid] = oi;
-      }
-    }
-    workgroupBarrier();
-  }
+  argmax_tree(bv, bi, lid);
   if (lid == 0u) { best[row] = red_i[0]; }
 }
 
@@ -148,21 +154,7 @@ fn topk(
         bi = v;
       }
     }
-    red[lid] = bv;
-    red_i[lid] = bi;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-      if (lid < s) {
-        let ov = red[lid + s];
-        let oi = red_i[lid + s];
-        let mi = red_i[lid];
-        if (oi != 0xffffffffu && (mi == 0xffffffffu || ov > red[lid] || (ov == red[lid] && oi < mi))) {
-          red[lid] = ov;
-          red_i[lid] = oi;
-        }
-      }
-      workgroupBarrier();
-    }
+    argmax_tree(bv, bi, lid);
     pv = red[0];
     pi = red_i[0];
     if (lid == 0u) {

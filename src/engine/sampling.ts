@@ -1,3 +1,4 @@
+import { topKIndices } from '../kernels/reference';
 import type { Rng } from './rng';
 
 export interface SamplingParams {
@@ -93,35 +94,4 @@ function drawNucleus(probs: readonly number[], ids: ArrayLike<number>, topP: num
  * min-heap of size k over one pass, O(V log k), where sorting the whole vocabulary for every
  * token was O(V log V). The set is the one a full sort's first k would hold (a strict order).
  */
-export function topKIds(probs: ArrayLike<number>, k: number): number[] {
-  // `below(a, b)`: a ranks under b (smaller probability, or equal and a higher id).
-  const below = (a: number, b: number) => probs[a] < probs[b] || (probs[a] === probs[b] && a > b);
-  const heap: number[] = [];
-  const siftDown = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && below(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && below(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  for (let v = 0; v < probs.length; v++) {
-    if (heap.length < k) {
-      heap.push(v);
-      for (let i = heap.length - 1; i > 0; ) {
-        const parent = (i - 1) >> 1;
-        if (!below(heap[i]!, heap[parent]!)) break;
-        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-        i = parent;
-      }
-    } else if (below(heap[0]!, v)) {
-      heap[0] = v;
-      siftDown(0);
-    }
-  }
-  return heap;
-}
+export const topKIds: (probs: ArrayLike<number>, k: number) => number[] = topKIndices;

@@ -2,13 +2,14 @@
  * Top-k sampling from the k values the device sends back (issue "Real time": sampling read the
  * whole [B, V] row of logits back per token and sorted the vocabulary on the host). The draw
  * from `sampleTopK` on a row's k largest logits must be the draw `sampleToken` makes from the
- * whole row, for any temperature, top-p and seed, ties included.
+ * whole row (the full-sort sampler, `sampleBySorting`), for any temperature, top-p and seed, ties included.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sampleToken, sampleTopK } from '../../src/engine/sampling';
 import { topKRef } from '../../src/kernels/reference';
 import { Rng } from '../../src/engine/rng';
+import { sampleBySorting } from '../support/sample_by_sorting';
 
 describe('topKRef', () => {
   it('keeps the k largest of each row, largest first, ties to the lower index', () => {
@@ -20,35 +21,6 @@ describe('topKRef', () => {
     expect(Array.from(values)).toEqual([5, 3, 3, 3, 2, 2, 2, 2]);
   });
 });
-
-/**
- * The draw as sampleToken made it before the top-k path: weights for the whole vocabulary,
- * every id sorted by weight (ties to the lower id), the first k kept, then top-p, renormalised.
- */
-function wholeRowSample(logits: Float32Array, p: { temperature: number; topK: number; topP: number }, rng: Rng): number {
-  const V = logits.length;
-  const max = Math.max(...logits);
-  const probs = Array.from(logits, (x) => Math.exp((x - max) / p.temperature));
-  let ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b]! - probs[a]! || a - b);
-  if (p.topK > 0 && p.topK < V) ids = ids.slice(0, p.topK);
-  if (p.topP < 1) {
-    const total = ids.reduce((s, i) => s + probs[i]!, 0);
-    let mass = 0;
-    let keep = 0;
-    while (keep < ids.length) {
-      mass += probs[ids[keep]!]! / total;
-      keep++;
-      if (mass >= p.topP) break;
-    }
-    ids = ids.slice(0, keep);
-  }
-  let u = rng.next() * ids.reduce((s, i) => s + probs[i]!, 0);
-  for (const i of ids) {
-    u -= probs[i]!;
-    if (u <= 0) return i;
-  }
-  return ids[ids.length - 1]!;
-}
 
 describe('sampleTopK', () => {
   it('draws what the whole row gives, and sampleToken with it', () => {
@@ -68,7 +40,7 @@ describe('sampleTopK', () => {
           const values = new Float32Array(k);
           const ids = new Uint32Array(k);
           topKRef(logits, values, ids, 1, V, k);
-          const whole = wholeRowSample(logits, p, new Rng(seed));
+          const whole = sampleBySorting(logits, p, new Rng(seed));
           const top = sampleTopK(values, ids, p, new Rng(seed));
           expect(top).toBe(whole);
           expect(sampleToken(logits, p, new Rng(seed))).toBe(whole);

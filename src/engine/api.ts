@@ -57,9 +57,8 @@ export interface GenerateRequest {
   policy?: PolicyRef;
 }
 
-/** Pull-based streaming: each call to `generateNext` returns everything decoded so far. */
 /**
- * One pull of a generation. The chunk with `done: true` is whole: every completion's text, its
+ * One pull of a generation (pull-based streaming). The chunk with `done: true` is whole: every completion's text, its
  * token ids and the prompt's. A running chunk carries only what changed since the previous
  * chunk: the text of completion b is the previous text cut at `textFrom[b]` followed by
  * `texts[b]`, and its ids are empty (`applyChunkTexts` rebuilds the running texts). Without `textFrom`,

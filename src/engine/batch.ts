@@ -1,4 +1,4 @@
-import type { GPT2Model } from './model/gpt2';
+import type { ForwardState, GPT2Model } from './model/gpt2';
 
 /** A right-padded batch of token sequences, with the positions whose next token counts. */
 export interface TokenBatch {
@@ -51,8 +51,7 @@ export const MAX_LENGTH_GROUPS = 4;
 /**
  * Splits a batch into groups of similar length, so each is padded to its own longest sequence
  * instead of the batch's: sampled completions range from a few tokens to the cap, and one long
- * sequence used to pad all sixteen of a DPO batch to it (a third of the rows real late in a
- * session). Indices sorted longest first (ties by index), cut where Σ count·longest +
+ * sequence used to pad all sixteen of a DPO batch to it. Indices sorted longest first (ties by index), cut where Σ count·longest +
  * GROUP_OVERHEAD_ROWS per group is least (dynamic programming over the cut points). Deterministic
  * in the lengths, so a replay groups, and rounds, exactly as the live session did.
  */
@@ -108,29 +107,48 @@ export async function scoreSequences(
   return (await scoreSequencesUnder([model], sequences, completionStart))[0]!;
 }
 
+/** One length group's padded batch and each model's forward pass over it, with its log-probs read. */
+interface GroupPass {
+  group: number[];
+  batch: TokenBatch;
+  states: ForwardState[];
+  logprobs: Float32Array[];
+}
+
 /**
- * `scoreSequences` under several models (the policy and the reference, on one backend): every
- * model's passes are recorded before anything is read, so WebGPU runs them in one submit
- * instead of one round trip per model. A row's log-probs do not depend on how long its batch is
- * padded, so the length groups change no bit.
+ * Every model's forward pass over each length group of the sequences, all recorded before
+ * anything is read and read together: one WebGPU submit for all of them. A row's log-probs do
+ * not depend on how long its batch is padded, so the groups change no bit of them.
+ */
+async function groupedPasses(
+  models: readonly GPT2Model[],
+  sequences: readonly (readonly number[])[],
+  completionStart: readonly number[],
+): Promise<GroupPass[]> {
+  const parts = lengthGroups(sequences.map((s) => s.length)).map((group) => {
+    const batch = buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!));
+    return { group, batch, states: models.map((m) => m.forward(batch.ids, batch.targets, batch.B, batch.T)) };
+  });
+  const read = await Promise.all(parts.map((p) => Promise.all(p.states.map((st, m) => models[m]!.backend.read(st.logprobs)))));
+  return parts.map((p, k) => ({ ...p, logprobs: read[k]! }));
+}
+
+/**
+ * `scoreSequences` under several models (the policy and the reference, on one backend), in one
+ * WebGPU submit instead of one round trip per model.
  */
 export async function scoreSequencesUnder(
   models: readonly GPT2Model[],
   sequences: readonly (readonly number[])[],
   completionStart: readonly number[],
 ): Promise<ScoredSequences[]> {
-  const groups = lengthGroups(sequences.map((s) => s.length)).map((group) => ({
-    group,
-    batch: buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!)),
-  }));
-  const passes = models.map((model) => groups.map(({ batch }) => model.forward(batch.ids, batch.targets, batch.B, batch.T)));
-  const read = await Promise.all(passes.map((states, m) => Promise.all(states.map((state) => models[m]!.backend.read(state.logprobs)))));
+  const parts = await groupedPasses(models, sequences, completionStart);
   return models.map((model, m) => {
     const tokenLogprobs: number[][] = new Array(sequences.length);
     const sums: number[] = new Array(sequences.length);
-    groups.forEach(({ group, batch }, k) => {
-      model.releaseForward(passes[m]![k]!);
-      const lp = read[m]![k]!;
+    for (const { group, batch, states, logprobs } of parts) {
+      model.releaseForward(states[m]!);
+      const lp = logprobs[m]!;
       group.forEach((index, b) => {
         const row: number[] = [];
         let sum = 0;
@@ -143,42 +161,36 @@ export async function scoreSequencesUnder(
         tokenLogprobs[index] = row;
         sums[index] = sum;
       });
-    });
+    }
     return { tokenLogprobs, sums };
   });
 }
 
 /**
  * Forward pass with gradients kept, in `lengthGroups`: each sequence's summed completion
- * log-prob (each row's log-probs are the same bits as in one padded batch) and a `backward` that
- * seeds every counted token of sequence i with dL/d(sum_i). The groups' gradients add up in the
- * model's buffers (zero them first), so the step is the whole batch's without its padding. The
- * losses depend on a sequence only through its summed log-prob.
+ * log-prob and a `backward` that seeds every counted token of sequence i with dL/d(sum_i). The
+ * groups' gradients add up in the model's buffers (zero them first), so the step is the whole
+ * batch's without its padding. The losses depend on a sequence only through its summed log-prob.
  */
 export async function forwardSummed(
   model: GPT2Model,
   sequences: readonly (readonly number[])[],
   completionStart: readonly number[],
 ): Promise<{ sums: Float64Array; backward: (dSeq: ArrayLike<number>) => void }> {
-  const parts = lengthGroups(sequences.map((s) => s.length)).map((group) => {
-    const batch = buildBatch(group.map((i) => sequences[i]!), group.map((i) => completionStart[i]!));
-    return { group, batch, state: model.forward(batch.ids, batch.targets, batch.B, batch.T) };
-  });
+  const parts = await groupedPasses([model], sequences, completionStart);
   const sums = new Float64Array(sequences.length);
-  // Read together: one WebGPU submit for every group's pass.
-  const read = await Promise.all(parts.map((p) => model.backend.read(p.state.logprobs)));
-  parts.forEach(({ group, batch }, k) => {
-    const lp = read[k]!;
+  for (const { group, batch, logprobs } of parts) {
+    const lp = logprobs[0]!;
     for (let i = 0; i < lp.length; i++) sums[group[Math.floor(i / batch.T)]!] += batch.mask[i] * lp[i];
-  });
+  }
   return {
     sums,
     backward: (dSeq) => {
-      for (const { group, batch, state } of parts) {
+      for (const { group, batch, states } of parts) {
         const dlp = new Float32Array(batch.B * batch.T);
         for (let i = 0; i < dlp.length; i++) dlp[i] = batch.mask[i] * dSeq[group[Math.floor(i / batch.T)]!];
-        model.backward(state, dlp);
-        model.releaseForward(state);
+        model.backward(states[0]!, dlp);
+        model.releaseForward(states[0]!);
       }
     },
   };

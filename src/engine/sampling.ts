@@ -1,4 +1,4 @@
-import { topKIndices } from '../kernels/reference';
+import { topKRef } from '../kernels/reference';
 import type { Rng } from './rng';
 
 export interface SamplingParams {
@@ -30,8 +30,11 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
     return best;
   }
   if (p.topK > 0 && p.topK < V) {
-    const ids = topKIds(logits, p.topK).sort((a, b) => logits[b]! - logits[a]! || a - b);
-    return sampleTopK(ids.map((i) => logits[i]!), ids, p, rng);
+    // The same k values and order `Backend.topK` gives the engine.
+    const values = new Float32Array(p.topK);
+    const ids = new Uint32Array(p.topK);
+    topKRef(logits, values, ids, 1, V, p.topK);
+    return sampleTopK(values, ids, p, rng);
   }
   let max = -Infinity;
   for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
@@ -88,10 +91,3 @@ function drawNucleus(probs: readonly number[], ids: ArrayLike<number>, topP: num
   }
   return ids[keep - 1]!;
 }
-
-/**
- * The ids of the `k` largest `probs` (ties: the lower id is larger), in no particular order: a
- * min-heap of size k over one pass, O(V log k), where sorting the whole vocabulary for every
- * token was O(V log V). The set is the one a full sort's first k would hold (a strict order).
- */
-export const topKIds: (probs: ArrayLike<number>, k: number) => number[] = topKIndices;

@@ -1,11 +1,12 @@
 /**
- * Token sampling: top-k picks its candidates with a heap (`topKIds`) instead of sorting the
+ * Token sampling: top-k picks its candidates with a heap (`topKIndices`) instead of sorting the
  * whole vocabulary per token. The draws must be exactly those of the full sort (the logged
  * candidates of a session are what a seed and the logits give), ties included.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleToken, topKIds, type SamplingParams } from '../../src/engine/sampling';
+import { sampleToken } from '../../src/engine/sampling';
+import { topKIndices as topKIds } from '../../src/kernels/reference';
 import { Rng } from '../../src/engine/rng';
 import { sampleBySorting } from '../support/sample_by_sorting';
 

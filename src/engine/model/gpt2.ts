@@ -3,7 +3,6 @@ import { gpt2ParamSpecs, type GPT2Config, type ParamSpec } from './config';
 import type { SafeTensor } from './safetensors';
 import { Rng } from '../rng';
 
-/** Activations of one transformer block, kept for the backward pass. */
 /** One block's parameters, by role. */
 interface LayerParams {
   ln1: [Tensor, Tensor];
@@ -14,6 +13,7 @@ interface LayerParams {
   mlpProj: [Tensor, Tensor];
 }
 
+/** Activations of one transformer block, kept for the backward pass. */
 interface BlockCache {
   x: Tensor;
   ln1: { y: Tensor; mean: Tensor; rstd: Tensor };
@@ -215,7 +215,7 @@ export class GPT2Model {
 
   /**
    * Block l up to its MLP's activation, with `attend` as its attention: the training pass's
-   * (which keeps the probabilities for backward) or decoding's (which reads and extends the KV
+   * (which keeps what its backward reads) or decoding's (which reads and extends the KV
    * cache). One body for both, so decoding runs exactly the training pass's operations.
    */
   private block<A extends { y: Tensor }>(l: number, x: Tensor, attend: (qkv: Tensor) => A): Omit<BlockCache, 'att'> & { att: A } {

@@ -336,9 +336,9 @@ export class LearningSync {
    * Appends the catch-up `train` intent and reduces it: logged, so a replay takes the same step.
    * One step over the buffer that now holds every deferred vote, as the issue asks ("the trainer
    * may take one step over several queued votes"): on this 2-core machine a step at the defaults
-   * takes about as long as a person takes to vote once the completions grow, so a group of
-   * `stepsPerVote` steps let the weights fall further behind (up to 5 votes in one uncommitted
-   * page run; see the issue note). None when the Train cell takes no steps per vote.
+   * could take about as long as a person takes to vote once the completions grow, so a group of
+   * `stepsPerVote` steps let the weights fall further behind (seen in a page run that was not
+   * kept). None when the Train cell takes no steps per vote.
    */
   #catchUp(settings: LearningSettings): void {
     const doc = this.session.doc;

@@ -164,3 +164,54 @@ fn topk(
     workgroupBarrier(); // every thread has read the pick before the next round overwrites it
   }
 }
+
+// One draw per row from softmax(logits · inv_temp) by inverse CDF in id order, from the row's
+// uniform u in [0, 1) (dlogprobs[row]; the host's RNG makes it, as for the CPU draw): the first
+// id whose running sum of exp((x − max)·inv_temp) reaches u·Σ, into best[row]. Thread t sums the
+// contiguous ids [t·C, (t+1)·C); thread 0 walks the WG partial sums, then the one slice the
+// target falls in, recomputing its weights with the same expression. Only the id comes back.
+// This is `sampleRowRef` in float32: the same id except where u·Σ lies within rounding of a
+// boundary between two ids.
+@compute @workgroup_size(WG)
+fn sample(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wg, nwg);
+  if (row >= p.N) { return; }
+  let off = row * p.V;
+  let m = row_max(off, lid);
+  let per = (p.V + WG - 1u) / WG;
+  let lo = min(p.V, lid * per);
+  let hi = min(p.V, lo + per);
+  var s = 0.0;
+  for (var v = lo; v < hi; v++) { s += exp((logits[off + v] - m) * p.inv_temp); }
+  red[lid] = s;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var total = 0.0;
+    for (var t = 0u; t < WG; t++) { total += red[t]; }
+    var left = dlogprobs[row] * total;
+    var pick = p.V - 1u;
+    var t = 0u;
+    // The slice the target falls in (its partial sum reaches what is left).
+    for (; t < WG; t++) {
+      if (left - red[t] <= 0.0) { break; }
+      left -= red[t];
+    }
+    if (t < WG) {
+      let a = min(p.V, t * per);
+      let b = min(p.V, a + per);
+      pick = max(a, b) - 1u;
+      for (var v = a; v < b; v++) {
+        left -= exp((logits[off + v] - m) * p.inv_temp);
+        if (left <= 0.0) {
+          pick = v;
+          break;
+        }
+      }
+    }
+    best[row] = pick;
+  }
+}

@@ -3,6 +3,10 @@
 //   TRANS_A, TRANS_B: A stored [K,M] / B stored [N,K];  HAS_BIAS, ACC: epilogue options.
 //   TM × TN: output tile per workgroup; TK: k-slab staged in shared memory per iteration;
 //   WX × WY: threads, each owning a 4×4 micro-tile (TM = 4·WY, TN = 4·WX).
+//   SPLIT_K: workgroup z takes only k in [z·KC, (z+1)·KC) and writes its partial product,
+//   with no epilogue, to C at z·M·N; `splitk_reduce` then sums the partials in z order and
+//   applies bias and accumulate. For outputs too small to fill the device and a long K (the
+//   LM head's input gradient: K = vocabulary).
 // Shared memory holds the slab as vec4s along m (As) and n (Bs), so the inner loop is two
 // 16-byte shared loads per 16 FMAs: a broadcast of the thread's 4 rows of A and 4
 // consecutive columns of B (consecutive threads → consecutive vec4s, conflict-free).
@@ -13,6 +17,7 @@ struct Params {
   M: u32,
   N: u32,
   K: u32,
+  KC: u32, // k per split (K when not splitting); a multiple of TK
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -77,8 +82,12 @@ fn matmul(
   let row0 = wg.y * TM;
   let col0 = wg.x * TN;
   var acc: array<vec4<f32>, 4>; // acc[i] = row 4·ty + i, columns 4·tx … 4·tx + 3
+  // Loads past K read zeros (load_a / load_b), so a split's last slab may overrun its end
+  // only when it is the last split; KC being a multiple of TK keeps the others exact.
+  let kBegin = wg.z * p.KC;
+  let kEnd = min(p.K, kBegin + p.KC);
 
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
     load_a(row0, k0, li);
     load_b(col0, k0, li);
     workgroupBarrier();
@@ -100,10 +109,29 @@ fn matmul(
       let c = col0 + lid.x * 4u + j;
       if (c >= p.N) { break; }
       var v = acc[i][j];
-      if (HAS_BIAS) { v += bias[c]; }
       let o = r * p.N + c;
-      if (ACC) { v += C[o]; }
-      C[o] = v;
+      if (SPLIT_K) {
+        C[wg.z * p.M * p.N + o] = v;
+      } else {
+        if (HAS_BIAS) { v += bias[c]; }
+        if (ACC) { v += C[o]; }
+        C[o] = v;
+      }
     }
   }
+}
+
+// C[o] = Σ_z P[z·M·N + o] (+ bias) (+ C), z ascending: the same bits for the same shapes.
+// Bindings: A = the partials P, bias, C (B unused, bound to P).
+@compute @workgroup_size(256)
+fn splitk_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) ng: vec3<u32>) {
+  let o = gid.x + gid.y * ng.x * 256u;
+  let MN = p.M * p.N;
+  if (o >= MN) { return; }
+  let splits = (p.K + p.KC - 1u) / p.KC;
+  var v = 0.0;
+  for (var z = 0u; z < splits; z++) { v += A[z * MN + o]; }
+  if (HAS_BIAS) { v += bias[o % p.N]; }
+  if (ACC) { v += C[o]; }
+  C[o] = v;
 }

@@ -173,14 +173,27 @@ export async function caseMatmul(be: WebGpuBackend, models: readonly BenchModel[
 
 // ------------------------------------------------------------------ decode
 
-/** Greedy decoding with the KV cache, batch 1: tokens/s and the device work per token. */
-export async function caseDecode(be: WebGpuBackend, m: BenchModel, sizes: GpuSizes): Promise<GpuRow> {
+/**
+ * How a decode row samples: greedy (argmax on the device), plain (temperature 1: the draw on
+ * the device from one uniform), or the playground's duel default (T 0.8, top-k 50, top-p 0.95:
+ * the k largest logits read back).
+ */
+export type DecodeSampling = 'greedy' | 'plain' | 'playground';
+const DECODE_SAMPLING: Record<DecodeSampling, { temperature: number; topK: number; topP: number; note: string }> = {
+  greedy: { temperature: 0, topK: 0, topP: 1, note: 'argmax on the device, one id read back per token' },
+  plain: { temperature: 1, topK: 0, topP: 1, note: 'the draw on the device (Backend.sample): one uniform up, one id back per token' },
+  playground: { temperature: 0.8, topK: 50, topP: 0.95, note: 'top-k on the device: 50 values and ids back per token, top-p on the host' },
+};
+
+/** Decoding with the KV cache, batch 1: tokens/s and the device work per token. */
+export async function caseDecode(be: WebGpuBackend, m: BenchModel, sizes: GpuSizes, sampling: DecodeSampling = 'greedy'): Promise<GpuRow> {
   const model = m.build();
+  const { note, ...params } = DECODE_SAMPLING[sampling];
   try {
     const nNew = Math.min(sizes.decodeNewTokens, m.config.nPositions - m.prompt.length);
     const decode = async () => {
       let n = 0;
-      for await (const s of generateTokens(model, m.prompt, { numSequences: 1, maxNewTokens: nNew, seed: 0, eosTokenId: null, temperature: 0, topK: 0, topP: 1 })) n += s.tokens.length;
+      for await (const s of generateTokens(model, m.prompt, { numSequences: 1, maxNewTokens: nNew, seed: 0, eosTokenId: null, ...params })) n += s.tokens.length;
       if (n !== nNew) throw new Error(`decode: ${n} tokens instead of ${nNew}`);
     };
     await decode();
@@ -189,7 +202,7 @@ export async function caseDecode(be: WebGpuBackend, m: BenchModel, sizes: GpuSiz
     const per = perUnit(be, before, nNew, 'token');
     const [ms] = await timeInterleaved([decode], sizes.warmup, sizes.reps);
     return {
-      case: 'decode, greedy',
+      case: `decode, ${sampling === 'greedy' ? 'greedy' : sampling === 'plain' ? 'sampled (T 1)' : 'sampled (T 0.8, top-k 50, top-p 0.95)'}`,
       value: round(rate(nNew, ms!)),
       unit: 'tokens/s',
       model: modelLabel(m),
@@ -197,7 +210,7 @@ export async function caseDecode(be: WebGpuBackend, m: BenchModel, sizes: GpuSiz
       reps: sizes.reps,
       ms: ms!.map((x) => round(x)),
       per,
-      notes: ['generateTokens: KV cache, argmax on the device, one id read back per token'],
+      notes: [`generateTokens: KV cache, ${note}`],
     };
   } finally {
     model.dispose();

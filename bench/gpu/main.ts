@@ -75,9 +75,13 @@ const failures: string[] = [];
 const skipped: string[] = [];
 const cases: [string, () => Promise<GpuRow[]>][] = [
   ['matmul', () => caseMatmul(be, [shipped, big], sizes)],
-  [`decode ${shipped.name}`, async () => [await caseDecode(be, shipped, sizes)]],
+  [`decode ${shipped.name}`, async () => [
+    await caseDecode(be, shipped, sizes, 'greedy'),
+    await caseDecode(be, shipped, sizes, 'plain'),
+    await caseDecode(be, shipped, sizes, 'playground'),
+  ]],
   [`dpo ${shipped.name}`, async () => [await caseDpoVote(be, shipped, sizes)]],
-  [`decode ${big.name}`, async () => [await caseDecode(be, big, sizes)]],
+  [`decode ${big.name}`, async () => [await caseDecode(be, big, sizes, 'greedy'), await caseDecode(be, big, sizes, 'plain')]],
   [`dpo ${big.name}`, async () => [await caseDpoVote(be, big, sizes)]],
 ];
 for (const [name, run] of cases) {

@@ -172,6 +172,12 @@ export interface Backend {
    * [N,k] and u32 indices [N,k] (top-k sampling reads these back instead of the whole row). 1 ≤ k ≤ V.
    */
   topK(logits: Tensor, k: number): { values: Tensor; ids: Tensor };
+  /**
+   * One draw per row of logits [N,V] from softmax(row / temperature), by inverse CDF in id
+   * order from `uniforms[i]` in [0, 1) (the host RNG's): u32 ids [N]. `sampleRowRef` (float64)
+   * on the CPU; on WebGPU the same walk in float32 where the logits are, so only the ids come back.
+   */
+  sample(logits: Tensor, temperature: number, uniforms: Float64Array): Tensor;
   /** Rows `rows` of x [N,C] → [rows.length, C]. */
   gatherRows(x: Tensor, rows: Tensor): Tensor;
 

@@ -1,7 +1,7 @@
 import type { Tensor } from './backend';
 import type { GPT2Model } from './model/gpt2';
 import { Rng } from './rng';
-import { isGreedy, sampleToken, sampleTopK, type SamplingParams } from './sampling';
+import { isGreedy, isPlainSampling, sampleToken, sampleTopK, type SamplingParams } from './sampling';
 
 export interface GenerateOptions extends SamplingParams {
   /** Number of continuations of the same prompt decoded together. */
@@ -22,9 +22,10 @@ export interface GenerateStep {
 /**
  * Decodes `numSequences` continuations of one prompt with a KV cache, one token per step, as
  * an async generator so callers pull tokens (streaming to the UI, or collecting in the CLI).
- * Greedy decoding takes the argmax on the device, reads back only the ids and feeds them to the
- * next step where they are (no upload); top-k sampling reads back each row's k largest logits
- * and their ids (`Backend.topK`), other sampling the whole [B, V] row, once per step.
+ * Greedy decoding takes the argmax on the device, and plain sampling (temperature only) draws
+ * there from one uploaded uniform per row (`Backend.sample`); both read back only the ids and
+ * feed them to the next step where they are. Top-k sampling reads back each row's k largest
+ * logits and their ids (`Backend.topK`); top-p without top-k the whole [B, V] row, once per step.
  *
  * Determinism: sequence b draws from `new Rng(seed).fork('seq' + b)`, so the same seed gives
  * the same tokens whatever the batch size or backend (up to float ties).
@@ -49,6 +50,8 @@ export async function* generateTokens(
   let logits: Tensor | null = null;
   /** Greedy decoding: the last argmax, on the device until the next step's decode has read it. */
   let greedyIds: Tensor | null = null;
+  /** Plain sampling: the last draw, kept on the device the same way. */
+  let sampledIds: Tensor | null = null;
   try {
     const first = new Uint32Array(B * T0);
     for (let b = 0; b < B; b++) first.set(prompt, b * T0);
@@ -68,6 +71,12 @@ export async function* generateTokens(
         be.release(top.values);
         be.release(top.ids);
         next = rngs.map((rng, b) => sampleTopK(values.subarray(b * k, (b + 1) * k), ids.subarray(b * k, (b + 1) * k), opts, rng));
+      } else if (isPlainSampling(opts, current.shape[1]!)) {
+        // The draw runs where the logits are, from one uniform per row (each sequence's RNG
+        // is drawn once per step, as sampleToken would); the ids stay there for the next step.
+        if (sampledIds) be.release(sampledIds);
+        sampledIds = be.sample(current, opts.temperature, Float64Array.from(rngs, (rng) => rng.next()));
+        next = Array.from(await be.readU32(sampledIds));
       } else {
         const host = await be.read(current);
         const V = current.shape[1];
@@ -86,11 +95,12 @@ export async function* generateTokens(
       const last = step === maxNew - 1 || done.every(Boolean);
       yield { step, tokens, done: [...done] };
       if (last) return;
-      if (greedyIds) {
-        // The argmax stays on the device and is fed back as it is (no upload): a finished
-        // sequence then decodes its own argmax rather than the filler, which changes nothing
-        // (its tokens are dropped and the rows do not mix).
-        logits = model.decodeIds(cache, greedyIds, 1);
+      const onDevice = greedyIds ?? sampledIds;
+      if (onDevice) {
+        // The argmax or draw stays on the device and is fed back as it is (no upload): a
+        // finished sequence then decodes its own pick rather than the filler, which changes
+        // nothing (its tokens are dropped and the rows do not mix).
+        logits = model.decodeIds(cache, onDevice, 1);
         continue;
       }
       // Finished sequences keep decoding a filler token so the batch stays rectangular.
@@ -102,6 +112,7 @@ export async function* generateTokens(
     // Also reached when the consumer stops pulling early.
     if (logits) be.release(logits);
     if (greedyIds) be.release(greedyIds);
+    if (sampledIds) be.release(sampledIds);
     model.releaseKVCache(cache);
   }
 }

@@ -1,4 +1,4 @@
-import { topKRef } from '../kernels/reference';
+import { sampleRowRef, topKRef } from '../kernels/reference';
 import type { Rng } from './rng';
 
 export interface SamplingParams {
@@ -20,7 +20,9 @@ export function isGreedy(p: SamplingParams): boolean {
  * Draws one token id from a row of logits: temperature, then top-k, then top-p (the smallest
  * set of most likely tokens whose mass reaches p), renormalised. Ties in sorting are broken by
  * the lower id, so the draw depends only on the logits and the RNG. With top-k the draw reads
- * only the k largest logits (`sampleTopK`), which is what the engine reads back from the device.
+ * only the k largest logits (`sampleTopK`), which is what the engine reads back from the device;
+ * without top-k or top-p it is `sampleRowRef` of one uniform, which `Backend.sample` runs where
+ * the logits are.
  */
 export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): number {
   const V = logits.length;
@@ -36,24 +38,21 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
     topKRef(logits, values, ids, 1, V, p.topK);
     return sampleTopK(values, ids, p, rng);
   }
+  if (p.topP >= 1) return sampleRowRef(logits, p.temperature, rng.next());
   let max = -Infinity;
   for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
   const probs = new Float64Array(V);
-  let sum = 0;
-  for (let v = 0; v < V; v++) {
-    probs[v] = Math.exp((logits[v] - max) / p.temperature);
-    sum += probs[v];
-  }
-  if (p.topP < 1) {
-    const ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
-    return drawNucleus(ids.map((i) => probs[i]!), ids, p.topP, rng);
-  }
-  let u = rng.next() * sum;
-  for (let v = 0; v < V; v++) {
-    u -= probs[v];
-    if (u <= 0) return v;
-  }
-  return V - 1;
+  for (let v = 0; v < V; v++) probs[v] = Math.exp((logits[v] - max) / p.temperature);
+  const ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+  return drawNucleus(ids.map((i) => probs[i]!), ids, p.topP, rng);
+}
+
+/**
+ * Whether `sampleToken` under `p` is a plain draw from the whole tempered row (no greedy, no
+ * top-k, no top-p): what `Backend.sample` does on the device from one uniform per row.
+ */
+export function isPlainSampling(p: SamplingParams, V: number): boolean {
+  return !isGreedy(p) && (p.topK <= 0 || p.topK >= V) && p.topP >= 1;
 }
 
 /**

@@ -7,7 +7,7 @@ const src = `${workgroupReduce}\n${body}`;
 
 const WG = 256;
 
-type RowOp = 'log_softmax_gather' | 'log_softmax_gather_backward' | 'softmax' | 'argmax' | 'topk';
+type RowOp = 'log_softmax_gather' | 'log_softmax_gather_backward' | 'softmax' | 'argmax' | 'topk' | 'sample';
 
 const BINDINGS: Record<RowOp, StorageBinding[]> = {
   // logits, targets, logprobs, lse
@@ -20,6 +20,8 @@ const BINDINGS: Record<RowOp, StorageBinding[]> = {
   argmax: [[1, 'r'], [9, 'w']],
   // logits, values [N, k], indices (u32) [N, k]
   topk: [[1, 'r'], [8, 'w'], [9, 'w']],
+  // logits, uniforms [N] (the dlogprobs binding), drawn ids (u32) [N]
+  sample: [[1, 'r'], [5, 'r'], [9, 'w']],
 };
 
 /**

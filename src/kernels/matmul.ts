@@ -24,35 +24,89 @@ function flagConsts(f: MatmulFlags) {
   return { TRANS_A: f.transA, TRANS_B: f.transB, HAS_BIAS: f.bias, ACC: f.acc };
 }
 
+/**
+ * Split-K: below this many output tiles a GEMM cannot fill a discrete GPU (an H100 has 132
+ * SMs, each able to hold several of these 256-thread workgroups), so a long K is cut into
+ * slices that run side by side. A choice, not a tuned value: no GPU has timed it yet.
+ */
+export const SPLIT_K_TARGET_GROUPS = 256;
+/** Fewest k per slice: shorter slices would spend more on the partials than they save. */
+export const SPLIT_K_MIN_K = 512;
+export const SPLIT_K_MAX_SLICES = 32;
+
+/**
+ * How many k slices a tiled GEMM of [M×N] over K runs as (1: not split) and the k per slice
+ * (a multiple of the k slab, so only the last slice can end inside one). The LM head's input
+ * gradient is the case it is for: M = B·T rows, N = d, K = vocabulary.
+ */
+export function splitKPlan(M: number, N: number, K: number): { slices: number; kPerSlice: number } {
+  const tiles = ceilDiv(M, TILE.TM) * ceilDiv(N, TILE.TN);
+  const wanted = Math.min(SPLIT_K_MAX_SLICES, Math.ceil(SPLIT_K_TARGET_GROUPS / tiles), Math.floor(K / SPLIT_K_MIN_K));
+  if (wanted < 2) return { slices: 1, kPerSlice: K };
+  const kPerSlice = ceilDiv(ceilDiv(K, wanted), TILE.TK) * TILE.TK;
+  return { slices: ceilDiv(K, kPerSlice), kPerSlice };
+}
+
 /** Shared-memory tiled GEMM for any M, N, K, with transposes, bias and accumulate fused. */
 export class MatmulKernel extends GpuKernel {
   private static readonly cache = new Map<string, MatmulKernel>();
 
-  static get(f: MatmulFlags): MatmulKernel {
-    const key = flagKey(f);
+  /** `splitK`: the slice pass (partials, no epilogue) of a split GEMM; see `splitKPlan`. */
+  static get(f: MatmulFlags, splitK = false): MatmulKernel {
+    const key = `${flagKey(f)}${+splitK}`;
     let k = this.cache.get(key);
-    if (!k) this.cache.set(key, (k = new MatmulKernel(f)));
+    if (!k) this.cache.set(key, (k = new MatmulKernel(f, splitK)));
     return k;
   }
 
-  private constructor(f: MatmulFlags) {
+  private constructor(f: MatmulFlags, private readonly splitK: boolean) {
     super(
       'matmul',
       matmulSrc,
       'matmul',
-      { ...flagConsts(f), ...TILE },
+      { ...flagConsts(splitK ? { ...f, bias: false, acc: false } : f), ...TILE, SPLIT_K: splitK },
       BINDINGS,
-      'uuu',
+      'uuuu',
     );
   }
 
-  encode(rec: Recorder, M: number, N: number, K: number, buffers: readonly Bound[]): void {
+  /** With `splitK`, C is the partials buffer [slices, M, N] and `kPerSlice` the plan's. */
+  encode(rec: Recorder, M: number, N: number, K: number, buffers: readonly Bound[], kPerSlice = K): void {
     const gx = ceilDiv(N, TILE.TN);
     const gy = ceilDiv(M, TILE.TM);
-    if (gx > rec.maxGroupsPerDim || gy > rec.maxGroupsPerDim) {
+    const gz = this.splitK ? ceilDiv(K, kPerSlice) : 1;
+    if (gx > rec.maxGroupsPerDim || gy > rec.maxGroupsPerDim || gz > rec.maxGroupsPerDim) {
       throw new Error(`matmul: [${M}×${N}] needs more workgroups than the device allows`);
     }
-    rec.dispatch(this, buffers, [M, N, K], [gx, gy, 1]);
+    rec.dispatch(this, buffers, [M, N, K, this.splitK ? kPerSlice : K], [gx, gy, gz]);
+  }
+}
+
+/** Second pass of a split GEMM: C = Σ slices (+ bias) (+ C), slices summed in order. */
+export class SplitKReduceKernel extends GpuKernel {
+  private static readonly cache = new Map<string, SplitKReduceKernel>();
+
+  static get(bias: boolean, acc: boolean): SplitKReduceKernel {
+    const key = `${+bias}${+acc}`;
+    let k = this.cache.get(key);
+    if (!k) this.cache.set(key, (k = new SplitKReduceKernel(bias, acc)));
+    return k;
+  }
+
+  private constructor(bias: boolean, acc: boolean) {
+    super(
+      'matmul',
+      matmulSrc,
+      'splitk_reduce',
+      { ...flagConsts({ transA: false, transB: false, bias, acc }), ...TILE, SPLIT_K: false },
+      BINDINGS,
+      'uuuu',
+    );
+  }
+
+  /** `buffers`: the partials, the partials again (unused B), bias (or the partials), C. */
+  encode(rec: Recorder, M: number, N: number, K: number, kPerSlice: number, buffers: readonly Bound[]): void {
+    rec.dispatch(this, buffers, [M, N, K, kPerSlice], grid1d(ceilDiv(M * N, 256), rec.maxGroupsPerDim));
   }
 }
 

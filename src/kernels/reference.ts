@@ -465,6 +465,30 @@ export function softmaxRef(logits: FloatArray, out: FloatArray, N: number, V: nu
   }
 }
 
+/**
+ * One draw from softmax(row / temperature) by inverse CDF in id order: the first id whose
+ * running sum of exp((logit − max)/T) reaches u·Σ (u uniform in [0, 1)), in float64; V − 1 if
+ * rounding leaves a remainder. `sampleToken` draws with it, the CPU backend's `sample` too,
+ * and it is the reference of the WGSL `sample` kernel (which does the same walk in float32).
+ */
+export function sampleRowRef(row: ArrayLike<number>, temperature: number, u: number): number {
+  const V = row.length;
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) if (row[v]! > max) max = row[v]!;
+  const weights = new Float64Array(V);
+  let sum = 0;
+  for (let v = 0; v < V; v++) {
+    weights[v] = Math.exp((row[v]! - max) / temperature);
+    sum += weights[v]!;
+  }
+  let left = u * sum;
+  for (let v = 0; v < V; v++) {
+    left -= weights[v]!;
+    if (left <= 0) return v;
+  }
+  return V - 1;
+}
+
 /** out[i, :] = x[rows[i], :] for x [*, C] (rows may repeat): the CPU reference of `gather_rows`. */
 export function gatherRowsRef(x: FloatArray, rows: Uint32Array, out: FloatArray, C: number): void {
   for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * C, rows[i]! * C + C), i * C);

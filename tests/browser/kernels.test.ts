@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../../src/engine/backend';
 import { CpuBackend } from '../../src/engine/backends/cpu';
 import { createWebGpuBackend, type WebGpuBackend } from '../../src/engine/backends/webgpu';
+import { splitKPlan } from '../../src/kernels/matmul';
+import { sampleRowRef } from '../../src/kernels/reference';
 import { maxAbs, relErr, Rng } from './support/random';
 
 const TOL = 1e-4;
@@ -254,6 +256,42 @@ describe('matmul', () => {
     const out = both((be, x) => be.matmul(x(a), x(b)));
     await expectClose('C', out);
     rel(a, b, out);
+  });
+
+  // Split-K (splitKPlan): a 2-tile output over K = 2,600 runs as 5 slices of 528 (the last
+  // ends mid-slab), then an ordered sum that applies bias and accumulate.
+  for (const [transA, transB, bias, into] of cases) {
+    it(`split-K M=70 N=40 K=2600 transA=${transA} transB=${transB} bias=${bias} into=${into}`, async () => {
+      const [rows, cols, depth] = [70, 40, 2600];
+      expect(splitKPlan(rows, cols, depth)).toEqual({ slices: 5, kPerSlice: 528 });
+      const rng = new Rng(300 + cases.findIndex((c) => c.join() === [transA, transB, bias, into].join()));
+      const a = up(rng.normal(rows * depth), transA ? [depth, rows] : [rows, depth]);
+      const b = up(rng.normal(depth * cols), transB ? [cols, depth] : [depth, cols]);
+      const bi = up(rng.normal(cols), [cols]);
+      const acc = up(rng.normal(rows * cols), [rows, cols]);
+      const before = gpu.dispatches;
+      const out = both((be, x) =>
+        be.matmul(x(a), x(b), { transA, transB, bias: bias ? x(bi) : undefined, into: into ? x(acc) : undefined }),
+      );
+      // The slice pass and the reduce (no copy: nothing aliases).
+      expect(gpu.dispatches - before).toBe(2);
+      if (into) await expectClose('into', acc);
+      else {
+        await expectClose('C', out);
+        rel(out);
+      }
+      rel(a, b, bi, acc);
+    });
+  }
+
+  it('split-K is deterministic: the same inputs give the same bits', async () => {
+    const rng = new Rng(31);
+    const a = gpu.upload(rng.normal(65 * 3000), [65, 3000]);
+    const b = gpu.upload(rng.normal(3000 * 33), [3000, 33]);
+    const first = gpu.matmul(a, b);
+    const second = gpu.matmul(a, b);
+    expect(Array.from(await gpu.read(second))).toEqual(Array.from(await gpu.read(first)));
+    for (const t of [a, b, first, second]) gpu.release(t);
   });
 
   it('into aliasing an input (a += a·b)', async () => {
@@ -513,6 +551,63 @@ describe('topK', () => {
     const x = gpu.zeros([2, 9]);
     expect(() => gpu.topK(x, 0)).toThrow(/k=0/);
     expect(() => gpu.topK(x, 10)).toThrow(/k=10/);
+    gpu.release(x);
+  });
+});
+
+describe('sample', () => {
+  /** Where u·Σ falls in the float64 CDF of `row` (the tempered weights in id order). */
+  function cdfBounds(row: Float32Array, temperature: number, id: number): { lo: number; hi: number; total: number } {
+    let max = -Infinity;
+    for (const x of row) max = Math.max(max, x);
+    let total = 0;
+    let lo = 0;
+    let hi = 0;
+    for (let v = 0; v < row.length; v++) {
+      const w = Math.exp((row[v]! - max) / temperature);
+      if (v === id) lo = total;
+      total += w;
+      if (v === id) hi = total;
+    }
+    return { lo, hi, total };
+  }
+
+  // V not a multiple of the 256-thread workgroup (4099: some threads' slices are empty; 5:
+  // most are), many rows so the uniforms sweep [0, 1) including its ends.
+  for (const [N, V, temperature] of [[300, 517, 1], [200, 4099, 0.7], [64, 5, 1.3], [40, 50257, 1]] as const) {
+    it(`N=${N} V=${V} T=${temperature}: the float64 reference's id unless u·Σ is within rounding of a boundary`, async () => {
+      const rng = new Rng(900 + V);
+      const data = Float32Array.from(rng.normal(N * V), (x) => 3 * x);
+      const uniforms = Float64Array.from({ length: N }, (_, i) => (i === 0 ? 0 : i === 1 ? 1 - 2 ** -30 : rng.uniform()));
+      const logits = up(data, [N, V]);
+      const before = gpu.bytesRead;
+      const ids = both((be, x) => be.sample(x(logits), temperature, uniforms));
+      const [g, c] = await Promise.all([gpu.readU32(ids.g), cpu.readU32(ids.c)]);
+      // Only the ids cross back.
+      expect(gpu.bytesRead - before).toBe(N * 4);
+      let same = 0;
+      for (let i = 0; i < N; i++) {
+        const row = data.subarray(i * V, (i + 1) * V);
+        expect(c[i]).toBe(sampleRowRef(row, temperature, uniforms[i]!));
+        if (g[i] === c[i]) {
+          same++;
+          continue;
+        }
+        // A different id must still hold the target up to float32 rounding of the sums.
+        const { lo, hi, total } = cdfBounds(row, temperature, g[i]!);
+        const target = Math.fround(uniforms[i]!) * total;
+        expect(target, `row ${i}: id ${g[i]} vs ${c[i]}`).toBeGreaterThanOrEqual(lo - 1e-5 * total);
+        expect(target, `row ${i}: id ${g[i]} vs ${c[i]}`).toBeLessThanOrEqual(hi + 1e-5 * total);
+      }
+      expect(same).toBeGreaterThanOrEqual(N - 2);
+      rel(logits, ids);
+    });
+  }
+
+  it('refuses a uniform count other than N and a temperature ≤ 0', () => {
+    const x = gpu.zeros([2, 9]);
+    expect(() => gpu.sample(x, 1, new Float64Array(3))).toThrow(/uniforms/);
+    expect(() => gpu.sample(x, 0, new Float64Array(2))).toThrow(/temperature/);
     gpu.release(x);
   });
 });

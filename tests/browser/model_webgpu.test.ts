@@ -191,4 +191,28 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     expect(read).toEqual(new Array(6).fill(2 * 5 * 8));
     model.dispose();
   });
+
+  it('plain sampling draws on the device: one uniform up and one id back per row and token, the CPU tokens', async () => {
+    const webgpu = gpu as WebGpuBackend;
+    const w = randomWeights(TINY_CONFIG, 95, 0.3);
+    const opts = { numSequences: 3, maxNewTokens: 7, temperature: 1, topK: 0, topP: 1, seed: 6, eosTokenId: null };
+    const want = await generateAll(new GPT2Model(new CpuBackend({ wasm: false }), TINY_CONFIG, w), [1, 2], opts);
+    const model = new GPT2Model(gpu, TINY_CONFIG, w);
+    const read: number[] = [];
+    const written: number[] = [];
+    const got = Array.from({ length: 3 }, () => [] as number[]);
+    let [lastRead, lastWritten] = [webgpu.bytesRead, webgpu.bytesWritten];
+    for await (const step of generateTokens(model, [1, 2], opts)) {
+      read.push(webgpu.bytesRead - lastRead);
+      written.push(webgpu.bytesWritten - lastWritten);
+      [lastRead, lastWritten] = [webgpu.bytesRead, webgpu.bytesWritten];
+      step.tokens.forEach((t, b) => t >= 0 && got[b]!.push(t));
+    }
+    expect(got).toEqual(want);
+    // 3 ids (u32) back per token, against 3 × 23 floats for the whole rows; after the prompt,
+    // only the 3 uniforms go up (the drawn ids are fed from the device).
+    expect(read).toEqual(new Array(7).fill(3 * 4));
+    expect(written.slice(1)).toEqual(new Array(6).fill(3 * 4));
+    model.dispose();
+  });
 });

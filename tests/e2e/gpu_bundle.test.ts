@@ -58,10 +58,14 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('the Nod
     const models = ['shipped', 'tiny stand-in'];
     for (const m of models) {
       expect(rows.filter((r) => r.case.startsWith('matmul') && r.model === m)).toHaveLength(3);
-      const decode = rows.find((r) => r.case.startsWith('decode') && r.model.startsWith(m));
+      const decode = rows.find((r) => r.case === 'decode, greedy' && r.model.startsWith(m));
+      const sampled = rows.find((r) => r.case === 'decode, sampled (T 1)' && r.model.startsWith(m));
       const vote = rows.find((r) => r.case.startsWith('one DPO vote') && r.model.startsWith(m));
       expect(decode?.per).toMatchObject({ unit: 'token', submits: 1, bytesRead: 4 });
       expect(decode!.per!.dispatches).toBeGreaterThan(0);
+      // The draw on the device: one id back and one uniform up per token, as greedy's id.
+      expect(sampled?.per).toMatchObject({ unit: 'token', submits: 1, bytesRead: 4 });
+      expect(sampled!.per!.dispatches).toBe(decode!.per!.dispatches);
       expect(vote?.per?.unit).toBe('vote');
       expect(vote!.per!.dispatches).toBeGreaterThan(0);
     }

@@ -359,6 +359,16 @@ export class CpuBackend implements Backend {
     this.bytes += ids.byteLength;
     return { values, ids: new CpuTensor([N, k], 'u32', ids) };
   }
+  sample(logits: Tensor, temperature: number, uniforms: Float64Array): Tensor {
+    const [N, V] = logits.shape;
+    if (uniforms.length !== N) throw new Error(`sample: ${uniforms.length} uniforms for ${N} rows`);
+    if (!(temperature > 0)) throw new Error(`sample: temperature ${temperature} must be > 0`);
+    const L = this.f(logits);
+    const ids = new Uint32Array(N);
+    for (let i = 0; i < N; i++) ids[i] = ref.sampleRowRef(L.subarray(i * V, (i + 1) * V), temperature, uniforms[i]!);
+    this.bytes += ids.byteLength;
+    return new CpuTensor([N], 'u32', ids);
+  }
   gatherRows(x: Tensor, rows: Tensor): Tensor {
     const [, C] = x.shape;
     const r = this.u(rows);

@@ -9,7 +9,7 @@ import { ElementwiseKernel } from '../../kernels/elementwise';
 import { EmbeddingKernel } from '../../kernels/embedding';
 import { LayerNormKernel } from '../../kernels/layer_norm';
 import { LogSoftmaxKernel } from '../../kernels/log_softmax';
-import { MATVEC_MAX_ROWS, MatmulKernel, MatvecKernel } from '../../kernels/matmul';
+import { MATVEC_MAX_ROWS, MatmulKernel, MatvecKernel, splitKPlan, SplitKReduceKernel } from '../../kernels/matmul';
 import { GradNormKernels, MaskedMeanNllKernel, SumRowsKernel } from '../../kernels/reduce';
 import { shapeStr, WebGpuMemory } from './webgpu_memory';
 
@@ -65,8 +65,18 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     const bBias = bias ? this.input(bias, w, temps) : bA;
     const flags = { transA, transB, bias: !!bias, acc: !!opts.into };
     const buffers = [bA, bB, bBias, this.b(out)];
+    const plan = splitKPlan(M, N, K);
     if (M <= MATVEC_MAX_ROWS && M > 0) MatvecKernel.get(M, N, flags).encode(this.ctx, M, N, K, buffers);
-    else MatmulKernel.get(flags).encode(this.ctx, M, N, K, buffers);
+    else if (plan.slices === 1) MatmulKernel.get(flags).encode(this.ctx, M, N, K, buffers);
+    else {
+      // Too few output tiles for the device: the slices' partials, then their ordered sum.
+      const pBytes = plan.slices * M * N * 4;
+      const partials = this.ctx.storage.acquire(pBytes);
+      const bP: Bound = { buf: partials, bytes: pBytes };
+      MatmulKernel.get(flags, true).encode(this.ctx, M, N, K, [bA, bB, bA, bP], plan.kPerSlice);
+      SplitKReduceKernel.get(flags.bias, flags.acc).encode(this.ctx, M, N, K, plan.kPerSlice, [bP, bP, bias ? bBias : bP, this.b(out)]);
+      this.ctx.storage.release(partials);
+    }
     this.done(temps);
     return out;
   }
@@ -401,6 +411,19 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     const ids = this.alloc([N, k], 'u32');
     LogSoftmaxKernel.get('topk').encode(this.ctx, N, V, [this.b(L), this.b(values), this.b(ids)], 1, k);
     return { values, ids };
+  }
+
+  sample(logits: Tensor, temperature: number, uniforms: Float64Array): Tensor {
+    const L = this.check(logits);
+    const [N, V] = this.rowsOf(L, 'sample');
+    if (uniforms.length !== N) throw new Error(`sample: ${uniforms.length} uniforms for ${N} rows`);
+    if (!(temperature > 0)) throw new Error(`sample: temperature ${temperature} must be > 0`);
+    // N floats go up (the uniforms), N ids come back: never the [N, V] row.
+    const u = this.check(this.upload(Float32Array.from(uniforms), [N]));
+    const ids = this.alloc([N], 'u32');
+    LogSoftmaxKernel.get('sample').encode(this.ctx, N, V, [this.b(L), this.b(u), this.b(ids)], temperature);
+    this.release(u);
+    return ids;
   }
 
   gatherRows(x: Tensor, rows: Tensor): Tensor {

@@ -33,6 +33,8 @@ export interface VoteTiming {
   trainedAtPair: number;
   /** Votes the weights that drew that pair had learned from (the duel's `data-drawn-votes`; the draw worker's copy may lag the trainer). */
   drawnAtPair?: number;
+  /** Tokens of the next pair's longer candidate (the duel's `data-pair-tokens`): the decode steps its draw took. */
+  pairTokens?: number;
 }
 
 export interface LatencySummary {
@@ -47,6 +49,14 @@ export interface LatencySummary {
   maxVotesBehindDrawn: number | null;
   /** Next pair at the last vote over next pair at vote 5 (the issue: within 20 %). */
   lastOverVote5: number | null;
+  /**
+   * The same question per generated token: the median of pairMs / pairTokens over the last five
+   * votes over its median over votes 3–7. A draw takes as many decode steps as its longer
+   * candidate has tokens, and the policy's completions change length as it learns, so the raw
+   * ratio moves with what was written; this one moves only if the work per token grows with
+   * the session. Null when pairs do not say their tokens, or with fewer than 10 votes.
+   */
+  perTokenLateOverEarly: number | null;
 }
 
 export interface LatencyRun {
@@ -81,7 +91,16 @@ export function summarize(timings: readonly VoteTiming[]): LatencySummary {
     maxVotesBehindAtPair: Math.max(...timings.map((t) => t.vote - t.trainedAtPair)),
     maxVotesBehindDrawn: timings.every((t) => t.drawnAtPair !== undefined) ? Math.max(...timings.map((t) => t.vote - t.drawnAtPair!)) : null,
     lastOverVote5: vote5 && last && last.vote > 5 ? Math.round((last.pairMs / vote5.pairMs) * 100) / 100 : null,
+    perTokenLateOverEarly: perTokenLateOverEarly(timings),
   };
+}
+
+function perTokenLateOverEarly(timings: readonly VoteTiming[]): number | null {
+  if (timings.length < 10 || timings.some((t) => !t.pairTokens)) return null;
+  const perToken = (ts: readonly VoteTiming[]) => quantile(ts.map((t) => t.pairMs / t.pairTokens!), 0.5);
+  const early = timings.filter((t) => t.vote >= 3 && t.vote <= 7);
+  const late = timings.slice(-5);
+  return Math.round((perToken(late) / perToken(early)) * 100) / 100;
 }
 
 /** Installed once in the page: when each `data-votes-trained` count was first shown. */
@@ -121,13 +140,13 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
       if ((await field.getAttribute('aria-invalid')) === 'true' || Number(await field.inputValue()) !== value) throw new Error(`the Train cell refused ${label} = ${value}`);
     }
     const backend = (await page.getByTestId('backend-label').innerText()).trim();
-    const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number; drawnAtPair?: number }[] = [];
+    const clicks: { vote: number; at: number; pairMs: number; trainedAtPair: number; drawnAtPair?: number; pairTokens?: number }[] = [];
     for (let vote = 1; vote <= opts.votes; vote++) {
       await page.locator('[data-testid="duel"][data-phase="ready"]').waitFor({ timeout: 180_000 });
       await page.waitForTimeout(opts.readMs);
       const c = await page.evaluate(
         ({ vote, timeoutMs }) =>
-          new Promise<{ at: number; pairMs: number; trainedAtPair: number; drawnAtPair?: number }>((resolve, reject) => {
+          new Promise<{ at: number; pairMs: number; trainedAtPair: number; drawnAtPair?: number; pairTokens?: number }>((resolve, reject) => {
             const duel = document.querySelector('[data-testid="duel"]')!;
             const trained = () => Number(document.querySelector('[data-testid="policy-step"]')?.getAttribute('data-votes-trained') ?? NaN);
             const button = document.querySelector<HTMLButtonElement>('[data-testid="vote-a"]');
@@ -147,7 +166,8 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
               if (left && phase === 'ready' && duel.getAttribute('data-pair-id') !== votedOn) {
                 stop();
                 const drawn = duel.getAttribute('data-drawn-votes');
-                resolve({ at: t0, pairMs: now - t0, trainedAtPair: trained(), ...(drawn ? { drawnAtPair: Number(drawn) } : {}) });
+                const tokens = duel.getAttribute('data-pair-tokens');
+                resolve({ at: t0, pairMs: now - t0, trainedAtPair: trained(), ...(drawn ? { drawnAtPair: Number(drawn) } : {}), ...(tokens ? { pairTokens: Number(tokens) } : {}) });
               } else if (now - t0 > timeoutMs) {
                 stop();
                 reject(new Error(`vote ${vote}: no votable pair after ${timeoutMs} ms`));
@@ -161,13 +181,13 @@ export async function measurePageLatency(opts: { votes: number; readMs: number; 
         { vote, timeoutMs: 180_000 },
       );
       clicks.push({ vote, ...c });
-      log(`page vote ${vote}: next pair ${c.pairMs.toFixed(0)} ms, weights ${vote - c.trainedAtPair} vote(s) behind, drawn from weights ${c.drawnAtPair === undefined ? '?' : vote - c.drawnAtPair} behind`);
+      log(`page vote ${vote}: next pair ${c.pairMs.toFixed(0)} ms (${c.pairTokens ?? '?'} tokens), weights ${vote - c.trainedAtPair} vote(s) behind, drawn from weights ${c.drawnAtPair === undefined ? '?' : vote - c.drawnAtPair} behind`);
     }
     // Let training finish, then read when each vote's weights appeared.
     await page.waitForFunction((n) => (window as unknown as { __trainedAt: number[] }).__trainedAt[n] !== undefined, opts.votes, { timeout: 300_000 });
     const trainedAt = (await page.evaluate('window.__trainedAt')) as number[];
     const policySteps = Number(await page.getByTestId('policy-step').getAttribute('data-step'));
-    const timings = clicks.map((c) => ({ vote: c.vote, pairMs: round1(c.pairMs), weightsMs: round1(trainedAt[c.vote]! - c.at), trainedAtPair: c.trainedAtPair, ...(c.drawnAtPair !== undefined ? { drawnAtPair: c.drawnAtPair } : {}) }));
+    const timings = clicks.map((c) => ({ vote: c.vote, pairMs: round1(c.pairMs), weightsMs: round1(trainedAt[c.vote]! - c.at), trainedAtPair: c.trainedAtPair, ...(c.drawnAtPair !== undefined ? { drawnAtPair: c.drawnAtPair } : {}), ...(c.pairTokens !== undefined ? { pairTokens: c.pairTokens } : {}) }));
     await context.close();
     return { backend, readMs: opts.readMs, policySteps, timings, summary: summarize(timings), pageErrors: errors };
   } finally {
@@ -204,8 +224,8 @@ export async function measureNodeLoop(opts: { root: string; votes: number; train
       const pairMs = performance.now() - t0;
       const [aIds, bIds] = pair.tokenIds as [number[], number[]];
       await engine.reduce({ intents: [{ seq: vote, type: 'pair', prompt, aIds, bIds, outcome: 'a' }] });
-      timings.push({ vote, pairMs: round1(pairMs), weightsMs: round1(performance.now() - t0), trainedAtPair: vote - 1 });
-      opts.log?.(`node vote ${vote}: pair ${pairMs.toFixed(0)} ms, weights ${(performance.now() - t0).toFixed(0)} ms`);
+      timings.push({ vote, pairMs: round1(pairMs), weightsMs: round1(performance.now() - t0), trainedAtPair: vote - 1, pairTokens: Math.max(aIds.length, bIds.length) });
+      opts.log?.(`node vote ${vote}: pair ${pairMs.toFixed(0)} ms (${Math.max(aIds.length, bIds.length)} tokens), weights ${(performance.now() - t0).toFixed(0)} ms`);
     }
     return { backend: 'CPU backend (Node)', readMs: 0, policySteps: engine.step, timings, summary: summarize(timings) };
   } finally {
@@ -253,7 +273,7 @@ export function pageRows(page: LatencyRun, node: Omit<LatencyRun, 'pageErrors'>,
       notes: [
         'the playground in headless Chromium, timed inside the page from the click on "A is better"',
         key === 'pairMs'
-          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed, the weights that drew it at most ${page.summary.maxVotesBehindDrawn ?? 'n/a'}; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node)`
+          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed, the weights that drew it at most ${page.summary.maxVotesBehindDrawn ?? 'n/a'}; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node); per token of the longer candidate, last five votes / votes 3–7 (medians): ${page.summary.perTokenLateOverEarly ?? 'n/a'} (page), ${node.summary.perTokenLateOverEarly ?? 'n/a'} (Node)`
           : 'until policy-step data-votes-trained reached the vote (also when the person had voted again meanwhile); Node: draw + reduce',
         'the shipped policy in both, whatever --model says (the playground loads it)',
         ...(page.pageErrors.length ? [`page errors: ${page.pageErrors.slice(0, 3).join(' | ')}`] : []),

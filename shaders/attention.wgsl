@@ -1,5 +1,5 @@
-// Causal multi-head attention: scores + softmax (or their backward), weighted sums, and the
-// KV-cache write. Every operand is addressed per (batch b, head h) as
+// Causal multi-head attention: the fused training forward, scores + softmax (or their
+// backward), weighted sums, and the KV-cache write. Every operand is addressed per (batch b, head h) as
 //   base = b·sb + h·sh + off,  row r at base + r·sr,  D contiguous floats per row,
 // so the same kernels read q/k/v straight out of the packed qkv [B·T, 3C] (sr = 3C), out of
 // a KV cache [B, H, maxT, D] (sr = D), or dy [B·T, C] (sr = C), with no repacking.
@@ -10,9 +10,10 @@
 //   SJB / PJB: keys per shared-memory tile in attn_scores / attn_pv;
 //   BACKWARD: attn_scores computes dS = P ⊙ (dP − rowsum(P ⊙ dP)) instead of softmax;
 //   TRANS_W: attn_pv multiplies by Wᵀ (dK = dSᵀ·Q, dV = Pᵀ·dY) instead of W;
-//   LSE_MODE (attn_scores, forward): 0 softmax only; 1 softmax and each row's log-sum-exp
-//   written to L [B, H, T]; 2 the softmax recomputed from L (exp(s − lse): no max, no sum),
-//   so the training pass keeps T floats per row instead of the [T, T] probabilities.
+//   FR / FK: query rows (one per thread) and keys per shared-memory tile in attn_fused;
+//   LSE_MODE (attn_scores, forward): 0 softmax; 2 the softmax recomputed from each row's
+//   log-sum-exp in L [B, H, T] (exp(s − lse): no max, no sum), which attn_fused wrote, so the
+//   training pass keeps T floats per row instead of the [T, T] probabilities.
 //
 // Grid: (row blocks, H, B). One workgroup per (b, h, block of RB rows).
 
@@ -29,6 +30,7 @@ struct Params {
   nB: u32,    // batch (kv_write)
   maxT: u32,  // cache length (kv_write)
   C: u32,     // model width (kv_write)
+  v_sb: u32, v_sh: u32, v_sr: u32, v_off: u32, // values of attn_fused
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -127,7 +129,6 @@ fn attn_scores(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
       for (var j = lid; j < valid; j += WG) { sum += exp(S[off + j] - mx); }
       let tot = wg_sum(sum, lid);
       let inv = 1.0 / tot;
-      if (LSE_MODE == 1u && lid == 0u) { L[(b * p.H + h) * p.T + r0 + r] = mx + log(tot); }
       // Each invocation rewrites only the entries it read above.
       for (var j = lid; j < p.Lk; j += WG) {
         var v = 0.0;
@@ -201,6 +202,74 @@ fn attn_pv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
     if (e < RB * D && r < rows) {
       O[o_base + (r0 + r) * p.o_sr + e % D] = acc[i] * p.scale;
     }
+  }
+}
+
+// The training forward in one pass, no [T, T] matrix anywhere: Y = softmax(scale·Q·Kᵀ)·V with
+// the causal mask, and each row's log-sum-exp into L [B, H, T] for the backward (which
+// recomputes the probabilities from it). One thread per query row keeps its q, a running max m,
+// sum l and output accumulator (online softmax: when the max rises, l and acc are rescaled by
+// exp(m_old − m_new)); the workgroup stages FK keys and values at a time in shared memory.
+// A score is the same fma chain over d, times scale, as attn_scores computes, so the
+// backward's exp(s − lse) sees the very s the forward normalised.
+// Operands: A = q, Bm = k, X = v (v_*), O = y (o_*).
+var<workgroup> fk: array<f32, FK * D>; // fk[j·D + d]
+var<workgroup> fv: array<f32, FK * D>;
+
+@compute @workgroup_size(FR)
+fn attn_fused(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r0 = wg.x * FR;
+  let h = wg.y;
+  let b = wg.z;
+  let r = r0 + lid;
+  let live = r < p.T;
+  let q_base = b * p.a_sb + h * p.a_sh + p.a_off;
+  let k_base = b * p.b_sb + h * p.b_sh + p.b_off;
+  let v_base = b * p.v_sb + h * p.v_sh + p.v_off;
+  var q: array<f32, D>;
+  var acc: array<f32, D>;
+  if (live) {
+    for (var d = 0u; d < D; d++) { q[d] = A[q_base + r * p.a_sr + d]; }
+  }
+  var m = -3.4028234e38;
+  var l = 0.0;
+  let j_end = p.past + min(r0 + FR, p.T); // keys the block's last row can see
+  for (var j0 = 0u; j0 < j_end; j0 += FK) {
+    workgroupBarrier(); // the previous tile fully consumed
+    for (var e = lid; e < FK * D; e += FR) {
+      let j = j0 + e / D;
+      let d = e % D;
+      var kv = 0.0;
+      var vv = 0.0;
+      if (j < j_end) {
+        kv = Bm[k_base + j * p.b_sr + d];
+        vv = X[v_base + j * p.v_sr + d];
+      }
+      fk[e] = kv;
+      fv[e] = vv;
+    }
+    workgroupBarrier();
+    if (live) {
+      let lim = min(j0 + FK, p.past + r + 1u);
+      for (var j = j0; j < lim; j++) {
+        let t = (j - j0) * D;
+        var dot = 0.0;
+        for (var d = 0u; d < D; d++) { dot = fma(q[d], fk[t + d], dot); }
+        let s = dot * p.scale;
+        let mn = max(m, s);
+        let corr = exp(m - mn);
+        let w = exp(s - mn);
+        l = l * corr + w;
+        for (var d = 0u; d < D; d++) { acc[d] = fma(w, fv[t + d], acc[d] * corr); }
+        m = mn;
+      }
+    }
+  }
+  if (live) {
+    let o_base = b * p.o_sb + h * p.o_sh + p.o_off;
+    let inv = 1.0 / l;
+    for (var d = 0u; d < D; d++) { O[o_base + r * p.o_sr + d] = acc[d] * inv; }
+    L[(b * p.H + h) * p.T + r] = m + log(l);
   }
 }
 

@@ -30,16 +30,17 @@ export interface AttnDims {
 
 const NONE: Operand = { sb: 0, sh: 0, sr: 0, off: 0 };
 
-function uniforms(d: AttnDims, a: Operand, b: Operand, o: Operand, R: number, maxT = 0, C = 0): number[] {
+function uniforms(d: AttnDims, a: Operand, b: Operand, o: Operand, R: number, maxT = 0, C = 0, v: Operand = NONE): number[] {
   return [
     d.T, d.past, d.Lk, d.H,
     a.sb, a.sh, a.sr, a.off,
     b.sb, b.sh, b.sr, b.off,
     o.sb, o.sh, o.sr, o.off,
     d.scale, R, d.B, maxT, C,
+    v.sb, v.sh, v.sr, v.off,
   ];
 }
-const LAYOUT = 'uuuu' + 'uuuu' + 'uuuu' + 'uuuu' + 'f' + 'uuuu';
+const LAYOUT = 'uuuu' + 'uuuu' + 'uuuu' + 'uuuu' + 'f' + 'uuuu' + 'uuuu';
 
 /** Query rows per workgroup: one row while decoding, small blocks for short prompts. */
 function rowsPerGroup(rows: number): number {
@@ -51,18 +52,21 @@ function fits(floats: number, rec: Recorder): boolean {
 }
 
 /** What attn_scores does with the rows' log-sum-exp (see LSE_MODE in the shader). */
-export type LseMode = 'none' | 'write' | 'recompute';
-const LSE_MODES: Record<LseMode, number> = { none: 0, write: 1, recompute: 2 };
+export type LseMode = 'none' | 'recompute';
+const LSE_MODES: Record<LseMode, number> = { none: 0, recompute: 2 };
 
-function consts(D: number, RB: number, SJB: number, backward: boolean, transW: boolean, lse: LseMode = 'none') {
-  return { D, WG, RB, SJB, PJB, BACKWARD: backward, TRANS_W: transW, LSE_MODE: LSE_MODES[lse] };
+/** attn_fused: query rows per workgroup (a thread each). */
+const FR = 32;
+
+function consts(D: number, RB: number, SJB: number, backward: boolean, transW: boolean, lse: LseMode = 'none', FK = 16) {
+  return { D, WG, RB, SJB, PJB, BACKWARD: backward, TRANS_W: transW, LSE_MODE: LSE_MODES[lse], FR, FK };
 }
 
 /**
  * S = softmax(scale·A·Bᵀ) with the causal mask (forward), or dS = P ⊙ (dP − rowsum(P ⊙ dP))
  * with dP = A·Bᵀ (backward). One workgroup per (b, h, block of RB query rows); key tiles of
  * SJB rows are staged in shared memory, raw scores go to S, and a row pass normalises them
- * (writing or reading each row's log-sum-exp, `lse`). Buffers: A, B, P (probs; any buffer in
+ * (or, with `lse` 'recompute', exponentiates them against each row's stored log-sum-exp). Buffers: A, B, P (probs; any buffer in
  * the forward), S, L (the log-sum-exp [B, H, T]; any other 4-byte buffer when `lse` is 'none').
  */
 export class AttentionScoresKernel extends GpuKernel {
@@ -128,6 +132,35 @@ export class AttentionPvKernel extends GpuKernel {
   /** R: output rows per (b, h): T normally, Lk (= T) for the transposed form. */
   encode(rec: Recorder, d: AttnDims, R: number, x: Operand, o: Operand, buffers: readonly Bound[]): void {
     rec.dispatch(this, buffers, uniforms(d, NONE, x, o, R), [ceilDiv(R, this.RB), d.H, d.B]);
+  }
+}
+
+/**
+ * The causal forward in one pass (flash-attention style, one thread per query row): y and each
+ * row's log-sum-exp, with no [B, H, T, T] scores or probabilities in memory. Grid (row blocks
+ * of FR, H, B). Buffers: q source, k source, v source, y, L (the log-sum-exp [B, H, T]).
+ */
+export class AttentionFusedKernel extends GpuKernel {
+  private static readonly cache = new Map<string, AttentionFusedKernel>();
+
+  static get(rec: Recorder, D: number): AttentionFusedKernel {
+    // Keys and values of FK rows in shared memory.
+    let FK = 16;
+    while (!fits(2 * FK * D, rec) && FK > 1) FK /= 2;
+    if (!fits(2 * FK * D, rec)) throw new Error(`attention: head size ${D} too large`);
+    const key = `${D}:${FK}`;
+    let k = this.cache.get(key);
+    if (!k) this.cache.set(key, (k = new AttentionFusedKernel(D, FK)));
+    return k;
+  }
+
+  private constructor(D: number, FK: number) {
+    const bindings: StorageBinding[] = [[1, 'r'], [2, 'r'], [6, 'r'], [7, 'w'], [10, 'w']];
+    super('attention', src, 'attn_fused', consts(D, 1, 16, false, false, 'none', FK), bindings, LAYOUT);
+  }
+
+  encode(rec: Recorder, d: AttnDims, q: Operand, k: Operand, v: Operand, y: Operand, buffers: readonly Bound[]): void {
+    rec.dispatch(this, buffers, uniforms(d, q, k, y, d.T, 0, 0, v), [ceilDiv(d.T, FR), d.H, d.B]);
   }
 }
 

@@ -451,6 +451,22 @@ describe('attention', () => {
     });
   }
 
+  it('the forward is one dispatch with no [T, T] scratch (D = 64 as the shipped model, T = 70: three row blocks, a ragged key tile)', async () => {
+    const [B, T, H2, C2] = [2, 70, 2, 128];
+    const rng = new Rng(77);
+    const qkv = up(rng.normal(B * T * 3 * C2), [B * T, 3 * C2]);
+    const before = { dispatches: gpu.dispatches, live: gpu.liveBytes() };
+    const f = both((be, t) => be.attention(t(qkv), { B, T, nHead: H2 }));
+    expect(gpu.dispatches - before.dispatches).toBe(1);
+    // What the forward holds afterwards is y and the log-sum-exp, nothing of size T².
+    expect(gpu.liveBytes() - before.live).toBe((B * T * C2 + B * H2 * T) * 4);
+    await expectClose('y', { g: f.g.y, c: f.c.y });
+    const dy = up(rng.normal(B * T * C2), [B * T, C2]);
+    const dqkv = both((be, t) => be.attentionBackward(t(dy), t(qkv), be === gpu ? f.g.saved : f.c.saved, { B, T, nHead: H2 }));
+    await expectClose('dqkv', dqkv);
+    rel(qkv, dy, dqkv, { g: f.g.y, c: f.c.y }, { g: f.g.saved, c: f.c.saved });
+  });
+
   it('cached: prefill then single-token steps equal full causal attention', async () => {
     const B = 2;
     const Ttot = 9;

@@ -4,7 +4,7 @@ import type { PooledBuffer } from '../gpu/buffer_pool';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Bound } from '../../kernels/kernel';
 import { AdamWKernel } from '../../kernels/adamw';
-import { AttentionPvKernel, AttentionScoresKernel, KvCacheWriteKernel, type AttnDims, type Operand } from '../../kernels/attention';
+import { AttentionFusedKernel, AttentionPvKernel, AttentionScoresKernel, KvCacheWriteKernel, type AttnDims, type Operand } from '../../kernels/attention';
 import { ElementwiseKernel } from '../../kernels/elementwise';
 import { EmbeddingKernel } from '../../kernels/embedding';
 import { LayerNormKernel } from '../../kernels/layer_norm';
@@ -207,7 +207,10 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     return { C, D, q: rowQkv(0), k: rowQkv(C), v: rowQkv(2 * C), act: rowAct };
   }
 
-  /** `saved` is each row's log-sum-exp [B, H, T]: the probabilities live only in a scratch buffer. */
+  /**
+   * One fused pass (`attn_fused`): y and `saved`, each row's log-sum-exp [B, H, T]. Neither
+   * the scores nor the probabilities are ever in memory; the backward recomputes them from it.
+   */
   attention(qkv: Tensor, s: AttentionShape): { y: Tensor; saved: Tensor } {
     const QKV = this.check(qkv);
     const { C, D, q, k, v, act } = this.attnDims(QKV, s, 'attention');
@@ -215,16 +218,9 @@ export class WebGpuBackend extends WebGpuMemory implements Backend {
     const y = this.alloc([B * T, C]);
     const lse = this.alloc([B, H, T]);
     const dims: AttnDims = { B, H, T, past: 0, Lk: T, scale: 1 / Math.sqrt(D) };
-    const pBytes = B * H * T * T * 4;
-    const probs = this.ctx.storage.acquire(Math.max(4, pBytes));
-    const bP: Bound = { buf: probs, bytes: pBytes };
-    AttentionScoresKernel.get(this.ctx, D, T, false, 'write').encode(this.ctx, dims, q, k, [
-      this.b(QKV), this.b(QKV), this.b(QKV), bP, this.b(lse),
+    AttentionFusedKernel.get(this.ctx, D).encode(this.ctx, dims, q, k, v, act, [
+      this.b(QKV), this.b(QKV), this.b(QKV), this.b(y), this.b(lse),
     ]);
-    AttentionPvKernel.get(this.ctx, D, T, false).encode(this.ctx, { ...dims, scale: 1 }, T, v, act, [
-      bP, this.b(QKV), this.b(y),
-    ]);
-    this.ctx.storage.release(probs);
     return { y, saved: lse };
   }
 

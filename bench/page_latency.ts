@@ -50,13 +50,25 @@ export interface LatencySummary {
   /** Next pair at the last vote over next pair at vote 5 (the issue: within 20 %). */
   lastOverVote5: number | null;
   /**
-   * The same question per generated token: the median of pairMs / pairTokens over the last five
-   * votes over its median over votes 3–7. A draw takes as many decode steps as its longer
-   * candidate has tokens, and the policy's completions change length as it learns, so the raw
-   * ratio moves with what was written; this one moves only if the work per token grows with
-   * the session. Null when pairs do not say their tokens, or with fewer than 10 votes.
+   * The same question for the same draw. A pair's draw takes one decode step per token of its
+   * longer candidate, plus the end-of-text step, and the policy's completions change length as
+   * it learns, so the raw ratio moves with what was written. Here next-pair time is fitted as
+   * a + b·steps (least squares) over the first ten votes and over the last ten, and both fits
+   * are read at the run's median steps: the late fit's time over the early one's. It moves only
+   * if the time for the same work grows with the session. Null when pairs do not say their
+   * tokens, or with fewer than 20 votes.
    */
-  perTokenLateOverEarly: number | null;
+  sameDrawLateOverEarly: SameDrawFit | null;
+}
+
+export interface SameDrawFit {
+  /** Decode steps the two fits are read at (the median over the run). */
+  steps: number;
+  /** a (ms) and b (ms per step) over votes 1–10, and the time they give at `steps`. */
+  early: { interceptMs: number; perStepMs: number; atStepsMs: number };
+  /** The same over the last ten votes. */
+  late: { interceptMs: number; perStepMs: number; atStepsMs: number };
+  ratio: number;
 }
 
 export interface LatencyRun {
@@ -91,16 +103,38 @@ export function summarize(timings: readonly VoteTiming[]): LatencySummary {
     maxVotesBehindAtPair: Math.max(...timings.map((t) => t.vote - t.trainedAtPair)),
     maxVotesBehindDrawn: timings.every((t) => t.drawnAtPair !== undefined) ? Math.max(...timings.map((t) => t.vote - t.drawnAtPair!)) : null,
     lastOverVote5: vote5 && last && last.vote > 5 ? Math.round((last.pairMs / vote5.pairMs) * 100) / 100 : null,
-    perTokenLateOverEarly: perTokenLateOverEarly(timings),
+    sameDrawLateOverEarly: sameDrawLateOverEarly(timings),
   };
 }
 
-function perTokenLateOverEarly(timings: readonly VoteTiming[]): number | null {
-  if (timings.length < 10 || timings.some((t) => !t.pairTokens)) return null;
-  const perToken = (ts: readonly VoteTiming[]) => quantile(ts.map((t) => t.pairMs / t.pairTokens!), 0.5);
-  const early = timings.filter((t) => t.vote >= 3 && t.vote <= 7);
-  const late = timings.slice(-5);
-  return Math.round((perToken(late) / perToken(early)) * 100) / 100;
+/** Decode steps of a pair's draw: its longer candidate's tokens and the end-of-text step. */
+const drawSteps = (t: VoteTiming) => t.pairTokens! + 1;
+
+/** Least-squares a + b·x; with no spread in x, the mean (b = 0). */
+function lineFit(xs: readonly number[], ys: readonly number[]): { a: number; b: number } {
+  const n = xs.length;
+  const mx = xs.reduce((s, x) => s + x, 0) / n;
+  const my = ys.reduce((s, y) => s + y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return { a: my - b * mx, b };
+}
+
+export function sameDrawLateOverEarly(timings: readonly VoteTiming[]): SameDrawFit | null {
+  if (timings.length < 20 || timings.some((t) => t.pairTokens === undefined)) return null;
+  const steps = quantile(timings.map(drawSteps), 0.5);
+  const fit = (ts: readonly VoteTiming[]) => {
+    const { a, b } = lineFit(ts.map(drawSteps), ts.map((t) => t.pairMs));
+    return { interceptMs: round1(a), perStepMs: Math.round(b * 100) / 100, atStepsMs: round1(a + b * steps) };
+  };
+  const early = fit(timings.slice(0, 10));
+  const late = fit(timings.slice(-10));
+  return { steps, early, late, ratio: Math.round((late.atStepsMs / early.atStepsMs) * 100) / 100 };
 }
 
 /** Installed once in the page: when each `data-votes-trained` count was first shown. */
@@ -273,7 +307,7 @@ export function pageRows(page: LatencyRun, node: Omit<LatencyRun, 'pageErrors'>,
       notes: [
         'the playground in headless Chromium, timed inside the page from the click on "A is better"',
         key === 'pairMs'
-          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed, the weights that drew it at most ${page.summary.maxVotesBehindDrawn ?? 'n/a'}; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node); per token of the longer candidate, last five votes / votes 3–7 (medians): ${page.summary.perTokenLateOverEarly ?? 'n/a'} (page), ${node.summary.perTokenLateOverEarly ?? 'n/a'} (Node)`
+          ? `until the duel is votable with a new data-pair-id; weights at most ${page.summary.maxVotesBehindAtPair} vote(s) behind when a pair showed, the weights that drew it at most ${page.summary.maxVotesBehindDrawn ?? 'n/a'}; next pair at the last vote / at vote 5: ${page.summary.lastOverVote5 ?? 'n/a'} (page), ${node.summary.lastOverVote5 ?? 'n/a'} (Node); the same draw (next pair fitted as a + b·decode steps over votes 1–10 and over the last ten, read at the median steps), late / early: ${page.summary.sameDrawLateOverEarly?.ratio ?? 'n/a'} (page), ${node.summary.sameDrawLateOverEarly?.ratio ?? 'n/a'} (Node)`
           : 'until policy-step data-votes-trained reached the vote (also when the person had voted again meanwhile); Node: draw + reduce',
         'the shipped policy in both, whatever --model says (the playground loads it)',
         ...(page.pageErrors.length ? [`page errors: ${page.pageErrors.slice(0, 3).join(' | ')}`] : []),

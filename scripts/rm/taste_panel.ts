@@ -14,6 +14,14 @@
  *
  *   npx tsx scripts/rm/taste_panel.ts [--pool FILE] [--seeds 20] [--votes 30] [--flip-rate 0.1]
  *        [--variants default,...] [--selection random|uncertain] [--json OUT]
+ *        [--bma [--full-prior P]] [--mixture [--mix-full P --mix-words P --mix-joint P
+ *        --mix-single P --mix-ideal P]] [--ideal-points K] [--lapse L]
+ *
+ * --mixture weighs the loop's reward model (and, with --mix-words, the same model on the bag of
+ * words alone) against small Bayesian explanations by their prequential evidence
+ * (evidence_mixture.ts): the principles jointly, each principle alone, and "prefers a length
+ * near μ" for K values of μ (ideal points, quantiles of the pool's own lengths). The --mix-*
+ * values are the groups' prior probabilities, shared equally within a group.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +32,7 @@ import { matchCritique } from '../../src/engine/principles';
 import { principleBlockOffset, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
 import { PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../../src/engine/principles';
 import { ModelAverage } from './model_average';
+import { EvidenceMixture } from './evidence_mixture';
 import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled, type Taste, PANEL_OPTIONS } from './panel_common';
 import { createRewardModel } from '../../src/engine/learning/reward_model';
 import type { RewardEnsembleConfig } from '../../src/engine/reward';
@@ -38,6 +47,16 @@ const { values } = parseArgs({
     /** Average the variant with one-principle models by their evidence (src/engine/reward/model_average.ts). */
     bma: { type: 'boolean', default: false },
     lapse: { type: 'string', default: '0.1' },
+    /** Evidence mixture (evidence_mixture.ts): full model, principles jointly, each principle, length ideal points; group priors. */
+    mixture: { type: 'boolean', default: false },
+    'mix-full': { type: 'string', default: '0.05' },
+    /** Prior of a second outside model: the same reward model on the bag of words alone (0: left out). */
+    'mix-words': { type: 'string', default: '0' },
+    'mix-joint': { type: 'string', default: '0.25' },
+    'mix-single': { type: 'string', default: '0.4' },
+    'mix-ideal': { type: 'string', default: '0.3' },
+    /** With --bma: also one-feature models "prefers length near μ" for this many μ (the pool's length quantiles). */
+    'ideal-points': { type: 'string', default: '0' },
     'full-prior': { type: 'string', default: '0.5' },
     /** Share of decisive votes with a person-style critique (`personCritique`), matched and used as the loop does. */
     critiques: { type: 'string', default: '0' },
@@ -58,6 +77,20 @@ const features = await poolFeatures(policy, pool);
 const TASTES = panelTastes(pool, flipRate);
 
 type Overrides = Partial<Omit<RewardEnsembleConfig, 'dim' | 'seed'>>;
+
+/**
+ * Ideal-point (unfolding) columns for the model average: for each μ, |b − μ| − |a − μ| on the
+ * length principle, so a positive weight reads "prefers the answer whose length is nearer μ".
+ * The μ are quantiles of the pool's own length feature (texts only, never a taste).
+ */
+const LENGTH_AXIS = PRINCIPLE_FEATURE_IDS.indexOf('length');
+const idealPoints: number[] = (() => {
+  const k = Number(values['ideal-points']);
+  if (k <= 0) return [];
+  const off = principleBlockOffset(policy.config);
+  const xs = features.flatMap(([fa, fb]) => [fa[off + LENGTH_AXIS]!, fb[off + LENGTH_AXIS]!]).sort((a, b) => a - b);
+  return Array.from({ length: k }, (_, i) => xs[Math.floor(((i + 1) / (k + 1)) * xs.length)]!);
+})();
 const [tokens, words, hidden, principles] = rewardFeatureBlocks(policy.config);
 const VARIANTS: Record<string, Overrides> = {
   default: {},
@@ -71,6 +104,10 @@ const VARIANTS: Record<string, Overrides> = {
   'words ×10': { blocks: [tokens!, { ...words!, scale: 10 }, hidden!, principles!] },
   'bags ×3': { blocks: [{ ...tokens!, scale: 3 }, { ...words!, scale: 3 }, hidden!, principles!] },
   'bags ×3 principles ×0.5': { blocks: [{ ...tokens!, scale: 3 }, { ...words!, scale: 3 }, hidden!, { ...principles!, scale: 0.5 }] },
+  'no bagging': { bootstrap: 'none' },
+  'no prior draw': { priorScale: 0 },
+  'no bagging no prior draw': { bootstrap: 'none', priorScale: 0 },
+  'refit 200': { refitIterations: 200 },
   'C 10': { refitC: 10 },
   'C 100': { refitC: 100 },
 };
@@ -89,7 +126,23 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
     const rm = createRewardModel(policy.config, `panel-rm-${s}`, overrides);
     const vsVote: number[] = [];
     const vsTaste: number[] = [];
-    const bma = values.bma ? new ModelAverage({ features: PRINCIPLE_FEATURE_IDS, lapse: Number(values.lapse), fullPrior: Number(values['full-prior']) }) : null;
+    const bmaFeatures = [...PRINCIPLE_FEATURE_IDS, ...idealPoints.map((mu) => `length near ${mu.toFixed(2)}`)];
+    const bma = values.bma ? new ModelAverage({ features: bmaFeatures, lapse: Number(values.lapse), fullPrior: Number(values['full-prior']) }) : null;
+    const P = PRINCIPLE_FEATURE_COUNT;
+    const wordsRm = values.mixture && Number(values['mix-words']) > 0
+      ? createRewardModel(policy.config, `panel-rm-words-${s}`, { blocks: [{ ...tokens!, scale: 0 }, words!, { ...hidden!, scale: 0 }, { ...principles!, scale: 0 }] })
+      : null;
+    const mix = values.mixture
+      ? new EvidenceMixture({
+          externalPriors: wordsRm ? [Number(values['mix-full']), Number(values['mix-words'])] : [Number(values['mix-full'])],
+          lapse: Number(values.lapse),
+          candidates: [
+            { name: 'principles', columns: Array.from({ length: P }, (_, k) => k), prior: Number(values['mix-joint']) },
+            ...PRINCIPLE_FEATURE_IDS.map((id, k) => ({ name: id, columns: [k], prior: Number(values['mix-single']) / P })),
+            ...idealPoints.map((mu, i) => ({ name: `length near ${mu.toFixed(2)}`, columns: [P + i], prior: Number(values['mix-ideal']) / idealPoints.length })),
+          ],
+        })
+      : null;
     const offset = principleBlockOffset(policy.config);
     const statements: PrincipleStatements = new Map();
     order.forEach((idx, v) => {
@@ -97,6 +150,8 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
       const verdict = annotatePair(spec, v, p.prompt, p.a, p.b);
       const [fa, fb] = features[idx]!;
       const o = rm.observe({ a: fa, b: fb, outcome: verdict.outcome });
+      const ow = wordsRm?.observe({ a: fa, b: fb, outcome: verdict.outcome });
+      const outside = ow ? [o.prediction.pAB, ow.prediction.pAB] : [o.prediction.pAB];
       const critique = annotatePersonCritique(spec, v, verdict.outcome, p.a, p.b, critiqueRate);
       if (critique !== null) {
         critiquesWritten++;
@@ -104,10 +159,15 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
         if (matched.length > 0) critiquesUnderstood++;
         critiqueEvidence(rm, policy.config, statements, matched);
       }
-      const x = Float64Array.from({ length: PRINCIPLE_FEATURE_COUNT }, (_, k) => fa[offset + k]! - fb[offset + k]!);
-      const pAB = bma ? bma.predict(o.prediction.pAB, x) : o.prediction.pAB;
+      const la = fa[offset + LENGTH_AXIS]!;
+      const lb = fb[offset + LENGTH_AXIS]!;
+      const x = Float64Array.from({ length: PRINCIPLE_FEATURE_COUNT + idealPoints.length }, (_, k) =>
+        k < PRINCIPLE_FEATURE_COUNT ? fa[offset + k]! - fb[offset + k]! : Math.abs(lb - idealPoints[k - PRINCIPLE_FEATURE_COUNT]!) - Math.abs(la - idealPoints[k - PRINCIPLE_FEATURE_COUNT]!),
+      );
+      const pAB = mix ? mix.predict(outside, x) : bma ? bma.predict(o.prediction.pAB, x) : o.prediction.pAB;
       const decisive = verdict.outcome === 'a' || verdict.outcome === 'b';
       if (bma && decisive) bma.observe(o.prediction.pAB, x, verdict.outcome === 'a');
+      if (mix && decisive) mix.observe(outside, x, verdict.outcome === 'a');
       if (v < 10 || !decisive) return;
       vsVote.push(pAB === 0.5 ? 0.5 : (pAB > 0.5) === (verdict.outcome === 'a') ? 1 : 0);
       const [sa, sb] = annotateScores(spec, [p.a, p.b]);
@@ -124,7 +184,14 @@ const flat = (xs: number[][]) => xs.flat();
 const report: Record<string, unknown> = {
   pool: values.pool,
   critiqueRate,
-  modelAverage: values.bma ? { lapse: Number(values.lapse), fullPrior: Number(values['full-prior']) } : null,
+  modelAverage: values.bma ? { lapse: Number(values.lapse), fullPrior: Number(values['full-prior']), idealPoints } : null,
+  evidenceMixture: values.mixture
+    ? {
+        lapse: Number(values.lapse),
+        priors: { full: Number(values['mix-full']), words: Number(values['mix-words']), principlesJointly: Number(values['mix-joint']), eachPrinciple: Number(values['mix-single']), lengthIdealPoints: Number(values['mix-ideal']) },
+        idealPoints,
+      }
+    : null,
   pairs: pool.length,
   seeds,
   votes: nVotes,

@@ -1,0 +1,200 @@
+/**
+ * Bayesian model averaging over small explanations of a person's votes, each a Bayesian
+ * logistic model on a few feature columns (a generalisation of model_average.ts, whose
+ * candidates are one column each).
+ *
+ * Each candidate m reads columns S_m of the feature differences x = φ(a) − φ(b), with
+ * w ~ N(0, priorVariance·I) and P(a ≻ b) = σ(w·x_S). Its posterior is the Laplace
+ * approximation at the MAP (Newton's method; |S_m| ≤ a dozen, so the Hessian is tiny), its
+ * predictive probability the probit approximation σ(μ / √(1 + π s² / 8)) with μ = m·x_S and
+ * s² = x_Sᵀ Σ x_S (MacKay 1992). Candidates are weighted by prior × prequential likelihood
+ * (the product of the probabilities each gave the votes before seeing them; Dawid 1984), each
+ * probability mixed with ½ by `lapse` so one flipped vote cannot wipe out a right model. Outside
+ * models (the loop's reward model, a words-only one) enter with the predictions they made
+ * before each vote.
+ */
+import { sigmoid } from '../../src/engine/objectives/math.ts';
+
+export interface MixtureCandidate {
+  name: string;
+  /** Columns of x this model reads. */
+  columns: readonly number[];
+  /** Prior probability (the full model's is `fullPrior`; all priors are renormalised). */
+  prior: number;
+}
+
+export interface EvidenceMixtureConfig {
+  candidates: readonly MixtureCandidate[];
+  /** Prior probability of each outside model (the loop's reward model first), whose predictions `predict` and `observe` are given. */
+  externalPriors: readonly number[];
+  priorVariance?: number;
+  lapse?: number;
+}
+
+interface Fit {
+  mean: Float64Array;
+  /** Posterior covariance, row-major |S|×|S|. */
+  cov: Float64Array;
+}
+
+export class EvidenceMixture {
+  private readonly logEvidence: Float64Array;
+  private readonly fits: Fit[];
+  private readonly xs: Float64Array[] = [];
+  private readonly ys: number[] = [];
+  private readonly priorVariance: number;
+  private readonly lapse: number;
+
+  constructor(private readonly config: EvidenceMixtureConfig) {
+    this.priorVariance = config.priorVariance ?? 1;
+    this.lapse = config.lapse ?? 0.1;
+    const priors = [...config.externalPriors, ...config.candidates.map((c) => c.prior)];
+    const total = priors.reduce((s, p) => s + p, 0);
+    this.logEvidence = Float64Array.from(priors, (p) => Math.log(p / total));
+    this.fits = config.candidates.map((c) => {
+      const n = c.columns.length;
+      const cov = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) cov[i * n + i] = this.priorVariance;
+      return { mean: new Float64Array(n), cov };
+    });
+  }
+
+  private predictOne(m: number, x: ArrayLike<number>): number {
+    const cols = this.config.candidates[m]!.columns;
+    const { mean, cov } = this.fits[m]!;
+    const n = cols.length;
+    let mu = 0;
+    let s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = x[cols[i]!]!;
+      mu += mean[i]! * xi;
+      for (let j = 0; j < n; j++) s2 += xi * cov[i * n + j]! * x[cols[j]!]!;
+    }
+    return sigmoid(mu / Math.sqrt(1 + (Math.PI * Math.max(0, s2)) / 8));
+  }
+
+  private predictions(pExternal: readonly number[], x: ArrayLike<number>): Float64Array {
+    const E = this.config.externalPriors.length;
+    if (pExternal.length !== E) throw new RangeError(`expected ${E} outside predictions, got ${pExternal.length}`);
+    const out = new Float64Array(this.fits.length + E);
+    out.set(pExternal);
+    for (let m = 0; m < this.fits.length; m++) out[m + E] = this.predictOne(m, x);
+    for (let m = 0; m < out.length; m++) out[m] = this.lapse / 2 + (1 - this.lapse) * out[m]!;
+    return out;
+  }
+
+  /** Candidate m's Laplace posterior: mean and covariance (row-major) over its columns. */
+  posterior(m: number): { mean: Float64Array; cov: Float64Array } {
+    const f = this.fits[m]!;
+    return { mean: Float64Array.from(f.mean), cov: Float64Array.from(f.cov) };
+  }
+
+  /** Posterior probability of each model: the outside models first, then the candidates. */
+  weights(): Float64Array {
+    const max = Math.max(...this.logEvidence);
+    const w = this.logEvidence.map((l) => Math.exp(l - max));
+    const sum = w.reduce((a, b) => a + b, 0);
+    return w.map((v) => v / sum);
+  }
+
+  predict(pExternal: readonly number[], x: ArrayLike<number>): number {
+    const p = this.predictions(pExternal, x);
+    const w = this.weights();
+    let out = 0;
+    for (let m = 0; m < p.length; m++) out += w[m]! * p[m]!;
+    return out;
+  }
+
+  observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean): void {
+    const p = this.predictions(pExternal, x);
+    for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(aWon ? p[m]! : 1 - p[m]!);
+    this.xs.push(Float64Array.from(x));
+    this.ys.push(aWon ? 1 : 0);
+    for (let m = 0; m < this.fits.length; m++) this.fit(m);
+  }
+
+  /** Newton's method for the MAP of candidate m, then the inverse Hessian there. */
+  private fit(m: number): void {
+    const cols = this.config.candidates[m]!.columns;
+    const n = cols.length;
+    const w = Float64Array.from(this.fits[m]!.mean);
+    const prec = 1 / this.priorVariance;
+    const H = new Float64Array(n * n);
+    const g = new Float64Array(n);
+    const hessian = () => {
+      H.fill(0);
+      g.fill(0);
+      for (let i = 0; i < n; i++) {
+        H[i * n + i] = prec;
+        g[i] = prec * w[i]!;
+      }
+      for (let o = 0; o < this.xs.length; o++) {
+        const x = this.xs[o]!;
+        let u = 0;
+        for (let i = 0; i < n; i++) u += w[i]! * x[cols[i]!]!;
+        const s = sigmoid(u);
+        const r = s - this.ys[o]!;
+        const c = s * (1 - s);
+        for (let i = 0; i < n; i++) {
+          const xi = x[cols[i]!]!;
+          if (xi === 0) continue;
+          g[i] += r * xi;
+          for (let j = 0; j < n; j++) H[i * n + j] += c * xi * x[cols[j]!]!;
+        }
+      }
+    };
+    for (let it = 0; it < 30; it++) {
+      hessian();
+      const step = solve(H, g, n);
+      let size = 0;
+      for (let i = 0; i < n; i++) {
+        w[i] -= step[i]!;
+        size = Math.max(size, Math.abs(step[i]!));
+      }
+      if (size < 1e-9) break;
+    }
+    hessian();
+    this.fits[m] = { mean: w, cov: invert(H, n) };
+  }
+}
+
+/** Solves A·x = b for a symmetric positive-definite n×n A (Cholesky). */
+function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
+  const L = cholesky(A, n);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
+    y[i] = s / L[i * n + i]!;
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
+    x[i] = s / L[i * n + i]!;
+  }
+  return x;
+}
+
+function cholesky(A: Float64Array, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
+      L[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j * n + j]!;
+    }
+  }
+  return L;
+}
+
+function invert(A: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const e = new Float64Array(n);
+    e[j] = 1;
+    const col = solve(A, e, n);
+    for (let i = 0; i < n; i++) out[i * n + j] = col[i]!;
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+/**
+ * scripts/rm/evidence_mixture.ts: the Laplace fit of a several-column explanation is the MAP of
+ * its regularised logistic loss, and the evidence moves the mixture's weight onto the
+ * explanation that generated the votes (here an ideal point), away from the outside model.
+ */
+import { describe, expect, it } from 'vitest';
+import { EvidenceMixture } from '../../scripts/rm/evidence_mixture';
+import { Rng } from '../../src/engine/rng';
+
+describe('EvidenceMixture', () => {
+  it('the mixture weight goes to the explanation that made the votes, and its predictions follow it', () => {
+    const rng = new Rng('mixture-test');
+    const mus = [-1, 0, 1];
+    const mix = new EvidenceMixture({
+      externalPriors: [0.5],
+      lapse: 0.1,
+      candidates: [
+        { name: 'linear', columns: [0], prior: 0.25 },
+        ...mus.map((mu, i) => ({ name: `near ${mu}`, columns: [1 + i], prior: 0.25 / mus.length })),
+      ],
+    });
+    // Votes for "nearer 0" (column 2); the outside model knows nothing (always ½).
+    const pair = () => {
+      const [la, lb] = [rng.normal() * 1.5, rng.normal() * 1.5];
+      return { x: Float64Array.of(la - lb, ...mus.map((mu) => Math.abs(lb - mu) - Math.abs(la - mu))), aWon: Math.abs(la) < Math.abs(lb) };
+    };
+    for (let v = 0; v < 40; v++) {
+      const { x, aWon } = pair();
+      mix.observe([0.5], x, aWon);
+    }
+    const w = mix.weights();
+    expect(w[3]!).toBeGreaterThan(0.9); // externals first, then linear, near −1, near 0, near 1
+    let right = 0;
+    for (let v = 0; v < 200; v++) {
+      const { x, aWon } = pair();
+      if (mix.predict([0.5], x) > 0.5 === aWon) right++;
+    }
+    expect(right / 200).toBeGreaterThan(0.85);
+  });
+
+  it("a two-column explanation's posterior mean is the MAP: the gradient of its loss vanishes there", () => {
+    const rng = new Rng('mixture-map');
+    const mix = new EvidenceMixture({ externalPriors: [0.5], lapse: 0, priorVariance: 2, candidates: [{ name: 'both', columns: [0, 1], prior: 0.5 }] });
+    const data: { x: Float64Array; y: number }[] = [];
+    for (let v = 0; v < 25; v++) {
+      const x = Float64Array.of(rng.normal(), rng.normal());
+      const y = rng.next() < 1 / (1 + Math.exp(-(1.5 * x[0]! - 0.7 * x[1]!))) ? 1 : 0;
+      data.push({ x, y });
+      mix.observe([0.5], x, y === 1);
+    }
+    const w = mix.posterior(0).mean;
+    const grad = [0, 1].map((k) => w[k]! / 2 + data.reduce((g, o) => g + (1 / (1 + Math.exp(-(w[0]! * o.x[0]! + w[1]! * o.x[1]!))) - o.y) * o.x[k]!, 0));
+    expect(Math.abs(grad[0]!)).toBeLessThan(1e-3);
+    expect(Math.abs(grad[1]!)).toBeLessThan(1e-3);
+    expect(w[0]!).toBeGreaterThan(0);
+    expect(w[1]!).toBeLessThan(0);
+  });
+});

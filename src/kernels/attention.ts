@@ -66,8 +66,9 @@ function consts(D: number, RB: number, SJB: number, backward: boolean, transW: b
  * S = softmax(scale·A·Bᵀ) with the causal mask (forward), or dS = P ⊙ (dP − rowsum(P ⊙ dP))
  * with dP = A·Bᵀ (backward). One workgroup per (b, h, block of RB query rows); key tiles of
  * SJB rows are staged in shared memory, raw scores go to S, and a row pass normalises them
- * (or, with `lse` 'recompute', exponentiates them against each row's stored log-sum-exp). Buffers: A, B, P (probs; any buffer in
- * the forward), S, L (the log-sum-exp [B, H, T]; any other 4-byte buffer when `lse` is 'none').
+ * (or, with `lse` 'recompute', exponentiates them against each row's stored log-sum-exp).
+ * Buffers: A, B, P (probs; any buffer in the forward), S, L (the log-sum-exp [B, H, T]; any
+ * other 4-byte buffer when `lse` is 'none').
  */
 export class AttentionScoresKernel extends GpuKernel {
   private static readonly cache = new Map<string, AttentionScoresKernel>();

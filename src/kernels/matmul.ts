@@ -52,7 +52,9 @@ export class MatmulKernel extends GpuKernel {
   private static readonly cache = new Map<string, MatmulKernel>();
 
   /** `splitK`: the slice pass (partials, no epilogue) of a split GEMM; see `splitKPlan`. */
-  static get(f: MatmulFlags, splitK = false): MatmulKernel {
+  static get(flags: MatmulFlags, splitK = false): MatmulKernel {
+    // The slice pass has no epilogue: one pipeline per transpose pair, whatever bias and acc say.
+    const f = splitK ? { ...flags, bias: false, acc: false } : flags;
     const key = `${flagKey(f)}${+splitK}`;
     let k = this.cache.get(key);
     if (!k) this.cache.set(key, (k = new MatmulKernel(f, splitK)));
@@ -64,7 +66,7 @@ export class MatmulKernel extends GpuKernel {
       'matmul',
       matmulSrc,
       'matmul',
-      { ...flagConsts(splitK ? { ...f, bias: false, acc: false } : f), ...TILE, SPLIT_K: splitK },
+      { ...flagConsts(f), ...TILE, SPLIT_K: splitK },
       BINDINGS,
       'uuuu',
     );

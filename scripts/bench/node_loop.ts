@@ -1,0 +1,42 @@
+/**
+ * The page bench's Node leg alone (bench/page_latency.ts `measureNodeLoop`): the shipped policy,
+ * the starter session's settings, each vote's pair drawn and then reduced, `--repeats` sessions
+ * of `--votes` votes one after another in one process (a fresh engine each). Written to answer
+ * whether the same draw gets slower as a session goes on in Node, without the page run that
+ * precedes the Node leg in scripts/bench/page_latency.ts.
+ *
+ *   npx tsx scripts/bench/node_loop.ts [--votes 30] [--repeats 2] [--out FILE.json]
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measureNodeLoop } from '../../bench/page_latency.ts';
+
+const { values } = parseArgs({ options: { votes: { type: 'string', default: '30' }, repeats: { type: 'string', default: '2' }, out: { type: 'string' } } });
+const votes = Number(values.votes);
+const repeats = Number(values.repeats);
+if (!Number.isInteger(votes) || votes < 20 || votes > 200) throw new Error('--votes must be an integer in 20…200');
+if (!Number.isInteger(repeats) || repeats < 1 || repeats > 5) throw new Error('--repeats must be an integer in 1…5');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const loadBefore = os.loadavg()[0]!;
+const sessions = [];
+for (let r = 0; r < repeats; r++) {
+  const run = await measureNodeLoop({ root, votes, log: (s) => process.stderr.write(`session ${r + 1}: ${s}\n`) });
+  const mem = process.memoryUsage();
+  sessions.push({ summary: run.summary, policySteps: run.policySteps, rssMBAfter: Math.round(mem.rss / 1e6), timings: run.timings });
+}
+const json = JSON.stringify(
+  {
+    what: "the page bench's Node leg alone: next pair (the draw) and updated weights (draw + reduce) per vote, shipped policy, starter settings",
+    command: `npx tsx scripts/bench/node_loop.ts --votes ${votes} --repeats ${repeats}`,
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadAverage1mBefore: Math.round(loadBefore * 10) / 10, node: process.version },
+    sessions,
+  },
+  null,
+  2,
+) + '\n';
+if (values.out) writeFileSync(values.out, json);
+process.stdout.write(json);

@@ -32,7 +32,8 @@ import { matchCritique } from '../../src/engine/principles';
 import { principleBlockOffset, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
 import { PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../../src/engine/principles';
 import { ModelAverage } from './model_average';
-import { EvidenceMixture } from './evidence_mixture';
+import { EvidenceMixture } from '../../src/engine/reward/evidence_mixture';
+import { ExplainedVotes } from '../../src/engine/learning/explanations';
 import { bootstrapMean, loadPool, mean, panelTastes, poolFeatures, shuffled, type Taste, PANEL_OPTIONS } from './panel_common';
 import { createRewardModel } from '../../src/engine/learning/reward_model';
 import type { RewardEnsembleConfig } from '../../src/engine/reward';
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     lapse: { type: 'string', default: '0.1' },
     /** Evidence mixture (evidence_mixture.ts): full model, principles jointly, each principle, length ideal points; group priors. */
     mixture: { type: 'boolean', default: false },
+    /** The loop's path: votes through ExplainedVotes (src/engine/learning/explanations.ts), as OnlineLearner observes them. */
+    'reward-model-only': { type: 'boolean', default: false },
     'mix-full': { type: 'string', default: '0.05' },
     /** Prior of a second outside model: the same reward model on the bag of words alone (0: left out). */
     'mix-words': { type: 'string', default: '0' },
@@ -129,6 +132,10 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
     const bmaFeatures = [...PRINCIPLE_FEATURE_IDS, ...idealPoints.map((mu) => `length near ${mu.toFixed(2)}`)];
     const bma = values.bma ? new ModelAverage({ features: bmaFeatures, lapse: Number(values.lapse), fullPrior: Number(values['full-prior']) }) : null;
     const P = PRINCIPLE_FEATURE_COUNT;
+    const offset = principleBlockOffset(policy.config);
+    // The loop reports the explanations' mixture (OnlineLearner); --reward-model-only, --bma and
+    // --mixture replay the reward model alone (the latter two with their own averages on top).
+    const explained = values['reward-model-only'] || values.bma || values.mixture ? null : new ExplainedVotes(offset);
     const wordsRm = values.mixture && Number(values['mix-words']) > 0
       ? createRewardModel(policy.config, `panel-rm-words-${s}`, { blocks: [{ ...tokens!, scale: 0 }, words!, { ...hidden!, scale: 0 }, { ...principles!, scale: 0 }] })
       : null;
@@ -143,13 +150,12 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
           ],
         })
       : null;
-    const offset = principleBlockOffset(policy.config);
     const statements: PrincipleStatements = new Map();
     order.forEach((idx, v) => {
       const p = pool[idx]!;
       const verdict = annotatePair(spec, v, p.prompt, p.a, p.b);
       const [fa, fb] = features[idx]!;
-      const o = rm.observe({ a: fa, b: fb, outcome: verdict.outcome });
+      const o = explained ? explained.observe(rm, fa, fb, verdict.outcome) : rm.observe({ a: fa, b: fb, outcome: verdict.outcome });
       const ow = wordsRm?.observe({ a: fa, b: fb, outcome: verdict.outcome });
       const outside = ow ? [o.prediction.pAB, ow.prediction.pAB] : [o.prediction.pAB];
       const critique = annotatePersonCritique(spec, v, verdict.outcome, p.a, p.b, critiqueRate);

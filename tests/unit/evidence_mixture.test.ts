@@ -1,10 +1,10 @@
 /**
- * scripts/rm/evidence_mixture.ts: the Laplace fit of a several-column explanation is the MAP of
+ * src/engine/reward/evidence_mixture.ts: the Laplace fit of a several-column explanation is the MAP of
  * its regularised logistic loss, and the evidence moves the mixture's weight onto the
  * explanation that generated the votes (here an ideal point), away from the outside model.
  */
 import { describe, expect, it } from 'vitest';
-import { EvidenceMixture } from '../../scripts/rm/evidence_mixture';
+import { EvidenceMixture } from '../../src/engine/reward/evidence_mixture';
 import { Rng } from '../../src/engine/rng';
 
 describe('EvidenceMixture', () => {
@@ -54,5 +54,16 @@ describe('EvidenceMixture', () => {
     expect(Math.abs(grad[1]!)).toBeLessThan(1e-3);
     expect(w[0]!).toBeGreaterThan(0);
     expect(w[1]!).toBeLessThan(0);
+  });
+
+  it('fits each explanation on the most recent maxObservations votes only', () => {
+    const rng = new Rng('mixture-cap');
+    const make = () => new EvidenceMixture({ externalPriors: [0.5], maxObservations: 5, candidates: [{ name: 'one', columns: [0], prior: 0.5 }] });
+    const capped = make();
+    const recent = make();
+    const votes = Array.from({ length: 12 }, () => ({ x: Float64Array.of(rng.normal()), aWon: rng.next() < 0.7 }));
+    votes.forEach((v) => capped.observe([0.5], v.x, v.aWon));
+    votes.slice(-5).forEach((v) => recent.observe([0.5], v.x, v.aWon));
+    expect(capped.posterior(0).mean[0]).toBeCloseTo(recent.posterior(0).mean[0]!, 9);
   });
 });

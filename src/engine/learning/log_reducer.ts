@@ -536,7 +536,7 @@ export class LogReducer {
 
   private result(reduced: ReducedIntent[], restoredAfterSeq: number | null, t0: number): ReduceResult {
     const learner = this.learnerInstance;
-    const summary = learner?.rewardModel.summary;
+    const summary = learner?.rewardSummary;
     const rewardModel: RewardModelStatus | null = summary
       ? { predictedPAB: null, correct: null, prequentialAccuracy: summary.accuracy, windowAccuracy: summary.windowAccuracy, votesSeen: summary.votes }
       : null;

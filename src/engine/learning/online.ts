@@ -1,5 +1,5 @@
 import type { GPT2Model } from '../model/gpt2';
-import { RewardEnsemble, bestOfN, mostUncertainPair, relabelPair, type ObserveResult } from '../reward';
+import { RewardEnsemble, bestOfN, mostUncertainPair, relabelPair, type ObserveResult, type VoteOutcome } from '../reward';
 import { distinctCompletions, distinctN, meanWords, repetitionRate, selfSimilarity } from '../stats';
 import type {
   CollapseMetrics,
@@ -19,6 +19,7 @@ import type {
 } from '../api';
 import { principleBlockOffset, referencePass } from './reference_pass';
 import { createRewardModel } from './reward_model';
+import { ExplainedVotes } from './explanations';
 import { PreferenceTrainer, type TrainerState } from './trainer';
 import { cloneState } from './clone_state';
 import { critiqueEvidence, principleEstimates, statePrinciple, type PrincipleStatements } from './principle_prefs';
@@ -34,6 +35,7 @@ const immutableFeatures = (v: object): boolean => v instanceof Float32Array;
 export interface LearnerState {
   trainer: TrainerState;
   rewardModel: RewardEnsemble;
+  explained: ExplainedVotes;
   recent: string[];
   lastThumbs: Map<string, { up?: Float32Array; down?: Float32Array }>;
   judgedItems: number;
@@ -85,6 +87,8 @@ const THUMBS_MEMORY = 1024;
 export class OnlineLearner {
   readonly trainer: PreferenceTrainer;
   rewardModel: RewardEnsemble;
+  /** Small explanations weighed against the reward model by their evidence (explanations.ts): what the loop reports. */
+  explained: ExplainedVotes;
   private recent: string[] = [];
   /** Per prompt, the reward-model features of its latest 👍 and 👎 completion. */
   private lastThumbs = new Map<string, { up?: Float32Array; down?: Float32Array }>();
@@ -108,11 +112,12 @@ export class OnlineLearner {
     this.trainer = new PreferenceTrainer(policy, reference, settings);
     // Features: bag of tokens and pooled hidden states of the reference (see referencePass).
     this.rewardModel = createRewardModel(reference.config, `rm-${settings.seed}`);
+    this.explained = new ExplainedVotes(principleBlockOffset(reference.config));
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {
     const ref = await referencePass(this.reference, f.promptIds, [f.aIds, f.bIds], this.decode);
-    const obs = this.rewardModel.observe({ a: ref.features[0], b: ref.features[1], outcome: f.outcome });
+    const obs = this.observeVote(ref.features[0], ref.features[1], f.outcome);
     this.remember([f.aIds, f.bIds]);
     if (f.outcome !== 'a' && f.outcome !== 'b') {
       const why = f.outcome === 'tie' ? 'a tie' : '"both bad"';
@@ -143,7 +148,7 @@ export class OnlineLearner {
     const key = f.promptIds.join(',');
     const memory = this.lastThumbs.get(key) ?? {};
     const counterpart = f.desirable ? memory.down : memory.up;
-    const obs = counterpart ? this.rewardModel.observe({ a: ref.features[0], b: counterpart, outcome: f.desirable ? 'a' : 'b' }) : null;
+    const obs = counterpart ? this.observeVote(ref.features[0], counterpart, f.desirable ? 'a' : 'b') : null;
     if (f.desirable) memory.up = ref.features[0];
     else memory.down = ref.features[0];
     this.lastThumbs.delete(key); // re-insert: the Map's order is recency, oldest evicted first
@@ -168,7 +173,7 @@ export class OnlineLearner {
     const ref = await referencePass(this.reference, f.promptIds, f.rankedIds, this.decode);
     let top: ObserveResult | null = null;
     for (let k = 0; k + 1 < f.rankedIds.length; k++) {
-      const obs = this.rewardModel.observe({ a: ref.features[k], b: ref.features[k + 1], outcome: 'a' });
+      const obs = this.observeVote(ref.features[k], ref.features[k + 1], 'a');
       top ??= obs;
     }
     this.remember(f.rankedIds);
@@ -185,7 +190,7 @@ export class OnlineLearner {
   async rewardPredict(promptIds: number[], aIds: number[], bIds: number[]): Promise<{ pAB: number; std: number }> {
     const ref = await referencePass(this.reference, promptIds, [aIds, bIds], this.decode);
     const p = this.rewardModel.preference(ref.features[0], ref.features[1]);
-    return { pAB: p.pAB, std: p.std };
+    return { pAB: this.explained.predict(p.pAB, ref.features[0], ref.features[1]), std: p.std };
   }
 
   /**
@@ -278,6 +283,7 @@ export class OnlineLearner {
     return {
       trainer: await this.trainer.capture(reuse),
       rewardModel: cloneState(this.rewardModel, immutableFeatures),
+      explained: cloneState(this.explained),
       recent: [...this.recent],
       lastThumbs: cloneState(this.lastThumbs, immutableFeatures),
       judgedItems: this.judgedItems,
@@ -289,6 +295,7 @@ export class OnlineLearner {
   restore(state: LearnerState): void {
     this.trainer.restore(state.trainer);
     this.rewardModel = cloneState(state.rewardModel, immutableFeatures);
+    this.explained = cloneState(state.explained);
     this.recent = [...state.recent];
     this.lastThumbs = cloneState(state.lastThumbs, immutableFeatures);
     this.judgedItems = state.judgedItems;
@@ -370,8 +377,17 @@ export class OnlineLearner {
     return this.result(steps, obs);
   }
 
+  private observeVote(a: Float32Array, b: Float32Array, outcome: VoteOutcome): ObserveResult {
+    return this.explained.observe(this.rewardModel, a, b, outcome);
+  }
+
+  /** The reward model's counts with the prequential accuracy of what it reports (the mixture's predictions). */
+  get rewardSummary(): RewardEnsemble['summary'] {
+    return { ...this.rewardModel.summary, ...this.explained.prequential.summary() };
+  }
+
   private result(steps: StepMetrics[], obs: ObserveResult | null, untrainedReason?: string): FeedbackResult {
-    const summary = this.rewardModel.summary;
+    const summary = this.rewardSummary;
     const rewardModel: RewardModelStatus = {
       predictedPAB: obs === null || obs.score === null ? null : obs.prediction.pAB,
       correct: obs === null || obs.score === null ? null : obs.score > 0.5,

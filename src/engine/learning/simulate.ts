@@ -209,7 +209,7 @@ export async function runSimulation(
       losses: wr.losses,
       ties: wr.ties,
       kl: health.kl,
-      rm_prequential_accuracy: reducer.learner.rewardModel.summary.accuracy,
+      rm_prequential_accuracy: reducer.learner.rewardSummary.accuracy,
       rm_prequential_accuracy_last100: last100.length ? last100.reduce((a, b) => a + b, 0) / last100.length : NaN,
       rm_fixed_pairs_accuracy: fixed.accuracy,
       rm_fixed_pairs: fixed.pairs,

@@ -30,3 +30,4 @@ export {
   type Relabel,
   type UncertainPair,
 } from './selection.ts';
+export { EvidenceMixture, type EvidenceMixtureConfig, type MixtureCandidate } from './evidence_mixture.ts';

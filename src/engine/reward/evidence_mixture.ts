@@ -1,7 +1,8 @@
 /**
  * Bayesian model averaging over small explanations of a person's votes, each a Bayesian
- * logistic model on a few feature columns (a generalisation of model_average.ts, whose
- * candidates are one column each).
+ * logistic model on a few feature columns (a generalisation of scripts/rm/model_average.ts,
+ * whose candidates are one column each). The online loop weighs its reward model against the
+ * style principles and length ideal points this way (src/engine/learning/explanations.ts).
  *
  * Each candidate m reads columns S_m of the feature differences x = φ(a) − φ(b), with
  * w ~ N(0, priorVariance·I) and P(a ≻ b) = σ(w·x_S). Its posterior is the Laplace
@@ -13,7 +14,7 @@
  * models (the loop's reward model, a words-only one) enter with the predictions they made
  * before each vote.
  */
-import { sigmoid } from '../../src/engine/objectives/math.ts';
+import { sigmoid } from '../objectives/math.ts';
 
 export interface MixtureCandidate {
   name: string;
@@ -29,6 +30,12 @@ export interface EvidenceMixtureConfig {
   externalPriors: readonly number[];
   priorVariance?: number;
   lapse?: number;
+  /**
+   * Votes each explanation is fitted on: the most recent ones (default 512, the reward model's
+   * buffer). Its cost per vote is this × candidates × Newton steps × columns², so a long
+   * session does not grow it without bound; the evidence itself keeps accumulating.
+   */
+  maxObservations?: number;
 }
 
 interface Fit {
@@ -44,10 +51,12 @@ export class EvidenceMixture {
   private readonly ys: number[] = [];
   private readonly priorVariance: number;
   private readonly lapse: number;
+  private readonly maxObservations: number;
 
   constructor(private readonly config: EvidenceMixtureConfig) {
     this.priorVariance = config.priorVariance ?? 1;
     this.lapse = config.lapse ?? 0.1;
+    this.maxObservations = config.maxObservations ?? 512;
     const priors = [...config.externalPriors, ...config.candidates.map((c) => c.prior)];
     const total = priors.reduce((s, p) => s + p, 0);
     this.logEvidence = Float64Array.from(priors, (p) => Math.log(p / total));
@@ -110,6 +119,10 @@ export class EvidenceMixture {
     for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(aWon ? p[m]! : 1 - p[m]!);
     this.xs.push(Float64Array.from(x));
     this.ys.push(aWon ? 1 : 0);
+    if (this.xs.length > this.maxObservations) {
+      this.xs.shift();
+      this.ys.shift();
+    }
     for (let m = 0; m < this.fits.length; m++) this.fit(m);
   }
 

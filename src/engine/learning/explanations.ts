@@ -1,0 +1,103 @@
+/**
+ * Small explanations of a person's votes, weighed against the loop's reward model by their
+ * evidence (`EvidenceMixture`): the style principles jointly, each principle alone, and "prefers
+ * an answer whose length is near μ" for seven values of μ (ideal points: a peaked taste for
+ * length, which no weight on ln(1 + words) can express).
+ *
+ * Why: in the first 30 votes the reward model, with tens of thousands of bag dimensions beside
+ * the principles, spreads what it learns over all of them, while most tastes are about one
+ * thing. On the taste panel (scripts/rm/README.md: 20 seeds × 7 tastes, 10 % flips, decisive
+ * votes 11–30) this mixture took the pooled accuracy from 0.674 to 0.710, both length tastes by
+ * 0.09–0.10. Everything here comes from the texts: μ are quantiles of a normal fitted to the
+ * length feature of the shipped policy's 800 recorded candidates, never a taste's target.
+ */
+import { EvidenceMixture, PrequentialTracker, type MixtureCandidate, type ObserveResult, type RewardEnsemble, type VoteOutcome } from '../reward';
+import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../principles';
+
+/**
+ * Mean of the length feature, ln(1 + words), over the shipped policy's 800 recorded candidates
+ * (scripts/principles/spreads.json: 2.2145, std 0.9894; about 8 words).
+ */
+const LENGTH_MEAN = 2.2145;
+/** Standard normal quantiles at 1/8, 2/8, …, 7/8: the ideal points' places in that spread. */
+const IDEAL_POINT_Z = [-1.1503, -0.6745, -0.3186, 0, 0.3186, 0.6745, 1.1503];
+
+const LENGTH_AXIS = PRINCIPLE_FEATURE_IDS.indexOf('length');
+const LENGTH_SPREAD = PRINCIPLE_AXES[LENGTH_AXIS]!.spread;
+
+/** The ideal points μ, in the principle block's units (ln(1 + words) / its spread). */
+export const LENGTH_IDEAL_POINTS: readonly number[] = IDEAL_POINT_Z.map((z) => (LENGTH_MEAN + z * LENGTH_SPREAD) / LENGTH_SPREAD);
+
+/**
+ * Prior probabilities of the groups of explanations (shared equally within a group): chosen on
+ * the taste panel, where six settings gave 0.695–0.712 pooled (runs/taste_panel_30_mixture_grid.txt).
+ */
+export const EXPLANATION_PRIORS = { rewardModel: 0.05, principlesJointly: 0.05, eachPrinciple: 0.5, lengthIdealPoints: 0.4 } as const;
+/** Chance that a vote is a coin flip whatever an explanation says (AlpacaFarm's flip noise is 0.1–0.25). */
+export const EXPLANATION_LAPSE = 0.1;
+
+/** Columns of `explanationFeatures`: the principles' differences, then one per ideal point. */
+export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
+
+/** A fresh mixture: the reward model (the one outside model) against the explanations. */
+export function createExplanations(): EvidenceMixture {
+  const P = PRINCIPLE_FEATURE_COUNT;
+  const candidates: MixtureCandidate[] = [
+    { name: 'principles', columns: Array.from({ length: P }, (_, k) => k), prior: EXPLANATION_PRIORS.principlesJointly },
+    ...PRINCIPLE_FEATURE_IDS.map((id, k) => ({ name: id, columns: [k], prior: EXPLANATION_PRIORS.eachPrinciple / P })),
+    ...LENGTH_IDEAL_POINTS.map((mu, i) => ({
+      name: `length near ${Math.round(Math.expm1(mu * LENGTH_SPREAD))} words`,
+      columns: [P + i],
+      prior: EXPLANATION_PRIORS.lengthIdealPoints / LENGTH_IDEAL_POINTS.length,
+    })),
+  ];
+  return new EvidenceMixture({ externalPriors: [EXPLANATION_PRIORS.rewardModel], lapse: EXPLANATION_LAPSE, candidates });
+}
+
+/**
+ * What the explanations read of a pair: each principle's difference a − b (spread units), then
+ * for each ideal point μ, |l_b − μ| − |l_a − μ| (positive when a's length is nearer μ).
+ * `offset` is where the principle block starts in the reward features (`principleBlockOffset`).
+ */
+export function explanationFeatures(a: ArrayLike<number>, b: ArrayLike<number>, offset: number): Float64Array {
+  const P = PRINCIPLE_FEATURE_COUNT;
+  const out = new Float64Array(EXPLANATION_COLUMNS);
+  for (let k = 0; k < P; k++) out[k] = a[offset + k]! - b[offset + k]!;
+  const la = a[offset + LENGTH_AXIS]!;
+  const lb = b[offset + LENGTH_AXIS]!;
+  LENGTH_IDEAL_POINTS.forEach((mu, i) => {
+    out[P + i] = Math.abs(lb - mu) - Math.abs(la - mu);
+  });
+  return out;
+}
+
+/**
+ * The reward model with the explanations weighed against it: what the loop (OnlineLearner) and
+ * the taste panel (scripts/rm/taste_panel.ts) both observe votes through, so the panel measures
+ * the loop. Each vote is predicted by the reward model and every explanation before any learns
+ * it; the prediction reported and scored is the mixture's.
+ */
+export class ExplainedVotes {
+  explanations: EvidenceMixture = createExplanations();
+  /** Prequential record of the mixture's predictions. */
+  prequential = new PrequentialTracker();
+
+  constructor(private readonly principleOffset: number) {}
+
+  observe(rm: RewardEnsemble, a: Float32Array, b: Float32Array, outcome: VoteOutcome): ObserveResult {
+    const obs = rm.observe({ a, b, outcome });
+    const x = explanationFeatures(a, b, this.principleOffset);
+    const pAB = this.explanations.predict([obs.prediction.pAB], x);
+    let score: number | null = null;
+    if (outcome === 'a' || outcome === 'b') {
+      score = this.prequential.record(pAB, outcome);
+      this.explanations.observe([obs.prediction.pAB], x, outcome === 'a');
+    } else this.prequential.recordUnscored();
+    return { ...obs, prediction: { ...obs.prediction, pAB }, score };
+  }
+
+  /** P(a ≻ b) of the mixture, from the reward model's own P(a ≻ b) for the pair. */
+  predict(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): number {
+    return this.explanations.predict([rmPAB], explanationFeatures(a, b, this.principleOffset));
+  }
+}

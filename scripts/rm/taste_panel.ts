@@ -58,6 +58,8 @@ const { values } = parseArgs({
     'mix-joint': { type: 'string', default: '0.25' },
     'mix-single': { type: 'string', default: '0.4' },
     'mix-ideal': { type: 'string', default: '0.3' },
+    /** Prior of the group "two principles together" (every pair of axes; 0: left out). */
+    'mix-pairs': { type: 'string', default: '0' },
     /** With --bma: also one-feature models "prefers length near μ" for this many μ (the pool's length quantiles). */
     'ideal-points': { type: 'string', default: '0' },
     'full-prior': { type: 'string', default: '0.5' },
@@ -147,6 +149,9 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
             { name: 'principles', columns: Array.from({ length: P }, (_, k) => k), prior: Number(values['mix-joint']) },
             ...PRINCIPLE_FEATURE_IDS.map((id, k) => ({ name: id, columns: [k], prior: Number(values['mix-single']) / P })),
             ...idealPoints.map((mu, i) => ({ name: `length near ${mu.toFixed(2)}`, columns: [P + i], prior: Number(values['mix-ideal']) / idealPoints.length })),
+            ...(Number(values['mix-pairs']) > 0
+              ? PRINCIPLE_FEATURE_IDS.flatMap((_, i) => PRINCIPLE_FEATURE_IDS.slice(i + 1).map((__, j) => ({ name: `pair ${i},${i + 1 + j}`, columns: [i, i + 1 + j], prior: Number(values['mix-pairs']) / ((P * (P - 1)) / 2) })))
+              : []),
           ],
         })
       : null;

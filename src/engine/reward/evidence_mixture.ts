@@ -15,6 +15,7 @@
  * before each vote.
  */
 import { sigmoid } from '../objectives/math.ts';
+import { invertSpd } from './ensemble.ts';
 
 export interface MixtureCandidate {
   name: string;
@@ -156,58 +157,21 @@ export class EvidenceMixture {
         }
       }
     };
+    // H is the prior precision plus a positive semi-definite sum, so always positive definite;
+    // n ≤ a dozen, so inverting it for each Newton step (invertSpd) costs nothing.
     for (let it = 0; it < 30; it++) {
       hessian();
-      const step = solve(H, g, n);
+      const Hinv = invertSpd(H, n);
       let size = 0;
       for (let i = 0; i < n; i++) {
-        w[i] -= step[i]!;
-        size = Math.max(size, Math.abs(step[i]!));
+        let step = 0;
+        for (let j = 0; j < n; j++) step += Hinv[i * n + j]! * g[j]!;
+        w[i] -= step;
+        size = Math.max(size, Math.abs(step));
       }
       if (size < 1e-9) break;
     }
     hessian();
-    this.fits[m] = { mean: w, cov: invert(H, n) };
+    this.fits[m] = { mean: w, cov: invertSpd(H, n) };
   }
-}
-
-/** Solves A·x = b for a symmetric positive-definite n×n A (Cholesky). */
-function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const L = cholesky(A, n);
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
-    y[i] = s / L[i * n + i]!;
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
-    x[i] = s / L[i * n + i]!;
-  }
-  return x;
-}
-
-function cholesky(A: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
-      L[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j * n + j]!;
-    }
-  }
-  return L;
-}
-
-function invert(A: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const e = new Float64Array(n);
-    e[j] = 1;
-    const col = solve(A, e, n);
-    for (let i = 0; i < n; i++) out[i * n + j] = col[i]!;
-  }
-  return out;
 }

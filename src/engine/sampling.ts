@@ -1,4 +1,4 @@
-import { sampleRowRef, topKRef } from '../kernels/reference';
+import { sampleRowRef, temperedWeights, topKRef } from '../kernels/reference';
 import type { Rng } from './rng';
 
 export interface SamplingParams {
@@ -39,10 +39,7 @@ export function sampleToken(logits: Float32Array, p: SamplingParams, rng: Rng): 
     return sampleTopK(values, ids, p, rng);
   }
   if (p.topP >= 1) return sampleRowRef(logits, p.temperature, rng.next());
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
-  const probs = new Float64Array(V);
-  for (let v = 0; v < V; v++) probs[v] = Math.exp((logits[v] - max) / p.temperature);
+  const probs = temperedWeights(logits, p.temperature);
   const ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
   return drawNucleus(ids.map((i) => probs[i]!), ids, p.topP, rng);
 }
@@ -63,8 +60,8 @@ export function isPlainSampling(p: SamplingParams, V: number): boolean {
 export function sampleTopK(values: ArrayLike<number>, ids: ArrayLike<number>, p: SamplingParams, rng: Rng): number {
   const k = values.length;
   if (k === 0 || ids.length !== k) throw new Error('sampleTopK: values and ids must be the same, non-empty length');
-  const max = values[0]!;
-  const probs = Array.from({ length: k }, (_, i) => Math.exp((values[i]! - max) / p.temperature));
+  // values[0] is the row's largest logit, so these are the whole row's weights of the k ids.
+  const probs = Array.from(temperedWeights(values, p.temperature));
   return drawNucleus(probs, ids, p.topP, rng);
 }
 

@@ -465,6 +465,13 @@ export function softmaxRef(logits: FloatArray, out: FloatArray, N: number, V: nu
   }
 }
 
+/** exp((x − max) / temperature) for each entry of a row, in float64: the unnormalised softmax every host draw reads. */
+export function temperedWeights(row: ArrayLike<number>, temperature: number): Float64Array {
+  let max = -Infinity;
+  for (let v = 0; v < row.length; v++) if (row[v]! > max) max = row[v]!;
+  return Float64Array.from({ length: row.length }, (_, v) => Math.exp((row[v]! - max) / temperature));
+}
+
 /**
  * One draw from softmax(row / temperature) by inverse CDF in id order: the first id whose
  * running sum of exp((logit − max)/T) reaches u·Σ (u uniform in [0, 1)), in float64; V − 1 if
@@ -473,14 +480,9 @@ export function softmaxRef(logits: FloatArray, out: FloatArray, N: number, V: nu
  */
 export function sampleRowRef(row: ArrayLike<number>, temperature: number, u: number): number {
   const V = row.length;
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) if (row[v]! > max) max = row[v]!;
-  const weights = new Float64Array(V);
+  const weights = temperedWeights(row, temperature);
   let sum = 0;
-  for (let v = 0; v < V; v++) {
-    weights[v] = Math.exp((row[v]! - max) / temperature);
-    sum += weights[v]!;
-  }
+  for (let v = 0; v < V; v++) sum += weights[v]!;
   let left = u * sum;
   for (let v = 0; v < V; v++) {
     left -= weights[v]!;

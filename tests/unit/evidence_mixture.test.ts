@@ -56,6 +56,34 @@ describe('EvidenceMixture', () => {
     expect(w[1]!).toBeLessThan(0);
   });
 
+  it("a candidate's own prior variance sets its prior covariance and the MAP's penalty; others keep the mixture's", () => {
+    const rng = new Rng('mixture-own-variance');
+    const mix = new EvidenceMixture({
+      externalPriors: [0.5],
+      lapse: 0,
+      priorVariance: 1,
+      candidates: [
+        { name: 'default', columns: [0], prior: 0.25 },
+        { name: 'own', columns: [0], prior: 0.25, priorVariance: 5 },
+      ],
+    });
+    expect(mix.posterior(0).cov[0]).toBe(1);
+    expect(mix.posterior(1).cov[0]).toBe(5);
+    const data: { x: number; y: number }[] = [];
+    for (let v = 0; v < 12; v++) {
+      const x = rng.normal();
+      const y = rng.next() < 1 / (1 + Math.exp(-2.5 * x)) ? 1 : 0;
+      data.push({ x, y });
+      mix.observe([0.5], Float64Array.of(x), y === 1);
+    }
+    const gradAt = (w: number, variance: number) => w / variance + data.reduce((g, o) => g + (1 / (1 + Math.exp(-w * o.x)) - o.y) * o.x, 0);
+    const [tight, wide] = [mix.posterior(0).mean[0]!, mix.posterior(1).mean[0]!];
+    expect(Math.abs(gradAt(tight, 1))).toBeLessThan(1e-6);
+    expect(Math.abs(gradAt(wide, 5))).toBeLessThan(1e-6);
+    // Same votes, weaker shrinkage: the wider prior's MAP is further from 0.
+    expect(Math.abs(wide)).toBeGreaterThan(Math.abs(tight));
+  });
+
   it('fits each explanation on the most recent maxObservations votes only', () => {
     const rng = new Rng('mixture-cap');
     const make = () => new EvidenceMixture({ externalPriors: [0.5], maxObservations: 5, candidates: [{ name: 'one', columns: [0], prior: 0.5 }] });

@@ -5,7 +5,7 @@
  * style principles and length ideal points this way (src/engine/learning/explanations.ts).
  *
  * Each candidate m reads columns S_m of the feature differences x = φ(a) − φ(b), with
- * w ~ N(0, priorVariance·I) and P(a ≻ b) = σ(w·x_S). Its posterior is the Laplace
+ * w ~ N(0, v_m·I) (v_m its own `priorVariance` or the mixture's) and P(a ≻ b) = σ(w·x_S). Its posterior is the Laplace
  * approximation at the MAP (Newton's method; |S_m| ≤ a dozen, so the Hessian is tiny), its
  * predictive probability the probit approximation σ(μ / √(1 + π s² / 8)) with μ = m·x_S and
  * s² = x_Sᵀ Σ x_S (MacKay 1992). Candidates are weighted by prior × prequential likelihood
@@ -23,6 +23,8 @@ export interface MixtureCandidate {
   columns: readonly number[];
   /** Prior probability (the full model's is `fullPrior`; all priors are renormalised). */
   prior: number;
+  /** Prior variance of each of its weights (default: the mixture's `priorVariance`). */
+  priorVariance?: number;
 }
 
 export interface EvidenceMixtureConfig {
@@ -64,7 +66,7 @@ export class EvidenceMixture {
     this.fits = config.candidates.map((c) => {
       const n = c.columns.length;
       const cov = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) cov[i * n + i] = this.priorVariance;
+      for (let i = 0; i < n; i++) cov[i * n + i] = c.priorVariance ?? this.priorVariance;
       return { mean: new Float64Array(n), cov };
     });
   }
@@ -132,7 +134,7 @@ export class EvidenceMixture {
     const cols = this.config.candidates[m]!.columns;
     const n = cols.length;
     const w = Float64Array.from(this.fits[m]!.mean);
-    const prec = 1 / this.priorVariance;
+    const prec = 1 / (this.config.candidates[m]!.priorVariance ?? this.priorVariance);
     const H = new Float64Array(n * n);
     const g = new Float64Array(n);
     const hessian = () => {

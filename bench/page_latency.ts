@@ -22,6 +22,7 @@ import { openApp, startAppServer, waitForModel } from '../tests/e2e/support/harn
 import { EngineService } from '../src/engine/service';
 import type { ModelSource } from '../src/engine/api';
 import { createIdGenerator, createStarterSession, learningSettings } from '../src/session/index';
+import { pooledSameDrawDrift } from './pooled_drift';
 import { round } from './timing';
 import type { BenchRow } from './types';
 
@@ -59,6 +60,13 @@ export interface LatencySummary {
    * tokens, or with fewer than 20 votes.
    */
   sameDrawLateOverEarly: SameDrawFit | null;
+  /**
+   * The same question from one fit over all of the run's votes (bench/pooled_drift.ts, one run):
+   * pairMs = a + b·steps + c·vote, R = the last vote over vote 5 at the median steps, with a
+   * seeded bootstrap 95 % interval over the votes. Null when `sameDrawLateOverEarly` is, or
+   * when the fit cannot tell b from c. Pool runs with scripts/bench/pooled_drift.ts.
+   */
+  sameDrawDrift: { perStepMs: number; perVoteMs: number; ratio: number; ratio95: [number, number] } | null;
 }
 
 export interface SameDrawFit {
@@ -104,7 +112,17 @@ export function summarize(timings: readonly VoteTiming[]): LatencySummary {
     maxVotesBehindDrawn: timings.every((t) => t.drawnAtPair !== undefined) ? Math.max(...timings.map((t) => t.vote - t.drawnAtPair!)) : null,
     lastOverVote5: vote5 && last && last.vote > 5 ? Math.round((last.pairMs / vote5.pairMs) * 100) / 100 : null,
     sameDrawLateOverEarly: sameDrawLateOverEarly(timings),
+    sameDrawDrift: sameDrawDrift(timings),
   };
+}
+
+function sameDrawDrift(timings: readonly VoteTiming[]): LatencySummary['sameDrawDrift'] {
+  if (timings.length < 20 || timings.some((t) => t.pairTokens === undefined)) return null;
+  const last = timings[timings.length - 1]!.vote;
+  const fit = pooledSameDrawDrift(timings.map((t) => ({ run: 'this run', vote: t.vote, pairMs: t.pairMs, pairTokens: t.pairTokens! })), { toVote: last, lateVote: last, samples: 1000 });
+  if (!fit.ok) return null;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return { perStepMs: r2(fit.perStepMs), perVoteMs: r2(fit.perVoteMs), ratio: r2(fit.ratio), ratio95: [r2(fit.bootstrap.ratio95[0]), r2(fit.bootstrap.ratio95[1])] };
 }
 
 /** Decode steps of a pair's draw: its longer candidate's tokens and the end-of-text step. */

@@ -448,7 +448,10 @@ export interface RelabelRequest {
   bIds: number[];
   /** Accept only when max(pAB, 1 − pAB) ≥ this, in [0.5, 1]. */
   minConfidence: number;
-  /** Accept only when the heads' std of pAB is ≤ this, in [0, 0.5] (0.5 never rejects). */
+  /**
+   * Accept only when the loop's models agree: the posterior-weighted std of the reward model's
+   * and the explanations' P(a ≻ b) is ≤ this, in [0, 0.5] (0.5 never rejects).
+   */
   maxStd: number;
   /** Take the trainer's stepsPerVote steps after an accepted pair (as a vote would). */
   train: boolean;
@@ -461,7 +464,7 @@ export interface RelabelResult {
   accepted: boolean;
   /** Why not, in words, when it was rejected. */
   rejectedReason?: string;
-  /** The reward model's vote and how sure it was. */
+  /** The loop's vote (the reward model weighed against the explanations), how sure it was, and its models' spread. */
   preferred: 'a' | 'b';
   pAB: number;
   std: number;

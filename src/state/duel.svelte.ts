@@ -117,7 +117,7 @@ export class DuelState {
   set relabelPairs(pairs: number) {
     this.#setOption('relabel', { pairs });
   }
-  /** …accepting one only at confidence max(p, 1 − p) ≥ this and heads' std ≤ relabelMaxStd. */
+  /** …accepting one only at confidence max(p, 1 − p) ≥ this and the models' spread ≤ relabelMaxStd. */
   get relabelMinConfidence(): number {
     return this.#option('relabel').minConfidence;
   }

@@ -84,6 +84,20 @@ describe('EvidenceMixture', () => {
     expect(Math.abs(wide)).toBeGreaterThan(Math.abs(tight));
   });
 
+  it('judge: the weighted mean of the models\' P(a ≻ b) and their weighted spread around it', () => {
+    const mix = new EvidenceMixture({ externalPriors: [0.5, 0.5], lapse: 0, candidates: [] });
+    const j = mix.judge([0.9, 0.5], []);
+    expect(j.pAB).toBeCloseTo(0.7, 12);
+    expect(j.spread).toBeCloseTo(0.2, 12);
+    expect(mix.predict([0.9, 0.5], [])).toBe(j.pAB);
+    // Evidence moves the weights, and the spread with them: after votes only the first model got right, it dominates.
+    for (let v = 0; v < 12; v++) mix.observe([0.9, 0.5], [], true);
+    const later = mix.judge([0.9, 0.5], []);
+    expect(later.pAB).toBeGreaterThan(0.85);
+    expect(later.spread).toBeLessThan(0.1);
+    expect(mix.judge([0.7, 0.7], []).spread).toBeLessThan(1e-12);
+  });
+
   it('fits each explanation on the most recent maxObservations votes only', () => {
     const rng = new Rng('mixture-cap');
     const make = () => new EvidenceMixture({ externalPriors: [0.5], maxObservations: 5, candidates: [{ name: 'one', columns: [0], prior: 0.5 }] });

@@ -130,4 +130,9 @@ export class ExplainedVotes {
   predict(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): number {
     return this.explanations.predict([rmPAB], explanationFeatures(a, b, this.principleOffset));
   }
+
+  /** The mixture's P(a ≻ b) and the posterior-weighted spread of its models' (`EvidenceMixture.judge`). */
+  judge(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): { pAB: number; spread: number } {
+    return this.explanations.judge([rmPAB], explanationFeatures(a, b, this.principleOffset));
+  }
 }

@@ -1,5 +1,5 @@
 import type { GPT2Model } from '../model/gpt2';
-import { RewardEnsemble, bestOfN, mostUncertainPair, relabelPair, type ObserveResult, type VoteOutcome } from '../reward';
+import { RewardEnsemble, bestOfN, mostUncertainPair, type ObserveResult, type VoteOutcome } from '../reward';
 import { distinctCompletions, distinctN, meanWords, repetitionRate, selfSimilarity } from '../stats';
 import type {
   CollapseMetrics,
@@ -217,17 +217,20 @@ export class OnlineLearner {
   }
 
   /**
-   * Reward-model relabelling of a fresh pair (online iterative DPO with AI feedback, as in
-   * RLHF Workflow, Xiong et al. 2024): the reward model votes; when it is confident
-   * (max(pAB, 1 − pAB) ≥ minConfidence) and its heads agree (std ≤ maxStd), the pair enters the
-   * policy's replay buffer with reference log-probs from the same reference pass, exactly like a
-   * vote, and counts as synthetic. The reward model itself does NOT observe the pair: learning
-   * from its own labels would only confirm what it already believes, and its prequential
-   * accuracy must stay a measure of how well it predicts the judge.
+   * Relabelling of a fresh pair (online iterative DPO with AI feedback, as in RLHF Workflow,
+   * Xiong et al. 2024) by what the loop believes: the reward model weighed against the
+   * explanations (`ExplainedVotes`), the same P(a ≻ b) the loop reports and scores. When it is
+   * confident (max(pAB, 1 − pAB) ≥ minConfidence) and its models agree (the posterior-weighted
+   * spread of their P(a ≻ b) ≤ maxStd), the pair enters the policy's replay buffer with
+   * reference log-probs from the same reference pass, exactly like a vote, and counts as
+   * synthetic. Neither the reward model nor the explanations observe the pair: learning from
+   * their own labels would only confirm what they already believe, and their prequential
+   * accuracy must stay a measure of how well they predict the judge.
    */
   async relabel(req: RelabelRequest): Promise<RelabelResult> {
     const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode);
-    const vote = relabelPair(this.rewardModel, ref.features[0], ref.features[1]);
+    const judged = this.explained.judge(this.rewardModel.preference(ref.features[0], ref.features[1]).pAB, ref.features[0], ref.features[1]);
+    const vote = { preferred: judged.pAB >= 0.5 ? ('a' as const) : ('b' as const), pAB: judged.pAB, std: judged.spread, confidence: Math.max(judged.pAB, 1 - judged.pAB) };
     const base = { preferred: vote.preferred, pAB: vote.pAB, std: vote.std, confidence: vote.confidence };
     const reject = (rejectedReason: string): RelabelResult => ({ accepted: false, rejectedReason, ...base, ...this.relabelCounts([]) });
     // Before any vote the heads are their random priors: a "confident" label would be noise.
@@ -235,7 +238,7 @@ export class OnlineLearner {
     if (!(vote.confidence >= req.minConfidence)) {
       return reject(`confidence ${vote.confidence.toFixed(2)} is below ${req.minConfidence}`);
     }
-    if (!(vote.std <= req.maxStd)) return reject(`the heads disagree (std ${vote.std.toFixed(2)} > ${req.maxStd})`);
+    if (!(vote.std <= req.maxStd)) return reject(`its models disagree (spread ${vote.std.toFixed(2)} > ${req.maxStd})`);
     const aWins = vote.preferred === 'a';
     if (req.collapseGuard) {
       const why = collapseGuardReason(this.decode(aWins ? req.aIds : req.bIds), this.decode(aWins ? req.bIds : req.aIds));

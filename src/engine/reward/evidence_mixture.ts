@@ -110,11 +110,22 @@ export class EvidenceMixture {
   }
 
   predict(pExternal: readonly number[], x: ArrayLike<number>): number {
+    return this.judge(pExternal, x).pAB;
+  }
+
+  /**
+   * P(a ≻ b) of the mixture and how much its models disagree on it: the posterior-weighted
+   * standard deviation of their P(a ≻ b) (the spread of a Bayesian model average's members,
+   * as an ensemble's heads' std is the spread of its heads).
+   */
+  judge(pExternal: readonly number[], x: ArrayLike<number>): { pAB: number; spread: number } {
     const p = this.predictions(pExternal, x);
     const w = this.weights();
-    let out = 0;
-    for (let m = 0; m < p.length; m++) out += w[m]! * p[m]!;
-    return out;
+    let mean = 0;
+    for (let m = 0; m < p.length; m++) mean += w[m]! * p[m]!;
+    let variance = 0;
+    for (let m = 0; m < p.length; m++) variance += w[m]! * (p[m]! - mean) ** 2;
+    return { pAB: mean, spread: Math.sqrt(variance) };
   }
 
   observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean): void {

@@ -82,7 +82,7 @@ export interface PooledDriftFit {
     seed: RngSeed;
     samples: number;
     blockLength: number;
-    /** Replicates that gave a ratio (the others had no spread left to fit, or m + early·c ≤ 0); the intervals are NaN when none did. */
+    /** Replicates that gave a ratio (the others had no spread left to fit, steps that stopped varying when the fit has a per-step slope, or m + early·c ≤ 0); the intervals are NaN when none did. */
     used: number;
     ratio95: [number, number];
     perVoteMs95: [number, number];
@@ -123,7 +123,7 @@ interface CoreFit {
  * a_run = ȳ_run − b·s̄_run − c·v̄_run. Null when the votes do not vary within any run, or steps
  * and vote move together so closely that b and c cannot be told apart.
  */
-function fitCore(runs: readonly RunData[]): CoreFit | null {
+function fitCore(runs: readonly RunData[], stepsMustVary = false): CoreFit | null {
   let sss = 0;
   let svv = 0;
   let ssv = 0;
@@ -150,6 +150,9 @@ function fitCore(runs: readonly RunData[]): CoreFit | null {
     return { s, v, y };
   });
   if (!(svv > 0)) return null;
+  // A bootstrap replicate of a fit with a per-step slope must estimate that slope too: one whose
+  // resampled steps happen not to vary would switch to the b = 0 estimator and mix two estimators.
+  if (stepsMustVary && !stepsVary) return null;
   let b: number;
   let c: number;
   let det: number;
@@ -160,8 +163,9 @@ function fitCore(runs: readonly RunData[]): CoreFit | null {
     det = svv;
   } else {
     det = sss * svv - ssv * ssv;
-    // Relative test: det / (sss·svv) = 1 − corr² of steps and vote within runs.
-    if (!(det > 1e-9 * sss * svv)) return null;
+    // Relative test: det / (sss·svv) = 1 − corr² of steps and vote within runs (|corr| above
+    // 0.9999995 leaves b and c unidentifiable in practice).
+    if (!(det > 1e-6 * sss * svv)) return null;
     b = (svv * ssy - ssv * svy) / det;
     c = (sss * svy - ssv * ssy) / det;
   }
@@ -267,7 +271,7 @@ export function pooledSameDrawDrift(records: readonly DriftRecord[], options: Po
   const drifts: number[] = [];
   const perSteps: number[] = [];
   for (let k = 0; k < samples; k++) {
-    const replicate = fitCore(runs.map((r) => resampleRun(r, blockLength, rng)));
+    const replicate = fitCore(runs.map((r) => resampleRun(r, blockLength, rng)), fit.stepsVary);
     const read = replicate && ratioOf(replicate, steps, earlyVote, lateVote);
     if (!replicate || !read) continue;
     ratios.push(read.ratio);

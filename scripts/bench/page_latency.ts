@@ -42,6 +42,8 @@ const { values } = parseArgs({
 const votes = Number(values.votes);
 const readMs = Number(values['read-ms']);
 if (!Number.isInteger(votes) || votes < 1 || votes > 200) throw new Error('--votes must be an integer in 1…200');
+// The Node leg (scripts/bench/node_loop.ts) needs 20 votes for its late/early fits: refuse now, not after the page ran.
+if (values.node && votes < 20) throw new Error('--node needs --votes ≥ 20');
 if (!Number.isFinite(readMs) || readMs < 0) throw new Error('--read-ms must be ≥ 0');
 
 /** The commit measured (with "-dirty" when the checkout had uncommitted changes). */
@@ -62,13 +64,14 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const loadBefore = os.loadavg()[0]!;
 const page = await measurePageLatency({ votes, readMs, train, log });
 /** The Node leg in its own process: scripts/bench/node_loop.ts, one session of the same votes and settings. */
-function nodeLegInItsOwnProcess(): { summary: LatencySummary; policySteps: number; timings: VoteTiming[] } {
+function nodeLegInItsOwnProcess(): { summary: LatencySummary; policySteps: number; timings: VoteTiming[]; loadAverage1mBefore: number } {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const args = ['tsx', 'scripts/bench/node_loop.ts', '--votes', String(votes), '--repeats', '1', ...flags.trim().split(' ').filter(Boolean)];
   log(`node leg: npx ${args.join(' ')}`);
   const out = execFileSync('npx', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-  const session = (JSON.parse(out) as { sessions: { summary: LatencySummary; policySteps: number; timings: VoteTiming[] }[] }).sessions[0]!;
-  return { summary: session.summary, policySteps: session.policySteps, timings: session.timings };
+  const child = JSON.parse(out) as { machine: { loadAverage1mBefore: number }; sessions: { summary: LatencySummary; policySteps: number; timings: VoteTiming[] }[] };
+  const session = child.sessions[0]!;
+  return { summary: session.summary, policySteps: session.policySteps, timings: session.timings, loadAverage1mBefore: child.machine.loadAverage1mBefore };
 }
 const node = values.node ? nodeLegInItsOwnProcess() : null;
 const result = {
@@ -85,7 +88,7 @@ const result = {
   policySteps: page.policySteps,
   timings: page.timings,
   pageErrors: page.pageErrors,
-  ...(node ? { nodeLoop: { process: 'its own: scripts/bench/node_loop.ts --repeats 1, after the page', summary: node.summary, policySteps: node.policySteps, timings: node.timings } } : {}),
+  ...(node ? { nodeLoop: { process: 'its own: scripts/bench/node_loop.ts --repeats 1, after the page', loadAverage1mBefore: node.loadAverage1mBefore, summary: node.summary, policySteps: node.policySteps, timings: node.timings } } : {}),
 };
 const json = JSON.stringify(result, null, 2) + '\n';
 if (values.out) writeFileSync(values.out, json);

@@ -54,8 +54,11 @@ interface Timing {
 }
 interface Leg {
   leg: 'page' | 'node';
-  /** Node legs: run after the page in page_latency.ts (`nodeLoop`), or alone in node_loop.ts (`sessions`). */
-  nodeSource?: 'afterPage' | 'alone';
+  /**
+   * Node legs: after the page in page_latency.ts's own process (`nodeLoop` without `process`, the
+   * older runs), after the page in a child process (`nodeLoop.process`), or node_loop.ts's sessions.
+   */
+  nodeSource?: 'afterPage' | 'childAfterPage' | 'alone';
   run: string;
   timings: Timing[];
 }
@@ -72,8 +75,7 @@ function legsOf(file: string): { legs: Leg[]; code: string | null; date: string 
   const name = basename(file, '.json');
   const legs: Leg[] = [];
   if (json.timings) legs.push({ leg: 'page', run: name, timings: json.timings });
-  // Since the Node leg runs in a process of its own (`nodeLoop.process`), it is a Node loop alone.
-  if (json.nodeLoop) legs.push({ leg: 'node', nodeSource: json.nodeLoop.process ? 'alone' : 'afterPage', run: `${name}:nodeLoop`, timings: json.nodeLoop.timings });
+  if (json.nodeLoop) legs.push({ leg: 'node', nodeSource: json.nodeLoop.process ? 'childAfterPage' : 'afterPage', run: `${name}:nodeLoop`, timings: json.nodeLoop.timings });
   json.sessions?.forEach((s, i) => legs.push({ leg: 'node', nodeSource: 'alone', run: `${name}:session${i + 1}`, timings: s.timings }));
   if (legs.length === 0) throw new Error(`${file}: neither timings, nodeLoop nor sessions`);
   return { legs, code: json.code ?? null, date: json.date ?? null };
@@ -127,20 +129,22 @@ function report(fit: PooledDriftResult) {
   };
 }
 
-// The fit shares one drift c across the runs pooled. The Node leg after a page run and Node
-// alone are different conditions (README: the former slowed late, the latter did not), so when
-// both are given each is also fitted on its own, beside the pooled "node".
+// The fit shares one drift c across the runs pooled. The Node leg in the bench's own process
+// after a page run, the Node leg in a child process after the page, and node_loop.ts alone are
+// different conditions (README: the first slowed late; the second starts as Chromium exits), so
+// each kind present is also fitted on its own, beside the pooled "node", and every run alone.
 const allLegs = inputs.flatMap((i) => i.legs);
-const nodeSplit = allLegs.some((l) => l.nodeSource === 'afterPage') && allLegs.some((l) => l.nodeSource === 'alone');
+const kinds: [string, Leg['nodeSource']][] = [
+  ['node after page, same process', 'afterPage'],
+  ['node after page, child process', 'childAfterPage'],
+  ['node alone', 'alone'],
+];
+const present = kinds.filter(([, k]) => allLegs.some((l) => l.nodeSource === k));
 const legSelections: [string, (l: Leg) => boolean][] = [
   ['page', (l) => l.leg === 'page'],
   ['node', (l) => l.leg === 'node'],
-  ...(nodeSplit
-    ? ([
-        ['node after page', (l) => l.nodeSource === 'afterPage'],
-        ['node alone', (l) => l.nodeSource === 'alone'],
-      ] as [string, (l: Leg) => boolean][])
-    : []),
+  ...(present.length > 1 ? present.map(([name, k]): [string, (l: Leg) => boolean] => [name, (l) => l.nodeSource === k]) : []),
+  ...allLegs.map((l): [string, (l: Leg) => boolean] => [`run ${l.run}${l.leg === 'page' ? ' (page)' : ''}`, (m) => m === l]),
 ];
 const results = Object.fromEntries(
   legSelections.map(([leg, keep]) => {

@@ -441,7 +441,7 @@ export interface BestOfNPick {
   pessimism: number;
 }
 
-/** How the reward model may label a fresh pair for the policy (RLAIF-style relabelling). */
+/** How the loop may label a fresh pair for the policy (RLAIF-style relabelling, by the reward model weighed against the explanations). */
 export interface RelabelRequest {
   promptIds: number[];
   aIds: number[];
@@ -464,13 +464,16 @@ export interface RelabelResult {
   accepted: boolean;
   /** Why not, in words, when it was rejected. */
   rejectedReason?: string;
-  /** The loop's vote (the reward model weighed against the explanations), how sure it was, and its models' spread. */
+  /** The loop's vote (the reward model weighed against the explanations), and how sure it was. */
   preferred: 'a' | 'b';
+  /** P(a ≻ b) by the mixture, without the vote's lapse (`EvidenceMixture.judge`'s `tastePAB`). */
   pAB: number;
+  /** Std of that P(a ≻ b): between the mixture's models and within each (the reward model's heads, the explanations' posteriors). */
   std: number;
+  /** max(pAB, 1 − pAB). */
   confidence: number;
   steps: StepMetrics[];
-  /** Synthetic (reward-model-labelled) pairs that have entered the policy's buffer so far. */
+  /** Synthetic (mixture-labelled) pairs that have entered the policy's buffer so far. */
   syntheticPairs: number;
   /** Feedback items from the duel's judge (votes, thumbs, rankings) that have entered it so far. */
   judgedItems: number;
@@ -487,7 +490,8 @@ export interface LearningSettings {
   /**
    * Reward-model relabelling after each pairwise vote (RLHF Workflow's online iterative DPO with
    * AI feedback): the engine samples `pairs` fresh pairs from the policy for the vote's prompt,
-   * seeded by the vote's `seq`, and a confident label whose heads agree enters the buffer.
+   * seeded by the vote's `seq`, and a confident, sure label of the loop's mixture (reward model
+   * and explanations, `RelabelRequest`) enters the buffer.
    */
   relabel: {
     pairs: number;
@@ -578,14 +582,16 @@ export interface CritiqueReading {
   syntheticPairs: number;
 }
 
-/** What the reward model made of one freshly sampled pair (a derived record, never a vote). */
+/** What the loop's mixture made of one freshly sampled pair (a derived record, never a vote). */
 export interface RelabelRecord {
   aIds: number[];
   bIds: number[];
   accepted: boolean;
   rejectedReason?: string;
   preferred: 'a' | 'b';
+  /** The mixture's P(a ≻ b) without the vote's lapse (`RelabelResult.pAB`). */
   pAB: number;
+  /** Its std, between and within its models (`RelabelResult.std`). */
   std: number;
   /** Optimizer steps the accepted pair took (they are in the intent's `steps` too, after the vote's own). */
   steps: number;

@@ -189,11 +189,11 @@ export const RelabelEventSchema = eventOf('relabel', {
   /** The bounds the call ran with (the duel's settings may have changed since). */
   minConfidence: numberInRange(0.5, 1),
   maxStd: numberInRange(0, 0.5),
-  /** The engine's outcome: whether the pair entered the policy's buffer, and the reward model's vote. */
+  /** The engine's outcome: whether the pair entered the policy's buffer, and the loop's vote (reward model weighed against the explanations; before 2026-12-07 the reward model alone). */
   accepted: v.boolean(),
   preferred: v.picklist(['a', 'b']),
   pAB: numberInRange(0, 1),
-  /** Std of P(A≻B) over the reward model's heads. */
+  /** Std of that P(A≻B), between and within the mixture's models (before 2026-12-07: over the reward model's heads). */
   std: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.maxValue(1, 'must be at most 1')),
   /** The vote after which the engine sampled and labelled this pair (a derived record of it). */
   intentSeq: v.optional(wholeNumber(0, Number.MAX_SAFE_INTEGER)),

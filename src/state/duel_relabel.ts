@@ -1,6 +1,7 @@
 /**
  * What a duel shows of relabelling: after a pairwise vote, the engine's log reducer samples fresh
- * pairs for the same prompt (seeded by the vote), lets the reward model label them, and trains
+ * pairs for the same prompt (seeded by the vote), lets the loop's mixture (the reward model
+ * weighed against the explanations) label them, and trains
  * the policy on the confident ones as synthetic votes (RLHF Workflow's online iterative DPO with
  * AI feedback; nothing is logged as a vote). The duel only summarises the engine's result.
  *
@@ -10,7 +11,7 @@
  */
 import type { ReduceResult } from '../engine/api';
 
-/** Synthetic pairs the reward model labelled for the policy (never logged as votes). */
+/** Synthetic pairs the loop's mixture labelled for the policy (never logged as votes). */
 export interface SyntheticStatus {
   /** Synthetic pairs in the policy's training data since the model was loaded (the engine's count). */
   pairs: number;

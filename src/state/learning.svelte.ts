@@ -441,7 +441,7 @@ export class LearningSync {
         if (!want || want.type !== 'relabel' || this.firstDivergence) continue;
         if (want.accepted !== r.accepted || want.preferred !== r.preferred) {
           const decision = (d: { accepted: boolean; preferred: string }) => `${d.accepted ? 'accepted' : 'rejected'}, ${d.preferred.toUpperCase()} preferred`;
-          this.firstDivergence = { seq: want.seq, what: 'the reward model’s relabelling decision', expected: decision(want), actual: decision(r) };
+          this.firstDivergence = { seq: want.seq, what: 'the loop’s relabelling decision', expected: decision(want), actual: decision(r) };
         }
       }
     }

@@ -84,18 +84,46 @@ describe('EvidenceMixture', () => {
     expect(Math.abs(wide)).toBeGreaterThan(Math.abs(tight));
   });
 
-  it('judge: the weighted mean of the models\' P(a ≻ b) and their weighted spread around it', () => {
-    const mix = new EvidenceMixture({ externalPriors: [0.5, 0.5], lapse: 0, candidates: [] });
+  it('judge: the taste call without the lapse, the vote call with it, and the std between and within models', () => {
+    const mix = new EvidenceMixture({ externalPriors: [0.5, 0.5], lapse: 0.1, candidates: [] });
     const j = mix.judge([0.9, 0.5], []);
-    expect(j.pAB).toBeCloseTo(0.7, 12);
-    expect(j.spread).toBeCloseTo(0.2, 12);
-    expect(mix.predict([0.9, 0.5], [])).toBe(j.pAB);
-    // Evidence moves the weights, and the spread with them: after votes only the first model got right, it dominates.
+    // Equal weights: mean 0.7; between-model spread 0.2; no within-model std given.
+    expect(j.tastePAB).toBeCloseTo(0.7, 12);
+    expect(j.pAB).toBeCloseTo(0.05 + 0.9 * 0.7, 12);
+    expect(mix.predict([0.9, 0.5], [])).toBeCloseTo(j.pAB, 12);
+    expect(j.std).toBeCloseTo(0.2, 12);
+    // Law of total variance: the heads' std of each outside model adds its square.
+    expect(mix.judge([0.9, 0.5], [], [0.1, 0.3]).std).toBeCloseTo(Math.sqrt(0.04 + 0.5 * 0.01 + 0.5 * 0.09), 12);
+    expect(mix.judge([0.7, 0.7], []).std).toBeLessThan(1e-12);
+    // A taste at 0.99 passes a 0.95 confidence bar; the lapse-shrunk vote probability cannot.
+    const sure = mix.judge([0.99, 0.99], []);
+    expect(sure.tastePAB).toBeCloseTo(0.99, 12);
+    expect(sure.pAB).toBeLessThan(0.95);
+    // Evidence moves the weights: after votes only the first model got right, it dominates.
     for (let v = 0; v < 12; v++) mix.observe([0.9, 0.5], [], true);
     const later = mix.judge([0.9, 0.5], []);
-    expect(later.pAB).toBeGreaterThan(0.85);
-    expect(later.spread).toBeLessThan(0.1);
-    expect(mix.judge([0.7, 0.7], []).spread).toBeLessThan(1e-12);
+    expect(later.tastePAB).toBeGreaterThan(0.85);
+    expect(later.std).toBeLessThan(0.1);
+  });
+
+  it("judge: an explanation's own uncertainty counts even when it holds all the weight", () => {
+    const rng = new Rng('judge-within');
+    const fresh = new EvidenceMixture({ externalPriors: [1e-9], lapse: 0, priorVariance: 4, candidates: [{ name: 'one', columns: [0], prior: 1 }] });
+    const trained = new EvidenceMixture({ externalPriors: [1e-9], lapse: 0, priorVariance: 4, candidates: [{ name: 'one', columns: [0], prior: 1 }] });
+    for (let v = 0; v < 200; v++) {
+      const x = rng.normal();
+      trained.observe([0.5], Float64Array.of(x), rng.next() < 1 / (1 + Math.exp(-2 * x)));
+    }
+    // One model, so no spread between models: the std is the posterior's, large before any vote.
+    const x = Float64Array.of(1);
+    expect(fresh.judge([0.5], x).std).toBeGreaterThan(0.3);
+    expect(trained.judge([0.5], x).std).toBeLessThan(0.05);
+    expect(trained.judge([0.5], x).tastePAB).toBeGreaterThan(0.8);
+  });
+
+  it('rejects a prior variance that is not positive', () => {
+    expect(() => new EvidenceMixture({ externalPriors: [0.5], candidates: [{ name: 'bad', columns: [0], prior: 0.5, priorVariance: 0 }] })).toThrow(RangeError);
+    expect(() => new EvidenceMixture({ externalPriors: [0.5], priorVariance: -1, candidates: [] })).toThrow(RangeError);
   });
 
   it('fits each explanation on the most recent maxObservations votes only', () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXPLANATION_COLUMNS, ExplainedVotes, LENGTH_IDEAL_POINTS, explanationFeatures } from '../../src/engine/learning/explanations';
 import { RewardEnsemble } from '../../src/engine/reward';
-import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../../src/engine/principles';
+import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS, principleFeatures } from '../../src/engine/principles';
 import { Rng } from '../../src/engine/rng';
 
 const BAG = 30;
@@ -71,6 +71,13 @@ describe('ExplainedVotes', () => {
     expect(nonEmpty(empty, more)).toBe(-1);
     expect(nonEmpty(some, more)).toBe(0);
     expect(nonEmpty(empty, empty)).toBe(0);
+  });
+
+  it('the length feature the column reads is exactly 0 for a text without words and far from 0 with one', () => {
+    // What the reference pass puts in the principle block: principleFeatures / spread (reference_pass.ts).
+    const length = (text: string) => principleFeatures(text)[LENGTH]! / spread;
+    for (const empty of ['', '   ', '...', '!?', ' — ']) expect(length(empty)).toBe(0);
+    for (const one of ['a', '42', 'Yes.', 'señor']) expect(Math.fround(length(one))).toBeGreaterThan(0.5);
   });
 
   it('learns a readability taste that ranks no answer last, which its principle alone puts mid-scale', () => {

@@ -133,6 +133,20 @@ describe('pooledSameDrawDrift', () => {
     expect(fit.runs.map((r) => r.interceptMs)).toEqual([expect.closeTo(105, 9), expect.closeTo(175, 9)]);
   });
 
+  it('a replicate whose resampled steps stop varying is left out, not fitted with b = 0', () => {
+    // Five votes, steps varying at one vote only: many single-vote resamples miss it.
+    const records = run('short', 50, 5, 2, { from: 1, to: 5, tokens: (v) => (v === 3 ? 30 : 10) });
+    const fit = fitted(pooledSameDrawDrift(records, { fromVote: 1, toVote: 5, samples: 400 }));
+    expect(fit.stepsVary).toBe(true);
+    expect(fit.perStepMs).toBeCloseTo(5, 9);
+    // P(vote 3 never drawn in 5 draws) = (4/5)^5 ≈ 0.33 of replicates have no spread in steps.
+    expect(fit.bootstrap.used).toBeLessThan(340);
+    expect(fit.bootstrap.used).toBeGreaterThan(200);
+    // Every replicate used kept the per-step slope: noise-free data give it exactly.
+    expect(fit.bootstrap.perStepMs95[0]).toBeCloseTo(5, 6);
+    expect(fit.bootstrap.perStepMs95[1]).toBeCloseTo(5, 6);
+  });
+
   it('steps that move in step with the vote: no fit, with the reason', () => {
     const result = pooledSameDrawDrift(run('lockstep', 50, 5, 2, { tokens: (v) => 2 * v }));
     expect(result).toMatchObject({ ok: false, reason: expect.stringContaining('cannot be told apart') });

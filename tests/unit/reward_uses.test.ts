@@ -1,7 +1,8 @@
 /**
  * The reward model put to use by the online learner (CPU backend, tiny random GPT-2): active
  * pair selection by ensemble disagreement, best-of-n with an optional pessimism term, and
- * relabelling of fresh pairs into the policy's replay buffer as synthetic votes.
+ * relabelling of fresh pairs into the policy's replay buffer as synthetic votes (labelled by the
+ * loop's mixture of the reward model and the explanations, src/engine/learning/explanations.ts).
  *
  * Expected values are recomputed here from the reward ensemble's own per-candidate estimates
  * (`preference`, `reward` on the reference pass's features), so each test checks the learner's
@@ -11,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu';
 import { scoreSequences } from '../../src/engine/batch';
 import { OnlineLearner } from '../../src/engine/learning/online';
+import { EXPLANATION_LAPSE } from '../../src/engine/learning/explanations';
 import { referencePass } from '../../src/engine/learning/reference_pass';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { GPT2Model } from '../../src/engine/model/gpt2';
@@ -128,7 +130,7 @@ describe('best-of-n with the reward model', () => {
   });
 });
 
-describe('reward-model relabelling (synthetic votes)', () => {
+describe('relabelling by the loop\'s mixture (synthetic votes)', () => {
   it('rejects every pair before the reward model has seen a vote', async () => {
     const l = learner();
     const [a, b] = candidates(2, 3);
@@ -146,8 +148,14 @@ describe('reward-model relabelling (synthetic votes)', () => {
     const [a, b] = candidates(2, 21);
     const votesBefore = l.rewardModel.summary.votes;
 
+    // The label is the loop's own call (the reward model weighed against the explanations, as
+    // rewardPredict reports it) without the vote's lapse: reported = lapse/2 + (1 − lapse)·label.
+    const reported = await l.rewardPredict(PROMPT, a!, b!);
+    const prequentialBefore = l.explained.prequential.summary();
+
     // A confidence of 1 is never reached by a sigmoid: rejected, buffer unchanged, no steps.
     const low = await l.relabel({ promptIds: PROMPT, aIds: a!, bIds: b!, minConfidence: 1, maxStd: 0.5, train: true });
+    expect(reported.pAB).toBeCloseTo(EXPLANATION_LAPSE / 2 + (1 - EXPLANATION_LAPSE) * low.pAB, 12);
     expect(low.accepted).toBe(false);
     expect(low.rejectedReason).toMatch(/confidence/);
     expect(low.confidence).toBeCloseTo(Math.max(low.pAB, 1 - low.pAB), 12);
@@ -155,7 +163,7 @@ describe('reward-model relabelling (synthetic votes)', () => {
     expect(low.bufferSize).toBe(judged);
     expect(low.syntheticPairs).toBe(0);
 
-    // Heads never agree exactly: a zero std bound rejects.
+    // The mixture is never certain (its models' posteriors and the heads have spread): a zero std bound rejects.
     const split = await l.relabel({ promptIds: PROMPT, aIds: a!, bIds: b!, minConfidence: 0.5, maxStd: 0, train: true });
     expect(split.accepted).toBe(false);
     expect(split.rejectedReason).toMatch(/disagree/);
@@ -171,11 +179,12 @@ describe('reward-model relabelling (synthetic votes)', () => {
     expect(ok.steps).toHaveLength(2);
     expect(ok.syntheticPairs).toBe(1);
     expect(ok.judgedItems).toBe(4);
-    // The DPO steps moved the policy towards the reward model's choice.
+    // The DPO steps moved the policy towards the mixture's choice.
     const marginAfter = (await logRatio(l, chosen)) - (await logRatio(l, rejected));
     expect(marginAfter).toBeGreaterThan(marginBefore);
-    // The reward model did not learn from its own label.
+    // Neither the reward model nor the explanations learned from their own label.
     expect(l.rewardModel.summary.votes).toBe(votesBefore);
+    expect(l.explained.prequential.summary()).toEqual(prequentialBefore);
 
     // Without train, the pair still enters the buffer, and the counters keep counting.
     const [c, d] = candidates(2, 22);

@@ -25,7 +25,8 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
   (a random pair, or the most uncertain of --selection-k samples), a simulated annotator votes,
   and each vote goes through the same log reducer the page uses — reward model, policy steps
-  (DPO family), reward-model relabelling of --relabel-pairs fresh pairs. Then the policy is
+  (DPO family), relabelling of --relabel-pairs fresh pairs by the reward model weighed against
+  the explanations. Then the policy is
   judged against the frozen reference on held-out prompts. Prints win rate with a 95% interval,
   KL to the reference, reward-model prequential accuracy and its accuracy on a fixed set of
   reference pairs, fluency, set-level diversity (distinct completions, mean length against the

@@ -42,10 +42,11 @@ export const EXPLANATION_LAPSE = 0.1;
  * column and the non-empty one). Columns are in spread units, and a taste that decides 90 % of
  * votes needs a weight of 2–3 at a one-spread difference: under N(0, 1) that is 2–3 σ out, so
  * the right explanation predicted timidly for its first votes and its evidence grew slowly.
- * On the taste panel (40 seeds) variance 5 gave 0.731 pooled against 0.713 at 1 (sentiment
- * 0.742 → 0.798, length 8 words 0.747 → 0.779; the keyword tastes 0.01–0.02 lower), 10 gave
- * 0.728 and 30 gave 0.716. The joint explanation keeps N(0, 1): with eleven columns, variance
- * 10 cost it (it overfits its first votes).
+ * On the taste panel (40 seeds, runs/taste_panel_30_explained_2_grid.txt) variance 5 gave 0.731
+ * pooled against 0.713 at 1 (sentiment 0.742 → 0.798, length 8 words 0.747 → 0.779; the keyword
+ * tastes 0.01–0.02 lower), 3 gave 0.721, 10 0.728 and 30 0.716. The joint explanation keeps
+ * N(0, 1): with eleven columns a wide prior lets it overfit its first votes (its own
+ * predictions, traced in runs not kept: 0.66 pooled at variance 1, 0.60 at 10).
  */
 export const SINGLE_EXPLANATION_PRIOR_VARIANCE = 5;
 
@@ -54,10 +55,11 @@ export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS
 /**
  * Column of "a has words and b has none" (+1), the reverse (−1), or neither (0). The
  * readability principle gives an empty answer 0 (the middle of its scale), yet people and
- * judges rank no answer below any answer (Flesch reading ease scores it 0, its worst); the
- * length ideal points see it only as very short. Every explanation reads this column beside
- * its own, so "prefers simpler wording" can also say "and any answer over none". On the panel:
- * Flesch 0.658 → 0.684, pooled 0.711 → 0.716, no taste lower by more than 0.003.
+ * judges rank no answer below any answer (Flesch reading ease scores it 0, below nearly every
+ * text); the length ideal points see it only as very short. Every explanation reads this column beside
+ * its own, so "prefers simpler wording" can also say "and any answer over none". On the panel
+ * (20 seeds, variance 1, the same grid file): Flesch 0.658 → 0.684, pooled 0.711 → 0.716, no
+ * taste lower by more than 0.003.
  */
 const NON_EMPTY_COLUMN = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
 
@@ -131,8 +133,8 @@ export class ExplainedVotes {
     return this.explanations.predict([rmPAB], explanationFeatures(a, b, this.principleOffset));
   }
 
-  /** The mixture's P(a ≻ b) and the posterior-weighted spread of its models' (`EvidenceMixture.judge`). */
-  judge(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): { pAB: number; spread: number } {
-    return this.explanations.judge([rmPAB], explanationFeatures(a, b, this.principleOffset));
+  /** The mixture's call on a pair and its uncertainty (`EvidenceMixture.judge`), from the reward model's P(a ≻ b) and its heads' std. */
+  judge(rm: { pAB: number; std: number }, a: ArrayLike<number>, b: ArrayLike<number>): { pAB: number; tastePAB: number; std: number } {
+    return this.explanations.judge([rm.pAB], explanationFeatures(a, b, this.principleOffset), [rm.std]);
   }
 }

@@ -219,9 +219,10 @@ export class OnlineLearner {
   /**
    * Relabelling of a fresh pair (online iterative DPO with AI feedback, as in RLHF Workflow,
    * Xiong et al. 2024) by what the loop believes: the reward model weighed against the
-   * explanations (`ExplainedVotes`), the same P(a ≻ b) the loop reports and scores. When it is
-   * confident (max(pAB, 1 − pAB) ≥ minConfidence) and its models agree (the posterior-weighted
-   * spread of their P(a ≻ b) ≤ maxStd), the pair enters the policy's replay buffer with
+   * explanations (`ExplainedVotes`), the mixture the loop reports and scores, without the
+   * vote's lapse (`tastePAB`). When it is confident (max(pAB, 1 − pAB) ≥ minConfidence) and
+   * sure (the std of its P(a ≻ b), between and within its models, including the reward
+   * model's heads' std, ≤ maxStd), the pair enters the policy's replay buffer with
    * reference log-probs from the same reference pass, exactly like a vote, and counts as
    * synthetic. Neither the reward model nor the explanations observe the pair: learning from
    * their own labels would only confirm what they already believe, and their prequential
@@ -229,8 +230,11 @@ export class OnlineLearner {
    */
   async relabel(req: RelabelRequest): Promise<RelabelResult> {
     const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode);
-    const judged = this.explained.judge(this.rewardModel.preference(ref.features[0], ref.features[1]).pAB, ref.features[0], ref.features[1]);
-    const vote = { preferred: judged.pAB >= 0.5 ? ('a' as const) : ('b' as const), pAB: judged.pAB, std: judged.spread, confidence: Math.max(judged.pAB, 1 - judged.pAB) };
+    // The taste's P(a ≻ b), without the vote's lapse: the label says which answer the person
+    // prefers, and a lapse-shrunk probability could never pass a minConfidence near 1.
+    const judged = this.explained.judge(this.rewardModel.preference(ref.features[0], ref.features[1]), ref.features[0], ref.features[1]);
+    const p = judged.tastePAB;
+    const vote = { preferred: p >= 0.5 ? ('a' as const) : ('b' as const), pAB: p, std: judged.std, confidence: Math.max(p, 1 - p) };
     const base = { preferred: vote.preferred, pAB: vote.pAB, std: vote.std, confidence: vote.confidence };
     const reject = (rejectedReason: string): RelabelResult => ({ accepted: false, rejectedReason, ...base, ...this.relabelCounts([]) });
     // Before any vote the heads are their random priors: a "confident" label would be noise.

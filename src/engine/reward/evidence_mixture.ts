@@ -2,17 +2,18 @@
  * Bayesian model averaging over small explanations of a person's votes, each a Bayesian
  * logistic model on a few feature columns (a generalisation of scripts/rm/model_average.ts,
  * whose candidates are one column each). The online loop weighs its reward model against the
- * style principles and length ideal points this way (src/engine/learning/explanations.ts).
+ * style principles, length ideal points and "has words" this way (src/engine/learning/explanations.ts).
  *
  * Each candidate m reads columns S_m of the feature differences x = φ(a) − φ(b), with
- * w ~ N(0, v_m·I) (v_m its own `priorVariance` or the mixture's) and P(a ≻ b) = σ(w·x_S). Its posterior is the Laplace
+ * w ~ N(0, v_m·I) (v_m its own `priorVariance` or the mixture's) and P(a ≻ b) = σ(w·x_S).
+ * Its posterior is the Laplace
  * approximation at the MAP (Newton's method; |S_m| ≤ a dozen, so the Hessian is tiny), its
  * predictive probability the probit approximation σ(μ / √(1 + π s² / 8)) with μ = m·x_S and
  * s² = x_Sᵀ Σ x_S (MacKay 1992). Candidates are weighted by prior × prequential likelihood
  * (the product of the probabilities each gave the votes before seeing them; Dawid 1984), each
  * probability mixed with ½ by `lapse` so one flipped vote cannot wipe out a right model. Outside
  * models (the loop's reward model, a words-only one) enter with the predictions they made
- * before each vote.
+ * before each vote. `judge` gives the mixture's call with its uncertainty, for acting on it.
  */
 import { sigmoid } from '../objectives/math.ts';
 import { invertSpd } from './ensemble.ts';
@@ -60,6 +61,10 @@ export class EvidenceMixture {
     this.priorVariance = config.priorVariance ?? 1;
     this.lapse = config.lapse ?? 0.1;
     this.maxObservations = config.maxObservations ?? 512;
+    for (const c of config.candidates) {
+      if (c.priorVariance !== undefined && !(c.priorVariance > 0)) throw new RangeError(`candidate ${c.name}: priorVariance must be > 0, got ${c.priorVariance}`);
+    }
+    if (!(this.priorVariance > 0)) throw new RangeError(`priorVariance must be > 0, got ${this.priorVariance}`);
     const priors = [...config.externalPriors, ...config.candidates.map((c) => c.prior)];
     const total = priors.reduce((s, p) => s + p, 0);
     this.logEvidence = Float64Array.from(priors, (p) => Math.log(p / total));
@@ -71,7 +76,8 @@ export class EvidenceMixture {
     });
   }
 
-  private predictOne(m: number, x: ArrayLike<number>): number {
+  /** Candidate m's predictive P(a ≻ b) (probit approximation), and its std by the delta method: p(1 − p)·√(xᵀΣx). */
+  private predictOne(m: number, x: ArrayLike<number>): { p: number; std: number } {
     const cols = this.config.candidates[m]!.columns;
     const { mean, cov } = this.fits[m]!;
     const n = cols.length;
@@ -82,7 +88,8 @@ export class EvidenceMixture {
       mu += mean[i]! * xi;
       for (let j = 0; j < n; j++) s2 += xi * cov[i * n + j]! * x[cols[j]!]!;
     }
-    return sigmoid(mu / Math.sqrt(1 + (Math.PI * Math.max(0, s2)) / 8));
+    const p = sigmoid(mu / Math.sqrt(1 + (Math.PI * Math.max(0, s2)) / 8));
+    return { p, std: p * (1 - p) * Math.sqrt(Math.max(0, s2)) };
   }
 
   private predictions(pExternal: readonly number[], x: ArrayLike<number>): Float64Array {
@@ -90,7 +97,7 @@ export class EvidenceMixture {
     if (pExternal.length !== E) throw new RangeError(`expected ${E} outside predictions, got ${pExternal.length}`);
     const out = new Float64Array(this.fits.length + E);
     out.set(pExternal);
-    for (let m = 0; m < this.fits.length; m++) out[m + E] = this.predictOne(m, x);
+    for (let m = 0; m < this.fits.length; m++) out[m + E] = this.predictOne(m, x).p;
     for (let m = 0; m < out.length; m++) out[m] = this.lapse / 2 + (1 - this.lapse) * out[m]!;
     return out;
   }
@@ -110,22 +117,46 @@ export class EvidenceMixture {
   }
 
   predict(pExternal: readonly number[], x: ArrayLike<number>): number {
-    return this.judge(pExternal, x).pAB;
+    const p = this.predictions(pExternal, x);
+    const w = this.weights();
+    let out = 0;
+    for (let m = 0; m < p.length; m++) out += w[m]! * p[m]!;
+    return out;
   }
 
   /**
-   * P(a ≻ b) of the mixture and how much its models disagree on it: the posterior-weighted
-   * standard deviation of their P(a ≻ b) (the spread of a Bayesian model average's members,
-   * as an ensemble's heads' std is the spread of its heads).
+   * The mixture's call on a pair, for acting on it (relabelling):
+   * - `pAB`: the predictive P(a ≻ b) of the next vote, lapse included (what `predict` returns);
+   * - `tastePAB`: the same average without the lapse: how sure the models are about which answer
+   *   the person prefers, rather than about the vote, which a lapse can flip (so it can leave
+   *   [lapse/2, 1 − lapse/2]);
+   * - `std`: the uncertainty of `tastePAB` by the law of total variance, the posterior-weighted
+   *   spread of the models' P(a ≻ b) around it plus the weighted variance within each model
+   *   (an explanation's from its Laplace posterior by the delta method, an outside model's as
+   *   given in `externalStd`, e.g. an ensemble's heads' std; 0 when not given), capped at ½,
+   *   the largest std a probability can have (so a bound of ½ never rejects).
    */
-  judge(pExternal: readonly number[], x: ArrayLike<number>): { pAB: number; spread: number } {
-    const p = this.predictions(pExternal, x);
+  judge(pExternal: readonly number[], x: ArrayLike<number>, externalStd: readonly number[] = []): { pAB: number; tastePAB: number; std: number } {
+    const E = this.config.externalPriors.length;
+    if (pExternal.length !== E) throw new RangeError(`expected ${E} outside predictions, got ${pExternal.length}`);
     const w = this.weights();
-    let mean = 0;
-    for (let m = 0; m < p.length; m++) mean += w[m]! * p[m]!;
+    const p = new Float64Array(w.length);
+    const within = new Float64Array(w.length);
+    for (let m = 0; m < E; m++) {
+      p[m] = pExternal[m]!;
+      within[m] = (externalStd[m] ?? 0) ** 2;
+    }
+    for (let m = 0; m < this.fits.length; m++) {
+      const one = this.predictOne(m, x);
+      p[m + E] = one.p;
+      within[m + E] = one.std ** 2;
+    }
+    let taste = 0;
+    for (let m = 0; m < p.length; m++) taste += w[m]! * p[m]!;
     let variance = 0;
-    for (let m = 0; m < p.length; m++) variance += w[m]! * (p[m]! - mean) ** 2;
-    return { pAB: mean, spread: Math.sqrt(variance) };
+    for (let m = 0; m < p.length; m++) variance += w[m]! * ((p[m]! - taste) ** 2 + within[m]!);
+    // A probability's std is at most ½ (the delta method can overshoot that for a wide posterior).
+    return { pAB: this.lapse / 2 + (1 - this.lapse) * taste, tastePAB: taste, std: Math.min(0.5, Math.sqrt(variance)) };
   }
 
   observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean): void {

@@ -572,6 +572,14 @@ export interface PrincipleEstimate {
   stated: { principleId: string; verdict: 'confirm' | 'reject' } | null;
 }
 
+/** One explanation of the person's votes and how much of the loop's call rests on it. */
+export interface ExplanationWeight {
+  /** What it says, for people ("a more positive, upbeat tone", "answers of about 8 words", "the reward model"). */
+  label: string;
+  /** Its posterior probability (all explanations together sum to 1). */
+  weight: number;
+}
+
 /** How a critique was understood (a derived record of the pair intent that carried it). */
 export interface CritiqueReading {
   /** `describeMatch`'s sentence: what the critique was understood as, or that nothing matched. */
@@ -653,6 +661,11 @@ export interface ReduceResult {
   rewardModel: RewardModelStatus | null;
   /** The style principles as the reward model weighs them now, strongest first; null before a model is loaded. */
   preferences: PrincipleEstimate[] | null;
+  /**
+   * The explanations the loop's call weighs (the reward model among them), by the posterior
+   * probability their evidence gives them, strongest first; null before the first vote.
+   */
+  explanations: ExplanationWeight[] | null;
   collapse: CollapseMetrics;
   syntheticPairs: number;
   /** Checkpoints held and their host memory. */

@@ -34,6 +34,7 @@ import {
   STEP_METRIC_LOG_KEYS,
   type CritiqueReading,
   type LearningSettings,
+  type ExplanationWeight,
   type PrincipleEstimate,
   type ReduceProgress,
   type ReduceRequest,
@@ -117,6 +118,8 @@ export class LearningSync {
    * first (the "what you seem to prefer" panel); null before the engine reduced anything.
    */
   preferences = $state.raw<PrincipleEstimate[] | null>(null);
+  /** The explanations the loop's call weighs, strongest first, after the last reduce; null before the first vote. */
+  explanations = $state.raw<ExplanationWeight[] | null>(null);
   /**
    * What each critique was understood as, by the `seq` of the vote that carried it. Derived by
    * the engine, never logged: opening a session recomputes them all.
@@ -369,6 +372,7 @@ export class LearningSync {
     this.votesTrained = 0;
     this.last = null;
     this.preferences = null;
+    this.explanations = null;
     this.critiques = new Map();
   }
 
@@ -376,6 +380,7 @@ export class LearningSync {
   #accept(result: ReduceResult, reset: boolean): void {
     this.last = result;
     this.preferences = result.preferences;
+    this.explanations = result.explanations;
     // An undo re-reduces the intents after its checkpoint: their readings replace the old ones.
     const critiques = new Map(reset ? [] : this.critiques);
     for (const x of result.reduced) if (x.critique) critiques.set(x.seq, x.critique);

@@ -15,7 +15,7 @@ import type { SessionState } from './session.svelte';
 /** What the panel needs from the page (the app store; tests pass the page's parts). */
 export interface PreferencesHost {
   readonly session: Pick<SessionState, 'doc' | 'apply'>;
-  readonly learning: Pick<LearningSync, 'preferences' | 'critiques' | 'settled' | 'sync' | 'settingsEvents' | 'syncError'>;
+  readonly learning: Pick<LearningSync, 'preferences' | 'explanations' | 'critiques' | 'settled' | 'sync' | 'settingsEvents' | 'syncError'>;
 }
 
 export class PreferencesState {
@@ -28,6 +28,17 @@ export class PreferencesState {
   /** The panel's rows, strongest first; empty before the engine reduced anything. */
   get rows(): PreferenceRow[] {
     return preferenceRows(this.host.learning.preferences);
+  }
+
+  /**
+   * The explanations that carry the loop's call, strongest first: those with at least 5 % of
+   * the posterior, at most four (the rest is "other explanations"); empty before the first vote.
+   */
+  get explanations(): { label: string; weight: number }[] {
+    const all = this.host.learning.explanations ?? [];
+    const shown = all.filter((e) => e.weight >= 0.05).slice(0, 4);
+    const rest = all.reduce((sum, e) => sum + e.weight, 0) - shown.reduce((sum, e) => sum + e.weight, 0);
+    return rest >= 0.005 && shown.length > 0 ? [...shown, { label: 'other explanations', weight: rest }] : shown;
   }
 
   /** The critique of this duel's last vote and what the engine understood it as (see `lastCritique`). */

@@ -66,6 +66,15 @@ describe('the preference panel', () => {
     // Strongest first, as the engine ordered them.
     const magnitudes = await Promise.all((await rows.all()).map(async (r) => Math.abs(Number(await r.getAttribute('data-weight')))));
     expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));
+    // What carries the loop's call: explanations by posterior probability, strongest first, summing to 1.
+    const explanations = async () =>
+      Promise.all((await panel.getByTestId('explanation').all()).map(async (e) => ({ label: await e.getAttribute('data-label'), weight: Number(await e.getAttribute('data-weight')) })));
+    await expect.poll(async () => (await explanations()).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const explained = await explanations();
+    expect(await panel.getByTestId('explanation-weights').innerText()).toMatch(/^What explains your votes best so far: .+ \(\d+ ?%\)/);
+    const named = explained.filter((e) => e.label !== 'other explanations').map((e) => e.weight);
+    expect(named).toEqual([...named].sort((a, b) => b - a));
+    expect(explained.reduce((sum, e) => sum + e.weight, 0)).toBeCloseTo(1, 6);
     // "B is too long" is evidence for shorter answers: the length weight leans negative.
     const length = panel.locator('[data-testid="principle-row"][data-axis="length"]');
     expect(Number(await length.getAttribute('data-weight'))).toBeLessThan(0);
@@ -83,6 +92,7 @@ describe('the preference panel', () => {
     expect(await length.getByTestId('principle-confirm').isDisabled()).toBe(true);
     const stated = await weights(page);
     expect(Object.keys(stated)).toHaveLength(8);
+    const explainedStated = await explanations();
     // The statement is a prior at one reward per spread toward shorter: it pulls the weight there.
     expect(Number(stated['length'])).toBeLessThan(-0.5);
     // For a person to look at: the Duel's reading of the critique and the panel under it.
@@ -96,6 +106,7 @@ describe('the preference panel', () => {
     await expect.poll(() => page.getByTestId('replay-status').getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
     await panel.waitFor();
     expect(await weights(page)).toEqual(stated);
+    expect(await explanations()).toEqual(explainedStated);
     expect(await length.getByTestId('principle-stated').innerText()).toMatch(/^you said: yes, shorter answers/);
     await expect.poll(() => reading.innerText(), { timeout: 30_000 }).toBe(readingText);
 

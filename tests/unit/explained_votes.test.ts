@@ -107,4 +107,25 @@ describe('ExplainedVotes', () => {
     // 0.925 here; 0.875 with the non-empty column zeroed (checked when it was written).
     expect(right / scored).toBeGreaterThan(0.9);
   });
+
+  it('names its explanations by the pole they lean to, with posterior weights that sum to 1, strongest first', () => {
+    const VALENCE = PRINCIPLE_FEATURE_IDS.indexOf('valence');
+    const rng = new Rng('weights');
+    const rm = new RewardEnsemble({ dim: BAG + P, seed: 'weights', heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
+    const votes = new ExplainedVotes(BAG);
+    const before = votes.weights();
+    expect(before).toHaveLength(1 + 1 + P + 1 + LENGTH_IDEAL_POINTS.length);
+    expect(before.reduce((sum, e) => sum + e.weight, 0)).toBeCloseTo(1, 12);
+    for (let v = 0; v < 30; v++) {
+      const [a, b] = [completion(rng, 5 + Math.floor(rng.next() * 15)), completion(rng, 5 + Math.floor(rng.next() * 15))];
+      // A darker taste: the lower valence wins.
+      votes.observe(rm, a, b, a[BAG + VALENCE]! < b[BAG + VALENCE]! ? 'a' : 'b');
+    }
+    const after = votes.weights();
+    expect(after.map((e) => e.weight)).toEqual([...after.map((e) => e.weight)].sort((x, y) => y - x));
+    expect(after.reduce((sum, e) => sum + e.weight, 0)).toBeCloseTo(1, 12);
+    const negative = PRINCIPLE_AXES[VALENCE]!.poles.find((q) => q.direction === -1)!.label;
+    expect(after[0]!.label).toBe(negative);
+    expect(after[0]!.weight).toBeGreaterThan(0.5);
+  });
 });

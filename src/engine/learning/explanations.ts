@@ -14,6 +14,7 @@
  */
 import { EvidenceMixture, PrequentialTracker, type MixtureCandidate, type ObserveResult, type RewardEnsemble, type VoteOutcome } from '../reward';
 import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../principles';
+import type { ExplanationWeight } from '../api';
 
 /**
  * Mean of the length feature, ln(1 + words), over the shipped policy's 800 recorded candidates
@@ -131,6 +132,27 @@ export class ExplainedVotes {
   /** P(a ≻ b) of the mixture, from the reward model's own P(a ≻ b) for the pair. */
   predict(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): number {
     return this.explanations.predict([rmPAB], explanationFeatures(a, b, this.principleOffset));
+  }
+
+  /**
+   * Every explanation with what it says and its posterior probability, strongest first. A
+   * principle's explanation is labelled by the pole its posterior mean leans to (the pole's
+   * own words, or "less …" / "more …" of the axis when it has one pole only).
+   */
+  weights(): ExplanationWeight[] {
+    const w = this.explanations.weights();
+    const labels = ['the reward model (words, tokens and principles)', 'several principles together'];
+    PRINCIPLE_AXES.forEach((axis, k) => {
+      // Candidate 0 is the joint explanation, so principle k's is candidate 1 + k (its own column first).
+      const lean = this.explanations.posterior(1 + k).mean[0]!;
+      const pole = axis.poles.find((q) => q.direction === (lean >= 0 ? 1 : -1));
+      labels.push(pole ? pole.label : `the opposite of ${axis.poles[0]!.label}`);
+    });
+    labels.push('an answer over none');
+    for (const mu of LENGTH_IDEAL_POINTS) labels.push(`answers of about ${Math.round(Math.expm1(mu * LENGTH_SPREAD))} words`);
+    // Same order as createExplanations: the reward model, the joint one, each principle, non-empty, each ideal point.
+    if (labels.length !== w.length) throw new Error('explanation labels out of step with the mixture');
+    return labels.map((label, m) => ({ label, weight: w[m]! })).sort((a, b) => b.weight - a.weight);
   }
 
   /** The mixture's call on a pair and its uncertainty (`EvidenceMixture.judge`), from the reward model's P(a ≻ b) and its heads' std. */

@@ -12,6 +12,7 @@ import type {
   RankingFeedback,
   RelabelRequest,
   RelabelResult,
+  ExplanationWeight,
   RewardModelStatus,
   StepMetrics,
   ThumbsFeedback,
@@ -318,6 +319,11 @@ export class OnlineLearner {
   /** The principles as the reward model weighs them now (the "what you seem to prefer" panel). */
   get preferences(): PrincipleEstimate[] {
     return principleEstimates(this.rewardModel, this.reference.config, this.statements);
+  }
+
+  /** The explanations the loop's call weighs, by posterior probability (`ExplainedVotes.weights`). */
+  get explanations(): ExplanationWeight[] {
+    return this.explained.weights();
   }
 
   /**

@@ -721,7 +721,7 @@ export interface EngineApi {
   reduce(req: ReduceRequest, onProgress?: (p: ReduceProgress) => void): Promise<ReduceResult>;
   /** Stops the reduce request in flight between two intents (CANCELLED); what it reduced stays reduced. */
   reduceCancel(): Promise<void>;
-  /** The reward model's current P(a ≻ b) and its ensemble spread. */
+  /** The loop's current P(a ≻ b) (the reward model weighed against the explanations) and its std between and within those models. */
   rewardPredict(prompt: string, aIds: number[], bIds: number[], promptIds: number[]): Promise<{ pAB: number; std: number }>;
   /** Of K candidates of one prompt, the pair the reward-model heads disagree on most (K ≥ 2). */
   selectPair(promptIds: number[], candidateIds: number[][]): Promise<PairSelection>;

@@ -36,7 +36,8 @@ export type PairSelectionRule = 'random' | 'uncertain';
 
 /**
  * Why the pair on screen was drawn, when a reward-model rule chose it; or, for a plain pair of
- * policy samples, only what the reward model expects of it ('predicted').
+ * policy samples, only what the loop expects of it ('predicted': the reward model weighed against
+ * the explanations, with its std between and within those models).
  */
 export type PairReason =
   | { kind: 'uncertain'; k: number; pAB: number; std: number }

@@ -82,7 +82,7 @@ describe('the preference panel', () => {
     expect(await panel.getByTestId('principle-stated').count()).toBe(0);
     // How sure the model is about the next vote: its call on the pair now on screen.
     await expect.poll(() => panel.getByTestId('preference-on-screen').count(), { timeout: 60_000 }).toBe(1);
-    expect(await panel.getByTestId('preference-on-screen').innerText()).toMatch(/^On the pair on screen it expects [AB] to win, with probability (0\.\d\d|1\.00) \(± \d\.\d\d over its heads\)\./);
+    expect(await panel.getByTestId('preference-on-screen').innerText()).toMatch(/^On the pair on screen it expects [AB] to win, with probability (0\.\d\d|1\.00) \(± \d\.\d\d between and within its models\)\./);
 
     // "Yes: shorter answers": logged, reduced, then shown as the person's statement.
     await length.getByTestId('principle-confirm').click();

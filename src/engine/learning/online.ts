@@ -187,11 +187,14 @@ export class OnlineLearner {
     return this.trainer.takeSteps(steps);
   }
 
-  /** The reward model's P(a ≻ b) for two completions of a prompt. */
+  /**
+   * The loop's P(a ≻ b) for two completions of a prompt (the reward model weighed against the
+   * explanations, as every vote is scored) and its std between and within those models.
+   */
   async rewardPredict(promptIds: number[], aIds: number[], bIds: number[]): Promise<{ pAB: number; std: number }> {
     const ref = await referencePass(this.reference, promptIds, [aIds, bIds], this.decode);
-    const p = this.rewardModel.preference(ref.features[0], ref.features[1]);
-    return { pAB: this.explained.predict(p.pAB, ref.features[0], ref.features[1]), std: p.std };
+    const judged = this.explained.judge(this.rewardModel.preference(ref.features[0], ref.features[1]), ref.features[0], ref.features[1]);
+    return { pAB: judged.pAB, std: judged.std };
   }
 
   /**

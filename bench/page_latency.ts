@@ -22,8 +22,8 @@ import { openApp, startAppServer, waitForModel } from '../tests/e2e/support/harn
 import { EngineService } from '../src/engine/service';
 import type { ModelSource } from '../src/engine/api';
 import { createIdGenerator, createStarterSession, learningSettings } from '../src/session/index';
-import { pooledSameDrawDrift } from './pooled_drift';
-import { round } from './timing';
+import { drawSteps as stepsOfDraw, pooledSameDrawDrift } from './pooled_drift';
+import { quantile, round } from './timing';
 import type { BenchRow } from './types';
 
 export interface VoteTiming {
@@ -89,11 +89,6 @@ export interface LatencyRun {
   pageErrors: string[];
 }
 
-export function quantile(values: readonly number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export function summarize(timings: readonly VoteTiming[]): LatencySummary {
@@ -125,8 +120,8 @@ function sameDrawDrift(timings: readonly VoteTiming[]): LatencySummary['sameDraw
   return { perStepMs: r2(fit.perStepMs), perVoteMs: r2(fit.perVoteMs), ratio: r2(fit.ratio), ratio95: [r2(fit.bootstrap.ratio95[0]), r2(fit.bootstrap.ratio95[1])] };
 }
 
-/** Decode steps of a pair's draw: its longer candidate's tokens and the end-of-text step. */
-const drawSteps = (t: VoteTiming) => t.pairTokens! + 1;
+/** Decode steps of a vote's draw (`pooled_drift.ts`'s `drawSteps`: its longer candidate's tokens and the end-of-text step). */
+const drawSteps = (t: VoteTiming) => stepsOfDraw(t.pairTokens!);
 
 /** Least-squares a + b·x; with no spread in x, the mean (b = 0). */
 function lineFit(xs: readonly number[], ys: readonly number[]): { a: number; b: number } {

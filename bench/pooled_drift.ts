@@ -25,6 +25,7 @@
  */
 import { Rng, type RngSeed } from '../src/engine/rng';
 import { quantile as interpolatedQuantile } from '../src/engine/stats/win_rate';
+import { quantile } from './timing';
 
 /** One vote of one run: the next pair's time and the tokens of its longer candidate. */
 export interface DriftRecord {
@@ -181,11 +182,6 @@ function ratioOf(fit: CoreFit, steps: number, earlyVote: number, lateVote: numbe
   return { m, ratio: (m + lateVote * fit.c) / early };
 }
 
-/** Lower median as in bench/page_latency.ts: the ⌊n/2⌋-th order statistic. */
-function median(values: readonly number[]): number {
-  const s = [...values].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** A resample of one run: `blockLength` consecutive votes at a time, from uniform starts, cut to the run's size. */
 function resampleRun(r: RunData, blockLength: number, rng: Rng): RunData {
@@ -245,7 +241,8 @@ export function pooledSameDrawDrift(records: readonly DriftRecord[], options: Po
 
   const fit = fitCore(runs);
   if (!fit) return { ok: false, reason: 'steps and vote move together within the runs: per-step cost and per-vote drift cannot be told apart', excludedRuns };
-  const steps = median(runs.flatMap((r) => r.steps));
+  // The same median steps as `sameDrawLateOverEarly` (page_latency.ts): the lower median.
+  const steps = quantile(runs.flatMap((r) => r.steps), 0.5);
   const point = ratioOf(fit, steps, earlyVote, lateVote);
   if (!point) return { ok: false, reason: `the fitted time at vote ${earlyVote} is not positive: no ratio`, excludedRuns };
 

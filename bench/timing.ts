@@ -7,6 +7,12 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The ⌊q·n⌋-th order statistic (a lower quantile, no interpolation); NaN for no values. */
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
 export type Timed = () => Promise<unknown> | unknown;
 
 /**

@@ -9,7 +9,6 @@ import {
   bestOfN,
   mostUncertainPair,
   prequentialAccuracy,
-  relabelPair,
   type RewardEnsembleConfig,
   type TrainingPair,
 } from '../../src/engine/reward/index.ts';
@@ -226,14 +225,6 @@ describe('selection helpers', () => {
     // The model learned the hidden utility: its pick is among the top 2 true utilities.
     const trueRank = [...cands].sort((x, y) => y.utility - x.utility).indexOf(cands[r.index]!);
     expect(trueRank).toBeLessThan(2);
-  });
-
-  it('relabel agrees with the ensemble and reports a confidence ≥ ½', () => {
-    const [x, y] = [cands[0]!, cands[1]!];
-    const rl = relabelPair(model, x.phi, y.phi);
-    expect(rl.confidence).toBeGreaterThanOrEqual(0.5);
-    expect(rl.preferred === 'a').toBe(rl.pAB >= 0.5);
-    expect(relabelPair(model, y.phi, x.phi).preferred).not.toBe(rl.preferred);
   });
 
   it('most-uncertain pair maximises head disagreement', () => {

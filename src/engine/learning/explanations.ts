@@ -64,18 +64,22 @@ export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS
  */
 const NON_EMPTY_COLUMN = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
 
-/** A fresh mixture: the reward model (the one outside model) against the explanations. */
+/**
+ * A fresh mixture: the reward model (the one outside model) against the explanations. Names are
+ * what the panel shows (`ExplainedVotes.weights`); a one-principle explanation is named by its
+ * axis id and shown by the pole it leans to.
+ */
 export function createExplanations(): EvidenceMixture {
   const P = PRINCIPLE_FEATURE_COUNT;
   const single = { priorVariance: SINGLE_EXPLANATION_PRIOR_VARIANCE };
   // "Non-empty" alone counts as one more single principle in its group's prior.
   const eachPrinciple = EXPLANATION_PRIORS.eachPrinciple / (P + 1);
   const candidates: MixtureCandidate[] = [
-    { name: 'principles', columns: [...Array.from({ length: P }, (_, k) => k), NON_EMPTY_COLUMN], prior: EXPLANATION_PRIORS.principlesJointly },
+    { name: 'several principles together', columns: [...Array.from({ length: P }, (_, k) => k), NON_EMPTY_COLUMN], prior: EXPLANATION_PRIORS.principlesJointly },
     ...PRINCIPLE_FEATURE_IDS.map((id, k) => ({ name: id, columns: [k, NON_EMPTY_COLUMN], prior: eachPrinciple, ...single })),
-    { name: 'non-empty', columns: [NON_EMPTY_COLUMN], prior: eachPrinciple, ...single },
+    { name: 'an answer over none', columns: [NON_EMPTY_COLUMN], prior: eachPrinciple, ...single },
     ...LENGTH_IDEAL_POINTS.map((mu, i) => ({
-      name: `length near ${Math.round(Math.expm1(mu * LENGTH_SPREAD))} words`,
+      name: `answers of about ${Math.round(Math.expm1(mu * LENGTH_SPREAD))} words`,
       columns: [P + i, NON_EMPTY_COLUMN],
       prior: EXPLANATION_PRIORS.lengthIdealPoints / LENGTH_IDEAL_POINTS.length,
       ...single,
@@ -136,22 +140,19 @@ export class ExplainedVotes {
 
   /**
    * Every explanation with what it says and its posterior probability, strongest first. A
-   * principle's explanation is labelled by the pole its posterior mean leans to (the pole's
-   * own words, or "less …" / "more …" of the axis when it has one pole only).
+   * one-principle explanation (named by its axis id) is labelled by the pole its posterior mean
+   * leans to, or "the opposite of …" when the axis has that pole only the other way.
    */
   weights(): ExplanationWeight[] {
     const w = this.explanations.weights();
-    const labels = ['the reward model (words, tokens and principles)', 'several principles together'];
-    PRINCIPLE_AXES.forEach((axis, k) => {
-      // Candidate 0 is the joint explanation, so principle k's is candidate 1 + k (its own column first).
-      const lean = this.explanations.posterior(1 + k).mean[0]!;
+    const labels = ['the reward model (words, tokens and principles)'];
+    this.explanations.candidateNames.forEach((name, m) => {
+      const axis = PRINCIPLE_AXES.find((a) => a.id === name);
+      if (!axis) return void labels.push(name);
+      const lean = this.explanations.posterior(m).mean[0]!; // its own column comes first
       const pole = axis.poles.find((q) => q.direction === (lean >= 0 ? 1 : -1));
       labels.push(pole ? pole.label : `the opposite of ${axis.poles[0]!.label}`);
     });
-    labels.push('an answer over none');
-    for (const mu of LENGTH_IDEAL_POINTS) labels.push(`answers of about ${Math.round(Math.expm1(mu * LENGTH_SPREAD))} words`);
-    // Same order as createExplanations: the reward model, the joint one, each principle, non-empty, each ideal point.
-    if (labels.length !== w.length) throw new Error('explanation labels out of step with the mixture');
     return labels.map((label, m) => ({ label, weight: w[m]! })).sort((a, b) => b.weight - a.weight);
   }
 

@@ -193,7 +193,7 @@ export class OnlineLearner {
    */
   async rewardPredict(promptIds: number[], aIds: number[], bIds: number[]): Promise<{ pAB: number; std: number }> {
     const ref = await referencePass(this.reference, promptIds, [aIds, bIds], this.decode);
-    const judged = this.explained.judge(this.rewardModel.preference(ref.features[0], ref.features[1]), ref.features[0], ref.features[1]);
+    const judged = this.judgePair(ref.features[0], ref.features[1]);
     return { pAB: judged.pAB, std: judged.std };
   }
 
@@ -236,17 +236,15 @@ export class OnlineLearner {
     const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode);
     // The taste's P(a ≻ b), without the vote's lapse: the label says which answer the person
     // prefers, and a lapse-shrunk probability could never pass a minConfidence near 1.
-    const judged = this.explained.judge(this.rewardModel.preference(ref.features[0], ref.features[1]), ref.features[0], ref.features[1]);
-    const p = judged.tastePAB;
-    const vote = { preferred: p >= 0.5 ? ('a' as const) : ('b' as const), pAB: p, std: judged.std, confidence: Math.max(p, 1 - p) };
-    const base = { preferred: vote.preferred, pAB: vote.pAB, std: vote.std, confidence: vote.confidence };
-    const reject = (rejectedReason: string): RelabelResult => ({ accepted: false, rejectedReason, ...base, ...this.relabelCounts([]) });
+    const { tastePAB: p, std } = this.judgePair(ref.features[0], ref.features[1]);
+    const vote = { preferred: p >= 0.5 ? ('a' as const) : ('b' as const), pAB: p, std, confidence: Math.max(p, 1 - p) };
+    const reject = (rejectedReason: string): RelabelResult => ({ accepted: false, rejectedReason, ...vote, ...this.relabelCounts([]) });
     // Before any vote the heads are their random priors: a "confident" label would be noise.
     if (this.rewardModel.summary.votes === 0) return reject('the reward model has seen no votes yet');
     if (!(vote.confidence >= req.minConfidence)) {
       return reject(`confidence ${vote.confidence.toFixed(2)} is below ${req.minConfidence}`);
     }
-    if (!(vote.std <= req.maxStd)) return reject(`its models disagree (spread ${vote.std.toFixed(2)} > ${req.maxStd})`);
+    if (!(vote.std <= req.maxStd)) return reject(`its models disagree or are unsure (std ${vote.std.toFixed(2)} > ${req.maxStd})`);
     const aWins = vote.preferred === 'a';
     if (req.collapseGuard) {
       const why = collapseGuardReason(this.decode(aWins ? req.aIds : req.bIds), this.decode(aWins ? req.bIds : req.aIds));
@@ -260,7 +258,7 @@ export class OnlineLearner {
     });
     this.syntheticPairs++;
     const steps = req.train ? await this.trainer.takeSteps(this.trainer.settings.stepsPerVote) : [];
-    return { accepted: true, ...base, ...this.relabelCounts(steps) };
+    return { accepted: true, ...vote, ...this.relabelCounts(steps) };
   }
 
   private relabelCounts(steps: StepMetrics[]): Pick<RelabelResult, 'steps' | 'syntheticPairs' | 'judgedItems' | 'bufferSize'> {
@@ -391,6 +389,11 @@ export class OnlineLearner {
     }
     const steps = await this.trainer.takeSteps(this.trainer.settings.stepsPerVote);
     return this.result(steps, obs);
+  }
+
+  /** The loop's call on a pair of reference features: the reward model (with its heads' std) weighed against the explanations. */
+  private judgePair(a: Float32Array, b: Float32Array): { pAB: number; tastePAB: number; std: number } {
+    return this.explained.judge(this.rewardModel.preference(a, b), a, b);
   }
 
   private observeVote(a: Float32Array, b: Float32Array, outcome: VoteOutcome): ObserveResult {

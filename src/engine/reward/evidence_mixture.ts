@@ -92,20 +92,38 @@ export class EvidenceMixture {
     return { p, std: p * (1 - p) * Math.sqrt(Math.max(0, s2)) };
   }
 
-  private predictions(pExternal: readonly number[], x: ArrayLike<number>): Float64Array {
+  /** Each model's P(a ≻ b | decisive) before the lapse, and its variance (outside models: as given, 0 when not). */
+  private modelCalls(pExternal: readonly number[], x: ArrayLike<number>, externalStd: readonly number[] = []): { p: Float64Array; variance: Float64Array } {
     const E = this.config.externalPriors.length;
     if (pExternal.length !== E) throw new RangeError(`expected ${E} outside predictions, got ${pExternal.length}`);
-    const out = new Float64Array(this.fits.length + E);
-    out.set(pExternal);
-    for (let m = 0; m < this.fits.length; m++) out[m + E] = this.predictOne(m, x).p;
-    for (let m = 0; m < out.length; m++) out[m] = this.lapse / 2 + (1 - this.lapse) * out[m]!;
-    return out;
+    const p = new Float64Array(this.fits.length + E);
+    const variance = new Float64Array(p.length);
+    for (let m = 0; m < E; m++) {
+      p[m] = pExternal[m]!;
+      variance[m] = (externalStd[m] ?? 0) ** 2;
+    }
+    for (let m = 0; m < this.fits.length; m++) {
+      const one = this.predictOne(m, x);
+      p[m + E] = one.p;
+      variance[m + E] = one.std ** 2;
+    }
+    return { p, variance };
+  }
+
+  /** Each model's predictive P(a ≻ b) of the next vote: its call mixed with ½ by the lapse. */
+  private predictions(pExternal: readonly number[], x: ArrayLike<number>): Float64Array {
+    return this.modelCalls(pExternal, x).p.map((p) => this.lapse / 2 + (1 - this.lapse) * p);
   }
 
   /** Candidate m's Laplace posterior: mean and covariance (row-major) over its columns. */
   posterior(m: number): { mean: Float64Array; cov: Float64Array } {
     const f = this.fits[m]!;
     return { mean: Float64Array.from(f.mean), cov: Float64Array.from(f.cov) };
+  }
+
+  /** The candidates' names, in the order `weights` gives them after the outside models. */
+  get candidateNames(): string[] {
+    return this.config.candidates.map((c) => c.name);
   }
 
   /** Posterior probability of each model: the outside models first, then the candidates. */
@@ -116,12 +134,9 @@ export class EvidenceMixture {
     return w.map((v) => v / sum);
   }
 
+  /** The mixture's predictive P(a ≻ b) of the next vote (`judge`'s `pAB`). */
   predict(pExternal: readonly number[], x: ArrayLike<number>): number {
-    const p = this.predictions(pExternal, x);
-    const w = this.weights();
-    let out = 0;
-    for (let m = 0; m < p.length; m++) out += w[m]! * p[m]!;
-    return out;
+    return this.judge(pExternal, x).pAB;
   }
 
   /**
@@ -137,20 +152,8 @@ export class EvidenceMixture {
    *   the largest std a probability can have (so a bound of ½ never rejects).
    */
   judge(pExternal: readonly number[], x: ArrayLike<number>, externalStd: readonly number[] = []): { pAB: number; tastePAB: number; std: number } {
-    const E = this.config.externalPriors.length;
-    if (pExternal.length !== E) throw new RangeError(`expected ${E} outside predictions, got ${pExternal.length}`);
+    const { p, variance: within } = this.modelCalls(pExternal, x, externalStd);
     const w = this.weights();
-    const p = new Float64Array(w.length);
-    const within = new Float64Array(w.length);
-    for (let m = 0; m < E; m++) {
-      p[m] = pExternal[m]!;
-      within[m] = (externalStd[m] ?? 0) ** 2;
-    }
-    for (let m = 0; m < this.fits.length; m++) {
-      const one = this.predictOne(m, x);
-      p[m + E] = one.p;
-      within[m + E] = one.std ** 2;
-    }
     let taste = 0;
     for (let m = 0; m < p.length; m++) taste += w[m]! * p[m]!;
     let variance = 0;

@@ -24,10 +24,8 @@ export {
 } from './ensemble.ts';
 export {
   bestOfN,
-  relabelPair,
   mostUncertainPair,
   type BestOfNResult,
-  type Relabel,
   type UncertainPair,
 } from './selection.ts';
 export { EvidenceMixture, type EvidenceMixtureConfig, type MixtureCandidate } from './evidence_mixture.ts';

@@ -1,6 +1,6 @@
 /**
- * Uses of a trained reward ensemble: best-of-n selection, relabelling fresh pairs (RLAIF-style
- * synthetic votes), and picking the pair the heads disagree on most (active learning).
+ * Uses of a trained reward ensemble: best-of-n selection and picking the pair the heads disagree
+ * on most (active learning). Relabelling reads the loop's mixture instead (OnlineLearner.relabel).
  */
 import type { RewardEnsemble } from './ensemble.ts';
 
@@ -41,24 +41,6 @@ export function bestOfN(
     }
   });
   return { index, rewards, stds };
-}
-
-export interface Relabel {
-  /** The completion the reward model prefers. */
-  preferred: 'a' | 'b';
-  /** P(preferred ≻ other), in [½, 1]. */
-  confidence: number;
-  /** P(a ≻ b) (ensemble mean). */
-  pAB: number;
-  /** Disagreement between heads on P(a ≻ b). */
-  std: number;
-}
-
-/** The reward model's vote on a fresh pair, with its confidence. */
-export function relabelPair(model: RewardEnsemble, a: ArrayLike<number>, b: ArrayLike<number>): Relabel {
-  const p = model.preference(a, b);
-  const preferred = p.pAB >= 0.5 ? 'a' : 'b';
-  return { preferred, confidence: Math.max(p.pAB, 1 - p.pAB), pAB: p.pAB, std: p.std };
 }
 
 export interface UncertainPair {

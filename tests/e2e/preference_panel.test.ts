@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureArtifacts, openWithModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { PRINCIPLE_FEATURE_COUNT } from '../../src/engine/principles';
 
 let app: AppServer;
 
@@ -91,7 +92,7 @@ describe('the preference panel', () => {
     expect(await length.getByTestId('principle-stated').innerText()).toMatch(/^you said: yes, shorter answers/);
     expect(await length.getByTestId('principle-confirm').isDisabled()).toBe(true);
     const stated = await weights(page);
-    expect(Object.keys(stated)).toHaveLength(8);
+    expect(Object.keys(stated)).toHaveLength(PRINCIPLE_FEATURE_COUNT);
     const explainedStated = await explanations();
     // The statement is a prior at one reward per spread toward shorter: it pulls the weight there.
     expect(Number(stated['length'])).toBeLessThan(-0.5);

@@ -136,4 +136,32 @@ describe('EvidenceMixture', () => {
     votes.slice(-5).forEach((v) => recent.observe([0.5], v.x, v.aWon));
     expect(capped.posterior(0).mean[0]).toBeCloseTo(recent.posterior(0).mean[0]!, 9);
   });
+
+  it("ties: Davidson's P(tie) = ν/(2·cosh(d/2) + ν) moves weight to the model that called the tied pairs close", () => {
+    const make = (ties: boolean) => new EvidenceMixture({ externalPriors: [0.5, 0.5], lapse: 0.1, candidates: [], ties });
+    const withTies = make(true);
+    const without = make(false);
+    for (const mix of [withTies, without]) {
+      // Both models call every decisive vote right with 0.9; on the tied pairs the first says ½, the second 0.9.
+      for (let v = 0; v < 10; v++) {
+        mix.observe([0.9, 0.9], [], true);
+        mix.observeTie([0.5, 0.9], []);
+      }
+    }
+    expect(without.weights()[0]).toBeCloseTo(0.5, 12);
+    expect(withTies.weights()[0]).toBeGreaterThan(0.7);
+  });
+
+  it("ties: a model's tie rate is its maximum-likelihood ν; at d = 0 that is Laplace's rule of succession", () => {
+    const mix = new EvidenceMixture({ externalPriors: [0.5], lapse: 0, candidates: [], ties: true });
+    // A model that always says ½ (d = 0, 2·cosh 0 = 2): 4 ties in 10 votes.
+    for (let v = 0; v < 6; v++) mix.observe([0.5], [], v % 2 === 0);
+    for (let v = 0; v < 4; v++) mix.observeTie([0.5], []);
+    const nu = mix.tieRate(0);
+    // (T + 1)/ν = (N + 1)/(2 + ν) ⇒ P(tie) = ν/(2 + ν) = (T + 1)/(N + 2) = 5/12.
+    expect(nu / (2 + nu)).toBeCloseTo(5 / 12, 9);
+    // A model that has seen no votes: one pseudo-tie in two, P(tie) = ½ at d = 0.
+    const fresh = new EvidenceMixture({ externalPriors: [0.5], candidates: [], ties: true });
+    expect(fresh.tieRate(0)).toBeCloseTo(2, 9);
+  });
 });

@@ -14,6 +14,7 @@ import type { SessionState } from '../../src/state/session.svelte';
 import { LearningSync } from '../../src/state/learning.svelte';
 import { PreferencesState } from '../../src/state/preferences.svelte';
 import { critiqueSentence, lastCritique, preferenceRow, preferenceRows, statedText, weightScale } from '../../src/state/preference_rows';
+import { PRINCIPLE_FEATURE_COUNT } from '../../src/engine/principles';
 import { tinyModelSource } from '../support/tiny_checkpoint';
 
 const source = (): ModelSource => tinyModelSource();
@@ -77,7 +78,7 @@ describe('the preference panel state', () => {
 
     const humanSeq = await vote(live, 0, 'The sea', 'a', 'human', 'B is way too long');
     expect(live.learning.syncError).toBeNull();
-    expect(live.learning.preferences).toHaveLength(8);
+    expect(live.learning.preferences).toHaveLength(PRINCIPLE_FEATURE_COUNT);
     expect(live.learning.critiques.get(humanSeq)!.understood).toMatch(/shorter/);
     expect(live.preferences.critiqueOf(duelId)).toMatchObject({ seq: humanSeq, critique: 'B is way too long' });
 

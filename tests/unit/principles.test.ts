@@ -10,6 +10,7 @@ import {
   principleById,
   principleDirection,
   principleFeatures,
+  syllablesOf,
   textStats,
   type PrincipleAxisId,
 } from '../../src/engine/principles/index.ts';
@@ -24,10 +25,12 @@ describe('the principle list', () => {
     expect(new Set(poleIds).size).toBe(poleIds.length);
     expect(PRINCIPLE_FEATURE_IDS).toEqual([
       'length', 'valence', 'readability', 'repetition', 'exclamation', 'questions', 'numbers', 'punctuation',
+      'word_difficulty', 'sentence_length',
     ]);
     expect(poleIds).toEqual([
       'shorter', 'longer', 'positive', 'negative', 'simpler', 'more_complex', 'less_repetitive',
       'fewer_exclamations', 'more_exclamations', 'questions', 'numbers', 'more_punctuation',
+      'plainer_words', 'longer_words', 'shorter_sentences', 'longer_sentences',
     ]);
     expect(principleFeatures('Hello there.').length).toBe(PRINCIPLE_FEATURE_COUNT);
     for (const p of PRINCIPLES) {
@@ -126,6 +129,20 @@ describe('principle features are computed from the text alone', () => {
     expect(feature('3 apples and two pears', 'numbers')).toBeCloseTo(2 / 5, 12);
     expect(feature('Yes, no.', 'punctuation')).toBe(1);
     expect(feature('a, b c d', 'punctuation')).toBeCloseTo(1 / 4, 12);
+    // the (1) cat (1) sat (1) beautifully (4): 7 syllables over 4 words, centred at 1.45.
+    expect(feature('The cat sat beautifully.', 'word_difficulty')).toBeCloseTo(7 / 4 - 1.45, 12);
+    // 6 words in 2 sentences, centred at 13.
+    expect(feature('Go now. We will be late.', 'sentence_length')).toBeCloseTo(3 - 13, 12);
+    expect(feature('word '.repeat(500), 'sentence_length')).toBe(100 - 13);
+  });
+
+  it('count syllables by vowel groups, a silent final e dropped', () => {
+    const cases: [string, number][] = [
+      ['the', 1], ['cat', 1], ['make', 1], ['cake', 1], ['simple', 2], ['table', 2], ['beautiful', 3],
+      ['readability', 5], ['idea', 2], ['1990', 1], ["don't", 1], ['queue', 1],
+    ];
+    for (const [word, n] of cases) expect(syllablesOf(word), word).toBe(n);
+    expect(textStats('The table is simple.').syllables).toBe(1 + 2 + 1 + 2);
   });
 
   it('do not split numbers or count decimal points as sentence ends', () => {
@@ -182,6 +199,10 @@ describe('each principle feature moves the right way on hand-written pairs', () 
       questions: ['Where is the whale?', 'Here is the whale.'],
       numbers: ['We saw 40 whales.', 'We saw many whales.'],
       more_punctuation: ['Well, yes; we saw it.', 'well yes we saw it'],
+      plainer_words: ['We saw the big fish.', 'We observed the enormous creature.'],
+      longer_words: ['We observed the enormous creature.', 'We saw the big fish.'],
+      shorter_sentences: ['We sat. The sea was calm.', 'We sat and the sea was calm.'],
+      longer_sentences: ['We sat and the sea was calm.', 'We sat. The sea was calm.'],
     };
     expect(Object.keys(named).sort()).toEqual(PRINCIPLES.map((p) => p.id).sort());
     for (const p of PRINCIPLES) {

@@ -2,13 +2,16 @@
  * Small explanations of a person's votes, weighed against the loop's reward model by their
  * evidence (`EvidenceMixture`): the style principles jointly, each principle alone, "prefers
  * an answer whose length is near μ" for seven values of μ (ideal points: a peaked taste for
- * length, which no weight on ln(1 + words) can express), and "prefers an answer to no answer".
+ * length, which no weight on ln(1 + words) can express), "prefers an answer to no answer", and
+ * easy (or hard) reading as word difficulty and sentence length together. Ties weigh them too:
+ * an explanation that called a tied pair close gains against one that called it clear.
  *
  * Why: in the first 30 votes the reward model, with tens of thousands of bag dimensions beside
  * the principles, spreads what it learns over all of them, while most tastes are about one
  * thing. On the taste panel (scripts/rm/README.md: 20 seeds × 7 tastes, 10 % flips, decisive
  * votes 11–30) this mixture took the pooled accuracy from 0.674 to 0.710, both length tastes by
- * 0.09–0.10; the non-empty column and the one-explanation prior variance took it to 0.73.
+ * 0.09–0.10; the non-empty column and the one-explanation prior variance took it to 0.73, and
+ * reading ease and ties to 0.743 (40 seeds, runs/taste_panel_30_explained_3_40seeds.json).
  * Everything here comes from the texts: μ are quantiles of a normal fitted to the length
  * feature of the shipped policy's 800 recorded candidates, never a taste's target.
  */
@@ -25,6 +28,8 @@ const LENGTH_MEAN = 2.2145;
 const IDEAL_POINT_Z = [-1.1503, -0.6745, -0.3186, 0, 0.3186, 0.6745, 1.1503];
 
 const LENGTH_AXIS = PRINCIPLE_FEATURE_IDS.indexOf('length');
+const WORD_DIFFICULTY_AXIS = PRINCIPLE_FEATURE_IDS.indexOf('word_difficulty');
+const SENTENCE_LENGTH_AXIS = PRINCIPLE_FEATURE_IDS.indexOf('sentence_length');
 const LENGTH_SPREAD = PRINCIPLE_AXES[LENGTH_AXIS]!.spread;
 
 /** The ideal points μ, in the principle block's units (ln(1 + words) / its spread). */
@@ -51,6 +56,16 @@ export const EXPLANATION_LAPSE = 0.1;
  */
 export const SINGLE_EXPLANATION_PRIOR_VARIANCE = 5;
 
+/**
+ * The reading explanation: word difficulty and sentence length with weights of their own, the
+ * two parts every readability formula combines, each in its own proportion (Flesch reading ease
+ * weighs a syllable per word like 83 words per sentence, Flesch–Kincaid like 30; the
+ * readability principle's ARI weighs letters, not syllables). No one formula is built in: the
+ * votes set the proportion. On the taste panel (40 seeds, runs/taste_panel_30_explained_3_grid.txt)
+ * the two axes with this explanation took the Flesch taste from 0.678 to 0.735.
+ */
+const READING_EXPLANATION = 'reading ease (word difficulty and sentence length)';
+
 /** Columns of `explanationFeatures`: the principles' differences, one per ideal point, then non-empty. */
 export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length + 1;
 /**
@@ -72,12 +87,13 @@ const NON_EMPTY_COLUMN = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
 export function createExplanations(): EvidenceMixture {
   const P = PRINCIPLE_FEATURE_COUNT;
   const single = { priorVariance: SINGLE_EXPLANATION_PRIOR_VARIANCE };
-  // "Non-empty" alone counts as one more single principle in its group's prior.
-  const eachPrinciple = EXPLANATION_PRIORS.eachPrinciple / (P + 1);
+  // "Non-empty" and reading ease count as two more single principles in their group's prior.
+  const eachPrinciple = EXPLANATION_PRIORS.eachPrinciple / (P + 2);
   const candidates: MixtureCandidate[] = [
     { name: 'several principles together', columns: [...Array.from({ length: P }, (_, k) => k), NON_EMPTY_COLUMN], prior: EXPLANATION_PRIORS.principlesJointly },
     ...PRINCIPLE_FEATURE_IDS.map((id, k) => ({ name: id, columns: [k, NON_EMPTY_COLUMN], prior: eachPrinciple, ...single })),
     { name: 'an answer over none', columns: [NON_EMPTY_COLUMN], prior: eachPrinciple, ...single },
+    { name: READING_EXPLANATION, columns: [WORD_DIFFICULTY_AXIS, SENTENCE_LENGTH_AXIS, NON_EMPTY_COLUMN], prior: eachPrinciple, ...single },
     ...LENGTH_IDEAL_POINTS.map((mu, i) => ({
       name: `answers of about ${Math.round(Math.expm1(mu * LENGTH_SPREAD))} words`,
       columns: [P + i, NON_EMPTY_COLUMN],
@@ -85,7 +101,7 @@ export function createExplanations(): EvidenceMixture {
       ...single,
     })),
   ];
-  return new EvidenceMixture({ externalPriors: [EXPLANATION_PRIORS.rewardModel], lapse: EXPLANATION_LAPSE, candidates });
+  return new EvidenceMixture({ externalPriors: [EXPLANATION_PRIORS.rewardModel], lapse: EXPLANATION_LAPSE, candidates, ties: true });
 }
 
 /**
@@ -129,7 +145,11 @@ export class ExplainedVotes {
     if (outcome === 'a' || outcome === 'b') {
       score = this.prequential.record(pAB, outcome);
       this.explanations.observe([obs.prediction.pAB], x, outcome === 'a');
-    } else this.prequential.recordUnscored();
+    } else {
+      // "Both bad" says nothing about which is better, so it weighs no explanation.
+      if (outcome === 'tie') this.explanations.observeTie([obs.prediction.pAB], x);
+      this.prequential.recordUnscored();
+    }
     return { ...obs, prediction: { ...obs.prediction, pAB }, score };
   }
 
@@ -147,6 +167,11 @@ export class ExplainedVotes {
     const w = this.explanations.weights();
     const labels = ['the reward model (words, tokens and principles)'];
     this.explanations.candidateNames.forEach((name, m) => {
+      if (name === READING_EXPLANATION) {
+        // Its first two columns: word difficulty and sentence length (positive: harder wins).
+        const [words, sentences] = this.explanations.posterior(m).mean;
+        return void labels.push(words! + sentences! <= 0 ? 'easier reading: plainer words, shorter sentences' : 'harder reading: longer words and sentences');
+      }
       const axis = PRINCIPLE_AXES.find((a) => a.id === name);
       if (!axis) return void labels.push(name);
       const lean = this.explanations.posterior(m).mean[0]!; // its own column comes first

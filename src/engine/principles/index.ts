@@ -17,6 +17,7 @@ export {
   principleDirection,
   leaningPrinciple,
   textStats,
+  syllablesOf,
   principleFeatures,
   principleSpreads,
 } from './principles.ts';

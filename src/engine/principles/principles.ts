@@ -66,6 +66,22 @@ export interface TextStats {
   readonly punctuationRuns: number;
   /** Words containing a digit, or spelling a number ("three", "hundred", "percent"). */
   readonly numberWords: number;
+  /** Syllables over the words (`syllablesOf`). */
+  readonly syllables: number;
+}
+
+/**
+ * Syllables of a lowercased word, by the usual vowel-group heuristic: groups of a e i o u y,
+ * one fewer for a silent final "e" (not "-le", as in "table"), at least one per word (a word
+ * without letters, such as "1990", counts one). Readability formulas since Flesch (1948) count
+ * syllables this way when they have no dictionary; it errs by about one in ten words.
+ */
+export function syllablesOf(word: string): number {
+  const w = word.replace(/[^a-z]/g, '');
+  if (w.length <= 3) return 1;
+  let n = w.match(/[aeiouy]+/g)?.length ?? 0;
+  if (n > 1 && w.endsWith('e') && !/[^aeiouy]le$/.test(w)) n--;
+  return Math.max(1, n);
 }
 
 export interface PrincipleAxis {
@@ -100,6 +116,13 @@ function afinnPerToken(text: string): number {
 function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
+
+/**
+ * Means over the shipped policy's 740 non-empty recorded candidates (scripts/principles/spreads.json
+ * has them for every text): where the two readability parts are centred.
+ */
+const WORD_DIFFICULTY_MIDDLE = 1.45;
+const SENTENCE_LENGTH_MIDDLE = 13;
 
 /**
  * The axes, in feature order. Ids and order are stable: `principleFeatures` returns one value
@@ -305,6 +328,36 @@ export const PRINCIPLE_AXES = [
       down: { fault: ['run on', 'runon', 'unpunctuated', 'no punctuation'] },
     },
   },
+  // The two parts of readability formulas (Flesch 1948; Kincaid et al. 1975), as their own
+  // axes: the readability axis above weighs letters per word against words per sentence one
+  // fixed way (ARI), and people differ in which of the two they mind.
+  {
+    id: 'word_difficulty',
+    label: 'word difficulty',
+    definition:
+      'syllables per word (vowel groups, a silent final e dropped, at least one per word) − 1.45, ' +
+      'the middle of ordinary answers; 0 for no words',
+    spread: 0.34,
+    // Centred, so no words (0) reads as neither plain nor learned: "an answer over none" is its own matter.
+    compute: (_t, s) => (s.words.length === 0 ? 0 : s.syllables / s.words.length - WORD_DIFFICULTY_MIDDLE),
+    poles: [
+      { id: 'plainer_words', label: 'shorter, plainer words', direction: -1 },
+      { id: 'longer_words', label: 'longer, more learned words', direction: 1 },
+    ],
+    lexicon: { up: {}, down: {} },
+  },
+  {
+    id: 'sentence_length',
+    label: 'sentence length',
+    definition: 'words per sentence, clamped to [0, 100], − 13, the middle of ordinary answers; 0 for no words',
+    spread: 10,
+    compute: (_t, s) => (s.words.length === 0 ? 0 : clamp(s.words.length / s.sentences, 0, 100) - SENTENCE_LENGTH_MIDDLE),
+    poles: [
+      { id: 'shorter_sentences', label: 'shorter sentences', direction: -1 },
+      { id: 'longer_sentences', label: 'longer sentences', direction: 1 },
+    ],
+    lexicon: { up: {}, down: {} },
+  },
 ] as const satisfies readonly PrincipleAxis[];
 
 export type PrincipleAxisId = (typeof PRINCIPLE_AXES)[number]['id'];
@@ -407,6 +460,7 @@ export function textStats(text: string): TextStats {
   const words: string[] = [];
   let wordChars = 0;
   let numberWords = 0;
+  let syllables = 0;
   let markedEnds = 0;
   let exclamatoryEnds = 0;
   let questionEnds = 0;
@@ -436,6 +490,7 @@ export function textStats(text: string): TextStats {
       }
       const w = text.slice(i, j).toLowerCase().replace(/[\u2018\u2019]/g, "'");
       words.push(w);
+      syllables += syllablesOf(w);
       wordChars += chars;
       if (hasDigit || NUMBER_WORDS.has(w)) numberWords++;
       lastWordEnd = j;
@@ -485,6 +540,7 @@ export function textStats(text: string): TextStats {
     markedEnds,
     punctuationRuns,
     numberWords,
+    syllables,
   };
 }
 

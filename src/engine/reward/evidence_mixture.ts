@@ -11,7 +11,9 @@
  * predictive probability the probit approximation σ(μ / √(1 + π s² / 8)) with μ = m·x_S and
  * s² = x_Sᵀ Σ x_S (MacKay 1992). Candidates are weighted by prior × prequential likelihood
  * (the product of the probabilities each gave the votes before seeing them; Dawid 1984), each
- * probability mixed with ½ by `lapse` so one flipped vote cannot wipe out a right model. Outside
+ * probability mixed with ½ by `lapse` so one flipped vote cannot wipe out a right model. With
+ * `ties`, a tie and a decisive vote also weigh each model by Davidson's (1970) tie probability
+ * on its log-odds (`observeTie`): a model that calls a pair close expects a tie there. Outside
  * models (the loop's reward model, a words-only one) enter with the predictions they made
  * before each vote. `judge` gives the mixture's call with its uncertainty, for acting on it.
  */
@@ -40,6 +42,8 @@ export interface EvidenceMixtureConfig {
    * session does not grow it without bound; the evidence itself keeps accumulating.
    */
   maxObservations?: number;
+  /** Weigh the models also by how well they expect ties (`observeTie`); default off. */
+  ties?: boolean;
 }
 
 interface Fit {
@@ -51,6 +55,11 @@ interface Fit {
 export class EvidenceMixture {
   private readonly logEvidence: Float64Array;
   private readonly fits: Fit[];
+  /**
+   * For each model, the 2·cosh(d/2) of the log-odds d it gave each vote it was asked about
+   * (decisive or tie), and which were ties: what its tie rate ν is estimated from.
+   */
+  private readonly tieHistory: { c: number[]; tie: boolean[] }[];
   private readonly xs: Float64Array[] = [];
   private readonly ys: number[] = [];
   private readonly priorVariance: number;
@@ -68,6 +77,7 @@ export class EvidenceMixture {
     const priors = [...config.externalPriors, ...config.candidates.map((c) => c.prior)];
     const total = priors.reduce((s, p) => s + p, 0);
     this.logEvidence = Float64Array.from(priors, (p) => Math.log(p / total));
+    this.tieHistory = priors.map(() => ({ c: [], tie: [] }));
     this.fits = config.candidates.map((c) => {
       const n = c.columns.length;
       const cov = new Float64Array(n * n);
@@ -108,11 +118,6 @@ export class EvidenceMixture {
       variance[m + E] = one.std ** 2;
     }
     return { p, variance };
-  }
-
-  /** Each model's predictive P(a ≻ b) of the next vote: its call mixed with ½ by the lapse. */
-  private predictions(pExternal: readonly number[], x: ArrayLike<number>): Float64Array {
-    return this.modelCalls(pExternal, x).p.map((p) => this.lapse / 2 + (1 - this.lapse) * p);
   }
 
   /** Candidate m's Laplace posterior: mean and covariance (row-major) over its columns. */
@@ -162,8 +167,79 @@ export class EvidenceMixture {
     return { pAB: this.lapse / 2 + (1 - this.lapse) * taste, tastePAB: taste, std: Math.min(0.5, Math.sqrt(variance)) };
   }
 
+  /**
+   * Davidson's (1970) tie model on a model's log-odds d: P(tie) = ν / (2·cosh(d/2) + ν), so a
+   * model that calls a pair close expects a tie there and one that calls it clear does not. ν
+   * is each model's own maximum-likelihood tie rate on the votes before this one (with one
+   * pseudo-tie and one pseudo-decisive vote at d = 0, so it is never 0 or ∞).
+   */
+  private tieProbabilities(calls: Float64Array): Float64Array {
+    return calls.map((p, m) => {
+      const q = Math.min(1 - 1e-9, Math.max(1e-9, p));
+      const c = 2 * Math.cosh(Math.log(q / (1 - q)) / 2);
+      const nu = this.tieRate(m);
+      return nu / (c + nu);
+    });
+  }
+
+  /**
+   * Model m's tie rate ν: the maximum likelihood over its latest `maxObservations` votes plus
+   * the two pseudo-votes. With c_i = 2·cosh(d_i/2) and T ties, the log-likelihood
+   * T·ln ν − Σ ln(c_i + ν) is concave in u = ln ν, with derivative T − Σ ν/(c_i + ν): bisection
+   * on its sign finds the one maximum.
+   */
+  tieRate(m: number): number {
+    const h = this.tieHistory[m]!;
+    const T = h.tie.filter(Boolean).length + 1;
+    const slope = (nu: number) => {
+      let s = T - (2 * nu) / (2 + nu); // the two pseudo-votes at d = 0 (c = 2)
+      for (const c of h.c) s -= nu / (c + nu);
+      return s;
+    };
+    let lo = Math.log(1e-6);
+    let hi = Math.log(1e6);
+    for (let it = 0; it < 60; it++) {
+      const mid = (lo + hi) / 2;
+      if (slope(Math.exp(mid)) > 0) lo = mid;
+      else hi = mid;
+    }
+    return Math.exp((lo + hi) / 2);
+  }
+
+  private recordTieHistory(calls: Float64Array, tie: boolean): void {
+    calls.forEach((p, m) => {
+      const q = Math.min(1 - 1e-9, Math.max(1e-9, p));
+      const h = this.tieHistory[m]!;
+      h.c.push(2 * Math.cosh(Math.log(q / (1 - q)) / 2));
+      h.tie.push(tie);
+      if (h.c.length > this.maxObservations) {
+        h.c.shift();
+        h.tie.shift();
+      }
+    });
+  }
+
+  /**
+   * A tie: with `ties` on, each model's evidence gains its P(tie) (`tieProbabilities`); no fit
+   * changes (the explanations are fitted on decisive votes). Without, a tie weighs nothing.
+   */
+  observeTie(pExternal: readonly number[], x: ArrayLike<number>): void {
+    if (!this.config.ties) return;
+    const calls = this.modelCalls(pExternal, x).p;
+    const tie = this.tieProbabilities(calls);
+    for (let m = 0; m < calls.length; m++) this.logEvidence[m] += Math.log(tie[m]!);
+    this.recordTieHistory(calls, true);
+  }
+
   observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean): void {
-    const p = this.predictions(pExternal, x);
+    const calls = this.modelCalls(pExternal, x).p;
+    const p = calls.map((q) => this.lapse / 2 + (1 - this.lapse) * q);
+    if (this.config.ties) {
+      // A decisive vote is also "not a tie": each model's P(decisive) = 1 − P(tie).
+      const tie = this.tieProbabilities(calls);
+      for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(1 - tie[m]!);
+      this.recordTieHistory(calls, false);
+    }
     for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(aWon ? p[m]! : 1 - p[m]!);
     this.xs.push(Float64Array.from(x));
     this.ys.push(aWon ? 1 : 0);

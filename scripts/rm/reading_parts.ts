@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadCliPolicy } from '../../src/cli/policy_cli';
 import { annotatePair, annotateScores } from '../../src/engine/learning/annotator_spec';
-import { EXPLANATION_COLUMNS, SINGLE_EXPLANATION_PRIOR_VARIANCE, explanationFeatures } from '../../src/engine/learning/explanations';
+import { NON_EMPTY_COLUMN, SINGLE_EXPLANATION_PRIOR_VARIANCE, explanationFeatures } from '../../src/engine/learning/explanations';
 import { principleBlockOffset } from '../../src/engine/learning/reference_pass';
 import { EvidenceMixture } from '../../src/engine/reward/evidence_mixture';
 import { PRINCIPLE_FEATURE_IDS, type PrincipleAxisId } from '../../src/engine/principles';
@@ -25,7 +25,7 @@ const features = await poolFeatures(policy, pool);
 const offset = principleBlockOffset(policy.config);
 const flesch = panelTastes(pool, 0.1).find((t) => t.name.startsWith('readability'))!;
 const col = (id: PrincipleAxisId) => PRINCIPLE_FEATURE_IDS.indexOf(id);
-const NON_EMPTY = EXPLANATION_COLUMNS - 1;
+const NON_EMPTY = NON_EMPTY_COLUMN;
 
 // 1. ARI against Flesch on the pool's pairs (noiseless): the same order?
 let same = 0;

@@ -77,7 +77,7 @@ export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS
  * (20 seeds, variance 1, the same grid file): Flesch 0.658 → 0.684, pooled 0.711 → 0.716, no
  * taste lower by more than 0.003.
  */
-const NON_EMPTY_COLUMN = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
+export const NON_EMPTY_COLUMN = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
 
 /**
  * A fresh mixture: the reward model (the one outside model) against the explanations. Names are

@@ -132,7 +132,8 @@ const V1DocumentSchema = v.looseObject({
   format: v.literal(SESSION_FORMAT),
   version: v.literal(1),
   title: v.string(),
-  createdAt: v.pipe(v.number(), v.finite(), v.minValue(0, 'must be at least 0')),
+  // 8.64e15 ms is the latest time a Date can hold (ECMAScript's time value range); beyond it toISOString throws.
+  createdAt: v.pipe(v.number(), v.finite(), v.minValue(0, 'must be at least 0'), v.maxValue(8.64e15, 'must be at most 8.64e15 (the latest date there is)')),
   appVersion: v.optional(v.string()),
   cells: v.array(V1CellSchema),
   events: v.array(V1EventSchema),

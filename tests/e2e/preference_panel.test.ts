@@ -63,7 +63,7 @@ describe('the preference panel', () => {
     const panel = page.getByTestId('preference-panel');
     await panel.waitFor();
     const rows = panel.getByTestId('principle-row');
-    expect(await rows.count()).toBe(8);
+    expect(await rows.count()).toBe(PRINCIPLE_FEATURE_COUNT);
     // Strongest first, as the engine ordered them.
     const magnitudes = await Promise.all((await rows.all()).map(async (r) => Math.abs(Number(await r.getAttribute('data-weight')))));
     expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));

@@ -108,6 +108,17 @@ describe('migration from version 1', () => {
     });
   });
 
+  it('refuses a creation time past the latest date there is, instead of throwing on it (found by the parse property test)', () => {
+    const doc = JSON.parse(v1Text);
+    doc.createdAt = 8640000000000001; // 1 ms past ECMAScript's last time value
+    const result = parseSessionDocument(doc);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.error).toMatch(/^createdAt: must be at most 8\.64e15/);
+    // The last date itself (year 275760) passes this check and is refused, not thrown on, after the upgrade.
+    doc.createdAt = 8.64e15;
+    expect(parseSessionDocument(doc)).toMatchObject({ ok: false, error: expect.stringMatching(/^after upgrading from version 1, metadata\.createdAt/) });
+  });
+
   it('reports what is still wrong after the upgrade with version 2 paths', () => {
     const doc = JSON.parse(v1Text);
     doc.cells[2].config.sampling.topP = 2;

@@ -159,5 +159,24 @@ describe('ExplainedVotes', () => {
     expect(withTies.length).toBeLessThan(without.length);
     expect(withTies.valence).toBeGreaterThan(without.valence);
   });
+
+  it('shows the reading explanation by its lean: plainer words and shorter sentences when simpler text wins', () => {
+    const WORDS = PRINCIPLE_FEATURE_IDS.indexOf('word_difficulty');
+    const SENTENCES = PRINCIPLE_FEATURE_IDS.indexOf('sentence_length');
+    const labelsFor = (sign: 1 | -1) => {
+      const rng = new Rng(`reading-${sign}`);
+      const rm = new RewardEnsemble({ dim: BAG + P, seed: 'reading', heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
+      const votes = new ExplainedVotes(BAG);
+      for (let v = 0; v < 40; v++) {
+        const [a, b] = [completion(rng, 10), completion(rng, 10)];
+        // Ease as a readability formula has it: fewer syllables per word and shorter sentences, 4 : 1.
+        const ease = (f: Float32Array) => -(4 * f[BAG + WORDS]! + f[BAG + SENTENCES]!);
+        votes.observe(rm, a, b, sign * (ease(a) - ease(b)) > 0 ? 'a' : 'b');
+      }
+      return votes.weights().slice(0, 3).map((e) => e.label);
+    };
+    expect(labelsFor(1)).toContain('easier reading: plainer words, shorter sentences');
+    expect(labelsFor(-1)).toContain('harder reading: longer words and sentences');
+  });
 });
 

@@ -8,7 +8,7 @@
  *   npx tsx scripts/principles/spreads.ts [POOL.jsonl] > scripts/principles/spreads.json
  */
 import { readFileSync } from 'node:fs';
-import { PRINCIPLE_FEATURE_IDS, principleFeatures } from '../../src/engine/principles';
+import { PRINCIPLE_FEATURE_IDS, principleFeatures, textStats } from '../../src/engine/principles';
 
 const file = process.argv[2] ?? 'scripts/rm/runs/pool_400_seed11.jsonl';
 const texts = readFileSync(file, 'utf8').trim().split('\n').flatMap((l) => {
@@ -16,11 +16,14 @@ const texts = readFileSync(file, 'utf8').trim().split('\n').flatMap((l) => {
   return [p.a, p.b];
 });
 const rows = texts.map((t) => principleFeatures(t));
-const spreads: Record<string, { mean: number; std: number }> = {};
+// The mean over texts with words too: where an axis that gives "no words" the middle is centred.
+const nonEmpty = texts.map((t) => textStats(t).words.length > 0);
+const spreads: Record<string, { mean: number; std: number; nonEmptyMean: number }> = {};
 PRINCIPLE_FEATURE_IDS.forEach((id, k) => {
   const xs = rows.map((r) => r[k]!);
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
-  spreads[id] = { mean: m, std: sd };
+  const withWords = xs.filter((_, i) => nonEmpty[i]);
+  spreads[id] = { mean: m, std: sd, nonEmptyMean: withWords.reduce((a, b) => a + b, 0) / withWords.length };
 });
-console.log(JSON.stringify({ pool: file, texts: texts.length, spreads }, null, 1));
+console.log(JSON.stringify({ pool: file, texts: texts.length, nonEmptyTexts: nonEmpty.filter(Boolean).length, spreads }, null, 1));

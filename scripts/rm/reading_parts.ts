@@ -25,7 +25,6 @@ const features = await poolFeatures(policy, pool);
 const offset = principleBlockOffset(policy.config);
 const flesch = panelTastes(pool, 0.1).find((t) => t.name.startsWith('readability'))!;
 const col = (id: PrincipleAxisId) => PRINCIPLE_FEATURE_IDS.indexOf(id);
-const NON_EMPTY = NON_EMPTY_COLUMN;
 
 // 1. ARI against Flesch on the pool's pairs (noiseless): the same order?
 let same = 0;
@@ -41,9 +40,9 @@ pool.forEach((p, i) => {
 
 // 2. Each reading explanation alone, on the panel's Flesch votes.
 const models: Record<string, number[]> = {
-  'readability (ARI), non-empty': [col('readability'), NON_EMPTY],
-  'word difficulty, non-empty': [col('word_difficulty'), NON_EMPTY],
-  'reading ease: word difficulty, sentence length, non-empty': [col('word_difficulty'), col('sentence_length'), NON_EMPTY],
+  'readability (ARI), non-empty': [col('readability'), NON_EMPTY_COLUMN],
+  'word difficulty, non-empty': [col('word_difficulty'), NON_EMPTY_COLUMN],
+  'reading ease: word difficulty, sentence length, non-empty': [col('word_difficulty'), col('sentence_length'), NON_EMPTY_COLUMN],
 };
 const alone: Record<string, Record<string, number>> = {};
 for (const variance of [1, SINGLE_EXPLANATION_PRIOR_VARIANCE]) {

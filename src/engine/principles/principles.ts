@@ -74,7 +74,10 @@ export interface TextStats {
  * Syllables of a lowercased word, by the usual vowel-group heuristic: groups of a e i o u y,
  * one fewer for a silent final "e" (not "-le", as in "table"), at least one per word (a word
  * without letters, such as "1990", counts one). Readability formulas since Flesch (1948) count
- * syllables this way when they have no dictionary; it errs by about one in ten words.
+ * syllables this way when they have no dictionary. The simulated annotators count syllables
+ * too (`countSyllables` in src/engine/annotators/scorers.ts, a slightly different rule); this
+ * one is written apart on purpose, since principles never import an annotator
+ * (tests/unit/principles.test.ts checks that).
  */
 export function syllablesOf(word: string): number {
   const w = word.replace(/[^a-z]/g, '');
@@ -118,8 +121,9 @@ function clamp(x: number, lo: number, hi: number): number {
 }
 
 /**
- * Means over the shipped policy's 740 non-empty recorded candidates (scripts/principles/spreads.json
- * has them for every text): where the two readability parts are centred.
+ * Where the two readability parts are centred: their means over the shipped policy's 740
+ * non-empty recorded candidates, rounded (scripts/principles/spreads.ts; its `nonEmptyMean` of
+ * each centred axis is about 0).
  */
 const WORD_DIFFICULTY_MIDDLE = 1.45;
 const SENTENCE_LENGTH_MIDDLE = 13;

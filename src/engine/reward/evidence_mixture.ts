@@ -173,10 +173,8 @@ export class EvidenceMixture {
    * is each model's own maximum-likelihood tie rate on the votes before this one (with one
    * pseudo-tie and one pseudo-decisive vote at d = 0, so it is never 0 or ∞).
    */
-  private tieProbabilities(calls: Float64Array): Float64Array {
-    return calls.map((p, m) => {
-      const q = Math.min(1 - 1e-9, Math.max(1e-9, p));
-      const c = 2 * Math.cosh(Math.log(q / (1 - q)) / 2);
+  private tieProbabilities(closeness: Float64Array): Float64Array {
+    return closeness.map((c, m) => {
       const nu = this.tieRate(m);
       return nu / (c + nu);
     });
@@ -206,11 +204,18 @@ export class EvidenceMixture {
     return Math.exp((lo + hi) / 2);
   }
 
-  private recordTieHistory(calls: Float64Array, tie: boolean): void {
-    calls.forEach((p, m) => {
+  /** 2·cosh(d/2) of each model's call, d its log-odds: 2 for a coin flip, large for a clear call. */
+  private static closeness(calls: Float64Array): Float64Array {
+    return calls.map((p) => {
       const q = Math.min(1 - 1e-9, Math.max(1e-9, p));
+      return 2 * Math.cosh(Math.log(q / (1 - q)) / 2);
+    });
+  }
+
+  private recordTieHistory(closeness: Float64Array, tie: boolean): void {
+    closeness.forEach((c, m) => {
       const h = this.tieHistory[m]!;
-      h.c.push(2 * Math.cosh(Math.log(q / (1 - q)) / 2));
+      h.c.push(c);
       h.tie.push(tie);
       if (h.c.length > this.maxObservations) {
         h.c.shift();
@@ -225,10 +230,10 @@ export class EvidenceMixture {
    */
   observeTie(pExternal: readonly number[], x: ArrayLike<number>): void {
     if (!this.config.ties) return;
-    const calls = this.modelCalls(pExternal, x).p;
-    const tie = this.tieProbabilities(calls);
-    for (let m = 0; m < calls.length; m++) this.logEvidence[m] += Math.log(tie[m]!);
-    this.recordTieHistory(calls, true);
+    const closeness = EvidenceMixture.closeness(this.modelCalls(pExternal, x).p);
+    const tie = this.tieProbabilities(closeness);
+    for (let m = 0; m < tie.length; m++) this.logEvidence[m] += Math.log(tie[m]!);
+    this.recordTieHistory(closeness, true);
   }
 
   observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean): void {
@@ -236,9 +241,10 @@ export class EvidenceMixture {
     const p = calls.map((q) => this.lapse / 2 + (1 - this.lapse) * q);
     if (this.config.ties) {
       // A decisive vote is also "not a tie": each model's P(decisive) = 1 − P(tie).
-      const tie = this.tieProbabilities(calls);
+      const closeness = EvidenceMixture.closeness(calls);
+      const tie = this.tieProbabilities(closeness);
       for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(1 - tie[m]!);
-      this.recordTieHistory(calls, false);
+      this.recordTieHistory(closeness, false);
     }
     for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(aWon ? p[m]! : 1 - p[m]!);
     this.xs.push(Float64Array.from(x));

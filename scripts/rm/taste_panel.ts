@@ -29,7 +29,7 @@ import { loadCliPolicy } from '../../src/cli/policy_cli';
 import { annotatePair, annotatePersonCritique, annotateScores } from '../../src/engine/learning/annotator_spec';
 import { critiqueEvidence, type PrincipleStatements } from '../../src/engine/learning/principle_prefs';
 import { matchCritique } from '../../src/engine/principles';
-import { principleBlockOffset, rewardFeatureBlocks } from '../../src/engine/learning/reference_pass';
+import { WORD_BUCKETS, principleBlockOffset, rewardFeatureBlocks, wordBlockOffset } from '../../src/engine/learning/reference_pass';
 import { PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../../src/engine/principles';
 import { ModelAverage } from './model_average';
 import { EvidenceMixture } from '../../src/engine/reward/evidence_mixture';
@@ -137,7 +137,7 @@ function runTaste(taste: Taste, overrides: Overrides): Cell {
     const offset = principleBlockOffset(policy.config);
     // The loop reports the explanations' mixture (OnlineLearner); --reward-model-only, --bma and
     // --mixture replay the reward model alone (the latter two with their own averages on top).
-    const explained = values['reward-model-only'] || values.bma || values.mixture ? null : new ExplainedVotes(offset);
+    const explained = values['reward-model-only'] || values.bma || values.mixture ? null : new ExplainedVotes(offset, { offset: wordBlockOffset(policy.config), size: WORD_BUCKETS });
     const wordsRm = values.mixture && Number(values['mix-words']) > 0
       ? createRewardModel(policy.config, `panel-rm-words-${s}`, { blocks: [{ ...tokens!, scale: 0 }, words!, { ...hidden!, scale: 0 }, { ...principles!, scale: 0 }] })
       : null;

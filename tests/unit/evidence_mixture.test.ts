@@ -164,4 +164,17 @@ describe('EvidenceMixture', () => {
     const fresh = new EvidenceMixture({ externalPriors: [0.5], candidates: [], ties: true });
     expect(fresh.tieRate(0)).toBeCloseTo(2, 9);
   });
+
+  it("ties: an outside model's own P(tie) replaces Davidson's for it, on ties and on decisive votes", () => {
+    const mix = new EvidenceMixture({ externalPriors: [0.5, 0.5], lapse: 0, candidates: [], ties: true });
+    // Both call ½. Model 0 is weighed by Davidson (fresh: ν = 2, P(tie) = ½ at d = 0); model 1 says P(tie) = 0.8.
+    mix.observeTie([0.5, 0.5], [], [undefined, 0.8]);
+    expect(mix.weights()[1]).toBeCloseTo(0.8 / 1.3, 12);
+    // After one tie model 0's ν is 4 (Laplace: P(tie) = 2/3); model 1 gives P(decisive) = 0.2.
+    mix.observe([0.5, 0.5], [], true, [undefined, 0.8]);
+    const [w0, w1] = mix.weights();
+    expect(w1! / w0!).toBeCloseTo((0.8 * 0.2 * 0.5) / (0.5 * (1 / 3) * 0.5), 9);
+    expect(() => mix.observeTie([0.5, 0.5], [], [undefined, 1])).toThrow(RangeError);
+    expect(() => mix.observeTie([0.5, 0.5], [], [0.5, 0.5, 0.5])).toThrow(RangeError);
+  });
 });

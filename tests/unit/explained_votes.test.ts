@@ -5,7 +5,7 @@
  * express, is learned through the ideal points where the reward model alone stays near chance.
  */
 import { describe, expect, it } from 'vitest';
-import { EXPLANATION_COLUMNS, ExplainedVotes, LENGTH_IDEAL_POINTS, explanationFeatures } from '../../src/engine/learning/explanations';
+import { EXPLANATION_COLUMNS, ExplainedVotes, LENGTH_IDEAL_POINTS, WORD_MENTIONS_LABEL, explanationFeatures } from '../../src/engine/learning/explanations';
 import { RewardEnsemble } from '../../src/engine/reward';
 import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS, principleFeatures } from '../../src/engine/principles';
 import { Rng } from '../../src/engine/rng';
@@ -27,7 +27,7 @@ function completion(rng: Rng, words: number): Float32Array {
 function run(seed: string): { explained: number; rewardModel: number; reportedBeforeLearning: boolean } {
   const rng = new Rng(seed);
   const rm = new RewardEnsemble({ dim: BAG + P, seed, heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
-  const votes = new ExplainedVotes(BAG);
+  const votes = new ExplainedVotes(BAG, { offset: 0, size: BAG });
   let explained = 0;
   let alone = 0;
   let reportedBeforeLearning = true;
@@ -92,7 +92,7 @@ describe('ExplainedVotes', () => {
       const seed = `m${s}`;
       const rng = new Rng(seed);
       const rm = new RewardEnsemble({ dim: BAG + P, seed, heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
-      const votes = new ExplainedVotes(BAG);
+      const votes = new ExplainedVotes(BAG, { offset: 0, size: BAG });
       for (let v = 0; v < 40; v++) {
         const a = completion(rng, 5 + Math.floor(rng.next() * 20));
         // An empty answer: no bag, every principle 0 (ln(1 + 0 words) = 0).
@@ -114,10 +114,10 @@ describe('ExplainedVotes', () => {
     const VALENCE = PRINCIPLE_FEATURE_IDS.indexOf('valence');
     const rng = new Rng('weights');
     const rm = new RewardEnsemble({ dim: BAG + P, seed: 'weights', heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
-    const votes = new ExplainedVotes(BAG);
+    const votes = new ExplainedVotes(BAG, { offset: 0, size: BAG });
     const before = votes.weights();
-    // The reward model, the principles jointly, each alone, "an answer over none", reading ease, the ideal points.
-    expect(before).toHaveLength(1 + 1 + P + 1 + 1 + LENGTH_IDEAL_POINTS.length);
+    // The reward model, the words model, the principles jointly, each alone, "an answer over none", reading ease, the ideal points.
+    expect(before).toHaveLength(1 + 1 + 1 + P + 1 + 1 + LENGTH_IDEAL_POINTS.length);
     expect(before.reduce((sum, e) => sum + e.weight, 0)).toBeCloseTo(1, 12);
     for (let v = 0; v < 30; v++) {
       const [a, b] = [completion(rng, 5 + Math.floor(rng.next() * 15)), completion(rng, 5 + Math.floor(rng.next() * 15))];
@@ -137,7 +137,7 @@ describe('ExplainedVotes', () => {
     const shares = (withTies: boolean) => {
       const rng = new Rng('ties');
       const rm = new RewardEnsemble({ dim: BAG + P, seed: 'ties', heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
-      const votes = new ExplainedVotes(BAG);
+      const votes = new ExplainedVotes(BAG, { offset: 0, size: BAG });
       for (let v = 0; v < 30; v++) {
         const [a, b] = [completion(rng, 5 + Math.floor(rng.next() * 15)), completion(rng, 5 + Math.floor(rng.next() * 15))];
         // A sunnier taste, where the longer answer also tends to win (longer answers hold more words to like).
@@ -160,13 +160,46 @@ describe('ExplainedVotes', () => {
     expect(withTies.valence).toBeGreaterThan(without.valence);
   });
 
+  it('learns a taste for a few words, which shows mostly as ties, through the words model: it takes the weight and calls the decisive pairs', () => {
+    const LIKED = [4, 17];
+    const mentions = (f: Float32Array) => LIKED.some((k) => f[k]! > 0);
+    const rng = new Rng('mentions');
+    const rm = new RewardEnsemble({ dim: BAG + P, seed: 'mentions', heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
+    const votes = new ExplainedVotes(BAG, { offset: 0, size: BAG });
+    let right = 0;
+    let scored = 0;
+    let ties = 0;
+    for (let v = 0; v < 60; v++) {
+      const [a, b] = [completion(rng, 5 + Math.floor(rng.next() * 15)), completion(rng, 5 + Math.floor(rng.next() * 15))];
+      const [ma, mb] = [mentions(a), mentions(b)];
+      const outcome = ma === mb ? 'tie' : ma ? 'a' : 'b';
+      if (outcome === 'tie') ties++;
+      const o = votes.observe(rm, a, b, outcome);
+      if (v >= 30 && outcome !== 'tie') {
+        scored++;
+        if (o.prediction.pAB > 0.5 === (outcome === 'a')) right++;
+      }
+    }
+    // Most pairs tie (neither or both answers mention a liked word), as in the panel's keyword tastes.
+    expect(ties).toBeGreaterThan(30);
+    expect(scored).toBeGreaterThan(5);
+    expect(right / scored).toBeGreaterThan(0.85);
+    const top = votes.weights()[0]!;
+    expect(top.label).toBe(WORD_MENTIONS_LABEL);
+    expect(top.weight).toBeGreaterThan(0.5);
+    // It found the liked words and cleared the others.
+    for (const k of LIKED) expect(votes.mentions.probability(k)).toBeGreaterThan(0.5);
+    const others = Array.from({ length: BAG }, (_, k) => k).filter((k) => !LIKED.includes(k));
+    expect(Math.max(...others.map((k) => votes.mentions.probability(k)))).toBeLessThan(0.2);
+  });
+
   it('shows the reading explanation by its lean: plainer words and shorter sentences when simpler text wins', () => {
     const WORDS = PRINCIPLE_FEATURE_IDS.indexOf('word_difficulty');
     const SENTENCES = PRINCIPLE_FEATURE_IDS.indexOf('sentence_length');
     const labelsFor = (sign: 1 | -1) => {
       const rng = new Rng(`reading-${sign}`);
       const rm = new RewardEnsemble({ dim: BAG + P, seed: 'reading', heads: 3, fit: 'refit', tieMode: 'skip', blocks: [{ size: BAG, standardize: false, scale: 1 }, { size: P, standardize: false, scale: 1 }] });
-      const votes = new ExplainedVotes(BAG);
+      const votes = new ExplainedVotes(BAG, { offset: 0, size: BAG });
       for (let v = 0; v < 40; v++) {
         const [a, b] = [completion(rng, 10), completion(rng, 10)];
         // Ease as a readability formula has it: fewer syllables per word and shorter sentences, 4 : 1.

@@ -1,7 +1,8 @@
 /**
- * Small explanations of a person's votes, weighed against the loop's reward model by their
- * evidence (`EvidenceMixture`): the style principles jointly, each principle alone, "prefers
- * an answer whose length is near μ" for seven values of μ (ideal points: a peaked taste for
+ * Small explanations of a person's votes, weighed against the loop's reward model and a group
+ * test over words ("answers that mention particular words") by their evidence
+ * (`EvidenceMixture`): the style principles jointly, each principle alone, "prefers an answer
+ * whose length is near μ" for seven values of μ (ideal points: a peaked taste for
  * length, which no weight on ln(1 + words) can express), "prefers an answer to no answer", and
  * easy (or hard) reading as word difficulty and sentence length together. Ties weigh them too:
  * an explanation that called a tied pair close gains against one that called it clear.
@@ -11,11 +12,13 @@
  * thing. On the taste panel (scripts/rm/README.md: 20 seeds × 7 tastes, 10 % flips, decisive
  * votes 11–30) this mixture took the pooled accuracy from 0.674 to 0.710, both length tastes by
  * 0.09–0.10; the non-empty column and the one-explanation prior variance took it to 0.73, and
- * reading ease and ties to 0.743 (40 seeds, runs/taste_panel_30_explained_3_40seeds.json).
+ * reading ease and ties to 0.743 (40 seeds, runs/taste_panel_30_explained_3_40seeds.json), and
+ * the group test over words (`WordMentions`, a second outside model) to 0.763, the keyword
+ * tastes from 0.53–0.62 to 0.71–0.78 (runs/taste_panel_30_explained_4_40seeds.json).
  * Everything here comes from the texts: μ are quantiles of a normal fitted to the length
  * feature of the shipped policy's 800 recorded candidates, never a taste's target.
  */
-import { EvidenceMixture, PrequentialTracker, type MixtureCandidate, type ObserveResult, type RewardEnsemble, type VoteOutcome } from '../reward';
+import { EvidenceMixture, PrequentialTracker, WordMentions, type MixtureCandidate, type ObserveResult, type RewardEnsemble, type VoteOutcome } from '../reward';
 import { PRINCIPLE_AXES, PRINCIPLE_FEATURE_COUNT, PRINCIPLE_FEATURE_IDS } from '../principles';
 import type { ExplanationWeight } from '../api';
 
@@ -36,10 +39,13 @@ const LENGTH_SPREAD = PRINCIPLE_AXES[LENGTH_AXIS]!.spread;
 export const LENGTH_IDEAL_POINTS: readonly number[] = IDEAL_POINT_Z.map((z) => (LENGTH_MEAN + z * LENGTH_SPREAD) / LENGTH_SPREAD);
 
 /**
- * Prior probabilities of the groups of explanations (shared equally within a group): chosen on
- * the taste panel, where six settings gave 0.695–0.712 pooled (runs/taste_panel_30_mixture_grid.txt).
+ * Prior probabilities of the groups of explanations (shared equally within a group; all are
+ * renormalised): chosen on the taste panel, where six settings gave 0.695–0.712 pooled
+ * (runs/taste_panel_30_mixture_grid.txt). `wordMentions` (the group test over words, an outside
+ * model like the reward model) was set on the same panel (runs/taste_panel_30_explained_4_grid.txt):
+ * 0.1 and 0.2 gave the same rows outside the keyword tastes and 0.766 / 0.770 pooled (20 seeds).
  */
-export const EXPLANATION_PRIORS = { rewardModel: 0.05, principlesJointly: 0.05, eachPrinciple: 0.5, lengthIdealPoints: 0.4 } as const;
+export const EXPLANATION_PRIORS = { rewardModel: 0.05, wordMentions: 0.2, principlesJointly: 0.05, eachPrinciple: 0.5, lengthIdealPoints: 0.4 } as const;
 /** Chance that a vote is a coin flip whatever an explanation says (AlpacaFarm's flip noise is 0.1–0.25). */
 export const EXPLANATION_LAPSE = 0.1;
 
@@ -66,6 +72,9 @@ export const SINGLE_EXPLANATION_PRIOR_VARIANCE = 5;
  */
 const READING_EXPLANATION = 'reading ease (word difficulty and sentence length)';
 
+/** How the panel shows the group test over words (its words are hash buckets, so it cannot list them). */
+export const WORD_MENTIONS_LABEL = 'answers that mention particular words';
+
 /** Columns of `explanationFeatures`: the principles' differences, one per ideal point, then non-empty. */
 export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length + 1;
 /**
@@ -80,7 +89,8 @@ export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS
 export const NON_EMPTY_COLUMN = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length;
 
 /**
- * A fresh mixture: the reward model (the one outside model) against the explanations. Names are
+ * A fresh mixture: the reward model and the group test over words (the two outside models, in
+ * that order) against the explanations. Names are
  * what the panel shows (`ExplainedVotes.weights`); a one-principle explanation is named by its
  * axis id and shown by the pole it leans to.
  */
@@ -101,7 +111,7 @@ export function createExplanations(): EvidenceMixture {
       ...single,
     })),
   ];
-  return new EvidenceMixture({ externalPriors: [EXPLANATION_PRIORS.rewardModel], lapse: EXPLANATION_LAPSE, candidates, ties: true });
+  return new EvidenceMixture({ externalPriors: [EXPLANATION_PRIORS.rewardModel, EXPLANATION_PRIORS.wordMentions], lapse: EXPLANATION_LAPSE, candidates, ties: true });
 }
 
 /**
@@ -132,22 +142,46 @@ export function explanationFeatures(a: ArrayLike<number>, b: ArrayLike<number>, 
  */
 export class ExplainedVotes {
   explanations: EvidenceMixture = createExplanations();
+  /** "Prefers answers that mention certain words" (`WordMentions`), over the bag of words. */
+  readonly mentions: WordMentions;
   /** Prequential record of the mixture's predictions. */
   prequential = new PrequentialTracker();
 
-  constructor(private readonly principleOffset: number) {}
+  /**
+   * `principleOffset`: where the principle block starts in the reward features
+   * (`principleBlockOffset`); `wordBlock`: where the bag of words starts and its size
+   * (`wordBlockOffset`, `WORD_BUCKETS`).
+   */
+  constructor(
+    private readonly principleOffset: number,
+    private readonly wordBlock: { offset: number; size: number },
+  ) {
+    this.mentions = new WordMentions({ size: wordBlock.size, flip: EXPLANATION_LAPSE });
+  }
+
+  /** The outside models' P(a ≻ b): the reward model's (given), then the words model's. */
+  private outside(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+    return [rmPAB, this.mentions.predict(a, b, this.wordBlock.offset)];
+  }
 
   observe(rm: RewardEnsemble, a: Float32Array, b: Float32Array, outcome: VoteOutcome): ObserveResult {
     const obs = rm.observe({ a, b, outcome });
     const x = explanationFeatures(a, b, this.principleOffset);
-    const pAB = this.explanations.predict([obs.prediction.pAB], x);
+    const outside = this.outside(obs.prediction.pAB, a, b);
+    // The words model expects ties itself; the reward model's are Davidson's on its call.
+    const ownTies = [undefined, this.mentions.tie(a, b, this.wordBlock.offset)];
+    const pAB = this.explanations.predict(outside, x);
     let score: number | null = null;
     if (outcome === 'a' || outcome === 'b') {
       score = this.prequential.record(pAB, outcome);
-      this.explanations.observe([obs.prediction.pAB], x, outcome === 'a');
+      this.explanations.observe(outside, x, outcome === 'a', ownTies);
+      this.mentions.observe(a, b, outcome, this.wordBlock.offset);
     } else {
       // "Both bad" says nothing about which is better, so it weighs no explanation.
-      if (outcome === 'tie') this.explanations.observeTie([obs.prediction.pAB], x);
+      if (outcome === 'tie') {
+        this.explanations.observeTie(outside, x, ownTies);
+        this.mentions.observe(a, b, 'tie', this.wordBlock.offset);
+      }
       this.prequential.recordUnscored();
     }
     return { ...obs, prediction: { ...obs.prediction, pAB }, score };
@@ -155,7 +189,7 @@ export class ExplainedVotes {
 
   /** P(a ≻ b) of the mixture, from the reward model's own P(a ≻ b) for the pair. */
   predict(rmPAB: number, a: ArrayLike<number>, b: ArrayLike<number>): number {
-    return this.explanations.predict([rmPAB], explanationFeatures(a, b, this.principleOffset));
+    return this.explanations.predict(this.outside(rmPAB, a, b), explanationFeatures(a, b, this.principleOffset));
   }
 
   /**
@@ -165,7 +199,7 @@ export class ExplainedVotes {
    */
   weights(): ExplanationWeight[] {
     const w = this.explanations.weights();
-    const labels = ['the reward model (words, tokens and principles)'];
+    const labels = ['the reward model (words, tokens and principles)', WORD_MENTIONS_LABEL];
     this.explanations.candidateNames.forEach((name, m) => {
       if (name === READING_EXPLANATION) {
         // Its first two columns: word difficulty and sentence length (positive: harder wins).
@@ -183,6 +217,6 @@ export class ExplainedVotes {
 
   /** The mixture's call on a pair and its uncertainty (`EvidenceMixture.judge`), from the reward model's P(a ≻ b) and its heads' std. */
   judge(rm: { pAB: number; std: number }, a: ArrayLike<number>, b: ArrayLike<number>): { pAB: number; tastePAB: number; std: number } {
-    return this.explanations.judge([rm.pAB], explanationFeatures(a, b, this.principleOffset), [rm.std]);
+    return this.explanations.judge(this.outside(rm.pAB, a, b), explanationFeatures(a, b, this.principleOffset), [rm.std]);
   }
 }

@@ -18,7 +18,7 @@ import type {
   ThumbsFeedback,
   TrainerSettings,
 } from '../api';
-import { principleBlockOffset, referencePass } from './reference_pass';
+import { WORD_BUCKETS, principleBlockOffset, referencePass, wordBlockOffset } from './reference_pass';
 import { createRewardModel } from './reward_model';
 import { ExplainedVotes } from './explanations';
 import { PreferenceTrainer, type TrainerState } from './trainer';
@@ -113,7 +113,7 @@ export class OnlineLearner {
     this.trainer = new PreferenceTrainer(policy, reference, settings);
     // Features: bag of tokens and pooled hidden states of the reference (see referencePass).
     this.rewardModel = createRewardModel(reference.config, `rm-${settings.seed}`);
-    this.explained = new ExplainedVotes(principleBlockOffset(reference.config));
+    this.explained = new ExplainedVotes(principleBlockOffset(reference.config), { offset: wordBlockOffset(reference.config), size: WORD_BUCKETS });
   }
 
   async feedback(f: PairFeedback): Promise<FeedbackResult> {

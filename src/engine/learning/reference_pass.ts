@@ -56,6 +56,11 @@ export function rewardFeatureBlocks(config: { nEmbd: number; vocabSize: number }
 /** Scale of the principle block (spread units) in the reward model's features; see scripts/rm/README.md. */
 export const PRINCIPLE_BLOCK_SCALE = 1;
 
+/** Offset of the bag-of-words block (WORD_BUCKETS long) in a reward feature vector. */
+export function wordBlockOffset(config: { vocabSize: number }): number {
+  return config.vocabSize;
+}
+
 /** Offset of the principle block in a reward feature vector. */
 export function principleBlockOffset(config: { nEmbd: number; vocabSize: number }): number {
   return config.vocabSize + WORD_BUCKETS + 2 * config.nEmbd;

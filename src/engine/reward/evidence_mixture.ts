@@ -13,7 +13,8 @@
  * (the product of the probabilities each gave the votes before seeing them; Dawid 1984), each
  * probability mixed with ½ by `lapse` so one flipped vote cannot wipe out a right model. With
  * `ties`, a tie and a decisive vote also weigh each model by Davidson's (1970) tie probability
- * on its log-odds (`observeTie`): a model that calls a pair close expects a tie there. Outside
+ * on its log-odds (`observeTie`): a model that calls a pair close expects a tie there, or by
+ * its own P(tie) where an outside model has one. Outside
  * models (the loop's reward model, a words-only one) enter with the predictions they made
  * before each vote. `judge` gives the mixture's call with its uncertainty, for acting on it.
  */
@@ -169,12 +170,19 @@ export class EvidenceMixture {
 
   /**
    * Davidson's (1970) tie model on a model's log-odds d: P(tie) = ν / (2·cosh(d/2) + ν), so a
-   * model that calls a pair close expects a tie there and one that calls it clear does not. ν
+   * model that calls a pair close expects a tie there and one that calls it clear does not (an
+   * outside model that gives its own P(tie) in `externalTie` is weighed by that instead). ν
    * is each model's own maximum-likelihood tie rate on the votes before this one (with one
    * pseudo-tie and one pseudo-decisive vote at d = 0, so it is never 0 or ∞).
    */
-  private tieProbabilities(closeness: Float64Array): Float64Array {
+  private tieProbabilities(closeness: Float64Array, externalTie: readonly (number | undefined)[]): Float64Array {
+    if (externalTie.length > this.config.externalPriors.length) throw new RangeError(`at most ${this.config.externalPriors.length} outside tie probabilities, got ${externalTie.length}`);
     return closeness.map((c, m) => {
+      const own = externalTie[m];
+      if (own !== undefined) {
+        if (!(own > 0 && own < 1)) throw new RangeError(`an outside model's P(tie) must be in (0, 1), got ${own}`);
+        return own;
+      }
       const nu = this.tieRate(m);
       return nu / (c + nu);
     });
@@ -227,22 +235,25 @@ export class EvidenceMixture {
   /**
    * A tie: with `ties` on, each model's evidence gains its P(tie) (`tieProbabilities`); no fit
    * changes (the explanations are fitted on decisive votes). Without, a tie weighs nothing.
+   * `externalTie[m]`, where given, is outside model m's own P(tie) for this pair, used instead
+   * of Davidson's on its call (a model of its own ties, such as `WordMentions`); `observe` takes
+   * the same, for its P(decisive) = 1 − P(tie).
    */
-  observeTie(pExternal: readonly number[], x: ArrayLike<number>): void {
+  observeTie(pExternal: readonly number[], x: ArrayLike<number>, externalTie: readonly (number | undefined)[] = []): void {
     if (!this.config.ties) return;
     const closeness = EvidenceMixture.closeness(this.modelCalls(pExternal, x).p);
-    const tie = this.tieProbabilities(closeness);
+    const tie = this.tieProbabilities(closeness, externalTie);
     for (let m = 0; m < tie.length; m++) this.logEvidence[m] += Math.log(tie[m]!);
     this.recordTieHistory(closeness, true);
   }
 
-  observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean): void {
+  observe(pExternal: readonly number[], x: ArrayLike<number>, aWon: boolean, externalTie: readonly (number | undefined)[] = []): void {
     const calls = this.modelCalls(pExternal, x).p;
     const p = calls.map((q) => this.lapse / 2 + (1 - this.lapse) * q);
     if (this.config.ties) {
       // A decisive vote is also "not a tie": each model's P(decisive) = 1 − P(tie).
       const closeness = EvidenceMixture.closeness(calls);
-      const tie = this.tieProbabilities(closeness);
+      const tie = this.tieProbabilities(closeness, externalTie);
       for (let m = 0; m < p.length; m++) this.logEvidence[m] += Math.log(1 - tie[m]!);
       this.recordTieHistory(closeness, false);
     }

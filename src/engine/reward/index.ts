@@ -29,3 +29,4 @@ export {
   type UncertainPair,
 } from './selection.ts';
 export { EvidenceMixture, type EvidenceMixtureConfig, type MixtureCandidate } from './evidence_mixture.ts';
+export { WordMentions, type WordMentionsConfig } from './word_mentions.ts';

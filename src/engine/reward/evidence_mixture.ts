@@ -14,9 +14,9 @@
  * probability mixed with ½ by `lapse` so one flipped vote cannot wipe out a right model. With
  * `ties`, a tie and a decisive vote also weigh each model by Davidson's (1970) tie probability
  * on its log-odds (`observeTie`): a model that calls a pair close expects a tie there, or by
- * its own P(tie) where an outside model has one. Outside
- * models (the loop's reward model, a words-only one) enter with the predictions they made
- * before each vote. `judge` gives the mixture's call with its uncertainty, for acting on it.
+ * its own P(tie) where an outside model has one. Outside models (the loop's reward model and
+ * its group test over words, `WordMentions`) enter with the predictions they made before each
+ * vote. `judge` gives the mixture's call with its uncertainty, for acting on it.
  */
 import { sigmoid } from '../objectives/math.ts';
 import { invertSpd } from './ensemble.ts';

@@ -75,6 +75,15 @@ const READING_EXPLANATION = 'reading ease (word difficulty and sentence length)'
 /** How the panel shows the group test over words (its words are hash buckets, so it cannot list them). */
 export const WORD_MENTIONS_LABEL = 'answers that mention particular words';
 
+/**
+ * The outside models, in the order the mixture takes their calls (`ExplainedVotes.outside`):
+ * what the panel calls each and its prior.
+ */
+const OUTSIDE_MODELS = [
+  { label: 'the reward model (words, tokens and principles)', prior: EXPLANATION_PRIORS.rewardModel },
+  { label: WORD_MENTIONS_LABEL, prior: EXPLANATION_PRIORS.wordMentions },
+] as const;
+
 /** Columns of `explanationFeatures`: the principles' differences, one per ideal point, then non-empty. */
 export const EXPLANATION_COLUMNS = PRINCIPLE_FEATURE_COUNT + LENGTH_IDEAL_POINTS.length + 1;
 /**
@@ -111,7 +120,7 @@ export function createExplanations(): EvidenceMixture {
       ...single,
     })),
   ];
-  return new EvidenceMixture({ externalPriors: [EXPLANATION_PRIORS.rewardModel, EXPLANATION_PRIORS.wordMentions], lapse: EXPLANATION_LAPSE, candidates, ties: true });
+  return new EvidenceMixture({ externalPriors: OUTSIDE_MODELS.map((m) => m.prior), lapse: EXPLANATION_LAPSE, candidates, ties: true });
 }
 
 /**
@@ -167,9 +176,10 @@ export class ExplainedVotes {
   observe(rm: RewardEnsemble, a: Float32Array, b: Float32Array, outcome: VoteOutcome): ObserveResult {
     const obs = rm.observe({ a, b, outcome });
     const x = explanationFeatures(a, b, this.principleOffset);
-    const outside = this.outside(obs.prediction.pAB, a, b);
+    const words = this.mentions.assess(a, b, this.wordBlock.offset);
+    const outside = [obs.prediction.pAB, words.pAB];
     // The words model expects ties itself; the reward model's are Davidson's on its call.
-    const ownTies = [undefined, this.mentions.tie(a, b, this.wordBlock.offset)];
+    const ownTies = [undefined, words.tie];
     const pAB = this.explanations.predict(outside, x);
     let score: number | null = null;
     if (outcome === 'a' || outcome === 'b') {
@@ -199,7 +209,7 @@ export class ExplainedVotes {
    */
   weights(): ExplanationWeight[] {
     const w = this.explanations.weights();
-    const labels = ['the reward model (words, tokens and principles)', WORD_MENTIONS_LABEL];
+    const labels: string[] = OUTSIDE_MODELS.map((m) => m.label);
     this.explanations.candidateNames.forEach((name, m) => {
       if (name === READING_EXPLANATION) {
         // Its first two columns: word difficulty and sentence length (positive: harder wins).

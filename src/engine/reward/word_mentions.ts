@@ -85,20 +85,24 @@ export class WordMentions {
     return { tie: zA * zB + 0.5 * both, a: (1 - 2 * this.flip) * cleanA + coin, b: (1 - 2 * this.flip) * cleanB + coin };
   }
 
-  private call(a: ArrayLike<number>, b: ArrayLike<number>, offset: number): Outcomes {
+  /**
+   * Its call on a pair, from one walk over the bag: P(a ≻ b | the vote is decisive) and P(tie)
+   * (within [1 %, 99 %]). `offset` is where the bag of words starts in a and b.
+   */
+  assess(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): { pAB: number; tie: number } {
     const [onlyA, onlyB] = this.sides(a, b, offset);
-    return this.outcomes(this.none(onlyA), this.none(onlyB));
+    const o = this.outcomes(this.none(onlyA), this.none(onlyB));
+    return { pAB: o.a + o.b > 0 ? o.a / (o.a + o.b) : 0.5, tie: Math.min(TIE_BOUNDS[1], Math.max(TIE_BOUNDS[0], o.tie)) };
   }
 
-  /** P(a ≻ b | the vote is decisive). `offset` is where the bag of words starts in a and b. */
+  /** P(a ≻ b | the vote is decisive) (`assess`). */
   predict(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): number {
-    const o = this.call(a, b, offset);
-    return o.a + o.b > 0 ? o.a / (o.a + o.b) : 0.5;
+    return this.assess(a, b, offset).pAB;
   }
 
-  /** P(the vote is a tie), within [1 %, 99 %]. */
+  /** P(the vote is a tie), within [1 %, 99 %] (`assess`). */
   tie(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): number {
-    return Math.min(TIE_BOUNDS[1], Math.max(TIE_BOUNDS[0], this.call(a, b, offset).tie));
+    return this.assess(a, b, offset).tie;
   }
 
   /** Folds one vote into the word probabilities: a ≻ b, b ≻ a, or a tie. */

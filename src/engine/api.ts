@@ -127,6 +127,12 @@ export interface TrainerSettings {
   bufferSize: number;
   maxGradNorm: number;
   seed: number;
+  /**
+   * The policy's weight η on its trained weights: after every step the policy is
+   * θ_ref + η (θ_trained − θ_ref) while the optimizer keeps moving θ_trained (WiSE-FT / WARP's
+   * LITI). Absent or 1: the policy is the trained weights (every log before 2026-12-07).
+   */
+  interpolation?: number;
 }
 
 export type VoteOutcome = 'a' | 'b' | 'tie' | 'bothbad';

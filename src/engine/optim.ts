@@ -31,13 +31,19 @@ export class AdamW {
   step = 0;
 
   constructor(
-    private readonly model: GPT2Model,
+    private model: GPT2Model,
     public config: AdamWConfig,
   ) {
     for (const s of model.specs) {
       this.m.set(s.name, model.backend.zeros(s.shape));
       this.v.set(s.name, model.backend.zeros(s.shape));
     }
+  }
+
+  /** Moves another model of the same shapes with these moments (a policy's trained weights kept apart). */
+  bind(model: GPT2Model): void {
+    if (model.backend !== this.model.backend || model.specs.length !== this.model.specs.length) throw new Error('AdamW.bind: a model of other shapes or on another backend');
+    this.model = model;
   }
 
   private get backend(): Backend {

@@ -36,6 +36,7 @@ export function learningSettings(train: TrainConfig, duel: DuelConfig | undefine
       beta: train.beta,
       epsilon: train.epsilon,
       lr: train.lr,
+      ...(train.interpolation !== undefined ? { interpolation: train.interpolation } : {}),
       stepsPerVote: train.stepsPerVote,
       batchSize: train.batchSize,
       bufferSize: train.bufferSize,

@@ -171,6 +171,11 @@ export const TrainConfigSchema = v.object({
   /** TRL's `label_smoothing`: the assumed label-flip rate for cdpo and robust, in [0, 0.5). */
   epsilon: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.ltValue(0.5, 'must be below 0.5')),
   lr: positiveNumber(1),
+  /**
+   * The policy's weight η on its trained weights: it serves θ_ref + η (θ_trained − θ_ref)
+   * (WiSE-FT / WARP's LITI). Absent: 1, the trained weights (documents before 2026-12-07).
+   */
+  interpolation: v.optional(positiveNumber(1)),
   stepsPerVote: wholeNumber(0, 1_000),
   batchSize: wholeNumber(1, 1_024),
   /** How many of the latest preference pairs the replay buffer keeps. */

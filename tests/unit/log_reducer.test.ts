@@ -88,6 +88,38 @@ describe('LogReducer through EngineService.reduce', () => {
     expectSameWeights(await weightsOf(s), await weightsOf(without));
   });
 
+  it('with an interpolated policy (η 0.5), replay and undo stay bit-identical and the policy sits between the reference and the trained weights', async () => {
+    const interpolated = (log: LogIntent[]): LogIntent[] =>
+      log.map((x) => (x.type === 'settings' ? { ...x, settings: { ...x.settings, trainer: { ...x.settings.trainer, interpolation: 0.5 } } } : x));
+    const live = await engine();
+    const log = interpolated(await recordedLog(live));
+    for (const intent of log) await live.reduce({ intents: [intent] });
+    const opened = await engine();
+    await opened.reduce({ intents: log, reset: true });
+    expectSameWeights(await weightsOf(live), await weightsOf(opened));
+    // The same log without interpolation trains the weights the interpolated policy is half of.
+    const plain = await engine();
+    await plain.reduce({ intents: await recordedLog(plain), reset: true });
+    const [p, t, r] = [await weightsOf(live), await weightsOf(plain), await weightsOf(await engine())];
+    let worst = 0;
+    for (const [name, w] of p) {
+      const tw = t.get(name)!;
+      const rw = r.get(name)!;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i]! - (rw[i]! + 0.5 * (tw[i]! - rw[i]!))));
+    }
+    expect(worst).toBeLessThan(1e-6);
+    // Undo of the last vote, then a new one, lands where the log without it leads.
+    const undo = await live.reduce({ intents: [{ seq: 11, type: 'undo', targetSeq: 10 }] });
+    expect(undo.restoredAfterSeq).toBe(9);
+    const without = await engine();
+    await without.reduce({ intents: log.slice(0, 10), reset: true });
+    expectSameWeights(await weightsOf(live), await weightsOf(without));
+    const next: LogIntent = { seq: 12, type: 'pair', prompt: 'The sea', aIds: (log[1] as { aIds: number[] }).aIds, bIds: (log[1] as { bIds: number[] }).bIds, outcome: 'b' };
+    await live.reduce({ intents: [next] });
+    await without.reduce({ intents: [{ ...next, seq: 11 }] });
+    expectSameWeights(await weightsOf(live), await weightsOf(without));
+  });
+
   it('checkpoints read into dropped ones’ arrays and still restore exactly, vote after vote', async () => {
     // Each vote takes a checkpoint and drops the oldest recent one, whose arrays the next
     // checkpoint reads into: undoing the last three votes restores checkpoints written that way.

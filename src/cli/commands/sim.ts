@@ -16,7 +16,7 @@ import { checkOutputPath, OutputFile } from '../output_file';
 import { isTrainerObjective, TRAINER_OBJECTIVES } from '../../engine/objectives/names';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
-             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--steps-per-vote K]
+             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
              [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off] [--critiques RATE] [--catch-up-every K] [--eval-prompts N] [--flip-rate P]
@@ -31,6 +31,9 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   KL to the reference, reward-model prequential accuracy and its accuracy on a fixed set of
   reference pairs, fluency, set-level diversity (distinct completions, mean length against the
   reference's, self-similarity), the verdict and, with --json, the metric series.
+  --interpolation ETA (default 1, off): the policy that samples and is judged is the reference
+  plus ETA times what training moved (θ_ref + ETA (θ_trained − θ_ref), WiSE-FT / WARP's LITI),
+  while the optimizer keeps moving the trained weights.
   --relabel-own-steps off: synthetic pairs (relabelled, or decided by a critique) join the
   buffer without taking steps of their own (default on: each takes --steps-per-vote steps).
   --relabel-guard on: refuse relabelled pairs whose winner is over 1.5× longer or more
@@ -59,6 +62,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       beta: { type: 'string' },
       epsilon: { type: 'string' },
       lr: { type: 'string' },
+      interpolation: { type: 'string' },
       'steps-per-vote': { type: 'string' },
       'batch-size': { type: 'string' },
       buffer: { type: 'string' },
@@ -95,6 +99,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     beta: numberFlag('beta', values.beta, base.beta, { min: 1e-6, max: 1e3 }),
     epsilon: numberFlag('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
     lr: numberFlag('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
+    interpolation: numberFlag('interpolation', values.interpolation, base.interpolation ?? 1, { min: 1e-6, max: 1 }),
     stepsPerVote: intFlag('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { min: 0, max: 1000 }),
     batchSize: intFlag('batch-size', values['batch-size'], base.batchSize, { min: 1, max: 4096 }),
     bufferSize: intFlag('buffer', values.buffer, base.bufferSize, { min: 1, max: 1_000_000 }),

@@ -85,6 +85,7 @@ export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
   if (!Number.isInteger(s.stepsPerVote) || s.stepsPerVote < 0) bad('stepsPerVote must be a non-negative integer');
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) bad('batchSize must be ≥ 1');
   if (!Number.isInteger(s.bufferSize) || s.bufferSize < 1) bad('bufferSize must be ≥ 1');
+  if (s.interpolation !== undefined && !(s.interpolation > 0 && s.interpolation <= 1)) bad('interpolation must be in (0, 1]');
   return s.objective as TrainerObjective;
 }
 
@@ -117,7 +118,12 @@ export interface TrainerState {
   steps: number;
   opt: AdamWState;
   optConfig: AdamWConfig;
+  /** The trained weights behind an interpolated policy (`settings.interpolation` < 1); absent otherwise. */
+  trained?: Map<string, Float32Array>;
 }
+
+/** The policy's weight on its trained weights, θ = θ_ref + η (θ_trained − θ_ref); 1 serves the trained weights. */
+export const interpolationOf = (s: TrainerSettings): number => s.interpolation ?? 1;
 
 export class PreferenceTrainer {
   private readonly buffer: BufferedFeedback[] = [];
@@ -128,6 +134,17 @@ export class PreferenceTrainer {
   private readonly promptKeys = new WeakMap<BufferedFeedback, string>();
   private objective: TrainerObjective;
   steps = 0;
+  /**
+   * The weights the optimizer moves when the policy is interpolated toward the reference
+   * (`settings.interpolation` η < 1), else null and the optimizer moves the policy itself.
+   * After every step the policy becomes θ_ref + η (θ_trained − θ_ref): WiSE-FT's weight
+   * interpolation (Wortsman et al. 2022), which WARP (Ramé et al. 2024) applies to RLHF as
+   * LITI. Measured here (sentiment, 30 votes, 10 % flips): the interpolation of a run that
+   * collapsed (KL 502, English 0.24 ×) kept a 0.63 win rate at KL 25 with η 0.5, and a
+   * fluent run's 0.80 became 0.68 at KL 1.9 with η 0.3: the direction DPO moves in carries
+   * the taste, its length carries the damage.
+   */
+  private trained: GPT2Model | null = null;
 
   constructor(
     readonly policy: GPT2Model,
@@ -137,6 +154,53 @@ export class PreferenceTrainer {
     this.objective = validateTrainerSettings(settings);
     this.opt = new AdamW(policy, { ...DEFAULT_ADAMW, lr: settings.lr, maxGradNorm: settings.maxGradNorm });
     this.rng = new Rng(settings.seed).fork('trainer');
+    if (interpolationOf(settings) < 1) this.startTrained(null);
+  }
+
+  /** The model the optimizer moves: the trained weights behind an interpolated policy, else the policy. */
+  private get learning(): GPT2Model {
+    return this.trained ?? this.policy;
+  }
+
+  /** Starts keeping trained weights apart from the policy: `weights`, or the policy's own as they are. */
+  private startTrained(weights: Map<string, Float32Array> | null): void {
+    if (this.trained) {
+      if (weights) this.trained.writeWeights(weights);
+      return;
+    }
+    this.trained = this.policy.copy();
+    if (weights) this.trained.writeWeights(weights);
+    this.opt.bind(this.trained);
+  }
+
+  /** Stops interpolating: the policy takes the trained weights as they are. */
+  private stopTrained(): void {
+    if (!this.trained) return;
+    const be = this.policy.backend;
+    for (const s of this.policy.specs) {
+      be.zero(this.policy.p(s.name));
+      be.addInto(this.policy.p(s.name), this.trained.p(s.name));
+    }
+    this.trained.dispose();
+    this.trained = null;
+    this.opt.bind(this.policy);
+  }
+
+  /** θ_policy = (1 − η) θ_ref + η θ_trained, tensor by tensor on the backend. */
+  private interpolate(): void {
+    if (!this.trained) return;
+    const eta = interpolationOf(this.settings);
+    const be = this.policy.backend;
+    for (const s of this.policy.specs) {
+      const ref = be.scale(this.reference.p(s.name), 1 - eta);
+      const own = be.scale(this.trained.p(s.name), eta);
+      const out = this.policy.p(s.name);
+      be.zero(out);
+      be.addInto(out, ref);
+      be.addInto(out, own);
+      be.release(ref);
+      be.release(own);
+    }
   }
 
   /**
@@ -153,6 +217,7 @@ export class PreferenceTrainer {
       steps: this.steps,
       opt: await this.opt.capture(reuse),
       optConfig: { ...this.opt.config },
+      ...(this.trained ? { trained: await this.trained.readWeights() } : {}),
     };
   }
 
@@ -164,6 +229,13 @@ export class PreferenceTrainer {
     this.settings = { ...state.settings };
     this.objective = validateTrainerSettings(this.settings);
     this.steps = state.steps;
+    if (state.trained) this.startTrained(state.trained);
+    else if (this.trained) {
+      // The policy's weights were restored apart; the trained ones were the policy's then.
+      this.trained.dispose();
+      this.trained = null;
+      this.opt.bind(this.policy);
+    }
     this.opt.restore(state.opt);
     this.opt.config = { ...state.optConfig };
   }
@@ -174,6 +246,10 @@ export class PreferenceTrainer {
     this.settings = settings;
     this.opt.config = { ...this.opt.config, lr: settings.lr, maxGradNorm: settings.maxGradNorm };
     while (this.buffer.length > settings.bufferSize) this.buffer.shift();
+    // Turning the interpolation on keeps the policy's weights as the trained ones (the policy
+    // moves at the next step); turning it off serves the trained weights from now on.
+    if (interpolationOf(settings) < 1) this.startTrained(null);
+    else this.stopTrained();
   }
 
   get family(): ObjectiveFamily {
@@ -317,6 +393,7 @@ export class PreferenceTrainer {
       for (let k = 0; k < n; k++) {
         const { metrics, t0 } = await running!;
         const normT = this.opt.apply();
+        this.interpolate();
         const normRead = this.policy.backend.read(normT);
         this.steps++;
         const step = this.steps;
@@ -355,8 +432,8 @@ export class PreferenceTrainer {
    * depend on a sequence only through its summed log-prob.
    */
   private async forwardSums(seqs: number[][], starts: number[]): Promise<{ sums: Float64Array; backward: (dSeq: ArrayLike<number>) => void }> {
-    this.policy.zeroGrads();
-    return forwardSummed(this.policy, seqs, starts);
+    this.learning.zeroGrads();
+    return forwardSummed(this.learning, seqs, starts);
   }
 
   private async pairedStep(pairs: Extract<TrainingExample, { kind: 'pair' }>[]): Promise<Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>> {
@@ -398,14 +475,14 @@ export class PreferenceTrainer {
    */
   private async ktoStep(items: Extract<TrainingExample, { kind: 'labelled' }>[]): Promise<Omit<StepMetrics, 'step' | 'gradNorm' | 'stepMs'>> {
     const n = items.length;
-    const nPos = this.policy.config.nPositions;
+    const nPos = this.learning.config.nPositions;
     const mismatch = klMismatchIndices(n);
     // A prompt with another example's completion can exceed the context: truncate the
     // completion, as TRL truncates to max_length.
     const klSeqs = items.map((it, i) => [...it.promptIds, ...items[mismatch[i]].completion.ids].slice(0, nPos));
     const klStarts = items.map((it) => it.promptIds.length);
     // Both models' passes in one submit on WebGPU.
-    const [policyKl, refKl] = (await scoreSequencesUnder([this.policy, this.reference], klSeqs, klStarts)) as [ScoredSequences, ScoredSequences];
+    const [policyKl, refKl] = (await scoreSequencesUnder([this.learning, this.reference], klSeqs, klStarts)) as [ScoredSequences, ScoredSequences];
     const { sums, backward } = await this.forwardSums(
       items.map((it) => [...it.promptIds, ...it.completion.ids]),
       items.map((it) => it.promptIds.length),
@@ -504,6 +581,8 @@ export class PreferenceTrainer {
   }
 
   dispose(): void {
+    this.trained?.dispose();
+    this.trained = null;
     this.opt.dispose();
   }
 }

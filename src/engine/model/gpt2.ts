@@ -80,6 +80,14 @@ export class GPT2Model {
     }
   }
 
+  /** A second model with a copy of this one's parameters, made on the backend (no host round trip). */
+  copy(): GPT2Model {
+    const model: GPT2Model = Object.create(GPT2Model.prototype);
+    Object.assign(model, { backend: this.backend, config: this.config, specs: this.specs, params: new Map<string, Tensor>(), layers: [], grads: null });
+    for (const s of this.specs) model.params.set(s.name, this.backend.clone(this.p(s.name)));
+    return model;
+  }
+
   /** Builds a model from safetensors entries in Hugging Face GPT-2 naming and layout. */
   static fromCheckpoint(backend: Backend, config: GPT2Config, tensors: Map<string, SafeTensor>): GPT2Model {
     return new GPT2Model(backend, config, GPT2Model.checkpointWeights(config, tensors));

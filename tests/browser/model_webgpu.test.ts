@@ -149,6 +149,35 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     });
   });
 
+  it('an interpolated policy (η 0.4) adds no submit to the steps, follows the CPU losses, and is θ_ref + η (θ_trained − θ_ref) on the device', async () => {
+    const cpu = new CpuBackend({ wasm: false });
+    const runs: StepMetrics[][] = [];
+    for (const be of [cpu, gpu]) {
+      const policy = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 82, 0.1));
+      const reference = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 82, 0.1));
+      const t = new PreferenceTrainer(policy, reference, { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5, interpolation: 0.4 });
+      for (let i = 0; i < 4; i++) {
+        const seq = (n: number, salt: number) => Array.from({ length: n }, (_, k) => (salt * 7 + k * 3 + 1) % (TINY_CONFIG.vocabSize - 1));
+        t.add({ kind: 'pair', promptIds: seq(2, i), chosen: { ids: seq(2 + (i % 3), i + 10), ref: -1 }, rejected: { ids: seq(5 - (i % 3), i + 20), ref: -2 } });
+      }
+      const before = be.name === 'webgpu' ? (be as WebGpuBackend).submits : 0;
+      runs.push(await t.takeSteps(3));
+      if (be.name === 'webgpu') {
+        expect((be as WebGpuBackend).submits - before).toBe(4);
+        const trained = (await t.capture()).trained!;
+        const [served, ref] = [await policy.readWeights(), await reference.readWeights()];
+        for (const [name, w] of served) {
+          const want = w.map((_, i) => ref.get(name)![i]! + 0.4 * (trained.get(name)![i]! - ref.get(name)![i]!));
+          expect(relErr(w, want), name).toBeLessThanOrEqual(1e-5);
+        }
+      }
+      t.dispose();
+      policy.dispose();
+      reference.dispose();
+    }
+    runs[0]!.forEach((m, k) => expect(Math.abs(runs[1]![k]!.loss - m.loss) / Math.abs(m.loss), `loss of step ${k + 1}`).toBeLessThanOrEqual(1e-3));
+  });
+
   it('greedy decoding feeds each argmax back on the device: nothing is uploaded per token', async () => {
     const webgpu = gpu as WebGpuBackend;
     const w = randomWeights(TINY_CONFIG, 91, 0.3);

@@ -8,7 +8,7 @@ import { generateAll, generateTokens } from '../../src/engine/generate';
 import { forwardSummed, lengthGroups, scoreSequences, scoreSequencesUnder } from '../../src/engine/batch';
 import type { WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { DEFAULT_TRAINER, PreferenceTrainer } from '../../src/engine/learning/trainer';
-import type { StepMetrics } from '../../src/engine/api';
+import type { StepMetrics, TrainerSettings } from '../../src/engine/api';
 import { tinyGoldenParity, type TinyGolden } from '../support/golden_parity';
 import { TINY_CONFIG, randomBatch, randomWeights } from '../support/tiny_model';
 import golden from '../golden/tiny_gpt2/expected.json';
@@ -24,6 +24,18 @@ function relErr(a: Float32Array, b: Float32Array): number {
     den = Math.max(den, Math.abs(b[i]));
   }
   return num / den;
+}
+
+/** A DPO trainer on two copies of one random tiny model, with four pairs buffered. */
+function pairTrainer(be: Backend, weightSeed: number, settings: Partial<TrainerSettings> = {}) {
+  const policy = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, weightSeed, 0.1));
+  const reference = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, weightSeed, 0.1));
+  const trainer = new PreferenceTrainer(policy, reference, { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5, ...settings });
+  const seq = (n: number, salt: number) => Array.from({ length: n }, (_, k) => (salt * 7 + k * 3 + 1) % (TINY_CONFIG.vocabSize - 1));
+  for (let i = 0; i < 4; i++) {
+    trainer.add({ kind: 'pair', promptIds: seq(2, i), chosen: { ids: seq(2 + (i % 3), i + 10), ref: -1 }, rejected: { ids: seq(5 - (i % 3), i + 20), ref: -2 } });
+  }
+  return { policy, reference, trainer };
 }
 
 describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
@@ -129,13 +141,7 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     const cpu = new CpuBackend({ wasm: false });
     const runs: StepMetrics[][] = [];
     for (const be of [cpu, gpu]) {
-      const policy = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 81, 0.1));
-      const reference = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 81, 0.1));
-      const t = new PreferenceTrainer(policy, reference, { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5 });
-      for (let i = 0; i < 4; i++) {
-        const seq = (n: number, salt: number) => Array.from({ length: n }, (_, k) => (salt * 7 + k * 3 + 1) % (TINY_CONFIG.vocabSize - 1));
-        t.add({ kind: 'pair', promptIds: seq(2, i), chosen: { ids: seq(2 + (i % 3), i + 10), ref: -1 }, rejected: { ids: seq(5 - (i % 3), i + 20), ref: -2 } });
-      }
+      const { policy, reference, trainer: t } = pairTrainer(be, 81);
       const before = be.name === 'webgpu' ? (be as WebGpuBackend).submits : 0;
       const metrics = await t.takeSteps(3);
       if (be.name === 'webgpu') expect((be as WebGpuBackend).submits - before).toBe(4);
@@ -153,13 +159,7 @@ describe('whole GPT-2 on WebGPU (headless Chromium)', () => {
     const cpu = new CpuBackend({ wasm: false });
     const runs: StepMetrics[][] = [];
     for (const be of [cpu, gpu]) {
-      const policy = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 82, 0.1));
-      const reference = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 82, 0.1));
-      const t = new PreferenceTrainer(policy, reference, { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5, interpolation: 0.4 });
-      for (let i = 0; i < 4; i++) {
-        const seq = (n: number, salt: number) => Array.from({ length: n }, (_, k) => (salt * 7 + k * 3 + 1) % (TINY_CONFIG.vocabSize - 1));
-        t.add({ kind: 'pair', promptIds: seq(2, i), chosen: { ids: seq(2 + (i % 3), i + 10), ref: -1 }, rejected: { ids: seq(5 - (i % 3), i + 20), ref: -2 } });
-      }
+      const { policy, reference, trainer: t } = pairTrainer(be, 82, { interpolation: 0.4 });
       const before = be.name === 'webgpu' ? (be as WebGpuBackend).submits : 0;
       runs.push(await t.takeSteps(3));
       if (be.name === 'webgpu') {

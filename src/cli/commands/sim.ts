@@ -14,6 +14,7 @@ import { UsageError, type CliIO } from '../io';
 import { choiceFlag, intFlag, numberFlag, onOffFlag, parseListValue, SEED_BOUNDS, textFlag } from '../flags';
 import { checkOutputPath, OutputFile } from '../output_file';
 import { isTrainerObjective, TRAINER_OBJECTIVES } from '../../engine/objectives/names';
+import { interpolationOf } from '../../engine/learning/trainer';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--steps-per-vote K]
@@ -99,7 +100,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     beta: numberFlag('beta', values.beta, base.beta, { min: 1e-6, max: 1e3 }),
     epsilon: numberFlag('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
     lr: numberFlag('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
-    interpolation: numberFlag('interpolation', values.interpolation, base.interpolation ?? 1, { min: 1e-6, max: 1 }),
+    interpolation: numberFlag('interpolation', values.interpolation, interpolationOf(base), { min: 1e-6, max: 1 }),
     stepsPerVote: intFlag('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { min: 0, max: 1000 }),
     batchSize: intFlag('batch-size', values['batch-size'], base.batchSize, { min: 1, max: 4096 }),
     bufferSize: intFlag('buffer', values.buffer, base.bufferSize, { min: 1, max: 1_000_000 }),

@@ -181,6 +181,12 @@ export class PreferenceTrainer {
       be.zero(this.policy.p(s.name));
       be.addInto(this.policy.p(s.name), this.trained.p(s.name));
     }
+    this.dropTrained();
+  }
+
+  /** Lets go of the trained weights; the optimizer moves the policy again. */
+  private dropTrained(): void {
+    if (!this.trained) return;
     this.trained.dispose();
     this.trained = null;
     this.opt.bind(this.policy);
@@ -229,13 +235,9 @@ export class PreferenceTrainer {
     this.settings = { ...state.settings };
     this.objective = validateTrainerSettings(this.settings);
     this.steps = state.steps;
+    // Without trained weights in the state, the policy's (restored apart) were the trained ones then.
     if (state.trained) this.startTrained(state.trained);
-    else if (this.trained) {
-      // The policy's weights were restored apart; the trained ones were the policy's then.
-      this.trained.dispose();
-      this.trained = null;
-      this.opt.bind(this.policy);
-    }
+    else this.dropTrained();
     this.opt.restore(state.opt);
     this.opt.config = { ...state.optConfig };
   }
@@ -581,8 +583,7 @@ export class PreferenceTrainer {
   }
 
   dispose(): void {
-    this.trained?.dispose();
-    this.trained = null;
+    this.dropTrained();
     this.opt.dispose();
   }
 }

@@ -68,24 +68,23 @@ export class GPT2Model {
   constructor(
     readonly backend: Backend,
     readonly config: GPT2Config,
-    weights: Map<string, Float32Array>,
+    /** Host arrays (uploaded) or another model's tensors on this backend (cloned on the device). */
+    weights: ReadonlyMap<string, Float32Array | Tensor>,
   ) {
     this.specs = gpt2ParamSpecs(config);
     for (const s of this.specs) {
       const w = weights.get(s.name);
       if (!w) throw new Error(`weights: missing tensor "${s.name}"`);
       const n = s.shape.reduce((a, b) => a * b, 1);
-      if (w.length !== n) throw new Error(`weights: "${s.name}" has ${w.length} values, expected [${s.shape}] = ${n}`);
-      this.params.set(s.name, backend.upload(w, s.shape));
+      const size = w instanceof Float32Array ? w.length : w.size;
+      if (size !== n) throw new Error(`weights: "${s.name}" has ${size} values, expected [${s.shape}] = ${n}`);
+      this.params.set(s.name, w instanceof Float32Array ? backend.upload(w, s.shape) : backend.clone(w));
     }
   }
 
   /** A second model with a copy of this one's parameters, made on the backend (no host round trip). */
   copy(): GPT2Model {
-    const model: GPT2Model = Object.create(GPT2Model.prototype);
-    Object.assign(model, { backend: this.backend, config: this.config, specs: this.specs, params: new Map<string, Tensor>(), layers: [], grads: null });
-    for (const s of this.specs) model.params.set(s.name, this.backend.clone(this.p(s.name)));
-    return model;
+    return new GPT2Model(this.backend, this.config, this.params);
   }
 
   /** Builds a model from safetensors entries in Hugging Face GPT-2 naming and layout. */

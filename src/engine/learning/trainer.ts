@@ -141,8 +141,8 @@ export class PreferenceTrainer {
    * interpolation (Wortsman et al. 2022), which WARP (Ramé et al. 2024) applies to RLHF as
    * LITI. Measured here (sentiment, 30 votes, 10 % flips): the interpolation of a run that
    * collapsed (KL 502, English 0.24 ×) kept a 0.63 win rate at KL 25 with η 0.5, and a
-   * fluent run's 0.80 became 0.68 at KL 1.9 with η 0.3: the direction DPO moves in carries
-   * the taste, its length carries the damage.
+   * fluent run's 0.80 became 0.68 at KL 1.9 with η 0.3 (scripts/sim/runs/interpolation_after_the_fact/):
+   * the direction DPO moves in carries the taste, its length carries the damage.
    */
   private trained: GPT2Model | null = null;
 

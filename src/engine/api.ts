@@ -133,6 +133,11 @@ export interface TrainerSettings {
    * LITI). Absent or 1: the policy is the trained weights (every log before 2026-12-07).
    */
   interpolation?: number;
+  /**
+   * TRL's `rpo_alpha` (RPO): the paired objectives add α × the chosen completions' token-mean
+   * negative log-likelihood. Absent or 0: off (every log before 2026-12-07).
+   */
+  rpoAlpha?: number;
 }
 
 export type VoteOutcome = 'a' | 'b' | 'tie' | 'bothbad';

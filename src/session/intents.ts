@@ -37,6 +37,7 @@ export function learningSettings(train: TrainConfig, duel: DuelConfig | undefine
       epsilon: train.epsilon,
       lr: train.lr,
       ...(train.interpolation !== undefined ? { interpolation: train.interpolation } : {}),
+      ...(train.rpoAlpha !== undefined ? { rpoAlpha: train.rpoAlpha } : {}),
       stepsPerVote: train.stepsPerVote,
       batchSize: train.batchSize,
       bufferSize: train.bufferSize,

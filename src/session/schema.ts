@@ -207,7 +207,7 @@ export const RelabelEventSchema = eventOf('relabel', {
 export const SettingsEventSchema = eventOf('settings', {
   // The Train cell's hyperparameters with its own bounds, plus the two the cell does not expose.
   trainer: v.object({
-    ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'interpolation', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
+    ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'interpolation', 'rpoAlpha', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
     maxGradNorm: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
     seed: wholeNumber(0, 0xffff_ffff),
   }),

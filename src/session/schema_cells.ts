@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
-import { TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
+import { TRAINER_OBJECTIVES, isPairedLossType } from '../engine/objectives/names.ts';
 import { RUN_VERDICTS, type SimulationFluency, type SimulationSeriesPoint, type SimulationSummary } from '../engine/api.ts';
 import {
   boundedText,
@@ -162,6 +162,8 @@ export const DuelConfigSchema = v.pipe(
  * so an objective the trainer accepts is one a document may name, in the cells' menu order.
  */
 export const OBJECTIVES = TRAINER_OBJECTIVES;
+/** Whether an objective is one of the paired (chosen ≻ rejected) losses, the ones RPO's α applies to. */
+export const isPairedObjective = isPairedLossType;
 export const ObjectiveSchema = v.picklist(OBJECTIVES);
 
 export const TrainConfigSchema = v.object({
@@ -176,6 +178,11 @@ export const TrainConfigSchema = v.object({
    * (WiSE-FT / WARP's LITI). Absent: 1, the trained weights (documents before 2026-12-07).
    */
   interpolation: v.optional(positiveNumber(1)),
+  /**
+   * TRL's `rpo_alpha`: weight of the chosen completions' negative log-likelihood added to a
+   * paired objective (RPO). Absent: 0, off (documents before 2026-12-07).
+   */
+  rpoAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.maxValue(100, 'must be at most 100'))),
   stepsPerVote: wholeNumber(0, 1_000),
   batchSize: wholeNumber(1, 1_024),
   /** How many of the latest preference pairs the replay buffer keeps. */

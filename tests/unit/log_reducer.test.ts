@@ -120,6 +120,26 @@ describe('LogReducer through EngineService.reduce', () => {
     expectSameWeights(await weightsOf(live), await weightsOf(without));
   });
 
+  it('with RPO’s α, replay stays bit-identical and the chosen NLL changes the weights', async () => {
+    const withRpo = (log: LogIntent[]): LogIntent[] =>
+      log.map((x) => (x.type === 'settings' ? { ...x, settings: { ...x.settings, trainer: { ...x.settings.trainer, rpoAlpha: 1 } } } : x));
+    const live = await engine();
+    const log = withRpo(await recordedLog(live));
+    for (const intent of log) await live.reduce({ intents: [intent] });
+    const opened = await engine();
+    await opened.reduce({ intents: log, reset: true });
+    expectSameWeights(await weightsOf(live), await weightsOf(opened));
+    const plain = await engine();
+    await plain.reduce({ intents: await recordedLog(plain), reset: true });
+    const [a, b] = [await weightsOf(live), await weightsOf(plain)];
+    let moved = 0;
+    for (const [name, w] of a) {
+      const pw = b.get(name)!;
+      for (let i = 0; i < w.length; i++) moved = Math.max(moved, Math.abs(w[i]! - pw[i]!));
+    }
+    expect(moved).toBeGreaterThan(1e-6);
+  });
+
   it('checkpoints read into dropped ones’ arrays and still restore exactly, vote after vote', async () => {
     // Each vote takes a checkpoint and drops the oldest recent one, whose arrays the next
     // checkpoint reads into: undoing the last three votes restores checkpoints written that way.

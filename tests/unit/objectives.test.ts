@@ -156,6 +156,62 @@ describe('paired objectives: metrics are TRL’s', () => {
   });
 });
 
+describe('RPO: TRL rpo_alpha (chosen NLL per token added to the paired loss)', () => {
+  // TRL DPOTrainer: losses = losses + rpo_alpha * nll_loss, nll_loss = cross-entropy over every
+  // chosen token of the batch (one mean). Hand values: pair 1 has ℓ_c = 1, ℓ_r = −1 (β 0.5, so
+  // DPO's −log σ(1) = 0.31326168751822286) and 5 chosen tokens with log-prob −10; pair 2 has
+  // ℓ_c = ℓ_r = 0 (ln 2) and 3 tokens with log-prob −6, so nll = 16 / 8 = 2.
+  const batch: PairedBatch = {
+    policyChosenLogps: [-10, -6],
+    policyRejectedLogps: [-12, -7],
+    refChosenLogps: [-11, -6],
+    refRejectedLogps: [-11, -7],
+    chosenTokenCounts: [5, 3],
+    rejectedTokenCounts: [4, 4],
+  };
+
+  it('adds α × the batch’s chosen token-mean NLL to every pair, as TRL', () => {
+    const r = pairedObjective('sigmoid', batch, { beta: 0.5, rpoAlpha: 1 });
+    expect(r.losses[0]).toBeCloseTo(0.31326168751822286 + 2, 12);
+    expect(r.losses[1]).toBeCloseTo(Math.LN2 + 2, 12);
+    expect(r.loss).toBeCloseTo((0.31326168751822286 + Math.LN2) / 2 + 2, 12);
+    // ∂/∂ log πθ(y_c): DPO's −β σ(−z) / B plus −α / (all chosen tokens), for every pair alike.
+    expect(r.dPolicyChosen[0]).toBeCloseTo((-0.5 * sigmoid(-1)) / 2 - 1 / 8, 12);
+    expect(r.dPolicyChosen[1]).toBeCloseTo((-0.5 * 0.5) / 2 - 1 / 8, 12);
+    // The rejected side and TRL's logged rewards are DPO's.
+    const plain = pairedObjective('sigmoid', batch, { beta: 0.5 });
+    expect(Array.from(r.dPolicyRejected)).toEqual(Array.from(plain.dPolicyRejected));
+    expect(r.metrics).toEqual(plain.metrics);
+  });
+
+  it('α 0 is plain DPO to the bit', () => {
+    const a = pairedObjective('sigmoid', batch, { beta: 0.5, rpoAlpha: 0 });
+    const b = pairedObjective('sigmoid', batch, { beta: 0.5 });
+    expect(Array.from(a.losses)).toEqual(Array.from(b.losses));
+    expect(Array.from(a.dPolicyChosen)).toEqual(Array.from(b.dPolicyChosen));
+  });
+
+  it('uses the raw log-probs with IPO, whose loss averages them per token', () => {
+    const ipo = pairedObjective('ipo', batch, { beta: 0.5, rpoAlpha: 0.5 });
+    const plain = pairedObjective('ipo', batch, { beta: 0.5 });
+    expect(ipo.loss - plain.loss).toBeCloseTo(0.5 * 2, 12);
+  });
+
+  it('gradients by central finite differences', () => {
+    const hyper = { beta: 0.3, rpoAlpha: 0.7 };
+    const r = pairedObjective('sigmoid', batch, hyper);
+    const pc = Float64Array.from(batch.policyChosenLogps);
+    const f = (x: Float64Array) => pairedObjective('sigmoid', { ...batch, policyChosenLogps: x }, hyper).loss;
+    for (let i = 0; i < 2; i++) expect(relErr(r.dPolicyChosen[i]!, centralDiff(f, pc, i))).toBeLessThan(1e-6);
+  });
+
+  it('refuses a negative α and a batch without chosen token counts', () => {
+    expect(() => pairedObjective('sigmoid', batch, { beta: 0.5, rpoAlpha: -1 })).toThrow(/rpoAlpha/);
+    const { chosenTokenCounts: _c, rejectedTokenCounts: _r, ...noCounts } = batch;
+    expect(() => pairedObjective('sigmoid', noCounts, { beta: 0.5, rpoAlpha: 1 })).toThrow(/chosenTokenCounts/);
+  });
+});
+
 describe('bco_pair running mean (TRL RunningMoments)', () => {
   it('δ is the running average of per-step batch mean rewards, merged before the loss', () => {
     const running = new RunningMoments();

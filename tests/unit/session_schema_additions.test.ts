@@ -189,6 +189,23 @@ describe("a short Simulate run's result", () => {
   });
 });
 
+describe("the Train cell's optional trainer fields (interpolation η, RPO's α)", () => {
+  it('are absent in a new cell, stored within their bounds, and refused outside them', () => {
+    const nextId = createIdGenerator({ seed: 4 });
+    const train = createCell('train', nextId);
+    const doc = createSession({ title: 'Train fields', now: T0, cells: [train] });
+    if (train.kind !== 'train') throw new Error('not a train cell');
+    expect(train.config.interpolation).toBeUndefined();
+    expect(train.config.rpoAlpha).toBeUndefined();
+    const config = { ...train.config, interpolation: 0.5, rpoAlpha: 1 };
+    const reopened = roundTrip(updateCell(doc, train.id, { config })).cells[0]!;
+    expect(reopened.kind === 'train' && reopened.config).toMatchObject({ interpolation: 0.5, rpoAlpha: 1 });
+    expect(() => updateCell(doc, train.id, { config: { ...config, rpoAlpha: -0.5 } })).toThrow(SessionEditError);
+    expect(() => updateCell(doc, train.id, { config: { ...config, rpoAlpha: 1000 } })).toThrow(SessionEditError);
+    expect(() => updateCell(doc, train.id, { config: { ...config, interpolation: 1.5 } })).toThrow(SessionEditError);
+  });
+});
+
 describe('duel reward-model options', () => {
   it('stores pair selection, best-of-n and relabelling within their bounds', () => {
     const { doc, duelId } = sessionWith();

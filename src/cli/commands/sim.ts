@@ -17,7 +17,7 @@ import { isTrainerObjective, TRAINER_OBJECTIVES } from '../../engine/objectives/
 import { interpolationOf } from '../../engine/learning/trainer';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
-             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--steps-per-vote K]
+             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--rpo-alpha A] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
              [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off] [--critiques RATE] [--catch-up-every K] [--eval-prompts N] [--flip-rate P]
@@ -35,6 +35,8 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   --interpolation ETA (default 1, off): the policy that samples and is judged is the reference
   plus ETA times what training moved (θ_ref + ETA (θ_trained − θ_ref), WiSE-FT / WARP's LITI),
   while the optimizer keeps moving the trained weights.
+  --rpo-alpha A (default 0, off): TRL's rpo_alpha; a paired objective adds A times the chosen
+  completions' negative log-likelihood per token (RPO).
   --relabel-own-steps off: synthetic pairs (relabelled, or decided by a critique) join the
   buffer without taking steps of their own (default on: each takes --steps-per-vote steps).
   --relabel-guard on: refuse relabelled pairs whose winner is over 1.5× longer or more
@@ -64,6 +66,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       epsilon: { type: 'string' },
       lr: { type: 'string' },
       interpolation: { type: 'string' },
+      'rpo-alpha': { type: 'string' },
       'steps-per-vote': { type: 'string' },
       'batch-size': { type: 'string' },
       buffer: { type: 'string' },
@@ -101,6 +104,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     epsilon: numberFlag('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
     lr: numberFlag('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
     interpolation: numberFlag('interpolation', values.interpolation, interpolationOf(base), { min: 1e-6, max: 1 }),
+    rpoAlpha: numberFlag('rpo-alpha', values['rpo-alpha'], base.rpoAlpha ?? 0, { min: 0, max: 100 }),
     stepsPerVote: intFlag('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { min: 0, max: 1000 }),
     batchSize: intFlag('batch-size', values['batch-size'], base.batchSize, { min: 1, max: 4096 }),
     bufferSize: intFlag('buffer', values.buffer, base.bufferSize, { min: 1, max: 1_000_000 }),

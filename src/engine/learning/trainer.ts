@@ -86,6 +86,7 @@ export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) bad('batchSize must be ≥ 1');
   if (!Number.isInteger(s.bufferSize) || s.bufferSize < 1) bad('bufferSize must be ≥ 1');
   if (s.interpolation !== undefined && !(s.interpolation > 0 && s.interpolation <= 1)) bad('interpolation must be in (0, 1]');
+  if (s.rpoAlpha !== undefined && !(s.rpoAlpha >= 0 && s.rpoAlpha <= 100)) bad('rpoAlpha must be in [0, 100]');
   return s.objective as TrainerObjective;
 }
 
@@ -452,7 +453,7 @@ export class PreferenceTrainer {
         chosenTokenCounts: pairs.map((p) => Math.max(1, p.chosen.ids.length)),
         rejectedTokenCounts: pairs.map((p) => Math.max(1, p.rejected.ids.length)),
       },
-      { beta: this.settings.beta, labelSmoothing: this.settings.epsilon, bcoRunning: this.bcoRunning },
+      { beta: this.settings.beta, labelSmoothing: this.settings.epsilon, bcoRunning: this.bcoRunning, rpoAlpha: this.settings.rpoAlpha ?? 0 },
     );
     backward([...r.dPolicyChosen, ...r.dPolicyRejected]);
     const m = r.metrics;

@@ -51,6 +51,13 @@ export interface PairedHyper {
    * - omitted: δ = this batch's mean reward, i.e. TRL's value on its very first step.
    */
   bcoRunning?: RunningMoments | number;
+  /**
+   * TRL's `rpo_alpha` (RPO, Pang et al. 2024 "Iterative Reasoning Preference Optimization"):
+   * adds α × the negative log-likelihood of the chosen completions, averaged over all their
+   * tokens in the batch, to every pair's loss (TRL: `losses = losses + rpo_alpha * nll_loss`).
+   * Needs `chosenTokenCounts`. Absent or 0: off.
+   */
+  rpoAlpha?: number;
 }
 
 /** Exactly the keys TRL's DPOTrainer logs for these quantities. */
@@ -188,7 +195,7 @@ function checkBatch(batch: PairedBatch, needTokens: boolean): number {
     const c = batch.chosenTokenCounts;
     const r = batch.rejectedTokenCounts;
     if (!c || !r || c.length !== n || r.length !== n) {
-      throw new RangeError('ipo needs chosenTokenCounts and rejectedTokenCounts, one per pair');
+      throw new RangeError('ipo and rpoAlpha need chosenTokenCounts and rejectedTokenCounts, one per pair');
     }
     for (let i = 0; i < n; i++) {
       if (!(c[i]! > 0) || !(r[i]! > 0)) throw new RangeError('token counts must be positive');
@@ -219,8 +226,10 @@ export function pairedObjective(
   if (parts.some((p) => p.type === 'robust') && !(eps < 0.5)) {
     throw new RangeError('robust needs labelSmoothing < 0.5 (it divides by 1 − 2ε)');
   }
+  const rpoAlpha = hyper.rpoAlpha ?? 0;
+  if (!(rpoAlpha >= 0 && Number.isFinite(rpoAlpha))) throw new RangeError(`rpoAlpha must be a finite number ≥ 0, got ${rpoAlpha}`);
   const perToken = parts.some((p) => p.type === 'ipo');
-  const n = checkBatch(batch, perToken);
+  const n = checkBatch(batch, perToken || rpoAlpha > 0);
 
   // Effective log-probs: per-token averages when IPO is involved (TRL concatenated_forward).
   const pc = new Float64Array(n);
@@ -278,6 +287,22 @@ export function pairedObjective(
     // Chain rule through the optional per-token division, and through the batch mean.
     dC[i] = (gc * scaleC[i]!) / n;
     dR[i] = (gr * scaleR[i]!) / n;
+  }
+
+  if (rpoAlpha > 0) {
+    // TRL's nll_loss: cross-entropy over every chosen token of the batch, one mean (so a long
+    // chosen completion weighs by its length), on the raw log-probs even when IPO averages them.
+    let tokens = 0;
+    let logpSum = 0;
+    for (let i = 0; i < n; i++) {
+      tokens += batch.chosenTokenCounts![i]!;
+      logpSum += batch.policyChosenLogps[i]!;
+    }
+    const nll = -logpSum / tokens;
+    for (let i = 0; i < n; i++) {
+      losses[i] += rpoAlpha * nll;
+      dC[i] -= rpoAlpha / tokens;
+    }
   }
 
   let loss = 0;

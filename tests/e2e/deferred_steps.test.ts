@@ -6,10 +6,9 @@
  * previous vote trains (drawn from the weights before it), the log holds the deferral and the
  * catch-up, every vote ends up learned, and a reload replays to the same weights.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionDocument } from '../../src/session/index';
-import { downloadText, openWithModel, startAppServer, voteCount, waitForModel, type AppServer } from './support/harness';
+import { attrOf, downloadText, openWithModel, reloadAndReplay, startAppServer, voteCount, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -21,8 +20,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-const attr = async (page: Page, testid: string, name: string) => (await page.getByTestId(testid).getAttribute(name)) ?? '';
-
 describe('deferred steps', () => {
   it('draws the next pair while a vote trains, defers the votes cast meanwhile, then learns them in one logged group that replays', async () => {
     const { context, page, errors } = await openWithModel(app, 6);
@@ -32,21 +29,21 @@ describe('deferred steps', () => {
     await steps.blur();
     const duel = page.getByTestId('duel');
     const ready = page.locator('[data-testid="duel"][data-phase="ready"]');
-    await expect.poll(() => attr(page, 'duel', 'data-draw-worker'), { timeout: 60_000 }).toBe('true');
+    await expect.poll(() => attrOf(page, 'duel', 'data-draw-worker'), { timeout: 60_000 }).toBe('true');
     await ready.waitFor();
 
     const pairIds: string[] = [];
     for (const [i, button] of ['vote-a', 'vote-b', 'vote-a'].entries()) {
       await ready.waitFor({ timeout: 60_000 });
-      pairIds.push(await attr(page, 'duel', 'data-pair-id'));
+      pairIds.push(await attrOf(page, 'duel', 'data-pair-id'));
       await page.getByTestId(button).click();
       await expect.poll(() => voteCount(page), { timeout: 30_000 }).toBe(i + 1);
       // The next pair, fresh, while the first vote still trains: drawn from the weights before it.
       await expect.poll(async () => (await duel.getAttribute('data-phase')) === 'ready' && (await duel.getAttribute('data-pair-id')) !== pairIds[i], { timeout: 30_000 }).toBe(true);
       if (i === 0) {
-        expect(Number(await attr(page, 'policy-step', 'data-pending'))).toBeGreaterThan(0);
-        expect(await attr(page, 'duel', 'data-drawn-step')).toBe('0');
-        expect(await attr(page, 'duel', 'data-drawn-votes')).toBe('0');
+        expect(Number(await attrOf(page, 'policy-step', 'data-pending'))).toBeGreaterThan(0);
+        expect(await attrOf(page, 'duel', 'data-drawn-step')).toBe('0');
+        expect(await attrOf(page, 'duel', 'data-drawn-votes')).toBe('0');
       }
     }
     const ps = page.getByTestId('policy-step');
@@ -70,13 +67,7 @@ describe('deferred steps', () => {
     expect(Number(await ps.getAttribute('data-step'))).toBe(total);
 
     // A reload replays the log, deferral and catch-up included, to the same weights.
-    await expect.poll(() => attr(page, 'save-status', 'data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
-    await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
-    await waitForModel(page);
-    const status = page.getByTestId('replay-status');
-    await expect.poll(() => status.getAttribute('data-status'), { timeout: 180_000 }).toBe('done');
-    expect(await status.getAttribute('data-match')).toBe('true');
+    await reloadAndReplay(page);
     expect(Number(await ps.getAttribute('data-step'))).toBe(total);
     expect(await ps.getAttribute('data-votes-trained')).toBe('3');
     expect(errors).toEqual([]);

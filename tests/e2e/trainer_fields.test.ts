@@ -5,10 +5,9 @@
  * weights' when η < 1, the loss chart drops its ln 2 line with RPO on, and a reload replays the
  * votes to the same weights.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionDocument } from '../../src/session/index';
-import { downloadText, openWithModel, startAppServer, voteCount, waitForModel, type AppServer } from './support/harness';
+import { attrOf, downloadText, openWithModel, reloadAndReplay, startAppServer, voteCount, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -19,8 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
-
-const attr = async (page: Page, testid: string, name: string) => (await page.getByTestId(testid).getAttribute(name)) ?? '';
 
 describe('trainer fields', () => {
   it('interpolation η and RPO α reach the log, are explained in the cell, and replay to the same weights', async () => {
@@ -46,8 +43,8 @@ describe('trainer fields', () => {
       await expect.poll(() => voteCount(page), { timeout: 30_000 }).toBe(i + 1);
     }
     const ps = page.getByTestId('policy-step');
-    await expect.poll(() => attr(page, 'policy-step', 'data-votes-trained'), { timeout: 120_000 }).toBe('2');
-    await expect.poll(() => attr(page, 'policy-step', 'data-pending'), { timeout: 120_000 }).toBe('0');
+    await expect.poll(() => attrOf(page, 'policy-step', 'data-votes-trained'), { timeout: 120_000 }).toBe('2');
+    await expect.poll(() => attrOf(page, 'policy-step', 'data-pending'), { timeout: 120_000 }).toBe('0');
     const step = await ps.getAttribute('data-step');
     expect(Number(step)).toBeGreaterThan(0);
 
@@ -59,13 +56,7 @@ describe('trainer fields', () => {
     const firstVote = doc.events.find((e) => e.type === 'vote')!;
     expect(last!.seq).toBeLessThan(firstVote.seq);
 
-    await expect.poll(() => attr(page, 'save-status', 'data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
-    await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
-    await waitForModel(page);
-    const status = page.getByTestId('replay-status');
-    await expect.poll(() => status.getAttribute('data-status'), { timeout: 180_000 }).toBe('done');
-    expect(await status.getAttribute('data-match')).toBe('true');
+    await reloadAndReplay(page);
     expect(await ps.getAttribute('data-step')).toBe(step);
     expect(await ps.getAttribute('data-votes-trained')).toBe('2');
     expect(errors).toEqual([]);

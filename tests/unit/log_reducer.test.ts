@@ -30,6 +30,23 @@ function expectSameWeights(a: Map<string, Float32Array>, b: Map<string, Float32A
 }
 
 /** A small log over the tiny model's samples: every kind of intent, with an undo and a settings change. */
+/**
+ * The recorded log with `patch` in its settings, reduced vote by vote in one engine and in one
+ * call in another (a reopened session): both must hold the same bits; returns the live one and
+ * the log. `plain` is the same log without the patch, reduced in a third engine.
+ */
+async function liveAndReopened(patch: Partial<LearningSettings['trainer']>): Promise<{ live: EngineService; log: LogIntent[]; plain: EngineService }> {
+  const live = await engine();
+  const log = (await recordedLog(live)).map((x) => (x.type === 'settings' ? { ...x, settings: { ...x.settings, trainer: { ...x.settings.trainer, ...patch } } } : x));
+  for (const intent of log) await live.reduce({ intents: [intent] });
+  const opened = await engine();
+  await opened.reduce({ intents: log, reset: true });
+  expectSameWeights(await weightsOf(live), await weightsOf(opened));
+  const plain = await engine();
+  await plain.reduce({ intents: await recordedLog(plain), reset: true });
+  return { live, log, plain };
+}
+
 async function recordedLog(s: EngineService): Promise<LogIntent[]> {
   const gen = await s.generate({ prompt: 'The sea', numSequences: 3, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 4 });
   const [a, b, c] = gen.tokenIds as [number[], number[], number[]];
@@ -89,17 +106,8 @@ describe('LogReducer through EngineService.reduce', () => {
   });
 
   it('with an interpolated policy (η 0.5), replay and undo stay bit-identical and the policy sits between the reference and the trained weights', async () => {
-    const interpolated = (log: LogIntent[]): LogIntent[] =>
-      log.map((x) => (x.type === 'settings' ? { ...x, settings: { ...x.settings, trainer: { ...x.settings.trainer, interpolation: 0.5 } } } : x));
-    const live = await engine();
-    const log = interpolated(await recordedLog(live));
-    for (const intent of log) await live.reduce({ intents: [intent] });
-    const opened = await engine();
-    await opened.reduce({ intents: log, reset: true });
-    expectSameWeights(await weightsOf(live), await weightsOf(opened));
+    const { live, log, plain } = await liveAndReopened({ interpolation: 0.5 });
     // The same log without interpolation trains the weights the interpolated policy is half of.
-    const plain = await engine();
-    await plain.reduce({ intents: await recordedLog(plain), reset: true });
     const [p, t, r] = [await weightsOf(live), await weightsOf(plain), await weightsOf(await engine())];
     let worst = 0;
     for (const [name, w] of p) {
@@ -121,16 +129,7 @@ describe('LogReducer through EngineService.reduce', () => {
   });
 
   it('with RPO’s α, replay stays bit-identical and the chosen NLL changes the weights', async () => {
-    const withRpo = (log: LogIntent[]): LogIntent[] =>
-      log.map((x) => (x.type === 'settings' ? { ...x, settings: { ...x.settings, trainer: { ...x.settings.trainer, rpoAlpha: 1 } } } : x));
-    const live = await engine();
-    const log = withRpo(await recordedLog(live));
-    for (const intent of log) await live.reduce({ intents: [intent] });
-    const opened = await engine();
-    await opened.reduce({ intents: log, reset: true });
-    expectSameWeights(await weightsOf(live), await weightsOf(opened));
-    const plain = await engine();
-    await plain.reduce({ intents: await recordedLog(plain), reset: true });
+    const { live, plain } = await liveAndReopened({ rpoAlpha: 1 });
     const [a, b] = [await weightsOf(live), await weightsOf(plain)];
     let moved = 0;
     for (const [name, w] of a) {

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Download, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { expect } from 'vitest';
 import { CHROME_ARGS, CHROME_PATH } from '../../../scripts/chrome.mjs';
 import { gpt2ParamSpecs, toHfGpt2Config, type GPT2Config } from '../../../src/engine/model/config';
 import { writeSafetensors } from '../../../src/engine/model/safetensors';
@@ -155,6 +156,25 @@ export async function openWithModel(app: AppServer, maxTokens: number): Promise<
 
 export async function waitForPair(page: Page, timeout = 60_000): Promise<void> {
   await page.locator('[data-testid="duel"][data-phase="ready"]').waitFor({ timeout });
+}
+
+/** An attribute of the element with this test id ('' when it is absent). */
+export async function attrOf(page: Page, testid: string, name: string): Promise<string> {
+  return (await page.getByTestId(testid).getAttribute(name)) ?? '';
+}
+
+/**
+ * Reloads the page once the session is saved, waits for the stored log to replay onto the
+ * freshly loaded model, and expects every recomputed step to match the log.
+ */
+export async function reloadAndReplay(page: Page, timeout = 180_000): Promise<void> {
+  await expect.poll(() => attrOf(page, 'save-status', 'data-status'), { timeout: 10_000 }).toBe('saved');
+  await page.reload();
+  await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
+  await waitForModel(page);
+  const status = page.getByTestId('replay-status');
+  await expect.poll(() => status.getAttribute('data-status'), { timeout }).toBe('done');
+  expect(await status.getAttribute('data-match')).toBe('true');
 }
 
 export async function voteCount(page: Page): Promise<number> {

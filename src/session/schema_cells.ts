@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
-import { TRAINER_OBJECTIVES, isPairedLossType } from '../engine/objectives/names.ts';
+import { TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
 import { RUN_VERDICTS, type SimulationFluency, type SimulationSeriesPoint, type SimulationSummary } from '../engine/api.ts';
 import {
   boundedText,
@@ -162,8 +162,8 @@ export const DuelConfigSchema = v.pipe(
  * so an objective the trainer accepts is one a document may name, in the cells' menu order.
  */
 export const OBJECTIVES = TRAINER_OBJECTIVES;
-/** Whether an objective is one of the paired (chosen ≻ rejected) losses, the ones RPO's α applies to. */
-export const isPairedObjective = isPairedLossType;
+/** Whether an objective is a paired (chosen ≻ rejected) loss: the engine's test, for the cells (RPO's α applies to these). */
+export { isPairedLossType } from '../engine/objectives/names.ts';
 export const ObjectiveSchema = v.picklist(OBJECTIVES);
 
 export const TrainConfigSchema = v.object({

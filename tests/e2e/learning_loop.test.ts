@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureArtifacts, openApp, openWithModel, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { ensureArtifacts, openApp, openWithModel, reloadWhenSaved, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -106,8 +106,7 @@ describe('the learning loop', () => {
     expect(await cell.getByTestId('frontier-table').innerText()).toMatch(/sigmoid β0\.5 lr 1e-4\s+78\.5%/);
     // The result is stored in the session: a reload shows it without running again.
     expect(await cell.getByTestId('simulate-store-error').count() ? await cell.getByTestId('simulate-store-error').innerText() : '').toBe('');
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     const restored = page.getByTestId('cell-simulate');
     await restored.getByTestId('simulate-stored').waitFor({ timeout: 30_000 });

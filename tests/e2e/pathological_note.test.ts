@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCell, createIdGenerator, createStarterSession, encodeShareLink, insertCell } from '../../src/session/index';
-import { openApp, routeTinyModel, startAppServer, type AppServer } from './support/harness';
+import { openApp, reloadWhenSaved, routeTinyModel, startAppServer, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -50,9 +50,10 @@ describe('a pathological note in a share link', () => {
       // Before the fix the one task that parsed the note took 54 s.
       expect(longest).toBeLessThan(5_000);
       if (when === 'opened from the link') {
-        // Let autosave store the session, then reload: it reopens from storage, not the link.
-        await page.waitForTimeout(3_000);
-        await page.reload();
+        // Let autosave store the session (the first pair included), then reload: it reopens
+        // from storage, not the link.
+        await waitForPair(page, 120_000);
+        await reloadWhenSaved(page);
         await page.locator('[data-testid="app"][data-loaded="true"]').waitFor({ timeout: 60_000 });
       }
     }

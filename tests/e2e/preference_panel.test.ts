@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureArtifacts, openWithModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { ensureArtifacts, openWithModel, reloadWhenSaved, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 import { PRINCIPLE_FEATURE_COUNT } from '../../src/engine/principles';
 
 let app: AppServer;
@@ -100,8 +100,7 @@ describe('the preference panel', () => {
     await page.getByTestId('duel').screenshot({ path: resolve(ensureArtifacts(), 'preference_panel.png') });
 
     // Reload: the stored log replays onto the freshly loaded model.
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     await waitForModel(page);
     await expect.poll(() => page.getByTestId('replay-status').getAttribute('data-status'), { timeout: 120_000 }).toBe('done');

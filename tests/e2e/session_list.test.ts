@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, createStarterSession, encodeShareLink } from '../../src/session/index';
-import { downloadText, openApp, routeTinyModel, startAppServer, type AppServer } from './support/harness';
+import { downloadText, openApp, reloadWhenSaved, routeTinyModel, startAppServer, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -151,7 +151,9 @@ describe('the Sessions list', () => {
     await expect.poll(() => page.getByTestId('session-title').inputValue()).toBe('Second');
     await waitSaved(page);
     await expect.poll(() => page.getByTestId('session-row').count()).toBe(5);
-    await page.reload();
+    // The imported session's first pair is logged once the model is up: reload after it.
+    await waitForPair(page, 120_000);
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     await expect.poll(() => page.getByTestId('session-title').inputValue()).toBe('Second');
 

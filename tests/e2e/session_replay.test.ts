@@ -8,7 +8,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadText, openApp, openWithModel, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
+import { downloadText, openApp, openWithModel, reloadWhenSaved, routeTinyModel, startAppServer, voteCount, waitForModel, waitForPair, type AppServer } from './support/harness';
 
 let app: AppServer;
 
@@ -97,8 +97,7 @@ describe('replay', () => {
     expect(Math.abs(trained.policy - trained.reference)).toBeGreaterThan(1e-3);
 
     // A reload: the stored session replays onto the freshly loaded checkpoint.
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     await waitForModel(page);
     await expectReplayMatched(page, steps);

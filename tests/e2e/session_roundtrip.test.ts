@@ -12,6 +12,7 @@ import {
   e2eCheckpoint,
   ensureArtifacts,
   openApp,
+  reloadWhenSaved,
   routeTinyModel,
   startAppServer,
   voteCount,
@@ -94,8 +95,7 @@ describe('sessions as documents', () => {
     await page.screenshot({ path: resolve(ensureArtifacts(), 'notebook.png'), fullPage: true });
 
     // Reload: the same session comes back from IndexedDB, charts included.
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     await expect.poll(() => page.getByTestId('session-title').inputValue()).toBe('Round trip');
     expect(await voteCount(page)).toBe(votes);
@@ -188,8 +188,7 @@ describe('sessions as documents', () => {
     await simulate.getByRole('button', { name: 'Click again to delete this cell' }).click();
     expect(await page.getByTestId('cell-simulate').count()).toBe(0);
 
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     expect(await kinds()).toEqual(['cell-policy', 'cell-prompts', 'cell-duel', 'cell-note', 'cell-train', 'cell-arena']);
     expect(await page.getByTestId('cell-note').getByLabel('Cell title').inputValue()).toBe('Observations');
@@ -224,8 +223,7 @@ describe('sessions as documents', () => {
     await waitForPair(page);
     expect(await page.getByTestId('duel').getAttribute('data-phase')).toBe('ready');
 
-    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('saved');
-    await page.reload();
+    await reloadWhenSaved(page);
     await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
     await expect.poll(() => page.getByTestId('cell-policy').getByTestId('model-info').innerText(), { timeout: 60_000 }).toMatch(/model\.safetensors/);
     expect(errors).toEqual([]);

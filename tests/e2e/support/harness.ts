@@ -164,12 +164,33 @@ export async function attrOf(page: Page, testid: string, name: string): Promise<
 }
 
 /**
+ * Reloads once the page has nothing left to log and has saved. A draw logs its prompt and
+ * candidates, and a step group its records, a moment after the page looks idle; a reload in
+ * that window meets the unsaved-work warning, which openApp dismisses, so the reload never
+ * happens and page.reload waits out its timeout (CI, 2026-12-07: session_list, 120 s).
+ * Callers whose model may still be loading wait for the first pair first (waitForPair).
+ */
+export async function reloadWhenSaved(page: Page): Promise<void> {
+  const quiet = async () =>
+    (await page.locator('[data-testid="duel"][data-phase="generating"]').count()) === 0 &&
+    ((await page.getByTestId('policy-step').count()) === 0 || (await attrOf(page, 'policy-step', 'data-pending')) === '0') &&
+    (await attrOf(page, 'save-status', 'data-status')) === 'saved';
+  // Twice, a beat apart: a draw that finished just before the first look logs right after it.
+  const settled = async () => {
+    if (!(await quiet())) return false;
+    await page.waitForTimeout(300);
+    return quiet();
+  };
+  await expect.poll(settled, { timeout: 30_000 }).toBe(true);
+  await page.reload();
+}
+
+/**
  * Reloads the page once the session is saved, waits for the stored log to replay onto the
  * freshly loaded model, and expects every recomputed step to match the log.
  */
 export async function reloadAndReplay(page: Page, timeout = 180_000): Promise<void> {
-  await expect.poll(() => attrOf(page, 'save-status', 'data-status'), { timeout: 10_000 }).toBe('saved');
-  await page.reload();
+  await reloadWhenSaved(page);
   await page.locator('[data-testid="app"][data-loaded="true"]').waitFor();
   await waitForModel(page);
   const status = page.getByTestId('replay-status');

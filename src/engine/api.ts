@@ -314,7 +314,7 @@ export interface SimulationLoop {
   sampling: { temperature: number; topK: number; topP: number };
   /** A random pair, or the pair the reward-model heads disagree on most among `k` samples. */
   pairSelection: { rule: 'random' | 'uncertain'; k: number };
-  relabel: { pairs: number; minConfidence: number; maxStd: number; ownSteps?: boolean; collapseGuard?: boolean };
+  relabel: { pairs: number; minConfidence: number; maxStd: number; ownSteps?: boolean; collapseGuard?: boolean; candidates?: number; matchLength?: boolean };
   /**
    * Share of decisive votes on which the simulated person also writes a one-line critique in
    * words (`personCritique`: never a score, a target or a word list); 0 or absent = none.
@@ -521,6 +521,15 @@ export interface LearningSettings {
     ownSteps?: boolean;
     /** Refuse relabelled pairs that reward length or repetition (`COLLAPSE_GUARD`); default off. Measured by `duelbook sim --relabel-guard on`. */
     collapseGuard?: boolean;
+    /**
+     * Policy samples drawn for each relabelled pair, 2…8 (absent: 2, the pair is the two
+     * samples). With more, the pair is the DivPO pick among them (`diversePick`: the least
+     * likely of the better half against the most likely of the worse half, by the loop's
+     * taste). Not a session setting yet: `duelbook sim --relabel-candidates N` measures it.
+     */
+    candidates?: number;
+    /** With candidates > 2: the rejected sample is the one closest in length to the chosen one (`--relabel-match-length on`). */
+    matchLength?: boolean;
   };
 }
 

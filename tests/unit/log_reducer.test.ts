@@ -29,7 +29,6 @@ function expectSameWeights(a: Map<string, Float32Array>, b: Map<string, Float32A
   for (const [name, w] of a) expect(Buffer.from(b.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);
 }
 
-/** A small log over the tiny model's samples: every kind of intent, with an undo and a settings change. */
 /**
  * The recorded log with `patch` in its settings, reduced vote by vote in one engine and in one
  * call in another (a reopened session): both must hold the same bits; returns the live one and
@@ -47,6 +46,7 @@ async function liveAndReopened(patch: Partial<LearningSettings['trainer']>): Pro
   return { live, log, plain };
 }
 
+/** A small log over the tiny model's samples: every kind of intent, with an undo and a settings change. */
 async function recordedLog(s: EngineService): Promise<LogIntent[]> {
   const gen = await s.generate({ prompt: 'The sea', numSequences: 3, maxNewTokens: 5, temperature: 1, topK: 0, topP: 1, seed: 4 });
   const [a, b, c] = gen.tokenIds as [number[], number[], number[]];
@@ -248,6 +248,28 @@ describe('LogReducer through EngineService.reduce', () => {
     // The reward model had seen a vote: the pair was judged (accepted at these loose bounds).
     expect(second.relabels![0]!.accepted).toBe(true);
     expect(second.steps.length).toBe(2); // the vote's step and the relabelled pair's
+  });
+
+  it('with 4 candidates, relabels the DivPO pick among them, the same on a replay, and refuses bad counts', async () => {
+    const withCandidates = (log: LogIntent[], relabel: Partial<LearningSettings['relabel']>): LogIntent[] =>
+      log.map((x) => (x.type === 'settings' && x.seq === 0 ? { ...x, settings: { ...x.settings, relabel: { ...x.settings.relabel, ...relabel } } } : x));
+    const s = await engine();
+    const log = withCandidates((await recordedLog(s)).slice(0, 3), { candidates: 4, matchLength: true });
+    const live = await s.reduce({ intents: log });
+    const picked = live.reduced.find((x) => x.seq === 2)!.relabels![0]!;
+    expect(picked.aIds).not.toEqual(picked.bIds);
+    // The plain relabelling of the same vote draws 2 samples from the same stream instead.
+    const plain = await (await engine()).reduce({ intents: (await recordedLog(s)).slice(0, 3) });
+    const pair = plain.reduced.find((x) => x.seq === 2)!.relabels![0]!;
+    expect([picked.aIds, picked.bIds]).not.toEqual([pair.aIds, pair.bIds]);
+    const reopened = await engine();
+    const again = await reopened.reduce({ intents: log, reset: true });
+    expect(again.reduced.find((x) => x.seq === 2)!.relabels).toEqual(live.reduced.find((x) => x.seq === 2)!.relabels);
+    expectSameWeights(await weightsOf(s), await weightsOf(reopened));
+    const bad = (relabel: object) => expect(reopened.reduce({ intents: withCandidates(log, relabel as Partial<LearningSettings['relabel']>), reset: true })).rejects.toSatisfy((e: unknown) => engineErrorCode(e) === 'BAD_REQUEST');
+    await bad({ candidates: 9 });
+    await bad({ candidates: 2.5 });
+    await bad({ matchLength: 'yes' });
   });
 
   it('refuses malformed intents and a changed intent under a known seq, keeping its state', async () => {

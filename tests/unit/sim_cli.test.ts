@@ -98,6 +98,15 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(quiet.synthetic_pairs).toBe(r.synthetic_pairs);
     expect(quiet.optimizer_steps).toBe(quiet.decisive_votes);
     expect((await run([...base, '--relabel-own-steps', 'maybe'])).err).toMatch(/--relabel-own-steps must be on or off/);
+    // The DivPO pick: every relabelled pair from 4 samples; another policy at the end than the plain pairs'.
+    expect(r.config.loop.relabel).toMatchObject({ candidates: 2, matchLength: false });
+    const divpo = JSON.parse((await run([...base, '--pair-selection', 'uncertain', '--selection-k', '4', '--relabel-pairs', '2',
+      '--relabel-min-confidence', '0.5', '--relabel-max-std', '0.5', '--relabel-candidates', '4', '--relabel-match-length', 'on'])).out);
+    expect(divpo.config.loop.relabel).toMatchObject({ candidates: 4, matchLength: true });
+    expect(divpo.synthetic_pairs).toBe(2 * divpo.votes);
+    expect(divpo.samples.map((x: { policy: string }) => x.policy)).not.toEqual(r.samples.map((x: { policy: string }) => x.policy));
+    expect((await run([...base, '--relabel-candidates', '9'])).code).toBe(2);
+    expect((await run([...base, '--relabel-match-length', 'on'])).err).toMatch(/--relabel-match-length needs --relabel-candidates above 2/);
   });
 
   it('simulated critiques: off by default, written in words, matched and trained on when asked for', async () => {

@@ -20,7 +20,8 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
              [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--rpo-alpha A] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
-             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off] [--critiques RATE] [--catch-up-every K] [--eval-prompts N] [--flip-rate P]
+             [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off]
+             [--relabel-candidates N] [--relabel-match-length on|off] [--critiques RATE] [--catch-up-every K] [--eval-prompts N] [--flip-rate P]
              [--bt-temperature T] [--target-words N] [--keywords a,b] [--votes-out FILE] [--json]
   Runs the playground's online loop without a person, with the playground's defaults (the
   starter session's Train and Duel cells; every flag overrides one): the policy proposes pairs
@@ -41,6 +42,10 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   buffer without taking steps of their own (default on: each takes --steps-per-vote steps).
   --relabel-guard on: refuse relabelled pairs whose winner is over 1.5× longer or more
   repetitive than its loser (the collapse guard; default off).
+  --relabel-candidates N (2…8, default 2): draw N policy samples for each relabelled pair and
+  pick the pair as DivPO does (Lanchantin et al. 2025): the least likely answer per token of the
+  better half by the loop's taste against the most likely of the worse half. --relabel-match-length
+  on: the worse half's answer closest in length to the chosen one instead (default off).
   --critiques RATE (default 0, off): on that share of decisive votes the simulated person also
   writes a one-line critique in words ("B is too long", "A sounds too negative"; never a score,
   target or word list), which the loop matches to principles and trains on, as a person's.
@@ -83,6 +88,8 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       'catch-up-every': { type: 'string' },
       'relabel-own-steps': { type: 'string' },
       'relabel-guard': { type: 'string' },
+      'relabel-candidates': { type: 'string' },
+      'relabel-match-length': { type: 'string' },
       'eval-prompts': { type: 'string' },
       'flip-rate': { type: 'string' },
       'bt-temperature': { type: 'string' },
@@ -125,10 +132,13 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       maxStd: numberFlag('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
       ownSteps: onOffFlag('relabel-own-steps', values['relabel-own-steps'], true),
       collapseGuard: onOffFlag('relabel-guard', values['relabel-guard'], false),
+      candidates: intFlag('relabel-candidates', values['relabel-candidates'], 2, { min: 2, max: 8 }),
+      matchLength: onOffFlag('relabel-match-length', values['relabel-match-length'], false),
     },
     critiqueRate: numberFlag('critiques', values.critiques, 0, { min: 0, max: 1 }),
     catchUpEvery: intFlag('catch-up-every', values['catch-up-every'], 0, { min: 0, max: 1000 }),
   };
+  if (loop.relabel.matchLength && loop.relabel.candidates === 2) throw new UsageError('--relabel-match-length needs --relabel-candidates above 2 (with two samples there is nothing to match)');
   const annotator = annotatorFromFlags(values);
   const votes = intFlag('votes', values.votes, 200, { min: 1, max: 10_000_000 });
   const maxNewTokens = intFlag('max-tokens', values['max-tokens'], playground.maxTokens, { min: 1, max: 1_000_000 });

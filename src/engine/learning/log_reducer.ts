@@ -375,16 +375,18 @@ export class LogReducer {
   /**
    * Relabelling after a pairwise vote: `pairs` fresh pairs sampled from the policy as it is
    * after the vote, seeded by the vote's seq (so a replay samples the same), each labelled by the
-   * reward model and, when confident, added to the buffer with its own policy steps.
+   * reward model and, when confident, added to the buffer with its own policy steps. With
+   * `candidates` > 2 each pair is the DivPO pick among that many samples (`diversePair`).
    */
   private async relabel(seq: number, promptIds: number[], steps: StepMetrics[], train: boolean): Promise<RelabelRecord[]> {
     const r = this.settings.relabel;
     const maxNewTokens = Math.min(r.maxNewTokens, this.model.policy.config.nPositions - promptIds.length);
     if (maxNewTokens < 1) return [];
     const records: RelabelRecord[] = [];
+    const candidates = r.candidates ?? 2;
     for (let k = 0; k < r.pairs; k++) {
-      const sample = await generateAll(this.model.policy, promptIds, {
-        numSequences: 2,
+      const drawn = await generateAll(this.model.policy, promptIds, {
+        numSequences: candidates,
         maxNewTokens,
         temperature: r.temperature,
         topK: r.topK,
@@ -393,6 +395,14 @@ export class LogReducer {
         seed: new Rng(this.settings.trainer.seed).fork(`relabel-${seq}-${k}`).int(2 ** 31),
         eosTokenId: this.model.eosTokenId,
       });
+      let sample = drawn;
+      if (candidates > 2) {
+        // An empty answer has no per-token likelihood to rank by.
+        const answers = drawn.filter((ids) => ids.length > 0);
+        if (answers.length < 2) continue;
+        const { chosen, rejected } = await this.learner.diversePair(promptIds, answers, r.matchLength ?? false);
+        sample = [answers[chosen]!, answers[rejected]!];
+      }
       const [aIds, bIds] = sample;
       if (!aIds || !bIds) continue;
       const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: train && (r.ownSteps ?? true), collapseGuard: r.collapseGuard ?? false });
@@ -570,4 +580,6 @@ function checkRelabel(r: LearningSettings['relabel'], bad: (m: string) => never)
   if (!(r.topP > 0 && r.topP <= 1)) bad('relabel.topP must be in (0, 1]');
   if (r.ownSteps !== undefined && typeof r.ownSteps !== 'boolean') bad('relabel.ownSteps must be true or false');
   if (r.collapseGuard !== undefined && typeof r.collapseGuard !== 'boolean') bad('relabel.collapseGuard must be true or false');
+  if (r.candidates !== undefined && !(Number.isInteger(r.candidates) && r.candidates >= 2 && r.candidates <= 8)) bad('relabel.candidates must be 2…8');
+  if (r.matchLength !== undefined && typeof r.matchLength !== 'boolean') bad('relabel.matchLength must be true or false');
 }

@@ -20,6 +20,8 @@ import type {
 } from '../api';
 import { WORD_BUCKETS, principleBlockOffset, referencePass, wordBlockOffset } from './reference_pass';
 import { createRewardModel } from './reward_model';
+import { bordaScores, diversePick } from './diverse_pick';
+import { scoreSequencesUnder } from '../batch';
 import { ExplainedVotes } from './explanations';
 import { PreferenceTrainer, type TrainerState } from './trainer';
 import { cloneState } from './clone_state';
@@ -218,6 +220,20 @@ export class OnlineLearner {
     const ref = await referencePass(this.reference, promptIds, candidateIds, this.decode);
     const pick = bestOfN(this.rewardModel, ref.features, { pessimism });
     return { index: pick.index, rewards: [...pick.rewards], stds: [...pick.stds], pessimism };
+  }
+
+  /**
+   * The two of n policy samples a relabelled pair is made of, picked as DivPO does
+   * (`diversePick`): quality is a Borda count of the loop's taste (the mixture's `tastePAB`, as
+   * relabelling labels with), likelihood the policy's mean log-prob per token. Nothing is
+   * learned here; the pair is labelled afterwards by `relabel`, whose gates still apply.
+   */
+  async diversePair(promptIds: number[], samples: number[][], matchLength: boolean): Promise<{ chosen: number; rejected: number }> {
+    const ref = await referencePass(this.reference, promptIds, samples, this.decode);
+    const quality = bordaScores(samples.length, (i, j) => this.judgePair(ref.features[i]!, ref.features[j]!).tastePAB);
+    const [scored] = await scoreSequencesUnder([this.policy], samples.map((s) => [...promptIds, ...s]), samples.map(() => promptIds.length));
+    const logpPerToken = samples.map((s, i) => scored!.sums[i]! / Math.max(1, s.length));
+    return diversePick({ quality, logpPerToken, lengths: samples.map((s) => s.length), matchLength });
   }
 
   /**

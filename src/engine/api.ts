@@ -138,6 +138,12 @@ export interface TrainerSettings {
    * negative log-likelihood. Absent or 0: off (every log before 2026-12-07).
    */
   rpoAlpha?: number;
+  /**
+   * R-DPO's α (Park et al. 2024): the sigmoid objective adds α(|y_c| − |y_r|) (token counts) to
+   * its logit, so the policy is not pushed towards length for its own sake. `sigmoid` only.
+   * Absent or 0: off. Not a session setting yet: `duelbook sim --length-alpha A` measures it.
+   */
+  lengthAlpha?: number;
 }
 
 export type VoteOutcome = 'a' | 'b' | 'tie' | 'bothbad';

@@ -212,6 +212,58 @@ describe('RPO: TRL rpo_alpha (chosen NLL per token added to the paired loss)', (
   });
 });
 
+describe('R-DPO: length-regularized DPO (Park et al. 2024, eq. 9)', () => {
+  // L = −log σ(β(ℓ_c − ℓ_r) + α(|y_c| − |y_r|)), lengths in completion tokens. Hand values on the
+  // RPO block's batch shape: pair 1 has ℓ_c = 1, ℓ_r = −1 (β 0.5: logit 1) and lengths 5 and 4,
+  // so α 0.25 adds 0.25 and the loss is −log σ(1.25) = 0.25192908; pair 2 has ℓ_c = ℓ_r = 0 and
+  // lengths 3 and 7: logit −1, loss −log σ(−1) = 1.31326168751822286.
+  const batch: PairedBatch = {
+    policyChosenLogps: [-10, -6],
+    policyRejectedLogps: [-12, -7],
+    refChosenLogps: [-11, -6],
+    refRejectedLogps: [-11, -7],
+    chosenTokenCounts: [5, 3],
+    rejectedTokenCounts: [4, 7],
+  };
+
+  it('adds α × the length difference to the logit: a shorter chosen answer is pushed harder', () => {
+    const r = pairedObjective('sigmoid', batch, { beta: 0.5, lengthAlpha: 0.25 });
+    expect(r.losses[0]).toBeCloseTo(-logSigmoid(1.25), 12);
+    expect(r.losses[0]).toBeCloseTo(0.25192908, 7);
+    expect(r.losses[1]).toBeCloseTo(1.31326168751822286, 12);
+    // ∂/∂ log πθ(y_c) = −β σ(−z) / B with the shifted logit z.
+    expect(r.dPolicyChosen[0]).toBeCloseTo((-0.5 * sigmoid(-1.25)) / 2, 12);
+    expect(r.dPolicyChosen[1]).toBeCloseTo((-0.5 * sigmoid(1)) / 2, 12);
+    expect(Math.abs(r.dPolicyChosen[1]!)).toBeGreaterThan(Math.abs(pairedObjective('sigmoid', batch, { beta: 0.5 }).dPolicyChosen[1]!));
+    // TRL's logged rewards stay β·ℓ.
+    expect(r.metrics).toEqual(pairedObjective('sigmoid', batch, { beta: 0.5 }).metrics);
+  });
+
+  it('α 0 is plain DPO to the bit, and the gradients match central finite differences', () => {
+    const a = pairedObjective('sigmoid', batch, { beta: 0.5, lengthAlpha: 0 });
+    const b = pairedObjective('sigmoid', batch, { beta: 0.5 });
+    expect(Array.from(a.losses)).toEqual(Array.from(b.losses));
+    expect(Array.from(a.dPolicyRejected)).toEqual(Array.from(b.dPolicyRejected));
+    const hyper = { beta: 0.3, lengthAlpha: 0.4 };
+    const r = pairedObjective('sigmoid', batch, hyper);
+    const pc = Float64Array.from(batch.policyChosenLogps);
+    const pr = Float64Array.from(batch.policyRejectedLogps);
+    const fc = (x: Float64Array) => pairedObjective('sigmoid', { ...batch, policyChosenLogps: x }, hyper).loss;
+    const fr = (x: Float64Array) => pairedObjective('sigmoid', { ...batch, policyRejectedLogps: x }, hyper).loss;
+    for (let i = 0; i < 2; i++) {
+      expect(relErr(r.dPolicyChosen[i]!, centralDiff(fc, pc, i))).toBeLessThan(1e-6);
+      expect(relErr(r.dPolicyRejected[i]!, centralDiff(fr, pr, i))).toBeLessThan(1e-6);
+    }
+  });
+
+  it('refuses a negative α, another loss than sigmoid, and a batch without token counts', () => {
+    expect(() => pairedObjective('sigmoid', batch, { beta: 0.5, lengthAlpha: -1 })).toThrow(/lengthAlpha/);
+    expect(() => pairedObjective('ipo', batch, { beta: 0.5, lengthAlpha: 0.1 })).toThrow(/sigmoid loss only/);
+    const { chosenTokenCounts: _c, rejectedTokenCounts: _r, ...noCounts } = batch;
+    expect(() => pairedObjective('sigmoid', noCounts, { beta: 0.5, lengthAlpha: 0.1 })).toThrow(/lengthAlpha need/);
+  });
+});
+
 describe('bco_pair running mean (TRL RunningMoments)', () => {
   it('δ is the running average of per-step batch mean rewards, merged before the loss', () => {
     const running = new RunningMoments();

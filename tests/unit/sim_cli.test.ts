@@ -109,6 +109,15 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect((await run([...base, '--relabel-match-length', 'on'])).err).toMatch(/--relabel-match-length needs --relabel-candidates above 2/);
   });
 
+  it('--length-alpha: R-DPO reaches the trainer, sigmoid only (its effect: trainer_interpolation.test.ts)', async () => {
+    const base = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '3', '--eval-prompts', '4',
+      '--max-tokens', '6', '--steps-per-vote', '1', '--batch-size', '2', '--lr', '1e-2', '--seed', '3', '--json'];
+    expect(JSON.parse((await run(base)).out).config.trainer.lengthAlpha).toBe(0);
+    expect(JSON.parse((await run([...base, '--length-alpha', '2'])).out).config.trainer.lengthAlpha).toBe(2);
+    expect((await run([...base, '--length-alpha', '0.5', '--objective', 'ipo'])).err).toMatch(/--length-alpha \(R-DPO\) needs --objective sigmoid, not ipo/);
+    expect((await run([...base, '--length-alpha', '-1'])).code).toBe(2);
+  });
+
   it('simulated critiques: off by default, written in words, matched and trained on when asked for', async () => {
     const base = ['sim', '--model', dir, '--annotator', 'length', '--target-words', '3', '--votes', '8', '--eval-prompts', '4',
       '--max-tokens', '6', '--steps-per-vote', '1', '--batch-size', '2', '--lr', '1e-3', '--seed', '5', '--json'];

@@ -8,17 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu';
 import { GPT2Model } from '../../src/engine/model/gpt2';
 import { DEFAULT_TRAINER, PreferenceTrainer, validateTrainerSettings } from '../../src/engine/learning/trainer';
+import type { TrainerSettings } from '../../src/engine/api';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
 
 const V = TINY_CONFIG.vocabSize;
 const ids = (n: number, salt: number) => Array.from({ length: n }, (_, t) => (salt * 7 + t * 3 + 1) % (V - 1));
 
-function trainer(interpolation?: number): PreferenceTrainer {
+function trainer(interpolation?: number, patch: Partial<TrainerSettings> = {}): PreferenceTrainer {
   const be = new CpuBackend();
   // The policy starts at the reference, as in the playground.
   const policy = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 71, 0.1));
   const reference = new GPT2Model(be, TINY_CONFIG, randomWeights(TINY_CONFIG, 71, 0.1));
-  const settings = { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5, ...(interpolation !== undefined ? { interpolation } : {}) };
+  const settings = { ...DEFAULT_TRAINER, lr: 1e-2, batchSize: 3, seed: 5, ...(interpolation !== undefined ? { interpolation } : {}), ...patch };
   const t = new PreferenceTrainer(policy, reference, settings);
   for (let i = 0; i < 4; i++) {
     t.add({ kind: 'pair', promptIds: ids(2, i), chosen: { ids: ids(2 + (i % 3), i + 10), ref: -1 - i / 10 }, rejected: { ids: ids(5 - (i % 3), i + 20), ref: -2 + i / 10 } });
@@ -115,5 +116,23 @@ describe('PreferenceTrainer with an interpolated policy', () => {
     for (const interpolation of [0, -0.5, 1.5, Number.NaN]) {
       expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, interpolation }), String(interpolation)).toThrow(/interpolation/);
     }
+  });
+
+  it('R-DPO’s α reaches the loss: pairs of unequal length train other weights, α 0 the same bits', async () => {
+    // The helper's pairs are 2–4 tokens chosen against 3–5 rejected: lengths differ.
+    const [plain, zero, rdpo] = [trainer(), trainer(undefined, { lengthAlpha: 0 }), trainer(undefined, { lengthAlpha: 0.5 })];
+    const [a, b, c] = [await plain.takeSteps(2), await zero.takeSteps(2), await rdpo.takeSteps(2)];
+    expect(b.map((m) => m.loss)).toEqual(a.map((m) => m.loss));
+    await expectSameBits(await zero.policy.readWeights(), await plain.policy.readWeights());
+    expect(c[0]!.loss).not.toBe(a[0]!.loss);
+    expect(await rdpo.policy.readWeights()).not.toEqual(await plain.policy.readWeights());
+  });
+
+  it('refuses R-DPO’s α outside [0, 10] and with another objective than sigmoid', () => {
+    for (const lengthAlpha of [-0.1, 11, Number.NaN]) {
+      expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, lengthAlpha }), String(lengthAlpha)).toThrow(/lengthAlpha must be in/);
+    }
+    expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, objective: 'sigmoid', lengthAlpha: 0.1 })).not.toThrow();
+    expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, objective: 'ipo', lengthAlpha: 0.1 })).toThrow(/needs the sigmoid objective/);
   });
 });

@@ -17,7 +17,7 @@ import { isTrainerObjective, TRAINER_OBJECTIVES } from '../../engine/objectives/
 import { interpolationOf } from '../../engine/learning/trainer';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
-             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--rpo-alpha A] [--steps-per-vote K]
+             [--seed S] [--model DIR] [--beta B] [--epsilon E] [--lr LR] [--interpolation ETA] [--rpo-alpha A] [--length-alpha A] [--steps-per-vote K]
              [--batch-size N] [--buffer N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--pair-selection random|uncertain] [--selection-k K] [--relabel-pairs N]
              [--relabel-min-confidence C] [--relabel-max-std S] [--relabel-own-steps on|off] [--relabel-guard on|off]
@@ -38,6 +38,8 @@ export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|reada
   while the optimizer keeps moving the trained weights.
   --rpo-alpha A (default 0, off): TRL's rpo_alpha; a paired objective adds A times the chosen
   completions' negative log-likelihood per token (RPO).
+  --length-alpha A (default 0, off; sigmoid only): R-DPO's length regularizer (Park et al. 2024);
+  the loss is −log σ(β(ℓ_c − ℓ_r) + A(|y_c| − |y_r|)), lengths in tokens.
   --relabel-own-steps off: synthetic pairs (relabelled, or decided by a critique) join the
   buffer without taking steps of their own (default on: each takes --steps-per-vote steps).
   --relabel-guard on: refuse relabelled pairs whose winner is over 1.5× longer or more
@@ -72,6 +74,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       lr: { type: 'string' },
       interpolation: { type: 'string' },
       'rpo-alpha': { type: 'string' },
+      'length-alpha': { type: 'string' },
       'steps-per-vote': { type: 'string' },
       'batch-size': { type: 'string' },
       buffer: { type: 'string' },
@@ -112,6 +115,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     lr: numberFlag('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
     interpolation: numberFlag('interpolation', values.interpolation, interpolationOf(base), { min: 1e-6, max: 1 }),
     rpoAlpha: numberFlag('rpo-alpha', values['rpo-alpha'], base.rpoAlpha ?? 0, { min: 0, max: 100 }),
+    lengthAlpha: numberFlag('length-alpha', values['length-alpha'], base.lengthAlpha ?? 0, { min: 0, max: 10 }),
     stepsPerVote: intFlag('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { min: 0, max: 1000 }),
     batchSize: intFlag('batch-size', values['batch-size'], base.batchSize, { min: 1, max: 4096 }),
     bufferSize: intFlag('buffer', values.buffer, base.bufferSize, { min: 1, max: 1_000_000 }),
@@ -138,6 +142,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     critiqueRate: numberFlag('critiques', values.critiques, 0, { min: 0, max: 1 }),
     catchUpEvery: intFlag('catch-up-every', values['catch-up-every'], 0, { min: 0, max: 1000 }),
   };
+  if (trainer.lengthAlpha > 0 && trainer.objective !== 'sigmoid') throw new UsageError(`--length-alpha (R-DPO) needs --objective sigmoid, not ${trainer.objective}`);
   if (loop.relabel.matchLength && loop.relabel.candidates === 2) throw new UsageError('--relabel-match-length needs --relabel-candidates above 2 (with two samples there is nothing to match)');
   const annotator = annotatorFromFlags(values);
   const votes = intFlag('votes', values.votes, 200, { min: 1, max: 10_000_000 });

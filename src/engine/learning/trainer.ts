@@ -87,6 +87,8 @@ export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
   if (!Number.isInteger(s.bufferSize) || s.bufferSize < 1) bad('bufferSize must be ≥ 1');
   if (s.interpolation !== undefined && !(s.interpolation > 0 && s.interpolation <= 1)) bad('interpolation must be in (0, 1]');
   if (s.rpoAlpha !== undefined && !(s.rpoAlpha >= 0 && s.rpoAlpha <= 100)) bad('rpoAlpha must be in [0, 100]');
+  if (s.lengthAlpha !== undefined && !(s.lengthAlpha >= 0 && s.lengthAlpha <= 10)) bad('lengthAlpha must be in [0, 10]');
+  if ((s.lengthAlpha ?? 0) > 0 && s.objective !== 'sigmoid') bad('lengthAlpha (R-DPO) needs the sigmoid objective');
   return s.objective as TrainerObjective;
 }
 
@@ -453,7 +455,7 @@ export class PreferenceTrainer {
         chosenTokenCounts: pairs.map((p) => Math.max(1, p.chosen.ids.length)),
         rejectedTokenCounts: pairs.map((p) => Math.max(1, p.rejected.ids.length)),
       },
-      { beta: this.settings.beta, labelSmoothing: this.settings.epsilon, bcoRunning: this.bcoRunning, rpoAlpha: this.settings.rpoAlpha ?? 0 },
+      { beta: this.settings.beta, labelSmoothing: this.settings.epsilon, bcoRunning: this.bcoRunning, rpoAlpha: this.settings.rpoAlpha ?? 0, lengthAlpha: this.settings.lengthAlpha ?? 0 },
     );
     backward([...r.dPolicyChosen, ...r.dPolicyRejected]);
     const m = r.metrics;

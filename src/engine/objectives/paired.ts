@@ -58,6 +58,15 @@ export interface PairedHyper {
    * Needs `chosenTokenCounts`. Absent or 0: off.
    */
   rpoAlpha?: number;
+  /**
+   * R-DPO's α (length-regularized DPO, Park et al. 2024, "Disentangling Length from Quality in
+   * Direct Preference Optimization", eq. 9): the sigmoid loss becomes
+   * −log σ(β(ℓ_c − ℓ_r) + α(|y_c| − |y_r|)), |y| in completion tokens. It is DPO's loss for the
+   * RL objective whose reward is penalised by α|y|: a longer chosen answer starts with part of its
+   * margin already given, so the policy is pushed less towards length. `sigmoid` only; needs both
+   * token counts. Absent or 0: off.
+   */
+  lengthAlpha?: number;
 }
 
 /** Exactly the keys TRL's DPOTrainer logs for these quantities. */
@@ -94,6 +103,8 @@ interface PairTerms {
   beta: number;
   eps: number;
   bcoDelta: number;
+  /** α(|y_c| − |y_r|), added to the sigmoid's logit (R-DPO); 0 when off. */
+  lengthShift: number;
 }
 
 /** [loss, ∂loss/∂ log πθ(y_c), ∂loss/∂ log πθ(y_r)] for one pair. */
@@ -109,8 +120,9 @@ function dSigmoid(x: number): number {
  */
 export const pairedKernels: Readonly<Record<PairedLossType, PairKernel>> = {
   // TRL: losses = -F.logsigmoid(self.beta * logits)   (label_smoothing = 0)
-  sigmoid: ({ lc, lr, beta }) => {
-    const z = beta * (lc - lr);
+  // R-DPO (lengthShift ≠ 0): −log σ(β·logits + α(|y_c| − |y_r|)), Park et al. 2024 eq. 9.
+  sigmoid: ({ lc, lr, beta, lengthShift }) => {
+    const z = beta * (lc - lr) + lengthShift;
     const g = -sigmoid(-z) * beta;
     return [-logSigmoid(z), g, -g];
   },
@@ -195,7 +207,7 @@ function checkBatch(batch: PairedBatch, needTokens: boolean): number {
     const c = batch.chosenTokenCounts;
     const r = batch.rejectedTokenCounts;
     if (!c || !r || c.length !== n || r.length !== n) {
-      throw new RangeError('ipo and rpoAlpha need chosenTokenCounts and rejectedTokenCounts, one per pair');
+      throw new RangeError('ipo, rpoAlpha and lengthAlpha need chosenTokenCounts and rejectedTokenCounts, one per pair');
     }
     for (let i = 0; i < n; i++) {
       if (!(c[i]! > 0) || !(r[i]! > 0)) throw new RangeError('token counts must be positive');
@@ -228,8 +240,11 @@ export function pairedObjective(
   }
   const rpoAlpha = hyper.rpoAlpha ?? 0;
   if (!(rpoAlpha >= 0 && Number.isFinite(rpoAlpha))) throw new RangeError(`rpoAlpha must be a finite number ≥ 0, got ${rpoAlpha}`);
+  const lengthAlpha = hyper.lengthAlpha ?? 0;
+  if (!(lengthAlpha >= 0 && Number.isFinite(lengthAlpha))) throw new RangeError(`lengthAlpha must be a finite number ≥ 0, got ${lengthAlpha}`);
+  if (lengthAlpha > 0 && parts.some((p) => p.type !== 'sigmoid')) throw new RangeError('lengthAlpha (R-DPO) is defined for the sigmoid loss only');
   const perToken = parts.some((p) => p.type === 'ipo');
-  const n = checkBatch(batch, perToken || rpoAlpha > 0);
+  const n = checkBatch(batch, perToken || rpoAlpha > 0 || lengthAlpha > 0);
 
   // Effective log-probs: per-token averages when IPO is involved (TRL concatenated_forward).
   const pc = new Float64Array(n);
@@ -269,11 +284,12 @@ export function pairedObjective(
   const dR = new Float64Array(n);
   let weightSum = 0;
   for (const p of parts) weightSum += p.weight;
-  const terms: PairTerms = { lc: 0, lr: 0, policyChosen: 0, beta, eps, bcoDelta };
+  const terms: PairTerms = { lc: 0, lr: 0, policyChosen: 0, beta, eps, bcoDelta, lengthShift: 0 };
   for (let i = 0; i < n; i++) {
     terms.lc = pc[i]! - rc[i]!;
     terms.lr = pr[i]! - rr[i]!;
     terms.policyChosen = pc[i]!;
+    if (lengthAlpha > 0) terms.lengthShift = lengthAlpha * (batch.chosenTokenCounts![i]! - batch.rejectedTokenCounts![i]!);
     let l = 0;
     let gc = 0;
     let gr = 0;

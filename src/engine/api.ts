@@ -380,6 +380,13 @@ export interface SimulationFluency {
   /** Mean pairwise Jaccard similarity of the completions' padded word-bigram sets (1 = all the same). */
   policy_self_similarity: number;
   reference_self_similarity: number;
+  /**
+   * Share of completions in which a word directly follows itself ("great great"), which
+   * repetition and distinct-2 do not see. Reported beside the bar, not part of it (the bar is
+   * the learning issue's). Absent in results stored before 2026-12-08.
+   */
+  policy_doubled_words?: number;
+  reference_doubled_words?: number;
 }
 
 /** How a run ended, by the learning bar: a significant win while fluent, or which failure. */

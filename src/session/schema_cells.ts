@@ -285,6 +285,9 @@ export const SimulationFluencySchema = v.object({
   reference_mean_words: v.optional(v.nullable(nonNegativeNumber())),
   policy_self_similarity: v.optional(v.nullable(numberInRange(0, 1))),
   reference_self_similarity: v.optional(v.nullable(numberInRange(0, 1))),
+  /** Shares of answers with a doubled word; reported, not part of the verdict. Absent before 2026-12-08. */
+  policy_doubled_words: v.optional(v.nullable(numberInRange(0, 1))),
+  reference_doubled_words: v.optional(v.nullable(numberInRange(0, 1))),
 } satisfies FieldsOf<SimulationFluency>);
 
 /**

@@ -89,6 +89,7 @@ export function boundSimulationResult(summary: SimulationSummaryLike, completedA
             policy_repetition: finiteOrNull(summary.fluency.policy_repetition),
             reference_repetition: finiteOrNull(summary.fluency.reference_repetition),
             ...optionalNumbers(summary.fluency, SET_DIVERSITY_KEYS),
+            ...optionalNumbers(summary.fluency, ['policy_doubled_words', 'reference_doubled_words']),
           },
         }
       : {}),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/io';
 import { tinyCheckpoint } from '../support/tiny_checkpoint';
-import { distinctCompletions, meanWords, selfSimilarity } from '../../src/engine/stats';
+import { distinctCompletions, doubledWordRate, meanWords, selfSimilarity } from '../../src/engine/stats';
 
 describe('duelbook sim (tiny checkpoint)', () => {
   let dir = '';
@@ -50,6 +50,8 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(r.fluency.policy_mean_words).toBe(meanWords(policy));
     expect(r.fluency.reference_mean_words).toBe(meanWords(reference));
     expect(r.fluency.policy_self_similarity).toBe(selfSimilarity(policy));
+    expect(r.fluency.policy_doubled_words).toBe(doubledWordRate(policy));
+    expect(r.fluency.reference_doubled_words).toBe(doubledWordRate(reference));
     for (const p of r.series) for (const k of ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity']) expect(typeof p[k], k).toBe('number');
     const b = JSON.parse((await run(args)).out);
     // Everything but wall-clock timings replays exactly.

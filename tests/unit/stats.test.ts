@@ -4,7 +4,9 @@ import {
   bootstrapInterval,
   distinctCompletions,
   distinctN,
+  doubledWordRate,
   duplicateRate,
+  hasDoubledWord,
   jaccard,
   meanWords,
   normalizedText,
@@ -141,6 +143,21 @@ describe('text metrics', () => {
     expect(distinctN(['a b c', 'a b d'], 2)).toBeCloseTo(3 / 4, 15);
     expect(distinctN(['A b', 'a B'], 1)).toBe(0.5); // lowercased
     expect(Number.isNaN(distinctN(['one'], 2))).toBe(true);
+  });
+
+  it('doubled words: a word directly after itself, which seq-rep-4 and distinct-2 miss', () => {
+    // From a 30-vote run that passes the bar (scripts/sim/runs/word_doubling_passes.json).
+    expect(hasDoubledWord('a great great great increase')).toBe(true);
+    expect(hasDoubledWord('Great, great news.')).toBe(true); // case and punctuation between
+    expect(hasDoubledWord('great news, and great times')).toBe(false); // not adjacent
+    expect(hasDoubledWord("don't don't")).toBe(true);
+    expect(hasDoubledWord('')).toBe(false);
+    const doubled = ['the good good prosperity', 'a great great year', 'many many thanks', 'a fine day'];
+    expect(doubledWordRate(doubled)).toBe(0.75);
+    // The same set passes the other repetition numbers.
+    expect(repetitionRate(doubled)).toBe(0);
+    expect(distinctN(doubled, 2)).toBe(1);
+    expect(Number.isNaN(doubledWordRate([]))).toBe(true);
   });
 
   it('repetition and duplicates flag collapse', () => {

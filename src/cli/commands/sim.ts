@@ -209,6 +209,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
         `distinct completions   policy ${f(result.fluency.policy_distinct_completions)} · reference ${f(result.fluency.reference_distinct_completions)}\n` +
         `mean length (words)    policy ${f(result.fluency.policy_mean_words, 2)} · reference ${f(result.fluency.reference_mean_words, 2)} (ratio ${f(result.fluency.policy_mean_words / result.fluency.reference_mean_words)})\n` +
         `self-similarity        policy ${f(result.fluency.policy_self_similarity)} · reference ${f(result.fluency.reference_self_similarity)}\n` +
+        `doubled-word answers   policy ${f(result.fluency.policy_doubled_words ?? NaN)} · reference ${f(result.fluency.reference_doubled_words ?? NaN)} (reported, not part of the bar)\n` +
         `verdict                ${result.verdict}${failures.length ? ` (${failures.join('; ')})` : ''}\n` +
         `votes ${result.votes} (${result.decisive_votes} decisive), ${result.synthetic_pairs} relabelled pairs, ${result.optimizer_steps} optimizer steps, ${f(result.seconds, 1)} s\n`,
     );

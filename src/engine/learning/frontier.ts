@@ -5,7 +5,7 @@
  * a set (most completions distinct, not much shorter than the reference's).
  */
 import type { RunVerdict, SimulationFluency } from '../api';
-import { distinctCompletions, distinctN, englishWordRate, meanWords, repetitionRate, selfSimilarity } from '../stats';
+import { distinctCompletions, distinctN, doubledWordRate, englishWordRate, meanWords, repetitionRate, selfSimilarity } from '../stats';
 
 /** The fluency bar: what "staying fluent" means for the verdict (issues #7 and #11). */
 export const FLUENCY_BAR = {
@@ -65,6 +65,8 @@ export function evaluationFluency(policyTexts: readonly string[], referenceTexts
     policy_repetition: repetitionRate(policyTexts),
     reference_repetition: repetitionRate(referenceTexts),
     ...setDiversity(policyTexts, referenceTexts),
+    policy_doubled_words: doubledWordRate(policyTexts),
+    reference_doubled_words: doubledWordRate(referenceTexts),
   };
 }
 

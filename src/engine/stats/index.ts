@@ -19,6 +19,8 @@ export {
   distinctN,
   sequenceRepetition,
   repetitionRate,
+  hasDoubledWord,
+  doubledWordRate,
   duplicateRate,
   letterTokens,
   englishWordRate,

@@ -28,6 +28,13 @@
  *   brevity penalty need smoothing to say anything about a one-word text, which is exactly the
  *   case collapse produces. O(N²) set comparisons: fine for 40 recent or 100 evaluation texts.
  *
+ * Repetition inside an answer that neither of the above sees:
+ * - doubled-word share: the share of texts in which a word directly follows itself ("a great
+ *   great increase"). seq-rep-4 needs a repeated 4-gram, and distinct-2 pools bigrams over the
+ *   set, so the same doubled word in many different answers passes both; reading the 30-vote runs
+ *   that pass the learning bar found it in 16–29 of 100 answers (the reference's: 0–2). Words
+ *   are runs of letters and apostrophes, lowercased, so "Great, great" counts.
+ *
  * Empty inputs give NaN (undefined, not zero): charts show a gap rather than a fake collapse.
  */
 
@@ -80,6 +87,21 @@ export function repetitionRate(texts: readonly string[], n = 4): number {
     }
   }
   return k === 0 ? NaN : s / k;
+}
+
+/** Whether some word of the text directly follows itself (words: letters and apostrophes, lowercased). */
+export function hasDoubledWord(text: string): boolean {
+  const words = text.toLowerCase().match(/[\p{L}']+/gu) ?? [];
+  for (let i = 1; i < words.length; i++) if (words[i] === words[i - 1]) return true;
+  return false;
+}
+
+/** Share of texts with a doubled word (`hasDoubledWord`); NaN for no texts. */
+export function doubledWordRate(texts: readonly string[]): number {
+  if (texts.length === 0) return NaN;
+  let n = 0;
+  for (const t of texts) if (hasDoubledWord(t)) n++;
+  return n / texts.length;
 }
 
 /** Share of samples equal to an earlier sample after lowercasing and collapsing whitespace. */

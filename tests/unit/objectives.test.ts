@@ -156,19 +156,25 @@ describe('paired objectives: metrics are TRL’s', () => {
   });
 });
 
+/**
+ * Two pairs for hand-computed values: pair 1 has ℓ_c = 1, ℓ_r = −1 (at β 0.5 DPO's logit is 1)
+ * and 5 chosen tokens with log-prob −10; pair 2 has ℓ_c = ℓ_r = 0 and 3 chosen tokens with
+ * log-prob −6.
+ */
+const TWO_PAIRS: PairedBatch = {
+  policyChosenLogps: [-10, -6],
+  policyRejectedLogps: [-12, -7],
+  refChosenLogps: [-11, -6],
+  refRejectedLogps: [-11, -7],
+  chosenTokenCounts: [5, 3],
+  rejectedTokenCounts: [4, 4],
+};
+
 describe('RPO: TRL rpo_alpha (chosen NLL per token added to the paired loss)', () => {
   // TRL DPOTrainer: losses = losses + rpo_alpha * nll_loss, nll_loss = cross-entropy over every
-  // chosen token of the batch (one mean). Hand values: pair 1 has ℓ_c = 1, ℓ_r = −1 (β 0.5, so
-  // DPO's −log σ(1) = 0.31326168751822286) and 5 chosen tokens with log-prob −10; pair 2 has
-  // ℓ_c = ℓ_r = 0 (ln 2) and 3 tokens with log-prob −6, so nll = 16 / 8 = 2.
-  const batch: PairedBatch = {
-    policyChosenLogps: [-10, -6],
-    policyRejectedLogps: [-12, -7],
-    refChosenLogps: [-11, -6],
-    refRejectedLogps: [-11, -7],
-    chosenTokenCounts: [5, 3],
-    rejectedTokenCounts: [4, 4],
-  };
+  // chosen token of the batch (one mean). On TWO_PAIRS: DPO's −log σ(1) = 0.31326168751822286
+  // and ln 2, and nll = 16 / 8 = 2.
+  const batch = TWO_PAIRS;
 
   it('adds α × the batch’s chosen token-mean NLL to every pair, as TRL', () => {
     const r = pairedObjective('sigmoid', batch, { beta: 0.5, rpoAlpha: 1 });
@@ -213,18 +219,11 @@ describe('RPO: TRL rpo_alpha (chosen NLL per token added to the paired loss)', (
 });
 
 describe('R-DPO: length-regularized DPO (Park et al. 2024, eq. 9)', () => {
-  // L = −log σ(β(ℓ_c − ℓ_r) + α(|y_c| − |y_r|)), lengths in completion tokens. Hand values on the
-  // RPO block's batch shape: pair 1 has ℓ_c = 1, ℓ_r = −1 (β 0.5: logit 1) and lengths 5 and 4,
-  // so α 0.25 adds 0.25 and the loss is −log σ(1.25) = 0.25192908; pair 2 has ℓ_c = ℓ_r = 0 and
-  // lengths 3 and 7: logit −1, loss −log σ(−1) = 1.31326168751822286.
-  const batch: PairedBatch = {
-    policyChosenLogps: [-10, -6],
-    policyRejectedLogps: [-12, -7],
-    refChosenLogps: [-11, -6],
-    refRejectedLogps: [-11, -7],
-    chosenTokenCounts: [5, 3],
-    rejectedTokenCounts: [4, 7],
-  };
+  // L = −log σ(β(ℓ_c − ℓ_r) + α(|y_c| − |y_r|)), lengths in completion tokens. On TWO_PAIRS with
+  // pair 2's rejected answer 7 tokens long: pair 1 (logit 1, lengths 5 and 4) gets +0.25 at
+  // α 0.25, loss −log σ(1.25) = 0.25192908; pair 2 (logit 0, lengths 3 and 7) gets −1, loss
+  // −log σ(−1) = 1.31326168751822286.
+  const batch: PairedBatch = { ...TWO_PAIRS, rejectedTokenCounts: [4, 7] };
 
   it('adds α × the length difference to the logit: a shorter chosen answer is pushed harder', () => {
     const r = pairedObjective('sigmoid', batch, { beta: 0.5, lengthAlpha: 0.25 });

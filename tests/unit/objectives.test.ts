@@ -218,7 +218,7 @@ describe('RPO: TRL rpo_alpha (chosen NLL per token added to the paired loss)', (
   });
 });
 
-describe('R-DPO: length-regularized DPO (Park et al. 2024, eq. 9)', () => {
+describe('R-DPO: length-regularized DPO (Park et al. 2024, arXiv 2403.19159)', () => {
   // L = −log σ(β(ℓ_c − ℓ_r) + α(|y_c| − |y_r|)), lengths in completion tokens. On TWO_PAIRS with
   // pair 2's rejected answer 7 tokens long: pair 1 (logit 1, lengths 5 and 4) gets +0.25 at
   // α 0.25, loss −log σ(1.25) = 0.25192908; pair 2 (logit 0, lengths 3 and 7) gets −1, loss

@@ -60,11 +60,13 @@ export interface PairedHyper {
   rpoAlpha?: number;
   /**
    * R-DPO's α (length-regularized DPO, Park et al. 2024, "Disentangling Length from Quality in
-   * Direct Preference Optimization", eq. 9): the sigmoid loss becomes
+   * Direct Preference Optimization", arXiv 2403.19159): the sigmoid loss becomes
    * −log σ(β(ℓ_c − ℓ_r) + α(|y_c| − |y_r|)), |y| in completion tokens. It is DPO's loss for the
    * RL objective whose reward is penalised by α|y|: a longer chosen answer starts with part of its
-   * margin already given, so the policy is pushed less towards length. `sigmoid` only; needs both
-   * token counts. Absent or 0: off.
+   * margin already given, so the policy is pushed less towards length. The sign follows from that
+   * objective (π* ∝ π_ref·exp((r − α|y|)/β), so r = β·ℓ + α|y| + const); some public code
+   * subtracts the term instead, which would reward length. `sigmoid` only; needs both token
+   * counts. Absent or 0: off.
    */
   lengthAlpha?: number;
 }
@@ -120,7 +122,7 @@ function dSigmoid(x: number): number {
  */
 export const pairedKernels: Readonly<Record<PairedLossType, PairKernel>> = {
   // TRL: losses = -F.logsigmoid(self.beta * logits)   (label_smoothing = 0)
-  // R-DPO (lengthShift ≠ 0): −log σ(β·logits + α(|y_c| − |y_r|)), Park et al. 2024 eq. 9.
+  // R-DPO (lengthShift ≠ 0): −log σ(β·logits + α(|y_c| − |y_r|)), Park et al. 2024 (arXiv 2403.19159).
   sigmoid: ({ lc, lr, beta, lengthShift }) => {
     const z = beta * (lc - lr) + lengthShift;
     const g = -sigmoid(-z) * beta;

@@ -62,4 +62,19 @@ describe('referencePass features', () => {
     expect(r.features[1]!.subarray(0, V + WORD_BUCKETS).every((x) => x === 0)).toBe(true);
     expect(r.features[1]!.subarray(offset).every((x) => x === 0)).toBe(true);
   });
+
+  // OnlineLearner.relabel takes the picked pair's pass from diversePair's pass over all the
+  // candidates instead of running its own: that is only the same label if a completion's sums and
+  // features do not depend on the batch it was scored in (its padding, its neighbours).
+  it('give each completion the same sums and features, bit for bit, whatever else is in the batch', async () => {
+    const model = new GPT2Model(new CpuBackend({ wasm: false }), TINY_CONFIG, randomWeights(TINY_CONFIG, 5, 0.2));
+    const decode = (ids: number[]) => ids.map((id) => `w${id % 7}`).join(' ');
+    const prompt = [1, 2, 3];
+    const all = [[4, 5, 6, 7, 8, 9, 10], [11], [12, 13, 14, 15, 16], [17, 18]];
+    const together = await referencePass(model, prompt, all, decode);
+    const pair = await referencePass(model, prompt, [all[2]!, all[1]!], decode);
+    expect(pair.sums).toEqual([together.sums[2], together.sums[1]]);
+    expect(Array.from(pair.features[0]!)).toEqual(Array.from(together.features[2]!));
+    expect(Array.from(pair.features[1]!)).toEqual(Array.from(together.features[1]!));
+  });
 });

@@ -20,20 +20,16 @@ import type {
   ReduceRequest,
   ReduceResult,
   ReducedIntent,
-  RelabelRecord,
   RewardModelStatus,
-  StepMetrics,
 } from '../api';
-import { generateAll } from '../generate';
 import type { GPT2Model } from '../model/gpt2';
 import type { TextTokenizer } from '../tokenizer';
-import { Rng } from '../rng';
 import { cloneState, typedArrayBytes } from './clone_state';
 import { OnlineLearner, type LearnerState } from './online';
 import { priorPrincipleEstimates } from './principle_prefs';
 import { DEFAULT_TRAINER, validateTrainerSettings } from './trainer';
-import { describeMatch, matchCritique } from '../principles';
-import { PRINCIPLE_VERDICTS, type CritiqueReading } from '../api';
+import { PRINCIPLE_VERDICTS } from '../api';
+import { checkRelabel, critiqueAfterVote, relabelAfterVote, type SyntheticPairContext } from './synthetic_pairs';
 
 /** Settings in force before the log's first `settings` intent. */
 export const DEFAULT_LEARNING: LearningSettings = {
@@ -65,13 +61,10 @@ export interface CheckpointPolicy {
  */
 export const DEFAULT_CHECKPOINTS: CheckpointPolicy = { recentVotes: 3, every: 16, budgetBytes: 256 * 2 ** 20 };
 
-/** No checkpoints (a simulation never undoes): a log that changes before its end is reduced from the start. */
-/** Fresh policy samples a critique decides among, and the synthetic pairs it may add (C3PO-style). */
-export const CRITIQUE_SAMPLES = 4;
-export const CRITIQUE_PAIRS = 2;
 /** The longest critique the engine reads; the session document's cap (src/session/limits.ts) is this. */
 export const MAX_CRITIQUE_CHARS = 20_000;
 
+/** No checkpoints (a simulation never undoes): a log that changes before its end is reduced from the start. */
 export const NO_CHECKPOINTS: CheckpointPolicy = { recentVotes: 0, every: Number.MAX_SAFE_INTEGER, budgetBytes: 0 };
 
 interface Checkpoint {
@@ -338,9 +331,9 @@ export class LogReducer {
         else this.countTrained(1);
         const out: ReducedIntent = { ...base, steps: [...r.steps], rewardModel: r.rewardModel };
         if (r.untrainedReason !== undefined) out.untrainedReason = r.untrainedReason;
-        if (intent.type === 'pair' && this.settings.relabel.pairs > 0) out.relabels = await this.relabel(intent.seq, promptIds, out.steps, train);
+        if (intent.type === 'pair' && this.settings.relabel.pairs > 0) out.relabels = await relabelAfterVote(this.syntheticContext, intent.seq, promptIds, out.steps, train);
         if (intent.type === 'pair' && intent.critique !== undefined && intent.critique.trim() !== '') {
-          out.critique = await this.critique(intent.seq, promptIds, intent.critique, out.steps, train);
+          out.critique = await critiqueAfterVote(this.syntheticContext, intent.seq, promptIds, intent.critique, out.steps, train);
         }
         return out;
       }
@@ -372,82 +365,9 @@ export class LogReducer {
     this.votesDeferred = 0;
   }
 
-  /**
-   * Relabelling after a pairwise vote: `pairs` fresh pairs sampled from the policy as it is
-   * after the vote, seeded by the vote's seq (so a replay samples the same), each labelled by the
-   * reward model and, when confident, added to the buffer with its own policy steps. With
-   * `candidates` > 2 each pair is the DivPO pick among that many samples (`diversePair`).
-   */
-  private async relabel(seq: number, promptIds: number[], steps: StepMetrics[], train: boolean): Promise<RelabelRecord[]> {
-    const r = this.settings.relabel;
-    const maxNewTokens = Math.min(r.maxNewTokens, this.model.policy.config.nPositions - promptIds.length);
-    if (maxNewTokens < 1) return [];
-    const records: RelabelRecord[] = [];
-    const candidates = r.candidates ?? 2;
-    for (let k = 0; k < r.pairs; k++) {
-      const drawn = await generateAll(this.model.policy, promptIds, {
-        numSequences: candidates,
-        maxNewTokens,
-        temperature: r.temperature,
-        topK: r.topK,
-        topP: r.topP,
-        // A named stream per (vote, pair): the same whatever was drawn before.
-        seed: new Rng(this.settings.trainer.seed).fork(`relabel-${seq}-${k}`).int(2 ** 31),
-        eosTokenId: this.model.eosTokenId,
-      });
-      let sample = drawn;
-      if (candidates > 2) {
-        // An empty answer has no per-token likelihood to rank by.
-        const answers = drawn.filter((ids) => ids.length > 0);
-        if (answers.length < 2) continue;
-        const { chosen, rejected } = await this.learner.diversePair(promptIds, answers, r.matchLength ?? false);
-        sample = [answers[chosen]!, answers[rejected]!];
-      }
-      const [aIds, bIds] = sample;
-      if (!aIds || !bIds) continue;
-      const result = await this.learner.relabel({ promptIds, aIds, bIds, minConfidence: r.minConfidence, maxStd: r.maxStd, train: train && (r.ownSteps ?? true), collapseGuard: r.collapseGuard ?? false });
-      steps.push(...result.steps);
-      records.push({
-        aIds,
-        bIds,
-        accepted: result.accepted,
-        ...(result.rejectedReason !== undefined ? { rejectedReason: result.rejectedReason } : {}),
-        preferred: result.preferred,
-        pAB: result.pAB,
-        std: result.std,
-        steps: result.steps.length,
-      });
-    }
-    return records;
-  }
-
-  /**
-   * A critique on a pairwise vote: matched to principles (the deterministic `matchCritique`),
-   * it is evidence in the reward model and decides synthetic pairs among CRITIQUE_SAMPLES fresh
-   * samples of the policy for the prompt, seeded by the vote's seq (see OnlineLearner.critique).
-   */
-  private async critique(seq: number, promptIds: number[], text: string, steps: StepMetrics[], train: boolean): Promise<CritiqueReading> {
-    const result = matchCritique(text);
-    const matches = result.matches.map((m) => ({ principleId: m.principleId, polarity: m.polarity, about: m.side ?? ('unknown' as const), confidence: m.confidence }));
-    if (result.unmatched) return { understood: `not understood: ${result.reason ?? 'no principle matched'}`, matches, syntheticPairs: 0 };
-    const understood = result.matches.map(describeMatch).join('; ');
-    const r = this.settings.relabel;
-    const maxNewTokens = Math.min(r.maxNewTokens, this.model.policy.config.nPositions - promptIds.length);
-    const samples =
-      maxNewTokens < 1
-        ? []
-        : await generateAll(this.model.policy, promptIds, {
-            numSequences: CRITIQUE_SAMPLES,
-            maxNewTokens,
-            temperature: r.temperature,
-            topK: r.topK,
-            topP: r.topP,
-            seed: new Rng(this.settings.trainer.seed).fork(`critique-${seq}`).int(2 ** 31),
-            eosTokenId: this.model.eosTokenId,
-          });
-    const trained = await this.learner.critique(promptIds, result.matches, samples, CRITIQUE_PAIRS, train && (r.ownSteps ?? true));
-    steps.push(...trained.steps);
-    return { understood, matches, syntheticPairs: trained.syntheticPairs };
+  /** What the synthetic-pair drivers (relabelling, critiques) read, as things are now. */
+  private get syntheticContext(): SyntheticPairContext {
+    return { policy: this.model.policy, eosTokenId: this.model.eosTokenId, learner: this.learner, settings: this.settings };
   }
 
   private vocabularyProblem(completions: number[][]): string | null {
@@ -567,19 +487,4 @@ export class LogReducer {
       ms: performance.now() - t0,
     };
   }
-}
-
-function checkRelabel(r: LearningSettings['relabel'], bad: (m: string) => never): void {
-  if (!r || typeof r !== 'object') bad('relabel settings are missing');
-  if (!Number.isInteger(r.pairs) || r.pairs < 0 || r.pairs > 8) bad('relabel.pairs must be 0…8');
-  if (!(r.minConfidence >= 0.5 && r.minConfidence <= 1)) bad('relabel.minConfidence must be in [0.5, 1]');
-  if (!(r.maxStd >= 0 && r.maxStd <= 0.5)) bad('relabel.maxStd must be in [0, 0.5]');
-  if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 1 || r.maxNewTokens > 4096) bad('relabel.maxNewTokens must be 1…4096');
-  if (!(r.temperature >= 0)) bad('relabel.temperature must be ≥ 0');
-  if (!Number.isInteger(r.topK) || r.topK < 0) bad('relabel.topK must be a whole number ≥ 0');
-  if (!(r.topP > 0 && r.topP <= 1)) bad('relabel.topP must be in (0, 1]');
-  if (r.ownSteps !== undefined && typeof r.ownSteps !== 'boolean') bad('relabel.ownSteps must be true or false');
-  if (r.collapseGuard !== undefined && typeof r.collapseGuard !== 'boolean') bad('relabel.collapseGuard must be true or false');
-  if (r.candidates !== undefined && !(Number.isInteger(r.candidates) && r.candidates >= 2 && r.candidates <= 8)) bad('relabel.candidates must be 2…8');
-  if (r.matchLength !== undefined && typeof r.matchLength !== 'boolean') bad('relabel.matchLength must be true or false');
 }

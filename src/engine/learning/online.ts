@@ -18,7 +18,7 @@ import type {
   ThumbsFeedback,
   TrainerSettings,
 } from '../api';
-import { WORD_BUCKETS, principleBlockOffset, referencePass, wordBlockOffset } from './reference_pass';
+import { WORD_BUCKETS, principleBlockOffset, referencePass, wordBlockOffset, type ReferencePassResult } from './reference_pass';
 import { createRewardModel } from './reward_model';
 import { bordaScores, diversePick } from './diverse_pick';
 import { scoreSequencesUnder } from '../batch';
@@ -228,12 +228,15 @@ export class OnlineLearner {
    * relabelling labels with), likelihood the policy's mean log-prob per token. Nothing is
    * learned here; the pair is labelled afterwards by `relabel`, whose gates still apply.
    */
-  async diversePair(promptIds: number[], samples: number[][], matchLength: boolean): Promise<{ chosen: number; rejected: number }> {
+  async diversePair(promptIds: number[], samples: number[][], matchLength: boolean): Promise<{ chosen: number; rejected: number; pass: ReferencePassResult }> {
     const ref = await referencePass(this.reference, promptIds, samples, this.decode);
     const quality = bordaScores(samples.length, (i, j) => this.judgePair(ref.features[i]!, ref.features[j]!).tastePAB);
     const [scored] = await scoreSequencesUnder([this.policy], samples.map((s) => [...promptIds, ...s]), samples.map(() => promptIds.length));
     const logpPerToken = samples.map((s, i) => scored!.sums[i]! / Math.max(1, s.length));
-    return diversePick({ quality, logpPerToken, lengths: samples.map((s) => s.length), matchLength });
+    const { chosen, rejected } = diversePick({ quality, logpPerToken, lengths: samples.map((s) => s.length), matchLength });
+    // The picked pair's reference pass, in (chosen, rejected) order: `relabel` takes it instead of running its own.
+    const pass = { sums: [ref.sums[chosen]!, ref.sums[rejected]!], features: [ref.features[chosen]!, ref.features[rejected]!] };
+    return { chosen, rejected, pass };
   }
 
   /**
@@ -248,8 +251,13 @@ export class OnlineLearner {
    * their own labels would only confirm what they already believe, and their prequential
    * accuracy must stay a measure of how well they predict the judge.
    */
-  async relabel(req: RelabelRequest): Promise<RelabelResult> {
-    const ref = await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode);
+  async relabel(req: RelabelRequest, pass?: ReferencePassResult): Promise<RelabelResult> {
+    // A pass handed in (by `diversePair`, for the same a and b, from its pass over all the
+    // candidates) holds the numbers this one would: bit for bit on the CPU backend (a sequence's
+    // sums and features do not depend on its batch, tests/unit/reward_features.test.ts), within
+    // float rounding on WebGPU, whose reductions follow the batch's padded length. Either way a
+    // replay runs the same passes, so it gets the same label.
+    const ref = pass ?? (await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode));
     // The taste's P(a ≻ b), without the vote's lapse: the label says which answer the person
     // prefers, and a lapse-shrunk probability could never pass a minConfidence near 1.
     const { tastePAB: p, std } = this.judgePair(ref.features[0], ref.features[1]);

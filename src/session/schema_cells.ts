@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
-import { TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
+import { OBJECTIVE_WEIGHT_LIMITS, TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
 import { RUN_VERDICTS, type SimulationFluency, type SimulationSeriesPoint, type SimulationSummary } from '../engine/api.ts';
 import {
   boundedText,
@@ -162,6 +162,8 @@ export const DuelConfigSchema = v.pipe(
  * so an objective the trainer accepts is one a document may name, in the cells' menu order.
  */
 export const OBJECTIVES = TRAINER_OBJECTIVES;
+/** The Train cell's RPO α range (the engine's, re-exported for the page). */
+export const RPO_ALPHA = OBJECTIVE_WEIGHT_LIMITS.rpoAlpha;
 /** Whether an objective is a paired (chosen ≻ rejected) loss: the engine's test, for the cells (RPO's α applies to these). */
 export { isPairedLossType } from '../engine/objectives/names.ts';
 export const ObjectiveSchema = v.picklist(OBJECTIVES);
@@ -182,7 +184,7 @@ export const TrainConfigSchema = v.object({
    * TRL's `rpo_alpha`: weight of the chosen completions' negative log-likelihood added to a
    * paired objective (RPO). Absent: 0, off (documents before 2026-12-07).
    */
-  rpoAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0'), v.maxValue(100, 'must be at most 100'))),
+  rpoAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(RPO_ALPHA.min, `must be at least ${RPO_ALPHA.min}`), v.maxValue(RPO_ALPHA.max, `must be at most ${RPO_ALPHA.max}`))),
   stepsPerVote: wholeNumber(0, 1_000),
   batchSize: wholeNumber(1, 1_024),
   /** How many of the latest preference pairs the replay buffer keeps. */

@@ -24,6 +24,8 @@ import {
 import { readFileSync } from 'node:fs';
 import type { SimulationSummary } from '../../src/engine/api.ts';
 import { countVotes } from '../../src/state/links.ts';
+import { OBJECTIVE_WEIGHT_LIMITS } from '../../src/engine/objectives/names.ts';
+import { DEFAULT_TRAINER, validateTrainerSettings } from '../../src/engine/learning/trainer.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -208,6 +210,22 @@ describe("the Train cell's optional trainer fields (interpolation η, RPO's α)"
     expect(() => updateCell(doc, train.id, { config: { ...config, rpoAlpha: -0.5 } })).toThrow(SessionEditError);
     expect(() => updateCell(doc, train.id, { config: { ...config, rpoAlpha: 1000 } })).toThrow(SessionEditError);
     expect(() => updateCell(doc, train.id, { config: { ...config, interpolation: 1.5 } })).toThrow(SessionEditError);
+  });
+
+  it("take RPO α's bounds from the engine's one list, so a stored α is one the trainer accepts", () => {
+    const nextId = createIdGenerator({ seed: 5 });
+    const train = createCell('train', nextId);
+    const doc = createSession({ title: 'RPO bounds', now: T0, cells: [train] });
+    if (train.kind !== 'train') throw new Error('not a train cell');
+    const { min, max } = OBJECTIVE_WEIGHT_LIMITS.rpoAlpha;
+    for (const rpoAlpha of [min, max]) {
+      expect(() => updateCell(doc, train.id, { config: { ...train.config, rpoAlpha } }), String(rpoAlpha)).not.toThrow();
+      expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, rpoAlpha }), String(rpoAlpha)).not.toThrow();
+    }
+    for (const rpoAlpha of [min - 0.01, max + 0.01]) {
+      expect(() => updateCell(doc, train.id, { config: { ...train.config, rpoAlpha } }), String(rpoAlpha)).toThrow(SessionEditError);
+      expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, rpoAlpha }), String(rpoAlpha)).toThrow(/rpoAlpha must be in/);
+    }
   });
 });
 

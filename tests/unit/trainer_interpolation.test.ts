@@ -9,6 +9,7 @@ import { CpuBackend } from '../../src/engine/backends/cpu';
 import { GPT2Model } from '../../src/engine/model/gpt2';
 import { DEFAULT_TRAINER, PreferenceTrainer, validateTrainerSettings } from '../../src/engine/learning/trainer';
 import type { TrainerSettings } from '../../src/engine/api';
+import { OBJECTIVE_WEIGHT_LIMITS } from '../../src/engine/objectives/names';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
 
 const V = TINY_CONFIG.vocabSize;
@@ -129,7 +130,9 @@ describe('PreferenceTrainer with an interpolated policy', () => {
   });
 
   it('refuses R-DPO’s α outside [0, 10] and with another objective than sigmoid', () => {
-    for (const lengthAlpha of [-0.1, 11, Number.NaN]) {
+    expect(OBJECTIVE_WEIGHT_LIMITS.lengthAlpha).toEqual({ min: 0, max: 10 });
+    expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, lengthAlpha: 10 })).not.toThrow();
+    for (const lengthAlpha of [-0.1, 10.01, 11, Number.NaN]) {
       expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, lengthAlpha }), String(lengthAlpha)).toThrow(/lengthAlpha must be in/);
     }
     expect(() => validateTrainerSettings({ ...DEFAULT_TRAINER, objective: 'sigmoid', lengthAlpha: 0.1 })).not.toThrow();

@@ -13,7 +13,7 @@ import { DEFAULT_MODEL_DIR } from '../model_dir';
 import { UsageError, type CliIO } from '../io';
 import { choiceFlag, intFlag, numberFlag, onOffFlag, parseListValue, SEED_BOUNDS, textFlag } from '../flags';
 import { checkOutputPath, OutputFile } from '../output_file';
-import { isTrainerObjective, TRAINER_OBJECTIVES } from '../../engine/objectives/names';
+import { isTrainerObjective, OBJECTIVE_WEIGHT_LIMITS, TRAINER_OBJECTIVES } from '../../engine/objectives/names';
 import { interpolationOf } from '../../engine/learning/trainer';
 
 export const simHelp = `duelbook sim [--annotator sentiment|length|keyword|readability] [--objective NAME] [--votes N]
@@ -114,8 +114,8 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     epsilon: numberFlag('epsilon', values.epsilon, base.epsilon, { min: 0, max: 0.49 }),
     lr: numberFlag('lr', values.lr, base.lr, { min: 1e-9, max: 1 }),
     interpolation: numberFlag('interpolation', values.interpolation, interpolationOf(base), { min: 1e-6, max: 1 }),
-    rpoAlpha: numberFlag('rpo-alpha', values['rpo-alpha'], base.rpoAlpha ?? 0, { min: 0, max: 100 }),
-    lengthAlpha: numberFlag('length-alpha', values['length-alpha'], base.lengthAlpha ?? 0, { min: 0, max: 10 }),
+    rpoAlpha: numberFlag('rpo-alpha', values['rpo-alpha'], base.rpoAlpha ?? 0, OBJECTIVE_WEIGHT_LIMITS.rpoAlpha),
+    lengthAlpha: numberFlag('length-alpha', values['length-alpha'], base.lengthAlpha ?? 0, OBJECTIVE_WEIGHT_LIMITS.lengthAlpha),
     stepsPerVote: intFlag('steps-per-vote', values['steps-per-vote'], base.stepsPerVote, { min: 0, max: 1000 }),
     batchSize: intFlag('batch-size', values['batch-size'], base.batchSize, { min: 1, max: 4096 }),
     bufferSize: intFlag('buffer', values.buffer, base.bufferSize, { min: 1, max: 1_000_000 }),

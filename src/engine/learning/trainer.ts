@@ -9,6 +9,7 @@ import {
   ktoLoss,
   lipoLambdaLoss,
   objectiveFamily,
+  OBJECTIVE_WEIGHT_LIMITS,
   pairedObjective,
   plackettLuceLoss,
   RunningMoments,
@@ -86,8 +87,11 @@ export function validateTrainerSettings(s: TrainerSettings): TrainerObjective {
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) bad('batchSize must be ≥ 1');
   if (!Number.isInteger(s.bufferSize) || s.bufferSize < 1) bad('bufferSize must be ≥ 1');
   if (s.interpolation !== undefined && !(s.interpolation > 0 && s.interpolation <= 1)) bad('interpolation must be in (0, 1]');
-  if (s.rpoAlpha !== undefined && !(s.rpoAlpha >= 0 && s.rpoAlpha <= 100)) bad('rpoAlpha must be in [0, 100]');
-  if (s.lengthAlpha !== undefined && !(s.lengthAlpha >= 0 && s.lengthAlpha <= 10)) bad('lengthAlpha must be in [0, 10]');
+  for (const name of ['rpoAlpha', 'lengthAlpha'] as const) {
+    const { min, max } = OBJECTIVE_WEIGHT_LIMITS[name];
+    const x = s[name];
+    if (x !== undefined && !(x >= min && x <= max)) bad(`${name} must be in [${min}, ${max}]`);
+  }
   if ((s.lengthAlpha ?? 0) > 0 && s.objective !== 'sigmoid') bad('lengthAlpha (R-DPO) needs the sigmoid objective');
   return s.objective as TrainerObjective;
 }

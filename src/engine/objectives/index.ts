@@ -9,6 +9,7 @@ export {
   UNPAIRED_OBJECTIVES,
   LISTWISE_OBJECTIVES,
   TRAINER_OBJECTIVES,
+  OBJECTIVE_WEIGHT_LIMITS,
   type PairedLossType,
   type UnpairedObjective,
   type ListwiseObjective,

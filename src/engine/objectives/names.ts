@@ -37,6 +37,17 @@ export type ListwiseObjective = (typeof LISTWISE_OBJECTIVES)[number];
 export const TRAINER_OBJECTIVES = [...PAIRED_LOSS_TYPES, ...UNPAIRED_OBJECTIVES, ...LISTWISE_OBJECTIVES] as const;
 export type TrainerObjective = (typeof TRAINER_OBJECTIVES)[number];
 
+/**
+ * The range of each optional weight a paired objective adds, checked alike by the trainer, the
+ * session schema, the Train cell and `duelbook sim`: `rpoAlpha` (RPO's NLL weight, TRL's
+ * `rpo_alpha`) and `lengthAlpha` (R-DPO's length term, in nats per token of length difference;
+ * at 0.2 it already lengthened answers 3×, so 10 is far past any useful value).
+ */
+export const OBJECTIVE_WEIGHT_LIMITS = {
+  rpoAlpha: { min: 0, max: 100 },
+  lengthAlpha: { min: 0, max: 10 },
+} as const;
+
 /** What shape of example an objective trains on. */
 export type ObjectiveFamily = 'paired' | 'unpaired' | 'listwise';
 

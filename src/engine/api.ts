@@ -141,7 +141,8 @@ export interface TrainerSettings {
   /**
    * R-DPO's α (Park et al. 2024): the sigmoid objective adds α(|y_c| − |y_r|) (token counts) to
    * its logit, so the policy is not pushed towards length for its own sake. `sigmoid` only.
-   * Absent or 0: off. Not a session setting yet: `duelbook sim --length-alpha A` measures it.
+   * Absent or 0: off (every log before 2026-12-08). The Train cell's "R-DPO α"; `duelbook sim
+   * --length-alpha A`.
    */
   lengthAlpha?: number;
 }
@@ -391,6 +392,9 @@ export interface SimulationFluency {
 
 /** How a run ended, by the learning bar: a significant win while fluent, or which failure. */
 export const RUN_VERDICTS = ['learning', 'no learning', 'collapse', 'degraded'] as const;
+
+/** How many policy samples a relabelled pair may be picked from (`LearningSettings.relabel.candidates`). */
+export const RELABEL_CANDIDATES = { min: 2, max: 8 } as const;
 export type RunVerdict = (typeof RUN_VERDICTS)[number];
 
 /** One point of a simulation's curves: the state after vote `vote`. */
@@ -538,10 +542,14 @@ export interface LearningSettings {
      * Policy samples drawn for each relabelled pair, 2…8 (absent: 2, the pair is the two
      * samples). With more, the pair is the DivPO pick among them (`diversePick`: the least
      * likely of the better half against the most likely of the worse half, by the loop's
-     * taste). Not a session setting yet: `duelbook sim --relabel-candidates N` measures it.
+     * taste). Absent: 2 (every log before 2026-12-08). The Duel cell's "Samples per pair";
+     * `duelbook sim --relabel-candidates N`. Bounds: `RELABEL_CANDIDATES`.
      */
     candidates?: number;
-    /** With candidates > 2: the rejected sample is the one closest in length to the chosen one (`--relabel-match-length on`). */
+    /**
+     * With candidates > 2: the rejected sample is the one closest in length to the chosen one.
+     * The Duel cell's "Match lengths"; `duelbook sim --relabel-match-length on`.
+     */
     matchLength?: boolean;
   };
 }

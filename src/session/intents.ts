@@ -28,7 +28,7 @@ export const RELABEL_DEFAULTS = {
 
 /** The settings a Train cell (and the duel it learns from) put in force. */
 export function learningSettings(train: TrainConfig, duel: DuelConfig | undefined): LearningSettings {
-  const relabel = duel?.relabel ?? RELABEL_DEFAULTS;
+  const relabel: NonNullable<DuelConfig['relabel']> = duel?.relabel ?? RELABEL_DEFAULTS;
   const sampling = duel?.sampling;
   return {
     trainer: {
@@ -38,6 +38,8 @@ export function learningSettings(train: TrainConfig, duel: DuelConfig | undefine
       lr: train.lr,
       ...(train.interpolation !== undefined ? { interpolation: train.interpolation } : {}),
       ...(train.rpoAlpha !== undefined ? { rpoAlpha: train.rpoAlpha } : {}),
+      // R-DPO's term is the sigmoid loss's only: kept in the cell when the objective changes, in force with sigmoid.
+      ...(train.lengthAlpha !== undefined && train.objective === 'sigmoid' ? { lengthAlpha: train.lengthAlpha } : {}),
       stepsPerVote: train.stepsPerVote,
       batchSize: train.batchSize,
       bufferSize: train.bufferSize,
@@ -49,6 +51,8 @@ export function learningSettings(train: TrainConfig, duel: DuelConfig | undefine
       pairs: (duel?.mode ?? 'pairwise') === 'pairwise' ? relabel.pairs : 0,
       minConfidence: relabel.minConfidence,
       maxStd: relabel.maxStd,
+      ...(relabel.candidates !== undefined ? { candidates: relabel.candidates } : {}),
+      ...(relabel.matchLength !== undefined ? { matchLength: relabel.matchLength } : {}),
       maxNewTokens: sampling?.maxTokens ?? 24,
       temperature: sampling?.temperature ?? 1,
       topK: sampling?.topK ?? 0,

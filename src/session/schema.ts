@@ -207,14 +207,14 @@ export const RelabelEventSchema = eventOf('relabel', {
 export const SettingsEventSchema = eventOf('settings', {
   // The Train cell's hyperparameters with its own bounds, plus the two the cell does not expose.
   trainer: v.object({
-    ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'interpolation', 'rpoAlpha', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
+    ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'interpolation', 'rpoAlpha', 'lengthAlpha', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
     maxGradNorm: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
     seed: wholeNumber(0, 0xffff_ffff),
   }),
   updateAfterVote: v.boolean(),
   // The duel's relabelling bounds and sampling, with the duel config's bounds.
   relabel: v.object({
-    ...v.pick(RelabelConfigSchema, ['pairs', 'minConfidence', 'maxStd']).entries,
+    ...v.pick(RelabelConfigSchema, ['pairs', 'minConfidence', 'maxStd', 'candidates', 'matchLength']).entries,
     maxNewTokens: SamplingSchema.entries.maxTokens,
     temperature: SamplingSchema.entries.temperature,
     topK: SamplingSchema.entries.topK,

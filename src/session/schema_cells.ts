@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { SESSION_LIMITS as L, formatCount } from './limits.ts';
 import { OBJECTIVE_WEIGHT_LIMITS, TRAINER_OBJECTIVES } from '../engine/objectives/names.ts';
-import { RUN_VERDICTS, type SimulationFluency, type SimulationSeriesPoint, type SimulationSummary } from '../engine/api.ts';
+import { RELABEL_CANDIDATES, RUN_VERDICTS, type SimulationFluency, type SimulationSeriesPoint, type SimulationSummary } from '../engine/api.ts';
 import {
   boundedText,
   finiteNumber,
@@ -116,7 +116,18 @@ export const DUEL_OPPONENTS = ['policy', 'reference', 'arena', 'bestofn'] as con
 export const DuelOpponentSchema = v.picklist(DUEL_OPPONENTS);
 
 /** After each pairwise vote, the reward model labels `pairs` fresh pairs it is this sure of (the engine samples them). */
-export const RelabelConfigSchema = v.object({ pairs: wholeNumber(0, 8), minConfidence: numberInRange(0.5, 1), maxStd: numberInRange(0, 0.5) });
+export const RelabelConfigSchema = v.object({
+  pairs: wholeNumber(0, 8),
+  minConfidence: numberInRange(0.5, 1),
+  maxStd: numberInRange(0, 0.5),
+  /**
+   * Policy samples each relabelled pair is picked from; above 2 the pair is the DivPO pick
+   * (the engine's `diversePick`). Absent: 2, the two samples (documents before 2026-12-08).
+   */
+  candidates: v.optional(wholeNumber(RELABEL_CANDIDATES.min, RELABEL_CANDIDATES.max)),
+  /** With more than 2 samples, the rejected one is the closest in length to the chosen one. Absent: false. */
+  matchLength: v.optional(v.boolean()),
+});
 
 export const DuelConfigSchema = v.pipe(
   v.object({
@@ -162,8 +173,9 @@ export const DuelConfigSchema = v.pipe(
  * so an objective the trainer accepts is one a document may name, in the cells' menu order.
  */
 export const OBJECTIVES = TRAINER_OBJECTIVES;
-/** The Train cell's RPO α range (the engine's, re-exported for the page). */
+/** The Train cell's RPO α and R-DPO α ranges (the engine's, re-exported for the page). */
 export const RPO_ALPHA = OBJECTIVE_WEIGHT_LIMITS.rpoAlpha;
+export const LENGTH_ALPHA = OBJECTIVE_WEIGHT_LIMITS.lengthAlpha;
 /** Whether an objective is a paired (chosen ≻ rejected) loss: the engine's test, for the cells (RPO's α applies to these). */
 export { isPairedLossType } from '../engine/objectives/names.ts';
 export const ObjectiveSchema = v.picklist(OBJECTIVES);
@@ -185,6 +197,11 @@ export const TrainConfigSchema = v.object({
    * paired objective (RPO). Absent: 0, off (documents before 2026-12-07).
    */
   rpoAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(RPO_ALPHA.min, `must be at least ${RPO_ALPHA.min}`), v.maxValue(RPO_ALPHA.max, `must be at most ${RPO_ALPHA.max}`))),
+  /**
+   * R-DPO's α (Park et al. 2024): the sigmoid objective's logit gains α(|y_c| − |y_r|), token
+   * counts. In force only with the sigmoid objective. Absent: 0, off (documents before 2026-12-08).
+   */
+  lengthAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(LENGTH_ALPHA.min, `must be at least ${LENGTH_ALPHA.min}`), v.maxValue(LENGTH_ALPHA.max, `must be at most ${LENGTH_ALPHA.max}`))),
   stepsPerVote: wholeNumber(0, 1_000),
   batchSize: wholeNumber(1, 1_024),
   /** How many of the latest preference pairs the replay buffer keeps. */

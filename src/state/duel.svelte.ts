@@ -130,6 +130,20 @@ export class DuelState {
   set relabelMaxStd(maxStd: number) {
     this.#setOption('relabel', { maxStd });
   }
+  /** Policy samples each relabelled pair is picked from (2: the two samples; more: the DivPO pick). */
+  get relabelCandidates(): number {
+    return this.#option('relabel').candidates ?? 2;
+  }
+  set relabelCandidates(candidates: number) {
+    this.#setOption('relabel', { candidates });
+  }
+  /** With more than 2 samples: the rejected one is the closest in length to the chosen one. */
+  get relabelMatchLength(): boolean {
+    return this.#option('relabel').matchLength ?? false;
+  }
+  set relabelMatchLength(matchLength: boolean) {
+    this.#setOption('relabel', { matchLength });
+  }
   synthetic = $state.raw<SyntheticStatus | null>(null);
 
   readonly #draws: DuelDraws;

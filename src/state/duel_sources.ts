@@ -104,6 +104,7 @@ export const POOL_LIMITS = {
   relabelPairs: boundsOf(RelabelConfigSchema.entries.pairs),
   relabelMinConfidence: boundsOf(RelabelConfigSchema.entries.minConfidence),
   relabelMaxStd: boundsOf(RelabelConfigSchema.entries.maxStd),
+  relabelCandidates: boundsOf(RelabelConfigSchema.entries.candidates.wrapped),
 } as const;
 
 /** A duel that cannot draw a pair for a reason the user can fix (shown as is). */

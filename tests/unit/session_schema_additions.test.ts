@@ -19,10 +19,13 @@ import {
   serializeSession,
   setSimulationResult,
   updateCell,
+  learningSettings,
+  lastLoggedSettings,
+  settingsEventFields,
   type SessionDocument,
 } from '../../src/session/index.ts';
 import { readFileSync } from 'node:fs';
-import type { SimulationSummary } from '../../src/engine/api.ts';
+import { RELABEL_CANDIDATES, type SimulationSummary } from '../../src/engine/api.ts';
 import { countVotes } from '../../src/state/links.ts';
 import { OBJECTIVE_WEIGHT_LIMITS } from '../../src/engine/objectives/names.ts';
 import { DEFAULT_TRAINER, validateTrainerSettings } from '../../src/engine/learning/trainer.ts';
@@ -239,6 +242,63 @@ describe('duel reward-model options', () => {
     expect(reopened.kind === 'duel' && reopened.config).toMatchObject({ opponent: 'bestofn', pairSelection: { k: 5 }, bestOfN: { n: 4 }, relabel: { pairs: 2 } });
     expect(() => updateCell(doc, duelId, { config: { ...config, pairSelection: { rule: 'uncertain', k: 50 } } })).toThrow(SessionEditError);
     expect(() => updateCell(doc, duelId, { config: { ...config, relabel: { pairs: 2, minConfidence: 0.2, maxStd: 0.1 } } })).toThrow(SessionEditError);
+  });
+
+  it('stores the DivPO pick (samples per pair, matched lengths) within the engine’s bounds; older relabel settings lack them', () => {
+    const { doc, duelId } = sessionWith();
+    const duel = doc.cells.find((c) => c.id === duelId)!;
+    if (duel.kind !== 'duel') throw new Error('not a duel');
+    const plain = { pairs: 2, minConfidence: 0.8, maxStd: 0.3 };
+    const old = roundTrip(updateCell(doc, duelId, { config: { ...duel.config, relabel: plain } })).cells.find((c) => c.id === duelId)!;
+    expect(old.kind === 'duel' && old.config.relabel).toEqual(plain);
+    for (const candidates of [RELABEL_CANDIDATES.min, 4, RELABEL_CANDIDATES.max]) {
+      const relabel = { ...plain, candidates, matchLength: true };
+      const reopened = roundTrip(updateCell(doc, duelId, { config: { ...duel.config, relabel } })).cells.find((c) => c.id === duelId)!;
+      expect(reopened.kind === 'duel' && reopened.config.relabel).toEqual(relabel);
+    }
+    for (const candidates of [RELABEL_CANDIDATES.min - 1, RELABEL_CANDIDATES.max + 1, 3.5]) {
+      expect(() => updateCell(doc, duelId, { config: { ...duel.config, relabel: { ...plain, candidates } } }), String(candidates)).toThrow(SessionEditError);
+    }
+    expect(() => updateCell(doc, duelId, { config: { ...duel.config, relabel: { ...plain, matchLength: 'yes' as unknown as boolean } } })).toThrow(SessionEditError);
+  });
+});
+
+describe('the settings a Train cell and its duel put in force, and the settings event that logs them', () => {
+  const nextId = createIdGenerator({ seed: 6 });
+  const trainCell = createCell('train', nextId);
+  const duelCell = createCell('duel', nextId);
+  if (trainCell.kind !== 'train' || duelCell.kind !== 'duel') throw new Error('wrong cells');
+
+  it('carry R-DPO’s α (with the sigmoid objective only) and the DivPO pick, and keep them through the log', () => {
+    const train = { ...trainCell.config, objective: 'sigmoid' as const, lengthAlpha: 0.1 };
+    const duel = { ...duelCell.config, relabel: { pairs: 2, minConfidence: 0.8, maxStd: 0.3, candidates: 4, matchLength: true } };
+    const s = learningSettings(train, duel);
+    expect(s.trainer.lengthAlpha).toBe(0.1);
+    expect(s.relabel).toMatchObject({ pairs: 2, candidates: 4, matchLength: true });
+    expect(() => validateTrainerSettings(s.trainer)).not.toThrow();
+    // The settings event's schema keeps every field (valibot drops the keys an object schema does not name).
+    const doc = createSession({ title: 'Settings', now: T0, cells: [trainCell, duelCell] });
+    const logged = roundTrip(appendEvents(doc, [{ type: 'settings', cellId: trainCell.id, ...settingsEventFields(s) }], T0));
+    expect(lastLoggedSettings(logged.events)).toEqual(s);
+    // Another objective: the cell keeps α, the trainer does not get it (R-DPO is sigmoid's).
+    const ipo = learningSettings({ ...train, objective: 'ipo' }, duel);
+    expect(ipo.trainer.lengthAlpha).toBeUndefined();
+    expect(() => validateTrainerSettings(ipo.trainer)).not.toThrow();
+    // A cell and a duel without them put in force what they did before.
+    const before = learningSettings(trainCell.config, { ...duelCell.config, relabel: { pairs: 2, minConfidence: 0.8, maxStd: 0.3 } });
+    expect('lengthAlpha' in before.trainer || 'candidates' in before.relabel || 'matchLength' in before.relabel).toBe(false);
+  });
+
+  it('take R-DPO’s α bounds from the engine’s one list', () => {
+    const doc = createSession({ title: 'R-DPO bounds', now: T0, cells: [trainCell] });
+    const { min, max } = OBJECTIVE_WEIGHT_LIMITS.lengthAlpha;
+    for (const lengthAlpha of [min, max]) {
+      const reopened = roundTrip(updateCell(doc, trainCell.id, { config: { ...trainCell.config, lengthAlpha } })).cells[0]!;
+      expect(reopened.kind === 'train' && reopened.config.lengthAlpha).toBe(lengthAlpha);
+    }
+    for (const lengthAlpha of [min - 0.01, max + 0.01]) {
+      expect(() => updateCell(doc, trainCell.id, { config: { ...trainCell.config, lengthAlpha } }), String(lengthAlpha)).toThrow(SessionEditError);
+    }
   });
 });
 

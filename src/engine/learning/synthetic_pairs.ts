@@ -6,7 +6,7 @@
  * They live apart from `LogReducer` because they are about *what* a vote adds to the buffer,
  * the reducer about *when* (the log, undo and checkpoints).
  */
-import type { CritiqueReading, LearningSettings, RelabelRecord, StepMetrics } from '../api';
+import { RELABEL_CANDIDATES, type CritiqueReading, type LearningSettings, type RelabelRecord, type StepMetrics } from '../api';
 import { generateAll } from '../generate';
 import type { GPT2Model } from '../model/gpt2';
 import { describeMatch, matchCritique } from '../principles';
@@ -126,6 +126,7 @@ export function checkRelabel(r: LearningSettings['relabel'], bad: (m: string) =>
   if (!(r.topP > 0 && r.topP <= 1)) bad('relabel.topP must be in (0, 1]');
   if (r.ownSteps !== undefined && typeof r.ownSteps !== 'boolean') bad('relabel.ownSteps must be true or false');
   if (r.collapseGuard !== undefined && typeof r.collapseGuard !== 'boolean') bad('relabel.collapseGuard must be true or false');
-  if (r.candidates !== undefined && !(Number.isInteger(r.candidates) && r.candidates >= 2 && r.candidates <= 8)) bad('relabel.candidates must be 2…8');
+  const { min, max } = RELABEL_CANDIDATES;
+  if (r.candidates !== undefined && !(Number.isInteger(r.candidates) && r.candidates >= min && r.candidates <= max)) bad(`relabel.candidates must be ${min}…${max}`);
   if (r.matchLength !== undefined && typeof r.matchLength !== 'boolean') bad('relabel.matchLength must be true or false');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import englishWords from 'an-array-of-english-words';
 import { runSimulation, type SimulationConfig } from '../../engine/learning/simulate';
 import { fluencyFailures } from '../../engine/learning/frontier';
-import type { SimulationLoop } from '../../engine/api';
+import { RELABEL_CANDIDATES, type SimulationLoop } from '../../engine/api';
 import { createIdGenerator, createStarterSession, learningSettings } from '../../session/index';
 import { GPT2Model } from '../../engine/model/gpt2';
 import type { AnnotatorConfig, NoiseModel } from '../../engine/annotators';
@@ -136,7 +136,7 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       maxStd: numberFlag('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
       ownSteps: onOffFlag('relabel-own-steps', values['relabel-own-steps'], true),
       collapseGuard: onOffFlag('relabel-guard', values['relabel-guard'], false),
-      candidates: intFlag('relabel-candidates', values['relabel-candidates'], 2, { min: 2, max: 8 }),
+      candidates: intFlag('relabel-candidates', values['relabel-candidates'], 2, RELABEL_CANDIDATES),
       matchLength: onOffFlag('relabel-match-length', values['relabel-match-length'], false),
     },
     critiqueRate: numberFlag('critiques', values.critiques, 0, { min: 0, max: 1 }),

@@ -238,6 +238,12 @@ export interface CollapseMetrics {
   recentDistinctCompletions: number;
   recentMeanWords: number;
   recentSelfSimilarity: number;
+  /**
+   * Share of the recent completions in which a word directly follows itself ("a great great
+   * increase", `doubledWordRate`): repetition inside answers that distinct-2 over the set and
+   * seq-rep-4 both miss (NaN before any feedback).
+   */
+  recentDoubledWords: number;
   /** How many recent completions the numbers were computed over. */
   window: number;
 }
@@ -414,6 +420,8 @@ export interface SimulationSeriesPoint {
   recentDistinctCompletions?: number;
   recentMeanWords?: number;
   recentSelfSimilarity?: number;
+  /** Optional: results stored before it lack it. */
+  recentDoubledWords?: number;
 }
 
 /** Mirrors the command line's `duelbook sim --json` output. */

@@ -500,6 +500,7 @@ export class EngineService implements EngineApi {
           recentDistinctCompletions: p.recentDistinctCompletions,
           recentMeanWords: p.recentMeanWords,
           recentSelfSimilarity: p.recentSelfSimilarity,
+          recentDoubledWords: p.recentDoubledWords,
         }));
         await delivered();
         return { ...r, series };

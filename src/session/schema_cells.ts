@@ -284,6 +284,8 @@ export const SimulationPointSchema = v.object({
   recentDistinctCompletions: v.optional(v.nullable(numberInRange(0, 1))),
   recentMeanWords: v.optional(v.nullable(nonNegativeNumber())),
   recentSelfSimilarity: v.optional(v.nullable(numberInRange(0, 1))),
+  /** Absent in results stored before 2026-12-08. */
+  recentDoubledWords: v.optional(v.nullable(numberInRange(0, 1))),
 } satisfies FieldsOf<SimulationSeriesPoint>);
 
 /** Fluency of a simulation's evaluation samples (the worker's `SimulationFluency`). */

@@ -58,7 +58,7 @@ export function boundSimulationResult(summary: SimulationSummaryLike, completedA
       rmPrequentialAccuracy: finiteOrNull(p.rmPrequentialAccuracy),
       recentDistinct2: finiteOrNull(p.recentDistinct2),
       recentRepetition: finiteOrNull(p.recentRepetition),
-      ...optionalNumbers(p, ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity']),
+      ...optionalNumbers(p, ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity', 'recentDoubledWords']),
     };
   });
   const samples = summary.samples.slice(0, L.maxSimulationSamples).map((s) => ({ prompt: clip(s.prompt), policy: clip(s.policy), reference: clip(s.reference) }));

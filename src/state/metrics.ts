@@ -26,6 +26,8 @@ export const METRIC = {
   recentDistinctCompletions: 'collapse/recent_distinct_completions',
   recentMeanWords: 'collapse/recent_mean_words',
   recentSelfSimilarity: 'collapse/recent_self_similarity',
+  /** Share of the same candidates that say a word twice in a row. */
+  recentDoubledWords: 'collapse/recent_doubled_words',
 } as const;
 
 /** The collapse watch's numbers and the keys a step's record logs them under, in that order. */
@@ -35,6 +37,7 @@ const COLLAPSE_LOG_KEYS = {
   recentDistinctCompletions: METRIC.recentDistinctCompletions,
   recentMeanWords: METRIC.recentMeanWords,
   recentSelfSimilarity: METRIC.recentSelfSimilarity,
+  recentDoubledWords: METRIC.recentDoubledWords,
 } as const satisfies Record<Exclude<keyof CollapseMetrics, 'window'>, string>;
 
 export type MetricRecord = Record<string, number | null>;

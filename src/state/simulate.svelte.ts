@@ -26,6 +26,7 @@ export const SIM_METRIC = {
   distinctCompletions: 'distinct_completions',
   meanWords: 'mean_words',
   selfSimilarity: 'self_similarity',
+  doubledWords: 'doubled_words',
 } as const;
 
 /** The worker request a Simulate cell's config describes, or why it cannot run. */
@@ -117,6 +118,7 @@ export class SimulateState {
           [SIM_METRIC.distinctCompletions]: point.recentDistinctCompletions ?? null,
           [SIM_METRIC.meanWords]: point.recentMeanWords ?? null,
           [SIM_METRIC.selfSimilarity]: point.recentSelfSimilarity ?? null,
+          [SIM_METRIC.doubledWords]: point.recentDoubledWords ?? null,
         },
         point.vote,
       );

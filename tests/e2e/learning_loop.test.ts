@@ -68,6 +68,7 @@ describe('the learning loop', () => {
     expect(await page.getByTestId('vote-count').innerText()).toBe('10 votes');
     // The collapse watch (distinct-2 and repetition of recent candidates) is charted as votes train.
     expect(Number(await page.getByTestId('collapse-chart').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(await page.getByTestId('collapse-chart').innerText()).toContain('doubled words');
 
     await waitForPair(page);
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -21,7 +21,7 @@ import { GPT2Model } from '../../src/engine/model/gpt2';
 import { OnlineLearner, COLLAPSE_WINDOW } from '../../src/engine/learning/online';
 import { DEFAULT_TRAINER } from '../../src/engine/learning/trainer';
 import { scoreSequences } from '../../src/engine/batch';
-import { distinctCompletions, distinctN, meanWords, repetitionRate, selfSimilarity } from '../../src/engine/stats';
+import { distinctCompletions, distinctN, doubledWordRate, meanWords, repetitionRate, selfSimilarity } from '../../src/engine/stats';
 import { Rng } from '../../src/engine/rng';
 import type { TrainerSettings } from '../../src/engine/api';
 import { TINY_CONFIG, randomWeights } from '../support/tiny_model';
@@ -61,6 +61,19 @@ const BAD = [9, 10, 11];
 const MID = [12, 13];
 
 describe('collapse metrics in every feedback result', () => {
+  it('count the recent completions that say a word twice in a row', async () => {
+    const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo'];
+    const decode = (ids: number[]) => ids.map((t) => WORDS[t % WORDS.length]).join(' ');
+    const l = learner({}, 0, decode);
+    expect(Number.isNaN(l.collapse.recentDoubledWords)).toBe(true);
+    // "foxtrot foxtrot golf" doubles a word; "alpha bravo charlie" does not.
+    const first = await l.feedback({ prompt: '', promptIds: P1, aIds: [0, 1, 2], bIds: [5, 5, 6], outcome: 'a', train: false });
+    expect(first.collapse.recentDoubledWords).toBe(1 / 2);
+    // "alpha bravo alpha" repeats a word, but not in a row.
+    const second = await l.feedback({ prompt: '', promptIds: P1, aIds: [0, 1, 0], bIds: [7, 8], outcome: 'b', train: false });
+    expect(second.collapse.recentDoubledWords).toBe(1 / 4);
+  });
+
   it('are distinct-2, repetition and the set-level numbers over the last 40 completions given feedback, as decoded text', async () => {
     const decode = (ids: number[]) => ids.map((t) => `w${t}`).join(' ');
     const l = learner({}, 0, decode);
@@ -91,6 +104,7 @@ describe('collapse metrics in every feedback result', () => {
     expect(last!.collapse.recentMeanWords).toBeCloseTo((20 * 5 + 20 * 6) / 40, 15);
     expect(last!.collapse.recentSelfSimilarity).toBe(selfSimilarity(window));
     expect(last!.collapse.recentSelfSimilarity).toBeGreaterThan(selfSimilarity(shown.slice(0, 40)));
+    expect(last!.collapse.recentDoubledWords).toBe(doubledWordRate(window));
     // Thumbs and rankings count their completions too.
     const t = await l.feedbackThumbs({ prompt: '', promptIds: P1, completionIds: GOOD, desirable: true, train: false });
     const r = await l.feedbackRanking({ prompt: '', promptIds: P1, rankedIds: [GOOD, MID, BAD], train: false });

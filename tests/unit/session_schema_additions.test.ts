@@ -66,7 +66,7 @@ function summary(points: number, samples: number): SimulationSummary {
       reference_doubled_words: 0.01,
     },
     verdict: 'no learning',
-    series: Array.from({ length: points }, (_, i) => ({ vote: i + 1, loss: i === 0 ? Number.NaN : 0.69 - i * 1e-5, margin: 0.01, rmPrequentialAccuracy: 0.5, recentDistinct2: 0.9, recentRepetition: 0.1, recentDistinctCompletions: 0.9, recentMeanWords: 11.5, recentSelfSimilarity: 0.02 })),
+    series: Array.from({ length: points }, (_, i) => ({ vote: i + 1, loss: i === 0 ? Number.NaN : 0.69 - i * 1e-5, margin: 0.01, rmPrequentialAccuracy: 0.5, recentDistinct2: 0.9, recentRepetition: 0.1, recentDistinctCompletions: 0.9, recentMeanWords: 11.5, recentSelfSimilarity: 0.02, recentDoubledWords: 0.05 })),
     samples: Array.from({ length: samples }, (_, i) => ({ prompt: `p${i}`, policy: 'x'.repeat(5_000), reference: 'ref' })),
   };
 }
@@ -168,7 +168,7 @@ describe('a Simulate result stored before the set-level diversity numbers', () =
     const bounded = boundSimulationResult(summary(3, 1), T0);
     expect(bounded.fluency).toMatchObject({ policy_distinct_completions: 0.95, policy_mean_words: 9.5, reference_self_similarity: 0.002 });
     expect(bounded.fluency).toMatchObject({ policy_doubled_words: 0.17, reference_doubled_words: 0.01 });
-    expect(bounded.series[0]).toMatchObject({ recentDistinctCompletions: 0.9, recentMeanWords: 11.5, recentSelfSimilarity: 0.02 });
+    expect(bounded.series[0]).toMatchObject({ recentDistinctCompletions: 0.9, recentMeanWords: 11.5, recentSelfSimilarity: 0.02, recentDoubledWords: 0.05 });
     const reopened = roundTrip(setSimulationResult(doc, simulateId, bounded, T0)).cells.find((c) => c.id === simulateId)!;
     expect(reopened.kind === 'simulate' && reopened.result).toEqual(bounded);
     const bad = { ...bounded, fluency: { ...bounded.fluency!, policy_distinct_completions: 1.5 } };

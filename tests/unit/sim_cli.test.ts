@@ -52,7 +52,7 @@ describe('duelbook sim (tiny checkpoint)', () => {
     expect(r.fluency.policy_self_similarity).toBe(selfSimilarity(policy));
     expect(r.fluency.policy_doubled_words).toBe(doubledWordRate(policy));
     expect(r.fluency.reference_doubled_words).toBe(doubledWordRate(reference));
-    for (const p of r.series) for (const k of ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity']) expect(typeof p[k], k).toBe('number');
+    for (const p of r.series) for (const k of ['recentDistinctCompletions', 'recentMeanWords', 'recentSelfSimilarity', 'recentDoubledWords']) expect(typeof p[k], k).toBe('number');
     const b = JSON.parse((await run(args)).out);
     // Everything but wall-clock timings replays exactly.
     const untimed = (x: typeof r) => ({ ...x, seconds: 0, series: x.series.map((p: Record<string, unknown>) => ({ ...p, stepMs: 0 })) });

@@ -481,7 +481,7 @@ export class LogReducer {
       rewardModel,
       preferences: learner ? learner.preferences : priorPrincipleEstimates(this.model.policy.config),
       explanations: summary && summary.votes > 0 ? learner!.explanations : null,
-      collapse: learner?.collapse ?? { recentDistinct2: NaN, recentRepetition: NaN, recentDistinctCompletions: NaN, recentMeanWords: NaN, recentSelfSimilarity: NaN, window: 0 },
+      collapse: learner?.collapse ?? { recentDistinct2: NaN, recentRepetition: NaN, recentDistinctCompletions: NaN, recentMeanWords: NaN, recentSelfSimilarity: NaN, recentDoubledWords: NaN, window: 0 },
       syntheticPairs: learner?.counts.syntheticPairs ?? 0,
       checkpoints: { count: this.checkpoints.length, bytes: this.checkpoints.reduce((n, c) => n + c.bytes, 0), budgetBytes: this.checkpointPolicy.budgetBytes },
       ms: performance.now() - t0,

@@ -1,6 +1,6 @@
 import type { GPT2Model } from '../model/gpt2';
 import { RewardEnsemble, bestOfN, mostUncertainPair, type ObserveResult, type VoteOutcome } from '../reward';
-import { distinctCompletions, distinctN, meanWords, repetitionRate, selfSimilarity } from '../stats';
+import { distinctCompletions, distinctN, doubledWordRate, meanWords, repetitionRate, selfSimilarity } from '../stats';
 import type {
   CollapseMetrics,
   FeedbackResult,
@@ -290,8 +290,8 @@ export class OnlineLearner {
   }
 
   /**
-   * Distinct-2 and repetition, and the set-level distinct completions, mean length and
-   * self-similarity, over the completions feedback was most recently given on (≤ 40: 780
+   * Distinct-2 and repetition, the set-level distinct completions, mean length and
+   * self-similarity, and the share that double a word, over the completions feedback was most recently given on (≤ 40: 780
    * bigram-set comparisons, a fraction of a millisecond).
    */
   get collapse(): CollapseMetrics {
@@ -302,6 +302,7 @@ export class OnlineLearner {
       recentDistinctCompletions: distinctCompletions(r),
       recentMeanWords: meanWords(r),
       recentSelfSimilarity: selfSimilarity(r),
+      recentDoubledWords: doubledWordRate(r),
       window: r.length,
     };
   }

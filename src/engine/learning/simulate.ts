@@ -3,7 +3,7 @@ import type { LoadedPolicy } from '../model/load';
 import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, personCritique, type AnnotatorConfig } from '../annotators';
-import { distinctCompletions, distinctN, meanWords, repetitionRate, resultForPolicy, selfSimilarity, winRate, type PairwiseResult } from '../stats';
+import { distinctCompletions, distinctN, doubledWordRate, meanWords, repetitionRate, resultForPolicy, selfSimilarity, winRate, type PairwiseResult } from '../stats';
 import type {
   LearningSettings,
   ReduceResult,
@@ -165,6 +165,7 @@ export async function runSimulation(
         recentDistinctCompletions: distinctCompletions(recent),
         recentMeanWords: meanWords(recent),
         recentSelfSimilarity: selfSimilarity(recent),
+        recentDoubledWords: doubledWordRate(recent),
         stepMs: last ? r.steps.reduce((s, x) => s + x.stepMs, 0) / r.steps.length : null,
       });
       onProgress?.({ phase: 'votes', done: v + 1, total: cfg.votes });

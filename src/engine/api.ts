@@ -398,10 +398,10 @@ export interface SimulationFluency {
 
 /** How a run ended, by the learning bar: a significant win while fluent, or which failure. */
 export const RUN_VERDICTS = ['learning', 'no learning', 'collapse', 'degraded'] as const;
+export type RunVerdict = (typeof RUN_VERDICTS)[number];
 
 /** How many policy samples a relabelled pair may be picked from (`LearningSettings.relabel.candidates`). */
 export const RELABEL_CANDIDATES = { min: 2, max: 8 } as const;
-export type RunVerdict = (typeof RUN_VERDICTS)[number];
 
 /** One point of a simulation's curves: the state after vote `vote`. */
 export interface SimulationSeriesPoint {

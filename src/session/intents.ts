@@ -52,7 +52,8 @@ export function learningSettings(train: TrainConfig, duel: DuelConfig | undefine
       minConfidence: relabel.minConfidence,
       maxStd: relabel.maxStd,
       ...(relabel.candidates !== undefined ? { candidates: relabel.candidates } : {}),
-      ...(relabel.matchLength !== undefined ? { matchLength: relabel.matchLength } : {}),
+      // Matching lengths needs more than two samples; the box stays ticked in the cell, not in force.
+      ...(relabel.matchLength !== undefined && (relabel.candidates ?? 2) > 2 ? { matchLength: relabel.matchLength } : {}),
       maxNewTokens: sampling?.maxTokens ?? 24,
       temperature: sampling?.temperature ?? 1,
       topK: sampling?.topK ?? 0,

@@ -206,11 +206,18 @@ export const RelabelEventSchema = eventOf('relabel', {
  */
 export const SettingsEventSchema = eventOf('settings', {
   // The Train cell's hyperparameters with its own bounds, plus the two the cell does not expose.
-  trainer: v.object({
-    ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'interpolation', 'rpoAlpha', 'lengthAlpha', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
-    maxGradNorm: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
-    seed: wholeNumber(0, 0xffff_ffff),
-  }),
+  trainer: v.pipe(
+    v.object({
+      ...v.pick(TrainConfigSchema, ['objective', 'beta', 'epsilon', 'lr', 'interpolation', 'rpoAlpha', 'lengthAlpha', 'stepsPerVote', 'batchSize', 'bufferSize']).entries,
+      maxGradNorm: v.pipe(finiteNumber(), v.minValue(0, 'must be at least 0')),
+      seed: wholeNumber(0, 0xffff_ffff),
+    }),
+    // The trainer refuses R-DPO with another loss; a document that logs it is refused here, by path.
+    v.forward(
+      v.partialCheck([['objective'], ['lengthAlpha']], (t) => !((t.lengthAlpha ?? 0) > 0) || t.objective === 'sigmoid', 'R-DPO (lengthAlpha > 0) needs the sigmoid objective'),
+      ['lengthAlpha'],
+    ),
+  ),
   updateAfterVote: v.boolean(),
   // The duel's relabelling bounds and sampling, with the duel config's bounds.
   relabel: v.object({

@@ -122,10 +122,11 @@ export const RelabelConfigSchema = v.object({
   maxStd: numberInRange(0, 0.5),
   /**
    * Policy samples each relabelled pair is picked from; above 2 the pair is the DivPO pick
-   * (the engine's `diversePick`). Absent: 2, the two samples (documents before 2026-12-08).
+   * (the engine's `diversePick`). Absent: 2, the two samples (documents before 2026-12-08). A
+   * reader older than the field drops it (unknown keys are stripped) and replays without it.
    */
   candidates: v.optional(wholeNumber(RELABEL_CANDIDATES.min, RELABEL_CANDIDATES.max)),
-  /** With more than 2 samples, the rejected one is the closest in length to the chosen one. Absent: false. */
+  /** With more than 2 samples, the rejected one is the closest in length to the chosen one. Absent: false (and older readers drop it). */
   matchLength: v.optional(v.boolean()),
 });
 
@@ -199,7 +200,8 @@ export const TrainConfigSchema = v.object({
   rpoAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(RPO_ALPHA.min, `must be at least ${RPO_ALPHA.min}`), v.maxValue(RPO_ALPHA.max, `must be at most ${RPO_ALPHA.max}`))),
   /**
    * R-DPO's α (Park et al. 2024): the sigmoid objective's logit gains α(|y_c| − |y_r|), token
-   * counts. In force only with the sigmoid objective. Absent: 0, off (documents before 2026-12-08).
+   * counts. In force only with the sigmoid objective. Absent: 0, off (documents before 2026-12-08);
+   * a reader older than the field drops it and replays without it.
    */
   lengthAlpha: v.optional(v.pipe(finiteNumber(), v.minValue(LENGTH_ALPHA.min, `must be at least ${LENGTH_ALPHA.min}`), v.maxValue(LENGTH_ALPHA.max, `must be at most ${LENGTH_ALPHA.max}`))),
   stepsPerVote: wholeNumber(0, 1_000),

@@ -66,8 +66,12 @@ describe('referencePass features', () => {
   // OnlineLearner.relabel takes the picked pair's pass from diversePair's pass over all the
   // candidates instead of running its own: that is only the same label if a completion's sums and
   // features do not depend on the batch it was scored in (its padding, its neighbours).
-  it('give each completion the same sums and features, bit for bit, whatever else is in the batch', async () => {
-    const model = new GPT2Model(new CpuBackend({ wasm: false }), TINY_CONFIG, randomWeights(TINY_CONFIG, 5, 0.2));
+  it.each([
+    ['the JS kernels', { wasm: false }],
+    ['the WASM kernels', { wasm: true }],
+    ['the default kernels', {}],
+  ] as const)('give each completion the same sums and features, bit for bit, whatever else is in the batch (%s)', async (_, options) => {
+    const model = new GPT2Model(new CpuBackend(options), TINY_CONFIG, randomWeights(TINY_CONFIG, 5, 0.2));
     const decode = (ids: number[]) => ids.map((id) => `w${id % 7}`).join(' ');
     const prompt = [1, 2, 3];
     const all = [[4, 5, 6, 7, 8, 9, 10], [11], [12, 13, 14, 15, 16], [17, 18]];

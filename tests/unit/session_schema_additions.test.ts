@@ -284,6 +284,13 @@ describe('the settings a Train cell and its duel put in force, and the settings 
     const ipo = learningSettings({ ...train, objective: 'ipo' }, duel);
     expect(ipo.trainer.lengthAlpha).toBeUndefined();
     expect(() => validateTrainerSettings(ipo.trainer)).not.toThrow();
+    // Matched lengths need more than two samples: with two the box is kept in the duel, not put in force.
+    const two = learningSettings(train, { ...duel, relabel: { ...duel.relabel, candidates: 2 } });
+    expect(two.relabel.candidates).toBe(2);
+    expect('matchLength' in two.relabel).toBe(false);
+    // A settings event that logs R-DPO with another loss is refused by path (the trainer would refuse it on replay).
+    const bad = { type: 'settings' as const, cellId: trainCell.id, ...settingsEventFields({ ...s, trainer: { ...s.trainer, objective: 'ipo' } }) };
+    expect(() => appendEvents(doc, [bad], T0)).toThrow(/lengthAlpha/);
     // A cell and a duel without them put in force what they did before.
     const before = learningSettings(trainCell.config, { ...duelCell.config, relabel: { pairs: 2, minConfidence: 0.8, maxStd: 0.3 } });
     expect('lengthAlpha' in before.trainer || 'candidates' in before.relabel || 'matchLength' in before.relabel).toBe(false);

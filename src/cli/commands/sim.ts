@@ -136,8 +136,8 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
       maxStd: numberFlag('relabel-max-std', values['relabel-max-std'], playground.relabel.maxStd, { min: 0, max: 0.5 }),
       ownSteps: onOffFlag('relabel-own-steps', values['relabel-own-steps'], true),
       collapseGuard: onOffFlag('relabel-guard', values['relabel-guard'], false),
-      candidates: intFlag('relabel-candidates', values['relabel-candidates'], 2, RELABEL_CANDIDATES),
-      matchLength: onOffFlag('relabel-match-length', values['relabel-match-length'], false),
+      candidates: intFlag('relabel-candidates', values['relabel-candidates'], playground.relabel.candidates, RELABEL_CANDIDATES),
+      matchLength: onOffFlag('relabel-match-length', values['relabel-match-length'], playground.relabel.matchLength),
     },
     critiqueRate: numberFlag('critiques', values.critiques, 0, { min: 0, max: 1 }),
     catchUpEvery: intFlag('catch-up-every', values['catch-up-every'], 0, { min: 0, max: 1000 }),
@@ -232,7 +232,13 @@ function playgroundDefaults() {
     sampling: { temperature: duel.config.sampling.temperature, topK: duel.config.sampling.topK, topP: duel.config.sampling.topP },
     maxTokens: duel.config.sampling.maxTokens,
     pairSelection: duel.config.pairSelection ?? { rule: 'random' as const, k: 4 },
-    relabel: { pairs: settings.relabel.pairs, minConfidence: settings.relabel.minConfidence, maxStd: settings.relabel.maxStd },
+    relabel: {
+      pairs: settings.relabel.pairs,
+      minConfidence: settings.relabel.minConfidence,
+      maxStd: settings.relabel.maxStd,
+      candidates: settings.relabel.candidates ?? 2,
+      matchLength: settings.relabel.matchLength ?? false,
+    },
   };
 }
 

@@ -257,6 +257,7 @@ export class OnlineLearner {
     // sums and features do not depend on its batch, tests/unit/reward_features.test.ts), within
     // float rounding on WebGPU, whose reductions follow the batch's padded length. Either way a
     // replay runs the same passes, so it gets the same label.
+    if (pass && (pass.sums.length !== 2 || pass.features.length !== 2)) throw new Error('relabel: a pass handed in must be the pair\'s, (a, b) in that order');
     const ref = pass ?? (await referencePass(this.reference, req.promptIds, [req.aIds, req.bIds], this.decode));
     // The taste's P(a ≻ b), without the vote's lapse: the label says which answer the person
     // prefers, and a lapse-shrunk probability could never pass a minConfidence near 1.
@@ -291,8 +292,8 @@ export class OnlineLearner {
 
   /**
    * Distinct-2 and repetition, the set-level distinct completions, mean length and
-   * self-similarity, and the share that double a word, over the completions feedback was most recently given on (≤ 40: 780
-   * bigram-set comparisons, a fraction of a millisecond).
+   * self-similarity, and the share that double a word, over the completions feedback was most
+   * recently given on (≤ 40: 780 bigram-set comparisons, a fraction of a millisecond).
    */
   get collapse(): CollapseMetrics {
     const r = this.recent;

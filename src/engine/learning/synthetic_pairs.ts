@@ -12,6 +12,7 @@ import type { GPT2Model } from '../model/gpt2';
 import { describeMatch, matchCritique } from '../principles';
 import { Rng } from '../rng';
 import type { OnlineLearner } from './online';
+import type { ReferencePassResult } from './reference_pass';
 
 /** Fresh policy samples a critique's principles decide among. */
 export const CRITIQUE_SAMPLES = 4;
@@ -57,7 +58,7 @@ export async function relabelAfterVote(ctx: SyntheticPairContext, seq: number, p
     });
     let aIds = drawn[0];
     let bIds = drawn[1];
-    let pass;
+    let pass: ReferencePassResult | undefined;
     if (candidates > 2) {
       // An empty answer has no per-token likelihood to rank by.
       const answers = drawn.filter((ids) => ids.length > 0);

@@ -76,6 +76,23 @@ copyFileSync(join(nodeDir, 'bin/node'), join(stage, 'node'));
 chmodSync(join(stage, 'node'), 0o755);
 const nodeVersion = JSON.parse(readFileSync(join(nodeDir, 'package.json'), 'utf8')).version;
 
+// Both binaries ship with their symbol tables (Node with debug info): stripping them leaves the
+// code and the dynamic symbols Node and N-API load by, and takes 2.4 MB off the xz (node
+// 24.2 → 22.1 MB, dawn.node 4.9 → 4.5 MB, measured 2026-12-08), room the repository needs to
+// travel beside the bundle. Without binutils' strip the bundle is built as before, only larger.
+const stripped = [];
+for (const [file, flags] of [
+  [join(stage, 'node'), []],
+  [join(stage, 'dist/linux-x64/dawn.node'), ['--strip-unneeded']],
+]) {
+  try {
+    execFileSync('strip', [...flags, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    stripped.push(file.slice(stage.length + 1));
+  } catch (e) {
+    log(`not stripped (${e.code === 'ENOENT' ? 'no strip on this machine' : String(e.stderr ?? e).trim()}): ${file}`);
+  }
+}
+
 // 4. A Vulkan loader.
 const loaderNote = [];
 if (values.debs) {
@@ -166,7 +183,7 @@ const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT }).toString(
 let repoBytes = 0;
 for (const f of tracked) if (existsSync(join(ROOT, f))) repoBytes += statSync(join(ROOT, f)).size;
 const mib = (b) => (b / 1024 / 1024).toFixed(1);
-const manifest = { node: nodeVersion, webgpu: JSON.parse(readFileSync(join(webgpuDir, 'package.json'), 'utf8')).version, vulkanLoader: loaderNote.join('; '), bundleBytes, repoBytes, limitBytes: TRAVEL_LIMIT };
+const manifest = { node: nodeVersion, webgpu: JSON.parse(readFileSync(join(webgpuDir, 'package.json'), 'utf8')).version, vulkanLoader: loaderNote.join('; '), stripped, bundleBytes, repoBytes, limitBytes: TRAVEL_LIMIT };
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
 log(`${join(out, 'duelbook-gpu.tar.xz')}: ${mib(bundleBytes)} MiB; with the repository's ${mib(repoBytes)} MiB: ${mib(bundleBytes + repoBytes)} of ${mib(TRAVEL_LIMIT)} MiB`);
 if (bundleBytes + repoBytes > TRAVEL_LIMIT) {

@@ -66,6 +66,7 @@ describe('duel option bounds', () => {
       relabelPairs: [0, 8],
       relabelMinConfidence: [0.5, 1],
       relabelMaxStd: [0, 0.5],
+      relabelCandidates: [2, 8],
     });
     const doc = createStarterSession(createIdGenerator({ seed: 3 }), { title: 'T', now: 0 });
     const config = doc.cells.find((c) => c.kind === 'duel')!.config as DuelConfig;
@@ -78,6 +79,9 @@ describe('duel option bounds', () => {
     const [, maxStd] = POOL_LIMITS.relabelMaxStd;
     expect(valid({ relabel: { pairs: POOL_LIMITS.relabelPairs[1], minConfidence: POOL_LIMITS.relabelMinConfidence[0], maxStd } })).toBe(true);
     expect(valid({ relabel: { pairs: 0, minConfidence: 0.8, maxStd: maxStd + 0.01 } })).toBe(false);
+    const [cMin, cMax] = POOL_LIMITS.relabelCandidates;
+    expect(valid({ relabel: { pairs: 1, minConfidence: 0.8, maxStd, candidates: cMin } }) && valid({ relabel: { pairs: 1, minConfidence: 0.8, maxStd, candidates: cMax } })).toBe(true);
+    expect(valid({ relabel: { pairs: 1, minConfidence: 0.8, maxStd, candidates: cMax + 1 } }) || valid({ relabel: { pairs: 1, minConfidence: 0.8, maxStd, candidates: cMin - 1 } })).toBe(false);
   });
 });
 

@@ -483,7 +483,6 @@ export class EngineService implements EngineApi {
             evalPrompts: req.evalPrompts,
             maxNewTokens: req.maxNewTokens,
             temperature: req.loop?.sampling.temperature ?? 1,
-            collapseWindow: 40,
             ...(req.loop ? { loop: req.loop } : {}),
           },
           (e) => progress(e, e.done === e.total),

@@ -178,7 +178,6 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     maxNewTokens,
     temperature: loop.sampling.temperature,
     loop,
-    collapseWindow: 40,
     englishWords: new Set(englishWords),
   };
   const reference = new GPT2Model(policy.model.backend, policy.config, await policy.model.readWeights());

@@ -3,7 +3,7 @@ import type { LoadedPolicy } from '../model/load';
 import type { GPT2Model } from '../model/gpt2';
 import { Rng } from '../rng';
 import { SimulatedAnnotator, personCritique, type AnnotatorConfig } from '../annotators';
-import { distinctCompletions, distinctN, doubledWordRate, meanWords, repetitionRate, resultForPolicy, selfSimilarity, winRate, type PairwiseResult } from '../stats';
+import { resultForPolicy, winRate, type PairwiseResult } from '../stats';
 import type {
   LearningSettings,
   ReduceResult,
@@ -28,8 +28,6 @@ import { policyHealth } from './health';
 export interface SimulationConfig extends Pick<SimulationRequest, 'trainer' | 'votes' | 'seed' | 'trainPrompts' | 'evalPrompts' | 'maxNewTokens' | 'loop'> {
   annotator: Omit<AnnotatorConfig, 'seed'>;
   temperature: number;
-  /** Collapse metrics (distinct-n, repetition, the set-level ones) are computed over this many recent candidates. */
-  collapseWindow: number;
   /** Word list for the English-word rate of the evaluation samples. */
   englishWords?: ReadonlySet<string>;
 }
@@ -105,7 +103,6 @@ export async function runSimulation(
     relabel: { ...loop.relabel, maxNewTokens: cfg.maxNewTokens, ...loop.sampling },
   };
   const series: SimulationPoint[] = [];
-  const recent: string[] = [];
   const prequential: number[] = [];
   let decisive = 0;
   const critiques = { written: 0, understood: 0, syntheticPairs: 0 };
@@ -129,8 +126,6 @@ export async function runSimulation(
       const bIds = drawn[pick.j]!;
       const a = tok.decode(aIds);
       const b = tok.decode(bIds);
-      recent.push(a, b);
-      while (recent.length > cfg.collapseWindow) recent.shift();
       const judged = voter.judge(prompt, a, b);
       if (judged.outcome === 'a' || judged.outcome === 'b') decisive++;
       const critique = personCritique(cfg.annotator.scorer, judged.outcome, a, b, loop.critiqueRate ?? 0, rng.fork(`critique-${v}`));
@@ -150,6 +145,7 @@ export async function runSimulation(
       }
       if (reduced.skippedReason !== undefined) throw new Error(`simulation: vote ${v + 1} was not learned: ${reduced.skippedReason}`);
       const r = { steps: reduced.steps, rewardModel: reduced.rewardModel! };
+      const watch = last.collapse;
       if (r.rewardModel.correct !== null) prequential.push(r.rewardModel.correct ? 1 : 0);
       onVote?.({ vote: v + 1, prompt, a, b, outcome: judged.outcome, scores: judged.scores, rmPredictedPAB: r.rewardModel.predictedPAB, ...(critique !== null && reduced.critique ? { critique, understood: reduced.critique.understood } : {}) });
       const lastStep: StepMetrics | undefined = r.steps.at(-1);
@@ -160,12 +156,13 @@ export async function runSimulation(
         chosenLogp: lastStep?.logpsChosen ?? null,
         rejectedLogp: lastStep?.logpsRejected ?? null,
         rmPrequentialAccuracy: r.rewardModel.prequentialAccuracy,
-        recentDistinct2: distinctN(recent, 2),
-        recentRepetition: repetitionRate(recent),
-        recentDistinctCompletions: distinctCompletions(recent),
-        recentMeanWords: meanWords(recent),
-        recentSelfSimilarity: selfSimilarity(recent),
-        recentDoubledWords: doubledWordRate(recent),
+        // The learner's collapse watch, the numbers the page charts: the last 40 candidates voted on.
+        recentDistinct2: watch.recentDistinct2,
+        recentRepetition: watch.recentRepetition,
+        recentDistinctCompletions: watch.recentDistinctCompletions,
+        recentMeanWords: watch.recentMeanWords,
+        recentSelfSimilarity: watch.recentSelfSimilarity,
+        recentDoubledWords: watch.recentDoubledWords,
         stepMs: last ? r.steps.reduce((s, x) => s + x.stepMs, 0) / r.steps.length : null,
       });
       onProgress?.({ phase: 'votes', done: v + 1, total: cfg.votes });
